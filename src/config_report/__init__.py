@@ -1,0 +1,20 @@
+"""config-report: a weekly AWS Config compliance report for every account of an AWS Organization."""
+
+from config_report.errors import (
+    ConfigReportError,
+    DiscoveryError,
+    JiraError,
+    PublishError,
+    SettingsError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigReportError",
+    "DiscoveryError",
+    "JiraError",
+    "PublishError",
+    "SettingsError",
+    "__version__",
+]

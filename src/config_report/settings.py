@@ -1,0 +1,246 @@
+"""Settings: every `CONFIG_REPORT_*` environment variable, also settable by a flag.
+
+Validation happens here, before any AWS call. A bad value raises `SettingsError` whose message names
+the environment variable, the flag, what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config_report.errors import SettingsError
+
+ENV_PREFIX = "CONFIG_REPORT_"
+DEFAULT_SPOKE_ROLE_NAME = "system-config-report-generator-read-role"
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}|[^,]{1,128})$")
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _each(values: list[str], pattern: re.Pattern[str], what: str, example: str) -> list[str]:
+    bad = [v for v in values if not pattern.match(v)]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))} is not {what}; use a comma-separated list like {example}")
+    return values
+
+
+class Settings(BaseSettings):
+    """What one run of config-report needs to know. Field names map to `CONFIG_REPORT_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    # --- the organization and the spoke accounts ---
+    org_role_arn: str | None = Field(
+        None, description="role assumed to list the organization's accounts (default: hub credentials)"
+    )
+    spoke_role_name: str = Field(DEFAULT_SPOKE_ROLE_NAME, description="role name assumed in every account")
+    external_id: SecretStr | None = Field(None, description="ExternalId passed when assuming spoke roles")
+    regions: CommaList = Field(
+        default_factory=list, description="comma-separated regions to scan (default: those enabled)"
+    )
+    accounts: CommaList = Field(default_factory=list, description="only these account IDs (comma-separated)")
+    exclude_accounts: CommaList = Field(default_factory=list, description="skip these account IDs")
+    ous: CommaList = Field(
+        default_factory=list, description="only accounts in these OUs (IDs or names, sub-OUs included)"
+    )
+    exclude_ous: CommaList = Field(default_factory=list, description="skip accounts in these OUs")
+    concurrency: int = Field(16, ge=1, le=256, description="accounts scanned at once")
+    max_attempts: int = Field(12, ge=1, le=50, description="attempts per AWS call (throttling retries)")
+    session_name: str = Field("config-report", description="RoleSessionName, visible in CloudTrail")
+
+    # --- where the report goes ---
+    s3_bucket: str | None = Field(None, description="bucket receiving the reports")
+    s3_prefix: str = Field("aws-config-reports/", description="key prefix of every report")
+    s3_kms_key_id: str | None = Field(None, description="KMS key for SSE-KMS (default: bucket default)")
+    output_dir: Path | None = Field(None, description="also keep a local copy of every published file")
+
+    # --- logs ---
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="json lines, readable text, or auto (json when not a terminal)"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+
+    # --- Jira ---
+    jira_url: str | None = Field(None, description="Jira base URL (unset: no ticket)")
+    jira_project: str | None = Field(None, description="Jira project key")
+    jira_issue_type: str = Field("Task", description="issue type of new tickets")
+    jira_flavor: Literal["auto", "cloud", "datacenter"] = Field(
+        "auto", description="Jira Cloud or Data Center (auto: ask serverInfo)"
+    )
+    jira_email: str | None = Field(None, description="Jira Cloud account email (unset: Data Center PAT)")
+    jira_api_token: SecretStr | None = Field(None, description="Jira API token or personal access token")
+    jira_api_token_file: Path | None = Field(None, description="file holding the token (a mounted Secret)")
+    jira_labels: CommaList = Field(default_factory=list, description="extra labels on new tickets")
+    jira_components: CommaList = Field(default_factory=list, description="components of new tickets")
+    jira_priority: str | None = Field(None, description="priority name of new tickets")
+    jira_assignee: str | None = Field(None, description="assignee account ID (Cloud) or user name (DC)")
+    jira_extra_fields: str | None = Field(None, description="JSON object of extra fields for new tickets")
+    jira_attachment_max_mb: float = Field(
+        10.0, gt=0, description="attach the workbook up to this size, else link only"
+    )
+
+    @field_validator(
+        "regions", "accounts", "exclude_accounts", "ous", "exclude_ous", "jira_labels", "jira_components",
+        mode="before",
+    )
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        return _each(value, _REGION, "an AWS region name", "eu-west-1,us-east-1")
+
+    @field_validator("accounts", "exclude_accounts")
+    @classmethod
+    def _account_ids(cls, value: list[str]) -> list[str]:
+        return _each(value, _ACCOUNT_ID, "a 12-digit account ID", "012345678901,123456789012")
+
+    @field_validator("ous", "exclude_ous")
+    @classmethod
+    def _ous(cls, value: list[str]) -> list[str]:
+        return _each(value, _OU, "an OU ID or name", "ou-ab12-cdef3456,Sandbox")
+
+    @field_validator("org_role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN; use arn:aws:iam::<account-id>:role/<name>")
+        return value
+
+    @field_validator("spoke_role_name")
+    @classmethod
+    def _role_name(cls, value: str) -> str:
+        if not _ROLE_NAME.match(value):
+            raise ValueError(f"{value!r} is not an IAM role name (1-64 of letters, digits and +=,.@_-)")
+        return value
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _EXTERNAL_ID.match(value.get_secret_value()):
+            raise ValueError("must be 2-1224 characters of letters, digits and +=,.@:/-")
+        return value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and (not _BUCKET.match(value) or ".." in value):
+            raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+        return value
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.lstrip("/")
+        return value if not value or value.endswith("/") else value + "/"
+
+    @field_validator("jira_url")
+    @classmethod
+    def _jira_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not a URL; use https://your-site.atlassian.net")
+        return value.rstrip("/") if value else value
+
+    @field_validator("jira_extra_fields")
+    @classmethod
+    def _extra_fields(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {{\"customfield_10010\": 3}}")
+        if not isinstance(parsed, dict):
+            raise ValueError("must be a JSON object like {\"customfield_10010\": 3}")
+        return value
+
+    @model_validator(mode="after")
+    def _jira_complete(self) -> Settings:
+        if self.jira_url and not self.jira_project:
+            raise ValueError(
+                "CONFIG_REPORT_JIRA_URL is set but CONFIG_REPORT_JIRA_PROJECT is not; set the project key"
+            )
+        if self.jira_url and not (self.jira_api_token or self.jira_api_token_file):
+            raise ValueError(
+                "CONFIG_REPORT_JIRA_URL is set but no token; set CONFIG_REPORT_JIRA_API_TOKEN_FILE "
+                "(a mounted Secret) or CONFIG_REPORT_JIRA_API_TOKEN"
+            )
+        return self
+
+    @property
+    def jira_enabled(self) -> bool:
+        """True when a Jira URL is configured (the other Jira settings are then validated)."""
+        return self.jira_url is not None
+
+    def jira_token(self) -> str:
+        """The Jira token, read from the mounted file when one is set; never logged."""
+        if self.jira_api_token_file is not None:
+            try:
+                return self.jira_api_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"{ENV_PREFIX}JIRA_API_TOKEN_FILE: cannot read {self.jira_api_token_file} "
+                    f"({exc.strerror}); mount the Secret there or fix the path"
+                ) from exc
+        return self.jira_api_token.get_secret_value() if self.jira_api_token else ""
+
+    def public_view(self) -> dict[str, object]:
+        """Settings as logged and written to the manifest: secrets replaced by whether they are set."""
+        view: dict[str, object] = {}
+        for name, value in self.model_dump(mode="json").items():
+            if name in ("external_id", "jira_api_token"):
+                view[name] = "***" if value else None
+            else:
+                view[name] = value
+        return view
+
+
+def env_name(field: str) -> str:
+    """The environment variable behind a settings field."""
+    return ENV_PREFIX + field.upper()
+
+
+def flag_name(field: str) -> str:
+    """The command-line flag behind a settings field."""
+    return "--" + field.replace("_", "-")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Read settings from the environment, flags (`overrides`) winning; raise `SettingsError` if invalid."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            field = str(error["loc"][0])
+            lines.append(f"  {env_name(field)} ({flag_name(field)}): {message}")
+        else:
+            lines.append(f"  {message}")
+    return "\n".join(lines)
