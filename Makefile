@@ -29,7 +29,7 @@ deploy-tools: $(TOOLS_STAMP)
 # The image installs exactly these runtime dependencies, with hashes (no demo/dev extras).
 lock: $(TOOLS_STAMP)
 	$(TOOLS)/venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--output-file requirements.lock pyproject.toml
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/config-report demo
