@@ -39,7 +39,9 @@ def _split(value: Any) -> Any:
 def _each(values: list[str], pattern: re.Pattern[str], what: str, example: str) -> list[str]:
     bad = [v for v in values if not pattern.match(v)]
     if bad:
-        raise ValueError(f"{', '.join(map(repr, bad))} is not {what}; use a comma-separated list like {example}")
+        raise ValueError(
+            f"{', '.join(map(repr, bad))} is not {what}; use a comma-separated list like {example}"
+        )
     return values
 
 
@@ -99,7 +101,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "regions", "accounts", "exclude_accounts", "ous", "exclude_ous", "jira_labels", "jira_components",
+        "regions",
+        "accounts",
+        "exclude_accounts",
+        "ous",
+        "exclude_ous",
+        "jira_labels",
+        "jira_components",
         mode="before",
     )
     @classmethod
@@ -170,9 +178,10 @@ class Settings(BaseSettings):
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {{\"customfield_10010\": 3}}")
+            example = '{"customfield_10010": 3}'
+            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {example}") from None
         if not isinstance(parsed, dict):
-            raise ValueError("must be a JSON object like {\"customfield_10010\": 3}")
+            raise ValueError('must be a JSON object like {"customfield_10010": 3}')
         return value
 
     @model_validator(mode="after")

@@ -1,0 +1,151 @@
+"""The AWS side: one shared botocore `Config`, hub and assumed-role sessions, and error classification.
+
+Hub credentials come from boto3's default chain, so IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE),
+environment keys and profiles all work unchanged. Spoke and org sessions are role-chained from the hub:
+AWS caps chained sessions at one hour, so their credentials refresh by simply assuming the role again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from config_report import __version__
+
+DEFAULT_REGION = "us-east-1"
+
+# Error codes AWS uses for "you may not": STS, IAM-enforced services, EC2, and SCP denials.
+_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+        "403",
+    }
+)
+
+
+def client_config(*, max_attempts: int, pool_size: int = 10) -> Config:
+    """The one botocore `Config` every client uses: standard retries absorb throttling."""
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        user_agent_extra=f"config-report/{__version__}",
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=pool_size,
+    )
+
+
+def hub_region() -> str:
+    """The region for STS, Organizations and S3 calls: AWS_REGION, AWS_DEFAULT_REGION, or us-east-1."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def hub_session() -> boto3.Session:
+    """The hub's own session from the default credential chain (IRSA web identity in EKS)."""
+    return boto3.Session(region_name=hub_region())
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the hub is, as STS says: written to logs and the run manifest."""
+
+    account: str
+    arn: str
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition (aws, aws-us-gov, aws-cn) that spoke role ARNs must use."""
+        return self.arn.split(":")[1] if self.arn.startswith("arn:") else "aws"
+
+
+def caller_identity(sts: Any) -> Identity:
+    """Ask STS who these credentials belong to."""
+    answer = sts.get_caller_identity()
+    return Identity(account=answer["Account"], arn=answer["Arn"])
+
+
+def role_arn(identity: Identity, account_id: str, role_name: str) -> str:
+    """The ARN of a role in an account, in the hub's partition."""
+    return f"arn:{identity.partition}:iam::{account_id}:role/{role_name}"
+
+
+class _AssumedRoleProvider(CredentialProvider):  # type: ignore[misc]
+    """Hands botocore refreshable credentials that are renewed by assuming the role again.
+
+    botocore refreshes them ahead of expiry by itself (advisory and mandatory windows), so a role
+    chained from IRSA credentials keeps working past its one-hour cap during a long scan.
+    """
+
+    METHOD = "config-report-assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+def assume_role_session(
+    sts: Any,
+    arn: str,
+    *,
+    session_name: str,
+    region: str,
+    external_id: str | None = None,
+) -> boto3.Session:
+    """A session in another account whose credentials refresh by re-assuming `arn`.
+
+    The first AssumeRole happens here, so a denied role fails now (as `ClientError`), not later.
+    """
+
+    def fetch() -> dict[str, str]:
+        params: dict[str, str] = {"RoleArn": arn, "RoleSessionName": session_name}
+        if external_id:
+            params["ExternalId"] = external_id
+        creds = sts.assume_role(**params)["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method=_AssumedRoleProvider.METHOD
+    )
+    core = botocore.session.Session()
+    core.register_component("credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)]))
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    """True for errors meaning 'not allowed' (IAM, SCP, trust policy), as opposed to faults."""
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error.get("Code") in _DENIED_CODES or status == 403
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for a coverage row or log line: AWS's code and message, nothing secret."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        operation = exc.operation_name
+        code = error.get("Code") or "Error"
+        message = error.get("Message") or ""
+        return f"{operation}: {code}: {message}".rstrip(": ")
+    if isinstance(exc, BotoCoreError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,105 @@
+"""The `config-report` command: `run`, `demo` and `check`.
+
+Every setting is an environment variable (`CONFIG_REPORT_*`, what the Helm chart sets) and also a flag;
+a flag wins. Exit codes: 0 complete, 3 published with coverage gaps, 4 published but Jira failed,
+2 invalid configuration or usage, 1 failed (no report published).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, get_args
+
+from config_report import __version__
+from config_report.errors import ConfigReportError, SettingsError
+from config_report.logs import configure, get_logger
+from config_report.settings import Settings, env_name, flag_name, load_settings
+
+_SETTING = "setting_"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per job, every setting as a flag."""
+    parser = argparse.ArgumentParser(
+        prog="config-report",
+        description="Weekly AWS Config compliance report for every account of an AWS Organization.",
+        epilog="Exit codes: 0 complete, 3 coverage incomplete, 4 Jira failed, 2 bad configuration, 1 failed.",
+    )
+    parser.add_argument("--version", action="version", version=f"config-report {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="scan the organization, publish the report to S3 (and Jira)")
+    run.add_argument(
+        "--dry-run", action="store_true", help="scan and build the report; upload and write nothing"
+    )
+    demo = commands.add_parser(
+        "demo", help="the same pipeline against a simulated organization, no AWS needed"
+    )
+    demo.add_argument("--accounts-count", type=int, default=25, help="simulated accounts (default 25)")
+    demo.add_argument("--output", default="reports", help="folder for the report (default ./reports)")
+    check = commands.add_parser("check", help="preflight: validate settings and prove each permission")
+    for sub in (run, check):
+        _add_settings_flags(sub)
+    return parser
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (each flag is also the environment variable shown)")
+    for name, field in Settings.model_fields.items():
+        choices = get_args(field.annotation) if name in ("log_format", "log_level", "jira_flavor") else None
+        group.add_argument(
+            flag_name(name),
+            dest=_SETTING + name,
+            default=None,
+            choices=choices or None,
+            metavar=name.upper() if not choices else None,
+            help=f"{field.description} [{env_name(name)}]",
+        )
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        k.removeprefix(_SETTING): v for k, v in vars(args).items() if k.startswith(_SETTING) and v is not None
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from config_report.demo import run_demo  # the simulator is an optional extra
+
+            return run_demo(accounts=args.accounts_count, output=args.output)
+        settings = load_settings(_overrides(args))
+        as_json = configure(settings.log_format, settings.log_level)
+        if args.command == "check":
+            return _check(settings)
+        from config_report.pipeline import run
+
+        return run(settings, as_json=as_json, dry_run=args.dry_run).exit_code
+    except SettingsError as exc:
+        print(f"config-report: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ConfigReportError as exc:
+        get_logger().error("run.failed", error=str(exc), exit_code=exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check(settings: Settings) -> int:
+    from config_report.check import run_checks
+
+    results = []
+    for result in run_checks(settings):
+        print(result.line(), flush=True)
+        results.append(result)
+    failed = sum(1 for r in results if not r.ok)
+    print(f"{len(results) - failed} of {len(results)} checks passed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The job, in the order data flows: settings → discover → scan → report files → publish → ticket."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from config_report.aws import (
+    Identity,
+    assume_role_session,
+    caller_identity,
+    client_config,
+    describe_error,
+    hub_region,
+    hub_session,
+)
+from config_report.errors import ConfigReportError, DiscoveryError, SettingsError
+from config_report.logs import Progress, get_logger
+from config_report.model import AccountScan, Report, RunInfo
+from config_report.organization import AccountFilter, list_active_accounts
+from config_report.publish import (
+    PublishedRun,
+    describe_files,
+    keep_local_copy,
+    new_run_id,
+    report_file_names,
+    run_prefix,
+    upload,
+    write_manifest,
+)
+from config_report.scan import ScanPlan, scan_organization
+from config_report.settings import Settings
+from config_report.snapshot import write_snapshot
+from config_report.workbook import write_workbook
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_JIRA_FAILED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """The hub's identity and the clients every stage shares."""
+
+    identity: Identity
+    session: Any
+    sts: Any
+    config: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What a run produced and how the process should exit."""
+
+    report: Report
+    published: PublishedRun
+    exit_code: int
+
+
+def connect_hub(settings: Settings) -> Hub:
+    """Hub credentials from the default chain, proven by asking STS who they are."""
+    session = hub_session()
+    config = client_config(max_attempts=settings.max_attempts, pool_size=max(10, settings.concurrency))
+    sts = session.client("sts", config=config)
+    try:
+        identity = caller_identity(sts)
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigReportError(
+            f"no usable hub credentials ({describe_error(exc)}); in EKS check the ServiceAccount's "
+            "eks.amazonaws.com/role-arn annotation and the role's OIDC trust, elsewhere AWS_PROFILE or keys"
+        ) from exc
+    return Hub(identity=identity, session=session, sts=sts, config=config)
+
+
+def organizations_client(hub: Hub, settings: Settings) -> Any:
+    """Organizations as the org role when one is set, else as the hub itself."""
+    if not settings.org_role_arn:
+        return hub.session.client("organizations", config=hub.config)
+    try:
+        session = assume_role_session(
+            hub.sts, settings.org_role_arn, session_name=settings.session_name, region=hub_region()
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise DiscoveryError(
+            f"cannot assume CONFIG_REPORT_ORG_ROLE_ARN {settings.org_role_arn} ({describe_error(exc)}); "
+            f"check that role's trust policy allows {hub.identity.arn}"
+        ) from exc
+    return session.client("organizations", config=hub.config)
+
+
+def account_filter(settings: Settings) -> AccountFilter:
+    """The account and OU filters from settings."""
+    return AccountFilter(
+        accounts=frozenset(settings.accounts),
+        exclude_accounts=frozenset(settings.exclude_accounts),
+        ous=frozenset(settings.ous),
+        exclude_ous=frozenset(settings.exclude_ous),
+    )
+
+
+def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
+    """What every scanning worker shares."""
+    return ScanPlan(
+        hub=hub.identity,
+        sts=hub.sts,
+        spoke_role_name=settings.spoke_role_name,
+        session_name=settings.session_name,
+        external_id=settings.external_id.get_secret_value() if settings.external_id else None,
+        regions=tuple(settings.regions),
+        config=hub.config,
+        home_region=hub_region(),
+    )
+
+
+def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutcome:
+    """Scan the organization, write the report files and publish them; never raises for one account."""
+    if not settings.s3_bucket and not dry_run:
+        raise SettingsError(
+            "CONFIG_REPORT_S3_BUCKET (--s3-bucket) is not set; `run` publishes to S3: set the report bucket"
+        )
+    log = get_logger()
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    hub = connect_hub(settings)
+    log.info(
+        "run.start",
+        run_id=run_id,
+        identity=hub.identity.arn,
+        dry_run=dry_run,
+        settings=settings.public_view(),
+    )
+
+    accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
+    log.info("discovery.done", accounts=len(accounts))
+    progress = Progress(total=len(accounts), as_json=as_json)
+
+    def account_done(scan: AccountScan, done: int, total: int) -> None:
+        # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
+        if as_json or scan.status != "OK":
+            log.info(
+                "account.done",
+                account_id=scan.account.id,
+                account_name=scan.account.name,
+                status=scan.status,
+                rules=len(scan.rules),
+                findings=len(scan.findings),
+                gaps=[f"{c.region}: {c.status.value}: {c.detail}" for c in scan.coverage if c.status.is_gap],
+            )
+        progress.update(done)
+
+    scans = scan_organization(
+        accounts, scan_plan(hub, settings), concurrency=settings.concurrency, on_account_done=account_done
+    )
+    report = Report(
+        run=RunInfo(
+            run_id=run_id,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            identity=hub.identity.arn,
+            regions=tuple(settings.regions),
+            settings=settings.public_view(),
+        ),
+        scans=scans,
+    )
+    published = publish(report, settings, hub, dry_run=dry_run)
+    # Jira: the weekly ticket is created or updated here, once the report is safely published.
+    figures = report.figures()
+    exit_code = EXIT_INCOMPLETE if not figures.complete else EXIT_OK
+    log.info(
+        "run.done",
+        run_id=run_id,
+        exit_code=exit_code,
+        dry_run=dry_run,
+        accounts=figures.accounts,
+        coverage_gaps=figures.coverage_gaps,
+        noncompliant_resources=figures.noncompliant_resources,
+        files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
+    )
+    return RunOutcome(report=report, published=published, exit_code=exit_code)
+
+
+def publish(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> PublishedRun:
+    """Write the workbook, snapshot and manifest, keep a local copy when asked, then upload to S3.
+
+    Files are staged in a temporary folder that is removed only once everything is uploaded, so a
+    failed upload leaves the report on disk (its path is logged) rather than losing it.
+    """
+    log = get_logger()
+    run = report.run
+    prefix = run_prefix(settings.s3_prefix, run.started_at, run.run_id)
+    staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run.run_id}-"))
+    workbook_name, snapshot_name = report_file_names(run.started_at)
+    content = describe_files(
+        [write_workbook(report, staging / workbook_name), write_snapshot(report, staging / snapshot_name)],
+        prefix,
+    )
+    manifest = describe_files(
+        [write_manifest(report, content, staging / "manifest.json", bucket=settings.s3_bucket)], prefix
+    )
+    files = (*content, *manifest)
+    if settings.output_dir is not None:
+        local = keep_local_copy(files, settings.output_dir, run.run_id)
+        files = tuple(replace(f, local_path=local / f.name) for f in files)
+        log.info("local_copy.written", folder=str(local))
+    published = PublishedRun(
+        bucket=settings.s3_bucket or "",
+        region=hub_region(),
+        run_prefix=prefix,
+        files=files,
+        uploaded=not dry_run,
+    )
+    if dry_run:
+        log.info("dry_run.would_upload", keys=[f"s3://{settings.s3_bucket}/{f.key}" for f in files])
+        return published
+    try:
+        upload(
+            hub.session.client("s3", config=hub.config),
+            published.bucket,
+            files,
+            kms_key_id=settings.s3_kms_key_id,
+        )
+    except ConfigReportError:
+        log.error("publish.failed", files_kept_in=str(staging))
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return published

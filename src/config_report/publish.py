@@ -1,0 +1,201 @@
+"""Publishing: the run's files under a dated S3 key, never overwriting, plus an optional local copy.
+
+Layout: `s3://BUCKET/PREFIX/YYYY/MM/DD/<run-id>/` holding the workbook (.xlsx), the snapshot
+(.json.gz) and `manifest.json`, uploaded in that order so a manifest means the run is complete.
+Every upload is conditional (`If-None-Match: *`): an existing key is an error, never an overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from config_report import __version__
+from config_report.aws import describe_error
+from config_report.errors import PublishError
+from config_report.model import Report
+
+MANIFEST_SCHEMA = "config-report/manifest/v1"
+
+_CONTENT_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gz": "application/gzip",
+    ".json": "application/json",
+}
+
+
+def new_run_id(started_at: datetime) -> str:
+    """A run ID that sorts by time and is unique even for two runs in the same second."""
+    return f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_prefix(prefix: str, started_at: datetime, run_id: str) -> str:
+    """The dated S3 key prefix of one run."""
+    return f"{prefix}{started_at:%Y/%m/%d}/{run_id}/"
+
+
+def report_file_names(started_at: datetime) -> tuple[str, str]:
+    """Names of the workbook and the snapshot of a run started at `started_at`."""
+    stem = f"aws-config-report-{started_at:%Y-%m-%d}"
+    return f"{stem}.xlsx", f"{stem}.snapshot.json.gz"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFile:
+    """One file of a run: where it is locally and in S3, and its checksum."""
+
+    name: str
+    local_path: Path
+    key: str
+    size: int
+    sha256: str
+
+    def uri(self, bucket: str) -> str:
+        """The `s3://` URI of the file in `bucket`."""
+        return f"s3://{bucket}/{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRun:
+    """Where a run's files went: what logs, the manifest and the Jira ticket point at."""
+
+    bucket: str
+    region: str
+    run_prefix: str
+    files: tuple[PublishedFile, ...]
+    uploaded: bool = True
+
+    @property
+    def workbook(self) -> PublishedFile:
+        """The workbook (.xlsx)."""
+        return next(f for f in self.files if f.name.endswith(".xlsx"))
+
+    def uris(self) -> dict[str, str]:
+        """File name → `s3://` URI."""
+        return {f.name: f.uri(self.bucket) for f in self.files}
+
+    def console_url(self, file: PublishedFile) -> str:
+        """A link to the object in the S3 console."""
+        return (
+            f"https://{self.region}.console.aws.amazon.com/s3/object/{self.bucket}"
+            f"?region={self.region}&prefix={quote(file.key, safe='')}"
+        )
+
+
+def describe_files(paths: Sequence[Path], prefix: str) -> tuple[PublishedFile, ...]:
+    """Checksums and keys for files about to be published under `prefix`."""
+    return tuple(
+        PublishedFile(
+            name=path.name,
+            local_path=path,
+            key=prefix + path.name,
+            size=path.stat().st_size,
+            sha256=_sha256(path),
+        )
+        for path in paths
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *, bucket: str | None) -> Path:
+    """The run manifest: when, who, what was scanned, what failed, and checksums of the other files."""
+    figures = report.figures()
+    gaps = [
+        {"account_id": c.account_id, "region": c.region, "status": c.status.value, "detail": c.detail}
+        for c in report.coverage()
+        if c.status.is_gap
+    ]
+    manifest: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "tool": {"name": "config-report", "version": __version__},
+        "run_id": report.run.run_id,
+        "started_at": report.run.started_at.isoformat(),
+        "finished_at": report.run.finished_at.isoformat(),
+        "identity": report.run.identity,
+        "settings": report.run.settings,
+        "scope": {
+            "accounts": [s.account.id for s in report.scans],
+            "regions": list(report.run.regions) or "enabled regions of each account",
+        },
+        "figures": {
+            "accounts": figures.accounts,
+            "accounts_fully_scanned": figures.accounts_fully_scanned,
+            "regions_scanned": figures.regions_scanned,
+            "regions_without_config": figures.regions_without_config,
+            "coverage_gaps": figures.coverage_gaps,
+            "rules_compliant": figures.rules_compliant,
+            "rules_noncompliant": figures.rules_noncompliant,
+            "noncompliant_resources": figures.noncompliant_resources,
+        },
+        "failures": gaps,
+        "files": [
+            {
+                "name": f.name,
+                "key": f.key,
+                "uri": f.uri(bucket) if bucket else None,
+                "size": f.size,
+                "sha256": f.sha256,
+            }
+            for f in files
+        ],
+    }
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: str | None) -> None:
+    """Upload each file with a conditional put; SSE-KMS with `kms_key_id` when one is set."""
+    for file in files:
+        extra: dict[str, str] = {
+            "ContentType": _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
+        }
+        if kms_key_id:
+            extra |= {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+        try:
+            with file.local_path.open("rb") as body:
+                s3.put_object(
+                    Bucket=bucket,
+                    Key=file.key,
+                    Body=body,
+                    IfNoneMatch="*",
+                    ChecksumAlgorithm="SHA256",
+                    **extra,
+                )
+        except (ClientError, BotoCoreError) as exc:
+            raise PublishError(
+                f"cannot upload s3://{bucket}/{file.key} ({describe_error(exc)}); check "
+                "CONFIG_REPORT_S3_BUCKET, the hub role's s3:PutObject on the prefix and, with SSE-KMS, "
+                "kms:GenerateDataKey on CONFIG_REPORT_S3_KMS_KEY_ID"
+            ) from exc
+
+
+def keep_local_copy(files: Sequence[PublishedFile], output_dir: Path, run_id: str) -> Path:
+    """Copy the run's files to `output_dir/<run-id>/` (a fresh folder: earlier runs stay untouched)."""
+    target = output_dir / run_id
+    try:
+        target.mkdir(parents=True, exist_ok=False)
+        for file in files:
+            if file.local_path.parent.resolve() != target.resolve():
+                shutil.copy2(file.local_path, target / file.name)
+    except OSError as exc:
+        raise PublishError(
+            f"cannot write the local copy to {target} ({exc.strerror}); check CONFIG_REPORT_OUTPUT_DIR"
+        ) from exc
+    return target
