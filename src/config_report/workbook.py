@@ -1,0 +1,500 @@
+"""The Excel workbook: what a person opens on Monday morning.
+
+Sheet names, their order and their headers are a contract (DESIGN.md, "The workbook"). The workbook is
+streamed with XlsxWriter's `constant_memory` mode: a row is flushed to disk as soon as the next one
+starts, so every sheet is written strictly top to bottom, and `Summary`, which comes first, is built from
+`Report.figures()` alone. Rows are produced lazily from the `Report`; nothing here holds a list of them.
+
+Every string is written with `write_string` (never `write`), so an AWS string such as `=HYPERLINK(...)`,
+`+1` or `0123` stays text instead of becoming a formula or a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from config_report.model import (
+    AccountScan,
+    Compliance,
+    CoverageStatus,
+    Figures,
+    RankedItem,
+    Report,
+)
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows per sheet, header included; XlsxWriter silently drops rows past it, so sheets split before."""
+
+EXCEL_MAX_CELL_CHARS = 32_767
+"""Excel's limit for one cell's text, counted in UTF-16 code units."""
+
+EXCEL_MAX_SHEET_NAME = 31
+
+TRUNCATION_MARKER = "… [truncated]"
+"""Ends a cell whose text was cut to fit Excel's limit, so nobody mistakes it for the whole text."""
+
+SUMMARY_TOP = 10
+"""How many rules and accounts the Summary's 'worst' tables show."""
+
+SUMMARY = "Summary"
+ACCOUNTS = "Accounts"
+RULES = "Rules"
+FINDINGS = "Non-compliant resources"
+COVERAGE = "Coverage"
+
+_DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_ALERT_RED = "#9C0006"
+_ALERT_FILL = "#FFC7CE"
+_HEADER_FILL = "#DDEBF7"
+_COMPLIANT_GREEN = "#70AD47"
+_NONCOMPLIANT_RED = "#C00000"
+_OTHER_GREY = "#A5A5A5"
+
+Cell = str | int | datetime | None
+Row = tuple[Cell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    header: str
+    width: float
+    alert: frozenset[str] = frozenset()  # values worth a second look get the alert format
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    name: str
+    columns: tuple[_Column, ...]
+
+
+_GAPS = frozenset(s.value for s in CoverageStatus if s.is_gap)
+
+ACCOUNTS_TABLE = _Table(
+    ACCOUNTS,
+    (
+        _Column("Account ID", 15),
+        _Column("Account Name", 30),
+        _Column("OU", 24),
+        _Column("Scan Status", 16, alert=_GAPS | {"PARTIAL"}),
+        _Column("Regions Scanned", 18),
+        _Column("Regions Without Config", 25),
+        _Column("Regions Not Readable", 23),
+        _Column("Non-compliant Rules", 22),
+        _Column("Non-compliant Resources", 26),
+        _Column("Email", 32),
+    ),
+)
+RULES_TABLE = _Table(
+    RULES,
+    (
+        _Column("Account ID", 15),
+        _Column("Account Name", 30),
+        _Column("Region", 16),
+        _Column("Rule Name", 48),
+        _Column("Compliance", 22, alert=frozenset({Compliance.NON_COMPLIANT.value})),
+        _Column("Non-compliant Resources", 26),
+    ),
+)
+FINDINGS_TABLE = _Table(
+    FINDINGS,
+    (
+        _Column("Account ID", 15),
+        _Column("Account Name", 30),
+        _Column("Region", 16),
+        _Column("Rule Name", 48),
+        _Column("Resource Type", 32),
+        _Column("Resource ID", 50),
+        _Column("Annotation", 80),
+        _Column("Last Evaluated", 20),
+    ),
+)
+COVERAGE_TABLE = _Table(
+    COVERAGE,
+    (
+        _Column("Account ID", 15),
+        _Column("Account Name", 30),
+        _Column("Region", 16),
+        _Column("Status", 22, alert=_GAPS),
+        _Column("Detail", 80),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Formats:
+    header: Format
+    date: Format
+    alert: Format
+    title: Format
+    good: Format
+    bad: Format
+    section: Format
+    section_figure: Format
+    figure: Format
+    note: Format
+    footnote: Format
+
+    @classmethod
+    def add_to(cls, book: Workbook) -> _Formats:
+        """Register the workbook's few formats once (XlsxWriter dedupes, but fewer is clearer)."""
+        section = {"bold": True, "font_size": 12, "bottom": 1}
+        return cls(
+            header=book.add_format({"bold": True, "bg_color": _HEADER_FILL, "bottom": 1}),
+            date=book.add_format({"num_format": _DATE_FORMAT}),
+            alert=book.add_format({"font_color": _ALERT_RED, "bg_color": _ALERT_FILL}),
+            title=book.add_format({"bold": True, "font_size": 16}),
+            good=book.add_format({"bold": True, "font_color": "#006100"}),
+            bad=book.add_format({"bold": True, "font_color": _ALERT_RED, "bg_color": _ALERT_FILL}),
+            section=book.add_format(section),
+            section_figure=book.add_format({**section, "align": "right"}),
+            figure=book.add_format({"num_format": "#,##0"}),
+            note=book.add_format({"font_color": "#595959"}),
+            footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
+        )
+
+
+def write_workbook(report: Report, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> Path:
+    """Write `report` as an .xlsx workbook at `path` and return `path`.
+
+    `max_rows` is the most rows a sheet may hold, its header included; a table longer than that
+    continues on `<name> (2)`, `<name> (3)`, … each with its own header. Only tests should lower it.
+    """
+    if not 2 <= max_rows <= EXCEL_MAX_ROWS:
+        raise ValueError(f"max_rows must be between 2 and {EXCEL_MAX_ROWS}, not {max_rows}")
+    names = report.account_names()
+    book = Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            # Belt and braces: write_string never converts, but nothing else should either.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    try:
+        book.set_properties(
+            {
+                "title": f"AWS Config compliance report {report.run.run_id}",
+                "author": "config-report",
+                "created": _excel_time(report.run.finished_at),
+            }
+        )
+        formats = _Formats.add_to(book)
+        _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
+        _write_table(book, ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
+        _write_table(book, RULES_TABLE, _rule_rows(report, names), formats, max_rows)
+        _write_table(book, FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
+        _write_table(book, COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
+    finally:
+        book.close()
+    return path
+
+
+def fit_cell_text(text: str) -> str:
+    """`text`, or its head plus `TRUNCATION_MARKER` when it passes Excel's per-cell limit.
+
+    Excel counts UTF-16 code units, so a character outside the Basic Multilingual Plane (an emoji)
+    counts twice. A string of at most half the limit in characters always fits: skip the encoding then.
+    """
+    if len(text) <= EXCEL_MAX_CELL_CHARS // 2:
+        return text
+    encoded = text.encode("utf-16-le")
+    if len(encoded) <= 2 * EXCEL_MAX_CELL_CHARS:
+        return text
+    budget = EXCEL_MAX_CELL_CHARS - len(TRUNCATION_MARKER.encode("utf-16-le")) // 2
+    # A cut through a surrogate pair leaves half a character, which "ignore" drops.
+    head = encoded[: 2 * budget].decode("utf-16-le", errors="ignore")
+    return head + TRUNCATION_MARKER
+
+
+# --- data sheets -------------------------------------------------------------------------------------
+
+
+def _account_rows(scans: Iterable[AccountScan]) -> Iterator[Row]:
+    for scan in scans:
+        account = scan.account
+        statuses = [c.status for c in scan.coverage]
+        yield (
+            account.id,
+            account.name,
+            account.ou,
+            scan.status,
+            statuses.count(CoverageStatus.OK),
+            statuses.count(CoverageStatus.CONFIG_NOT_ENABLED),
+            sum(1 for s in statuses if s.is_gap),
+            sum(1 for r in scan.rules if r.compliance is Compliance.NON_COMPLIANT),
+            sum(r.noncompliant_resources for r in scan.rules),
+            account.email,
+        )
+
+
+def _rule_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    for r in report.rules():
+        yield (
+            r.account_id,
+            names.get(r.account_id, ""),
+            r.region,
+            r.rule_name,
+            r.compliance.value,
+            r.noncompliant_resources,
+        )
+
+
+def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    for f in report.findings():
+        yield (
+            f.account_id,
+            names.get(f.account_id, ""),
+            f.region,
+            f.rule_name,
+            f.resource_type,
+            f.resource_id,
+            f.annotation,
+            _excel_time(f.last_evaluated) if f.last_evaluated else None,
+        )
+
+
+def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    for c in report.coverage():
+        yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, c.detail)
+
+
+def _excel_time(moment: datetime) -> datetime:
+    """Excel has no time zones: store UTC wall-clock time (a naive datetime is taken as UTC already)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _write_table(
+    book: Workbook, table: _Table, rows: Iterable[Row], formats: _Formats, max_rows: int
+) -> None:
+    """Stream `rows` under `table`'s header, continuing on a numbered sheet before `max_rows`."""
+    page = 1
+    sheet = _start_page(book, table, page, formats)
+    row_number = 0
+    for row in rows:
+        row_number += 1
+        if row_number == max_rows:
+            _finish_page(sheet, table, last_row=row_number - 1)
+            page += 1
+            sheet = _start_page(book, table, page, formats)
+            row_number = 1
+        _write_row(sheet, row_number, row, table.columns, formats)
+    _finish_page(sheet, table, last_row=row_number)
+
+
+def _start_page(book: Workbook, table: _Table, page: int, formats: _Formats) -> Worksheet:
+    sheet = book.add_worksheet(_page_name(table.name, page))
+    for col, column in enumerate(table.columns):
+        sheet.set_column(col, col, column.width)
+        sheet.write_string(0, col, column.header, formats.header)
+    sheet.freeze_panes(1, 0)
+    return sheet
+
+
+def _finish_page(sheet: Worksheet, table: _Table, *, last_row: int) -> None:
+    sheet.autofilter(0, 0, last_row, len(table.columns) - 1)
+
+
+def _page_name(name: str, page: int) -> str:
+    """`name` for the first sheet of a table, `name (page)` for its continuations, within 31 chars."""
+    if page == 1:
+        return name[:EXCEL_MAX_SHEET_NAME]
+    suffix = f" ({page})"
+    return name[: EXCEL_MAX_SHEET_NAME - len(suffix)] + suffix
+
+
+def _write_row(
+    sheet: Worksheet, row: int, values: Row, columns: Sequence[_Column], formats: _Formats
+) -> None:
+    for col, value in enumerate(values):
+        if value is None:
+            continue  # an empty cell, e.g. a finding AWS never dated
+        if isinstance(value, str):
+            style = formats.alert if value in columns[col].alert else None
+            sheet.write_string(row, col, fit_cell_text(value), style)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, formats.date)
+        else:
+            sheet.write_number(row, col, value)
+
+
+# --- Summary -----------------------------------------------------------------------------------------
+
+
+class _SummaryLines:
+    """Writes the Summary top to bottom, one line at a time, as constant_memory requires."""
+
+    def __init__(self, sheet: Worksheet, formats: _Formats) -> None:
+        self.sheet = sheet
+        self.formats = formats
+        self.row = 0
+
+    def text(self, text: str, style: Format | None = None) -> None:
+        self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
+        self.row += 1
+
+    def blank(self) -> None:
+        self.row += 1
+
+    def section(self, title: str, count_header: str = "") -> None:
+        self.sheet.write_string(self.row, 0, title, self.formats.section)
+        self.sheet.write_string(self.row, 1, count_header, self.formats.section_figure)
+        self.sheet.write_string(self.row, 2, "", self.formats.section)
+        self.row += 1
+
+    def figure(self, label: str, value: int, note: str = "", *, alert: bool = False) -> int:
+        """Write one labelled number and return its row, for charts that plot it."""
+        self.sheet.write_string(self.row, 0, fit_cell_text(label), self.formats.bad if alert else None)
+        self.sheet.write_number(self.row, 1, value, self.formats.figure)
+        if note:
+            self.sheet.write_string(self.row, 2, note, self.formats.note)
+        self.row += 1
+        return self.row - 1
+
+    def ranking(self, title: str, items: Sequence[RankedItem], empty: str) -> tuple[int, int]:
+        """Write a 'worst' table and return the first and last rows of its items."""
+        self.section(title, "Non-compliant resources")
+        if not items:
+            self.text(empty, self.formats.note)
+        first = self.row
+        for item in items:
+            self.figure(item.name, item.count)
+        return first, self.row - 1
+
+
+def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _Formats) -> None:
+    sheet = book.add_worksheet(SUMMARY)
+    sheet.hide_gridlines(2)
+    sheet.set_column(0, 0, 58)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 2, 36)
+    out = _SummaryLines(sheet, formats)
+    run = report.run
+
+    out.text(f"AWS Config compliance report — {_excel_time(run.started_at):%d %B %Y}", formats.title)
+    if figures.complete:
+        out.text("Coverage complete: every account and region in scope was read.", formats.good)
+    else:
+        out.text(
+            f"Coverage incomplete: {figures.coverage_gaps} account-region pair(s) could not be read"
+            " — see the Coverage sheet.",
+            formats.bad,
+        )
+    out.blank()
+
+    chart_top = out.row
+    out.section("Headline figures")
+    out.figure("Accounts in scope", figures.accounts)
+    out.figure(
+        "Accounts fully scanned",
+        figures.accounts_fully_scanned,
+        _share(figures.accounts_fully_scanned, figures.accounts, "accounts"),
+        alert=figures.accounts_fully_scanned < figures.accounts,
+    )
+    out.figure("Non-compliant resources", figures.noncompliant_resources)
+    rule_slices = _rule_slices(figures)
+    rule_rows = [out.figure(label, count, note) for label, count, note in rule_slices]
+    out.blank()
+    out.section("Coverage (account-region pairs)")
+    out.figure(
+        "Read", figures.regions_scanned, _share(figures.regions_scanned, figures.regions_total, "pairs")
+    )
+    out.figure("AWS Config not enabled", figures.regions_without_config, "nothing to report there")
+    out.figure(
+        "Could not be read (access denied or error)",
+        figures.coverage_gaps,
+        "see the Coverage sheet" if figures.coverage_gaps else "",
+        alert=figures.coverage_gaps > 0,
+    )
+    out.blank()
+    worst_top = out.row
+    worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
+    out.blank()
+    out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
+    out.blank()
+    out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
+    out.text(
+        f"Generated {_excel_time(run.finished_at):%Y-%m-%d %H:%M} UTC"
+        f" (scan started {_excel_time(run.started_at):%Y-%m-%d %H:%M} UTC)."
+        " All times in this workbook are UTC.",
+        formats.footnote,
+    )
+    regions = ", ".join(run.regions) if run.regions else "the regions enabled in each account"
+    out.text(f"Regions scanned: {regions}.", formats.footnote)
+
+    _insert_compliance_chart(book, sheet, (rule_rows[0], rule_rows[-1]), rule_slices, chart_top)
+    if figures.worst_rules:
+        _insert_worst_rules_chart(book, sheet, worst_rules, figures.worst_rules, worst_top)
+
+
+def _share(part: int, whole: int, noun: str) -> str:
+    return f"of {whole:,} {noun} ({part / whole:.0%})" if whole else f"of 0 {noun}"
+
+
+def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str], ...]:
+    """Label, count and note of each slice of the compliance chart, in the colours' order."""
+    return (
+        ("Non-compliant rules", figures.rules_noncompliant, "counted per account and region"),
+        ("Compliant rules", figures.rules_compliant, ""),
+        ("Other rules", figures.rules_other, "not applicable or insufficient data"),
+    )
+
+
+def _insert_compliance_chart(
+    book: Workbook,
+    sheet: Worksheet,
+    rows: tuple[int, int],
+    slices: Sequence[tuple[str, int, str]],
+    top: int,
+) -> None:
+    chart = book.add_chart({"type": "doughnut"})
+    chart.add_series(
+        {
+            "name": "Rule compliance",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            # constant_memory cannot read cells back for the chart's cache; give the values directly so
+            # viewers that do not recalculate (previews, mail clients) still draw the chart.
+            "categories_data": [label for label, _, _ in slices],
+            "values_data": [count for _, count, _ in slices],
+            "points": [{"fill": {"color": c}} for c in (_NONCOMPLIANT_RED, _COMPLIANT_GREEN, _OTHER_GREY)],
+            "data_labels": {"value": True},
+        }
+    )
+    chart.set_title({"name": "Rule compliance (per account and region)"})
+    chart.set_legend({"position": "right"})
+    sheet.insert_chart(top, 4, chart, {"x_offset": 10, "y_offset": 4, "x_scale": 1.1, "y_scale": 0.95})
+
+
+def _insert_worst_rules_chart(
+    book: Workbook, sheet: Worksheet, rows: tuple[int, int], items: Sequence[RankedItem], top: int
+) -> None:
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": "Non-compliant resources",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            "categories_data": [item.name for item in items],
+            "values_data": [item.count for item in items],
+            "fill": {"color": _NONCOMPLIANT_RED},
+            "data_labels": {"value": True},
+        }
+    )
+    chart.set_title({"name": "Worst rules: non-compliant resources"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
+    height = 80 + 28 * len(items)
+    sheet.insert_chart(
+        top, 4, chart, {"x_offset": 10, "y_offset": 4, "x_scale": 1.6, "y_scale": height / 288}
+    )
