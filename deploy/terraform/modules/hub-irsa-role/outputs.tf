@@ -1,0 +1,29 @@
+output "role_arn" {
+  description = "ARN of the hub role: the ServiceAccount's eks.amazonaws.com/role-arn annotation, and the hub_role_arn of the spoke and org roles."
+  value       = try(aws_iam_role.this[0].arn, null)
+}
+
+output "role_name" {
+  description = "Name of the hub role."
+  value       = try(aws_iam_role.this[0].name, null)
+}
+
+output "role_unique_id" {
+  description = "Stable unique ID of the hub role."
+  value       = try(aws_iam_role.this[0].unique_id, null)
+}
+
+output "trust_policy" {
+  description = "The role's trust policy (JSON): the web-identity conditions on the ServiceAccount."
+  value       = try(aws_iam_role.this[0].assume_role_policy, null)
+}
+
+output "permissions_policy" {
+  description = "The role's permission policy (JSON), rendered from the actions in actions.json."
+  value       = try(aws_iam_role_policy.this[0].policy, null)
+}
+
+output "service_account_subject" {
+  description = "The only token subject the role trusts: system:serviceaccount:<namespace>:<service account>."
+  value       = "system:serviceaccount:${var.namespace}:${var.service_account}"
+}

@@ -1,0 +1,215 @@
+# Plan-only tests with a mocked provider: no AWS account, no credentials, no network.
+mock_provider "aws" {}
+
+variables {
+  oidc_provider_arn = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+  org_role_arn      = "arn:aws:iam::999988887777:role/system-config-report-generator-list-org-role"
+  report_bucket     = "example-security-reports"
+}
+
+run "trusts_only_the_report_generator_service_account_through_the_cluster_oidc_provider" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.this[0].name == "system-config-report-generator-write-role"
+    error_message = "the hub role must keep the name the runbook and the spoke trust policies use"
+  }
+  assert {
+    condition     = length(jsondecode(aws_iam_role.this[0].assume_role_policy).Statement) == 1
+    error_message = "the trust policy must have exactly one statement"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { Federated = var.oidc_provider_arn }
+    error_message = "only the cluster's OIDC provider may be trusted"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"
+    error_message = "the trust must be for web identity only"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == {
+      StringEquals = {
+        "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub" = "system:serviceaccount:security-compliance:report-generator-sa"
+        "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:aud" = "sts.amazonaws.com"
+      }
+    }
+    error_message = "the trust must pin both the ServiceAccount subject and the STS audience, with StringEquals"
+  }
+  assert {
+    condition     = output.service_account_subject == "system:serviceaccount:security-compliance:report-generator-sa"
+    error_message = "the default subject must match the Helm chart's namespace and ServiceAccount"
+  }
+  assert {
+    condition     = aws_iam_role.this[0].max_session_duration == 3600 && aws_iam_role.this[0].permissions_boundary == null
+    error_message = "defaults: one-hour sessions, no permissions boundary"
+  }
+}
+
+run "subject_follows_a_custom_namespace_and_service_account" {
+  command = plan
+
+  variables {
+    namespace       = "aws-config-report-automation"
+    service_account = "config-report"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub"] == "system:serviceaccount:aws-config-report-automation:config-report"
+    error_message = "the subject condition must name the configured namespace and ServiceAccount"
+  }
+}
+
+run "may_assume_only_the_spoke_role_in_any_account_and_the_org_role" {
+  command = plan
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Resource == ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn]
+    error_message = "sts:AssumeRole must be limited to the spoke role name and the org role"
+  }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Action == ["sts:AssumeRole"]
+    error_message = "the assume statement must grant sts:AssumeRole only"
+  }
+}
+
+run "listed_spoke_accounts_narrow_the_assumable_roles" {
+  command = plan
+
+  variables {
+    spoke_account_ids = ["012345678901", "210987654321"]
+  }
+
+  assert {
+    condition = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Resource == [
+      "arn:aws:iam::012345678901:role/system-config-report-generator-read-role",
+      "arn:aws:iam::210987654321:role/system-config-report-generator-read-role",
+      var.org_role_arn,
+    ]
+    error_message = "with spoke_account_ids, only those accounts' spoke roles may be assumed"
+  }
+}
+
+run "writes_only_under_the_report_prefix_and_uses_no_kms_without_a_key" {
+  command = plan
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["WriteReports"] == { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] }
+    error_message = "s3:PutObject must be limited to the report prefix"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid] == ["AssumeScannerRoles", "WriteReports"]
+    error_message = "without a KMS key the role must get no KMS permission at all"
+  }
+}
+
+run "uses_only_the_report_key_when_one_is_set" {
+  command = plan
+
+  variables {
+    kms_key_arn              = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    permissions_boundary_arn = "arn:aws:iam::111122223333:policy/platform-boundary"
+    max_session_duration     = 7200
+  }
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["EncryptReports"].Resource == [var.kms_key_arn]
+    error_message = "KMS permissions must name the report key only"
+  }
+  assert {
+    condition     = aws_iam_role.this[0].permissions_boundary == var.permissions_boundary_arn && aws_iam_role.this[0].max_session_duration == 7200
+    error_message = "the permissions boundary and session duration must be passed through"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this) == 0 && length(aws_iam_role_policy.this) == 0 && output.role_arn == null
+    error_message = "create = false must create nothing and output null"
+  }
+}
+
+run "rejects_an_oidc_provider_arn_that_is_not_one" {
+  command = plan
+  variables {
+    oidc_provider_arn = "arn:aws:iam::111122223333:role/not-a-provider"
+  }
+  expect_failures = [var.oidc_provider_arn]
+}
+
+run "rejects_a_namespace_kubernetes_would_refuse" {
+  command = plan
+  variables {
+    namespace = "Security_Compliance"
+  }
+  expect_failures = [var.namespace]
+}
+
+run "rejects_a_service_account_kubernetes_would_refuse" {
+  command = plan
+  variables {
+    service_account = "report generator"
+  }
+  expect_failures = [var.service_account]
+}
+
+run "rejects_an_account_id_that_is_not_12_digits" {
+  command = plan
+  variables {
+    spoke_account_ids = ["12345678901"]
+  }
+  expect_failures = [var.spoke_account_ids]
+}
+
+run "rejects_an_org_role_that_is_not_a_role_arn" {
+  command = plan
+  variables {
+    org_role_arn = "system-config-report-generator-list-org-role"
+  }
+  expect_failures = [var.org_role_arn]
+}
+
+run "rejects_a_bucket_name_s3_would_refuse" {
+  command = plan
+  variables {
+    report_bucket = "Example_Reports"
+  }
+  expect_failures = [var.report_bucket]
+}
+
+run "rejects_a_prefix_with_a_wildcard_or_leading_slash" {
+  command = plan
+  variables {
+    report_prefix = "/reports*/"
+  }
+  expect_failures = [var.report_prefix]
+}
+
+run "rejects_a_kms_alias_instead_of_a_key_arn" {
+  command = plan
+  variables {
+    kms_key_arn = "alias/reports"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_a_session_duration_iam_would_refuse" {
+  command = plan
+  variables {
+    max_session_duration = 900
+  }
+  expect_failures = [var.max_session_duration]
+}
+
+run "rejects_a_role_name_iam_would_refuse" {
+  command = plan
+  variables {
+    name = "config report"
+  }
+  expect_failures = [var.name]
+}

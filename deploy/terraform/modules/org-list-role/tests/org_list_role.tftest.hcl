@@ -1,0 +1,87 @@
+# Plan-only tests with a mocked provider: no AWS account, no credentials, no network.
+mock_provider "aws" {}
+
+variables {
+  hub_role_arn = "arn:aws:iam::111122223333:role/system-config-report-generator-write-role"
+}
+
+run "trusts_only_the_hub_role" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.this[0].name == "system-config-report-generator-list-org-role"
+    error_message = "the org role must keep the name the runbook uses"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement == [{
+      Sid       = "ConfigReportHub"
+      Effect    = "Allow"
+      Principal = { AWS = var.hub_role_arn }
+      Action    = "sts:AssumeRole"
+    }]
+    error_message = "only the hub role may assume the org role"
+  }
+}
+
+run "requires_the_callers_organization_when_one_is_set" {
+  command = plan
+
+  variables {
+    organization_id = "o-a1b2c3d4e5"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "aws:PrincipalOrgID" = "o-a1b2c3d4e5" } }
+    error_message = "the trust policy must require the organization"
+  }
+}
+
+run "grants_exactly_the_organizations_reads" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action])) == toset([
+      "organizations:ListRoots",
+      "organizations:ListOrganizationalUnitsForParent",
+      "organizations:ListAccountsForParent",
+    ])
+    error_message = "the org role must grant exactly the Organizations reads the scanner makes"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this) == 0 && length(aws_iam_role_policy.this) == 0 && output.role_arn == null
+    error_message = "create = false must create nothing and output null"
+  }
+}
+
+run "rejects_a_hub_that_is_not_a_role_arn" {
+  command = plan
+  variables {
+    hub_role_arn = "111122223333"
+  }
+  expect_failures = [var.hub_role_arn]
+}
+
+run "rejects_an_organization_id_that_is_not_one" {
+  command = plan
+  variables {
+    organization_id = "o-SHOUT"
+  }
+  expect_failures = [var.organization_id]
+}
+
+run "rejects_a_role_name_iam_would_refuse" {
+  command = plan
+  variables {
+    name = "list/org"
+  }
+  expect_failures = [var.name]
+}

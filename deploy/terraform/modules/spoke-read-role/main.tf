@@ -1,0 +1,58 @@
+locals {
+  # The actions come from src/config_report/permissions.py (one source for code, Terraform and tests).
+  actions = jsondecode(file("${path.module}/actions.json")).statements
+
+  conditions = merge(
+    var.external_id == null ? {} : { "sts:ExternalId" = var.external_id },
+    var.organization_id == null ? {} : { "aws:PrincipalOrgID" = var.organization_id },
+  )
+
+  trust_policy = {
+    Version = "2012-10-17"
+    Statement = [merge(
+      {
+        Sid       = "ConfigReportHub"
+        Effect    = "Allow"
+        Principal = { AWS = var.hub_role_arn }
+        Action    = "sts:AssumeRole"
+      },
+      length(local.conditions) == 0 ? {} : { Condition = { StringEquals = local.conditions } },
+    )]
+  }
+
+  # Resource "*" is the only resource these reads accept: ec2:DescribeRegions and
+  # config:DescribeConfigurationRecorders support no resource-level permissions, and the Config rule
+  # reads cover every rule of every region, whose ARNs end in IDs that AWS assigns (config-rule-ab12cd).
+  # Every action is a read; nothing here can change the account.
+  permissions_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      for sid, actions in local.actions : {
+        Sid      = sid
+        Effect   = "Allow"
+        Action   = actions
+        Resource = "*"
+      }
+    ]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count = var.create ? 1 : 0
+
+  name               = var.name
+  description        = var.description
+  assume_role_policy = jsonencode(local.trust_policy)
+  # Sessions assumed from the hub's web-identity session are role-chained, which AWS caps at one hour.
+  max_session_duration = 3600
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = var.create ? 1 : 0
+
+  name   = "config-report-read"
+  role   = aws_iam_role.this[0].id
+  policy = jsonencode(local.permissions_policy)
+}

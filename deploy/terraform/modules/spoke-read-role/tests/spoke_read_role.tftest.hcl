@@ -1,0 +1,131 @@
+# Plan-only tests with a mocked provider: no AWS account, no credentials, no network.
+mock_provider "aws" {}
+
+variables {
+  hub_role_arn = "arn:aws:iam::111122223333:role/system-config-report-generator-write-role"
+}
+
+run "trusts_only_the_hub_role_without_conditions_by_default" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.this[0].name == "system-config-report-generator-read-role"
+    error_message = "the spoke role must keep the name the scanner assumes by default"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement == [{
+      Sid       = "ConfigReportHub"
+      Effect    = "Allow"
+      Principal = { AWS = var.hub_role_arn }
+      Action    = "sts:AssumeRole"
+    }]
+    error_message = "only the hub role may assume the spoke role"
+  }
+  assert {
+    condition     = aws_iam_role.this[0].max_session_duration == 3600
+    error_message = "role-chained sessions last one hour at most; the role must not pretend otherwise"
+  }
+}
+
+run "requires_the_external_id_when_one_is_set" {
+  command = plan
+
+  variables {
+    external_id = "config-report-7f3a"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "sts:ExternalId" = "config-report-7f3a" } }
+    error_message = "the trust policy must require the ExternalId"
+  }
+}
+
+run "requires_the_callers_organization_when_one_is_set" {
+  command = plan
+
+  variables {
+    external_id     = "config-report-7f3a"
+    organization_id = "o-a1b2c3d4e5"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "sts:ExternalId" = "config-report-7f3a", "aws:PrincipalOrgID" = "o-a1b2c3d4e5" } }
+    error_message = "the trust policy must require both the ExternalId and the organization"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { AWS = var.hub_role_arn }
+    error_message = "conditions must narrow the hub principal, not replace it"
+  }
+}
+
+run "grants_exactly_the_config_and_region_reads" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action])) == toset([
+      "config:DescribeConfigurationRecorders",
+      "config:DescribeConfigRules",
+      "config:DescribeComplianceByConfigRule",
+      "config:GetComplianceDetailsByConfigRule",
+      "ec2:DescribeRegions",
+    ])
+    error_message = "the spoke role must grant exactly the reads the scanner makes"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Effect == "Allow" && alltrue([for a in s.Action : can(regex("^[a-z0-9]+:(Describe|Get|List)", a))])])
+    error_message = "the spoke role must be read-only"
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_iam_role.this) == 0 && length(aws_iam_role_policy.this) == 0 && output.role_arn == null
+    error_message = "create = false must create nothing and output null"
+  }
+}
+
+run "rejects_a_hub_that_is_not_a_role_arn" {
+  command = plan
+  variables {
+    hub_role_arn = "arn:aws:iam::111122223333:root"
+  }
+  expect_failures = [var.hub_role_arn]
+}
+
+run "rejects_a_hub_account_id_that_is_not_12_digits" {
+  command = plan
+  variables {
+    hub_role_arn = "arn:aws:iam::11112222333:role/system-config-report-generator-write-role"
+  }
+  expect_failures = [var.hub_role_arn]
+}
+
+run "rejects_an_external_id_sts_would_refuse" {
+  command = plan
+  variables {
+    external_id = "x"
+  }
+  expect_failures = [var.external_id]
+}
+
+run "rejects_an_organization_id_that_is_not_one" {
+  command = plan
+  variables {
+    organization_id = "r-ab12"
+  }
+  expect_failures = [var.organization_id]
+}
+
+run "rejects_a_permissions_boundary_that_is_not_a_policy_arn" {
+  command = plan
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::111122223333:role/boundary"
+  }
+  expect_failures = [var.permissions_boundary_arn]
+}

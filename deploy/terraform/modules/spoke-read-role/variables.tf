@@ -1,0 +1,72 @@
+variable "create" {
+  description = "Whether to create the role (false turns the module into a no-op)."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Name of the role assumed in this account by the hub role (CONFIG_REPORT_SPOKE_ROLE_NAME: the same name in every account)."
+  type        = string
+  default     = "system-config-report-generator-read-role"
+
+  validation {
+    condition     = can(regex("^[\\w+=,.@-]{1,64}$", var.name))
+    error_message = "name must be an IAM role name: 1-64 letters, digits and +=,.@_-."
+  }
+}
+
+variable "description" {
+  description = "Description of the role, shown in the IAM console."
+  type        = string
+  default     = "config-report: read-only access to AWS Config compliance, assumed by the hub role."
+}
+
+variable "hub_role_arn" {
+  description = "ARN of the hub role (the hub-irsa-role module's role_arn): the only principal trusted to assume this role."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$", var.hub_role_arn))
+    error_message = "hub_role_arn must be an IAM role ARN: arn:aws:iam::<account-id>:role/<name>."
+  }
+}
+
+variable "organization_id" {
+  description = "When set (o-xxxxxxxxxx), the caller must also belong to this AWS Organization (aws:PrincipalOrgID)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", var.organization_id))
+    error_message = "organization_id must be an AWS Organizations ID: o- followed by 10-32 lowercase letters or digits."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "ARN of a managed policy set as the role's permissions boundary; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\\w+=,.@/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN: arn:aws:iam::<account-id>:policy/<name>."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to the role."
+  type        = map(string)
+  default     = {}
+}
+
+variable "external_id" {
+  description = "When set, the hub must pass this ExternalId (CONFIG_REPORT_EXTERNAL_ID) to assume the role."
+  type        = string
+  default     = null
+
+  validation {
+    # Terraform evaluates both sides of ||, hence coalesce: length(null) would be an error.
+    condition     = var.external_id == null || (can(regex("^[\\w+=,.@:/-]{2,}$", var.external_id)) && length(coalesce(var.external_id, "-")) <= 1224)
+    error_message = "external_id must be 2-1224 letters, digits and +=,.@:/-."
+  }
+}

@@ -1,0 +1,236 @@
+"""The AWS permissions config-report needs, per role: the one source for the code, Terraform and tests.
+
+Three roles take part in a run (see `deploy/terraform/`):
+
+    hub-irsa-role    the pod's own identity (IRSA): assumes the two roles below, writes the report
+    org-list-role    in the management account: lists the organization's active accounts
+    spoke-read-role  in every account: reads AWS Config compliance, region by region
+
+Each role's permissions are a few statements, each an exact list of actions over one resource scope.
+`python -m config_report.permissions --write` renders them to the `actions.json` file every Terraform
+module reads, and `tests/deploy/test_permissions.py` fails when those files are stale. The same
+statements render complete policy documents (`policy_document`) for the least-privilege test, which
+runs the real scan under them with IAM enforcement on and then removes each action in turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+# Generated files say so, and say how to regenerate them.
+GENERATED_NOTE = (
+    "Generated from src/config_report/permissions.py by `python -m config_report.permissions --write`; "
+    "do not edit."
+)
+ACTIONS_FILE = "actions.json"
+MODULES_DIR = Path("deploy/terraform/modules")
+
+
+class Role(StrEnum):
+    """A role of the deployment, named after the Terraform module that creates it."""
+
+    HUB = "hub-irsa-role"
+    ORG = "org-list-role"
+    SPOKE = "spoke-read-role"
+
+
+class Scope(StrEnum):
+    """The resources a statement's actions are limited to (the Terraform modules fill in the ARNs)."""
+
+    # Actions that accept no narrower resource, or whose resources (rule IDs, account and OU IDs)
+    # cannot be known before the run.
+    ANY = "any"
+    # The spoke role in every account and the org role in the management account.
+    SCANNER_ROLES = "scanner-roles"
+    # Objects under the report prefix of the report bucket.
+    REPORT_OBJECTS = "report-objects"
+    # The KMS key that encrypts the reports (only when one is configured).
+    REPORT_KEY = "report-key"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One IAM action and the call in config-report that needs it."""
+
+    name: str
+    needed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """Actions granted together over one resource scope; `sid` is the policy statement's Sid."""
+
+    sid: str
+    scope: Scope
+    actions: tuple[Action, ...]
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """The IAM action names, in declaration order."""
+        return tuple(action.name for action in self.actions)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """The concrete resources a rendered policy document names."""
+
+    scanner_role_arns: tuple[str, ...] = ()
+    report_bucket: str = ""
+    report_prefix: str = ""
+    report_key_arn: str | None = None
+
+
+POLICIES: dict[Role, tuple[Statement, ...]] = {
+    Role.SPOKE: (
+        Statement(
+            "ReadConfigCompliance",
+            Scope.ANY,
+            (
+                Action("config:DescribeConfigurationRecorders", "aws: is Config recording in this region?"),
+                Action("config:DescribeConfigRules", "aws: the rules of one region, all pages"),
+                Action("config:DescribeComplianceByConfigRule", "aws: each rule's compliance"),
+                Action("config:GetComplianceDetailsByConfigRule", "aws: non-compliant resources, all pages"),
+            ),
+        ),
+        Statement(
+            "ListEnabledRegions",
+            Scope.ANY,
+            (Action("ec2:DescribeRegions", "aws: the regions enabled in the account"),),
+        ),
+    ),
+    Role.ORG: (
+        Statement(
+            "ListActiveAccounts",
+            Scope.ANY,
+            (
+                Action("organizations:ListRoots", "aws: the root the OU walk starts from"),
+                Action("organizations:ListOrganizationalUnitsForParent", "aws: the OU tree, for OU filters"),
+                Action("organizations:ListAccountsForParent", "aws: accounts, names and status per OU"),
+            ),
+        ),
+    ),
+    Role.HUB: (
+        Statement(
+            "AssumeScannerRoles",
+            Scope.SCANNER_ROLES,
+            (Action("sts:AssumeRole", "aws: the org role once, each spoke role per account"),),
+        ),
+        Statement(
+            "WriteReports",
+            Scope.REPORT_OBJECTS,
+            (Action("s3:PutObject", "publish: workbook, snapshot and manifest; check: preflight marker"),),
+        ),
+        Statement(
+            "EncryptReports",
+            Scope.REPORT_KEY,
+            (Action("kms:GenerateDataKey", "publish: S3 asks KMS for a data key per SSE-KMS object"),),
+        ),
+    ),
+}
+
+
+def statements(role: Role) -> tuple[Statement, ...]:
+    """The statements granted to `role`."""
+    return POLICIES[role]
+
+
+def actions(role: Role) -> tuple[str, ...]:
+    """Every action granted to `role`, in declaration order."""
+    return tuple(name for statement in POLICIES[role] for name in statement.action_names)
+
+
+def policy_document(role: Role, targets: Targets, *, without: str | None = None) -> dict[str, Any]:
+    """The IAM permission policy of `role` naming `targets`, optionally minus the action `without`.
+
+    Mirrors what the Terraform modules render: a statement whose scope has no target (no KMS key
+    configured) is left out, and so is a statement left with no action.
+    """
+    rendered: list[dict[str, Any]] = []
+    for statement in POLICIES[role]:
+        names = [name for name in statement.action_names if name != without]
+        resources = _resources(statement.scope, targets)
+        if names and resources:
+            rendered.append({"Sid": statement.sid, "Effect": "Allow", "Action": names, "Resource": resources})
+    return {"Version": "2012-10-17", "Statement": rendered}
+
+
+def _resources(scope: Scope, targets: Targets) -> list[str]:
+    if scope is Scope.ANY:
+        return ["*"]
+    if scope is Scope.SCANNER_ROLES:
+        return list(targets.scanner_role_arns)
+    if scope is Scope.REPORT_OBJECTS:
+        return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}*"]
+    return [targets.report_key_arn] if targets.report_key_arn else []
+
+
+def actions_file(role: Role) -> str:
+    """The text of the module's `actions.json`: each statement's actions, keyed by Sid."""
+    content = {
+        "//": GENERATED_NOTE,
+        "statements": {statement.sid: list(statement.action_names) for statement in POLICIES[role]},
+    }
+    return json.dumps(content, indent=2) + "\n"
+
+
+def actions_path(root: Path, role: Role) -> Path:
+    """Where `role`'s Terraform module reads its actions, under the repository `root`."""
+    return root / MODULES_DIR / role.value / ACTIONS_FILE
+
+
+def stale_files(root: Path) -> list[Path]:
+    """The generated files under `root` whose content differs from what this module declares."""
+    stale = []
+    for role in Role:
+        path = actions_path(root, role)
+        if not path.is_file() or path.read_text(encoding="utf-8") != actions_file(role):
+            stale.append(path)
+    return stale
+
+
+def write_files(root: Path) -> list[Path]:
+    """Rewrite every stale generated file under `root`; return the files written."""
+    written = stale_files(root)
+    for path in written:
+        role = Role(path.parent.name)
+        path.write_text(actions_file(role), encoding="utf-8")
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m config_report.permissions [--write|--check] [--root DIR]`; prints the actions by default."""
+    parser = argparse.ArgumentParser(
+        prog="python -m config_report.permissions", description=__doc__.split("\n")[0]
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--write", action="store_true", help="rewrite the Terraform modules' actions.json files"
+    )
+    mode.add_argument("--check", action="store_true", help="exit 1 when an actions.json file is stale")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: .)")
+    args = parser.parse_args(argv)
+    if (args.write or args.check) and not (args.root / MODULES_DIR).is_dir():
+        parser.error(f"{args.root / MODULES_DIR} not found; run from the repository root or pass --root")
+    if args.write:
+        for path in write_files(args.root):
+            print(f"wrote {path}")
+        return 0
+    if args.check:
+        stale = stale_files(args.root)
+        for path in stale:
+            print(f"stale: {path}; run `python -m config_report.permissions --write`", file=sys.stderr)
+        return 1 if stale else 0
+    for role in Role:
+        print(f"{role.value}: {', '.join(actions(role))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
