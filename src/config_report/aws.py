@@ -138,14 +138,13 @@ def is_access_denied(exc: BaseException) -> bool:
     return error.get("Code") in _DENIED_CODES or status == 403
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, *, limit: int = 300) -> str:
     """A one-line reason for a coverage row or log line: AWS's code and message, nothing secret."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        operation = exc.operation_name
-        code = error.get("Code") or "Error"
-        message = error.get("Message") or ""
-        return f"{operation}: {code}: {message}".rstrip(": ")
-    if isinstance(exc, BotoCoreError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"{type(exc).__name__}: {exc}"
+        text = f"{exc.operation_name}: {error.get('Code') or 'Error'}: {error.get('Message') or ''}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    # A proxy or an emulator may answer with a whole HTML page: keep one short line of it.
+    text = " ".join(text.split()).rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     exclude_ous: CommaList = Field(default_factory=list, description="skip accounts in these OUs")
     concurrency: int = Field(16, ge=1, le=256, description="accounts scanned at once")
     max_attempts: int = Field(12, ge=1, le=50, description="attempts per AWS call (throttling retries)")
-    session_name: str = Field("config-report", description="RoleSessionName, visible in CloudTrail")
+    session_name: str = Field(
+        "config-report",
+        pattern=r"^[\w+=,.@-]{2,64}$",
+        description="RoleSessionName, visible in CloudTrail (2-64 of letters, digits and +=,.@_-)",
+    )
 
     # --- where the report goes ---
     s3_bucket: str | None = Field(None, description="bucket receiving the reports")

@@ -1,0 +1,40 @@
+"""The AWS side's small rules: error classification and role ARNs."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from config_report.aws import Identity, describe_error, is_access_denied, role_arn
+
+
+def client_error(code: str, message: str, status: int = 400, operation: str = "AssumeRole") -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
+    )
+
+
+def test_access_denied_codes_and_a_bare_403_count_as_denied() -> None:
+    assert is_access_denied(client_error("AccessDenied", "not authorized", 403))
+    assert is_access_denied(client_error("AccessDeniedException", "explicit deny in an SCP"))
+    assert is_access_denied(client_error("403", "", 403, "DescribeConfigRules"))
+
+
+def test_throttling_and_network_faults_are_not_denials() -> None:
+    assert not is_access_denied(client_error("ThrottlingException", "Rate exceeded"))
+    assert not is_access_denied(
+        EndpointConnectionError(endpoint_url="https://config.eu-west-1.amazonaws.com")
+    )
+
+
+def test_an_error_is_described_on_one_short_line_with_operation_and_code() -> None:
+    html = "<html>\n<title>500 Internal Server Error</title>\n" + "x" * 1000
+    text = describe_error(client_error("500", html, 500, "DescribeComplianceByConfigRule"))
+    assert text.startswith("DescribeComplianceByConfigRule: 500: <html> <title>")
+    assert "\n" not in text
+    assert len(text) <= 300
+
+
+def test_spoke_role_arns_use_the_hub_partition() -> None:
+    gov = Identity(account="111111111111", arn="arn:aws-us-gov:sts::111111111111:assumed-role/hub/s")
+    assert role_arn(gov, "012345678901", "reader") == "arn:aws-us-gov:iam::012345678901:role/reader"

@@ -1,0 +1,105 @@
+"""Settings: environment variables and flags, and the messages a bad value produces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from config_report.errors import SettingsError
+from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("CONFIG_REPORT_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_match_the_design_contract() -> None:
+    settings = load_settings()
+    assert settings.spoke_role_name == DEFAULT_SPOKE_ROLE_NAME == "system-config-report-generator-read-role"
+    assert settings.s3_prefix == "aws-config-reports/"
+    assert settings.jira_issue_type == "Task"
+    assert settings.regions == []
+    assert settings.org_role_arn is None
+    assert not settings.jira_enabled
+
+
+def test_comma_separated_regions_are_split_and_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_REGIONS", " eu-west-1, us-east-1 ,,")
+    assert load_settings().regions == ["eu-west-1", "us-east-1"]
+
+
+def test_a_flag_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_CONCURRENCY", "4")
+    assert load_settings({"concurrency": "9"}).concurrency == 9
+
+
+def test_a_bad_region_names_the_variable_the_flag_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_REGIONS", "eu-west-1,europe")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "CONFIG_REPORT_REGIONS" in message
+    assert "--regions" in message
+    assert "'europe'" in message
+    assert "eu-west-1" in message
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("CONFIG_REPORT_ACCOUNTS", "12345", "12-digit account ID"),
+        ("CONFIG_REPORT_ORG_ROLE_ARN", "list-org-role", "IAM role ARN"),
+        ("CONFIG_REPORT_SPOKE_ROLE_NAME", "bad role name", "IAM role name"),
+        ("CONFIG_REPORT_S3_BUCKET", "Not_A_Bucket", "S3 bucket name"),
+        ("CONFIG_REPORT_CONCURRENCY", "0", "greater than or equal to 1"),
+        ("CONFIG_REPORT_LOG_FORMAT", "xml", "CONFIG_REPORT_LOG_FORMAT"),
+        ("CONFIG_REPORT_JIRA_EXTRA_FIELDS", "[1, 2]", "JSON object"),
+        ("CONFIG_REPORT_SESSION_NAME", "x", "CONFIG_REPORT_SESSION_NAME"),
+    ],
+)
+def test_each_invalid_setting_is_rejected_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        load_settings()
+    with pytest.raises(SettingsError, match=expected):
+        load_settings()
+
+
+def test_jira_url_without_project_or_token_is_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_JIRA_URL", "https://example.atlassian.net")
+    with pytest.raises(SettingsError, match="CONFIG_REPORT_JIRA_PROJECT"):
+        load_settings()
+    monkeypatch.setenv("CONFIG_REPORT_JIRA_PROJECT", "SEC")
+    with pytest.raises(SettingsError, match="CONFIG_REPORT_JIRA_API_TOKEN_FILE"):
+        load_settings()
+
+
+def test_the_prefix_always_ends_with_one_slash() -> None:
+    assert load_settings({"s3_prefix": "/reports/weekly"}).s3_prefix == "reports/weekly/"
+
+
+def test_public_view_hides_secrets_but_says_they_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_EXTERNAL_ID", "very-secret-external-id")
+    monkeypatch.setenv("CONFIG_REPORT_JIRA_API_TOKEN", "jira-token-value")
+    view = load_settings().public_view()
+    assert view["external_id"] == "***"
+    assert view["jira_api_token"] == "***"
+    assert "very-secret-external-id" not in repr(view)
+    assert "jira-token-value" not in repr(view)
+
+
+def test_the_token_file_is_read_and_a_missing_file_is_named(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("s3cr3t\n")
+    assert load_settings({"jira_api_token_file": str(token)}).jira_token() == "s3cr3t"
+    missing = load_settings({"jira_api_token_file": str(token) + ".absent"})
+    with pytest.raises(SettingsError, match="CONFIG_REPORT_JIRA_API_TOKEN_FILE"):
+        missing.jira_token()
