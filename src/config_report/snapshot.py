@@ -1,0 +1,244 @@
+"""The machine-readable snapshot: the same data as the workbook, as versioned gzip JSON.
+
+Published next to the workbook so that tools (and next week's run, to count what changed) never have to
+parse a spreadsheet. The layout is a contract, versioned by its `schema` field:
+
+    {"schema": "config-report/snapshot/v1",
+     "run": {...}, "figures": {...},
+     "accounts": [...], "rules": [...], "findings": [...], "coverage": [...]}
+
+Lists are flat and in account order; every row names its `account_id`. Datetimes are ISO-8601 in UTC
+(`2026-11-23T09:00:00.000000Z`); a naive datetime is taken to be UTC already. `figures` and each account's
+`status` are derived, for readers' convenience, and ignored when reading back.
+
+Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
+report (no gzip timestamp or file name), so identical runs have identical checksums.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from config_report.model import (
+    Account,
+    AccountScan,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    Report,
+    RuleResult,
+    RunInfo,
+)
+
+SCHEMA = "config-report/snapshot/v1"
+
+
+def write_snapshot(report: Report, path: Path) -> Path:
+    """Write `report` as a gzip JSON snapshot at `path` and return `path`."""
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
+        io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as text,
+    ):
+        _write_document(report, text)
+    return path
+
+
+def read_snapshot(path: Path) -> Report:
+    """Read a snapshot written by `write_snapshot` back into the `Report` it was written from.
+
+    Raises `ValueError` when the file is not a readable v1 snapshot.
+    """
+    return read_snapshot_bytes(path.read_bytes())
+
+
+def read_snapshot_bytes(data: bytes) -> Report:
+    """Like `read_snapshot`, for a snapshot already in memory (e.g. last week's, fetched from S3)."""
+    try:
+        document = json.loads(gzip.decompress(data))
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        raise ValueError(f"not a gzip JSON snapshot: {exc}") from exc
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+        raise ValueError(f"unsupported snapshot schema {found!r}; this version reads {SCHEMA!r}")
+    try:
+        return _decode_report(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"malformed {SCHEMA} snapshot: {exc!r}") from exc
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def _write_document(report: Report, out: IO[str]) -> None:
+    # The small parts first, so `zcat snapshot.json.gz | head` shows the run and its figures.
+    figures = report.figures()
+    out.write(f'{{"schema": {_dumps(SCHEMA)},\n')
+    out.write(f' "run": {_dumps(_encode_run(report.run))},\n')
+    out.write(f' "figures": {_dumps({**dataclasses.asdict(figures), "complete": figures.complete})}')
+    sections: tuple[tuple[str, Iterable[dict[str, object]]], ...] = (
+        ("accounts", (_encode_account(scan) for scan in report.scans)),
+        ("rules", (_encode_rule(rule) for rule in report.rules())),
+        ("findings", (_encode_finding(finding) for finding in report.findings())),
+        ("coverage", (_encode_coverage(row) for row in report.coverage())),
+    )
+    for name, rows in sections:
+        out.write(f',\n "{name}": [')
+        separator = "\n  "
+        for row in rows:
+            out.write(separator + _dumps(row))
+            separator = ",\n  "
+        out.write("\n ]")
+    out.write("}\n")
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _iso(moment: datetime) -> str:
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _encode_run(run: RunInfo) -> dict[str, object]:
+    return {
+        "run_id": run.run_id,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "identity": run.identity,
+        "regions": list(run.regions),
+        "settings": run.settings,
+    }
+
+
+def _encode_account(scan: AccountScan) -> dict[str, object]:
+    account = scan.account
+    return {
+        "id": account.id,
+        "name": account.name,
+        "ou": account.ou,
+        "ou_ids": list(account.ou_ids),
+        "email": account.email,
+        "status": scan.status,
+    }
+
+
+def _encode_rule(rule: RuleResult) -> dict[str, object]:
+    return {
+        "account_id": rule.account_id,
+        "region": rule.region,
+        "rule_name": rule.rule_name,
+        "compliance": rule.compliance.value,
+        "noncompliant_resources": rule.noncompliant_resources,
+    }
+
+
+def _encode_finding(finding: Finding) -> dict[str, object]:
+    return {
+        "account_id": finding.account_id,
+        "region": finding.region,
+        "rule_name": finding.rule_name,
+        "resource_type": finding.resource_type,
+        "resource_id": finding.resource_id,
+        "annotation": finding.annotation,
+        "last_evaluated": _iso(finding.last_evaluated) if finding.last_evaluated else None,
+    }
+
+
+def _encode_coverage(row: Coverage) -> dict[str, object]:
+    return {
+        "account_id": row.account_id,
+        "region": row.region,
+        "status": row.status.value,
+        "detail": row.detail,
+    }
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _decode_report(document: dict[str, Any]) -> Report:
+    accounts = [_decode_account(item) for item in document["accounts"]]
+    rows: dict[str, dict[str, list[Any]]] = {a.id: {name: [] for name in _ROW_DECODERS} for a in accounts}
+    for name, decode in _ROW_DECODERS.items():
+        for item in document[name]:
+            row = decode(item)
+            if row.account_id not in rows:
+                raise ValueError(f"{name} row for account {row.account_id}, which is not in 'accounts'")
+            rows[row.account_id][name].append(row)
+    scans = tuple(
+        AccountScan(
+            account=account,
+            rules=tuple(rows[account.id]["rules"]),
+            findings=tuple(rows[account.id]["findings"]),
+            coverage=tuple(rows[account.id]["coverage"]),
+        )
+        for account in accounts
+    )
+    return Report(run=_decode_run(document["run"]), scans=scans)
+
+
+def _decode_run(item: dict[str, Any]) -> RunInfo:
+    return RunInfo(
+        run_id=item["run_id"],
+        started_at=datetime.fromisoformat(item["started_at"]),
+        finished_at=datetime.fromisoformat(item["finished_at"]),
+        identity=item["identity"],
+        regions=tuple(item["regions"]),
+        settings=dict(item["settings"]),
+    )
+
+
+def _decode_account(item: dict[str, Any]) -> Account:
+    return Account(
+        id=item["id"], name=item["name"], ou=item["ou"], ou_ids=tuple(item["ou_ids"]), email=item["email"]
+    )
+
+
+def _decode_rule(item: dict[str, Any]) -> RuleResult:
+    return RuleResult(
+        account_id=item["account_id"],
+        region=item["region"],
+        rule_name=item["rule_name"],
+        compliance=Compliance(item["compliance"]),
+        noncompliant_resources=int(item["noncompliant_resources"]),
+    )
+
+
+def _decode_finding(item: dict[str, Any]) -> Finding:
+    evaluated = item["last_evaluated"]
+    return Finding(
+        account_id=item["account_id"],
+        region=item["region"],
+        rule_name=item["rule_name"],
+        resource_type=item["resource_type"],
+        resource_id=item["resource_id"],
+        annotation=item["annotation"],
+        last_evaluated=datetime.fromisoformat(evaluated) if evaluated is not None else None,
+    )
+
+
+def _decode_coverage(item: dict[str, Any]) -> Coverage:
+    return Coverage(
+        account_id=item["account_id"],
+        region=item["region"],
+        status=CoverageStatus(item["status"]),
+        detail=item["detail"],
+    )
+
+
+_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Finding | Coverage]] = {
+    "rules": _decode_rule,
+    "findings": _decode_finding,
+    "coverage": _decode_coverage,
+}

@@ -1,0 +1,113 @@
+"""The snapshot: gzip JSON that a program (or next week's run) reads back into the very same Report."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from config_report.model import Report
+from config_report.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
+from factories import HOSTILE_STRINGS, PROD, finding, run_info, sample_report
+
+
+def test_snapshot_reads_back_into_an_equal_report(tmp_path: Path) -> None:
+    report = sample_report(
+        extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "b", annotation="x" * 40_000)]
+    )
+
+    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+
+
+def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Path) -> None:
+    report = sample_report()
+    path = write_snapshot(report, tmp_path / "snapshot.json.gz")
+
+    assert read_snapshot_bytes(path.read_bytes()) == report
+
+
+def test_empty_organization_round_trips(tmp_path: Path) -> None:
+    report = Report(run=run_info(), scans=())
+
+    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+
+
+def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: Path) -> None:
+    path = write_snapshot(sample_report(), tmp_path / "snapshot.json.gz")
+
+    document = json.loads(gzip.decompress(path.read_bytes()))
+
+    assert document["schema"] == SCHEMA == "config-report/snapshot/v1"
+    assert list(document) == ["schema", "run", "figures", "accounts", "rules", "findings", "coverage"]
+    assert [a["id"] for a in document["accounts"]] == ["012345678901", "210987654321", "000000000042"]
+    assert [a["status"] for a in document["accounts"]] == ["OK", "OK", "ACCESS_DENIED"]
+    assert len(document["rules"]) == 6
+    assert len(document["findings"]) == 4
+    assert document["coverage"][-1]["status"] == "ACCESS_DENIED"
+    assert document["figures"]["noncompliant_resources"] == 4
+    assert document["figures"]["complete"] is False
+    assert document["figures"]["worst_rules"][0] == {"name": "restricted-ssh", "count": 2}
+    assert {f["annotation"] for f in document["findings"]} | {
+        f["resource_id"] for f in document["findings"]
+    } >= set(HOSTILE_STRINGS)
+
+
+def test_times_are_written_as_iso_8601_utc(tmp_path: Path) -> None:
+    path = write_snapshot(sample_report(), tmp_path / "snapshot.json.gz")
+
+    document = json.loads(gzip.decompress(path.read_bytes()))
+
+    assert document["run"]["started_at"] == "2026-11-23T09:00:00.000000Z"
+    # The sandbox finding was evaluated at 10:00 in Paris (UTC+1).
+    assert [f["last_evaluated"] for f in document["findings"]] == [
+        "2026-11-22T17:45:12.000000Z",
+        "2026-11-22T17:45:12.000000Z",
+        None,
+        "2026-11-22T09:00:00.000000Z",
+    ]
+
+
+def test_naive_times_are_taken_as_utc(tmp_path: Path) -> None:
+    naive = finding(PROD, "restricted-ssh", "sg-1", last_evaluated=datetime(2026, 11, 22, 8, 30))
+    report = sample_report(extra_findings=[naive])
+
+    back = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+
+    assert next(f for f in back.findings() if f.resource_id == "sg-1").last_evaluated == datetime(
+        2026, 11, 22, 8, 30, tzinfo=UTC
+    )
+
+
+def test_same_report_gives_byte_identical_snapshots(tmp_path: Path) -> None:
+    first = write_snapshot(sample_report(), tmp_path / "first.json.gz")
+    second = write_snapshot(sample_report(), tmp_path / "second.json.gz")
+
+    assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"not gzip at all", "not a gzip JSON snapshot"),
+        (gzip.compress(b'{"schema": "config-report/snapshot/v0"}'), "unsupported snapshot schema"),
+        (gzip.compress(b"[1, 2]"), "unsupported snapshot schema"),
+        (gzip.compress(json.dumps({"schema": SCHEMA, "accounts": []}).encode()), "malformed"),
+        (gzip.compress(b"{truncated"), "not a gzip JSON snapshot"),
+    ],
+    ids=["not-gzip", "older-schema", "not-an-object", "missing-lists", "not-json"],
+)
+def test_anything_but_a_v1_snapshot_is_refused_with_a_value_error(data: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        read_snapshot_bytes(data)
+
+
+def test_row_of_an_account_missing_from_the_accounts_list_is_refused(tmp_path: Path) -> None:
+    path = write_snapshot(sample_report(), tmp_path / "snapshot.json.gz")
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    document["accounts"] = document["accounts"][1:]
+
+    with pytest.raises(ValueError, match="012345678901"):
+        read_snapshot_bytes(gzip.compress(json.dumps(document).encode()))
