@@ -31,6 +31,8 @@ GENERATED_NOTE = (
 )
 ACTIONS_FILE = "actions.json"
 MODULES_DIR = Path("deploy/terraform/modules")
+# The folder under the report prefix where the Jira ticket ledger keeps one record per week.
+LEDGER_FOLDER = "jira/"
 
 
 class Role(StrEnum):
@@ -53,6 +55,12 @@ class Scope(StrEnum):
     REPORT_OBJECTS = "report-objects"
     # The KMS key that encrypts the reports (only when one is configured).
     REPORT_KEY = "report-key"
+    # The weekly Jira ticket records beside the reports (only when Jira is used).
+    LEDGER_OBJECTS = "ledger-objects"
+    # The report bucket itself (only when Jira is used; see the statement that needs it).
+    LEDGER_BUCKET = "ledger-bucket"
+    # The report key, for reading a ticket record back (only when Jira is used and a key is set).
+    LEDGER_KEY = "ledger-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,7 @@ class Targets:
     report_bucket: str = ""
     report_prefix: str = ""
     report_key_arn: str | None = None
+    ticket_ledger: bool = False
 
 
 POLICIES: dict[Role, tuple[Statement, ...]] = {
@@ -132,6 +141,23 @@ POLICIES: dict[Role, tuple[Statement, ...]] = {
             Scope.REPORT_KEY,
             (Action("kms:GenerateDataKey", "publish: S3 asks KMS for a data key per SSE-KMS object"),),
         ),
+        Statement(
+            "ReadTicketLedger",
+            Scope.LEDGER_OBJECTS,
+            (Action("s3:GetObject", "jira: this week's ticket key, kept beside the reports"),),
+        ),
+        Statement(
+            # Without it S3 answers 403, not 404, for a week that has no ticket yet: the ledger could
+            # not tell "no ticket" from "denied". It lists key names; it reads no object.
+            "FindTicketLedger",
+            Scope.LEDGER_BUCKET,
+            (Action("s3:ListBucket", "jira: lets S3 say NoSuchKey for a week without a ticket"),),
+        ),
+        Statement(
+            "DecryptTicketLedger",
+            Scope.LEDGER_KEY,
+            (Action("kms:Decrypt", "jira: S3 decrypts an SSE-KMS ticket record with the caller's rights"),),
+        ),
     ),
 }
 
@@ -150,7 +176,7 @@ def policy_document(role: Role, targets: Targets, *, without: str | None = None)
     """The IAM permission policy of `role` naming `targets`, optionally minus the action `without`.
 
     Mirrors what the Terraform modules render: a statement whose scope has no target (no KMS key
-    configured) is left out, and so is a statement left with no action.
+    configured, no Jira ticket ledger) is left out, and so is a statement left with no action.
     """
     rendered: list[dict[str, Any]] = []
     for statement in POLICIES[role]:
@@ -168,6 +194,14 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return list(targets.scanner_role_arns)
     if scope is Scope.REPORT_OBJECTS:
         return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}*"]
+    if scope is Scope.REPORT_KEY:
+        return [targets.report_key_arn] if targets.report_key_arn else []
+    if not targets.ticket_ledger:
+        return []
+    if scope is Scope.LEDGER_OBJECTS:
+        return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}{LEDGER_FOLDER}*"]
+    if scope is Scope.LEDGER_BUCKET:
+        return [f"arn:aws:s3:::{targets.report_bucket}"]
     return [targets.report_key_arn] if targets.report_key_arn else []
 
 

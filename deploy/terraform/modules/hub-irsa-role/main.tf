@@ -17,6 +17,10 @@ locals {
     AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn])
     WriteReports       = ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"]
     EncryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    # The Jira ticket ledger: one small record per week under <prefix>jira/ (src/config_report/jira).
+    ReadTicketLedger    = var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}jira/*"] : []
+    FindTicketLedger    = var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}"] : []
+    DecryptTicketLedger = var.jira_ticket_ledger && var.kms_key_arn != null ? [var.kms_key_arn] : []
   }
 
   trust_policy = {

@@ -121,6 +121,27 @@ run "uses_only_the_report_key_when_one_is_set" {
   }
 }
 
+run "reads_only_the_jira_ticket_records_when_the_ledger_is_on" {
+  command = plan
+
+  variables {
+    jira_ticket_ledger = true
+    kms_key_arn        = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
+      { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
+      { Sid = "DecryptTicketLedger", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
+      { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
+      { Sid = "FindTicketLedger", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"] },
+      { Sid = "ReadTicketLedger", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/jira/*"] },
+      { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
+    ]
+    error_message = "with the Jira ledger on, the hub may read only the ticket records (and decrypt them with the report key)"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
