@@ -1,0 +1,130 @@
+"""How long the report files take to write, and how much memory, for a large synthetic organization.
+
+    .venv/bin/python benchmarks/workbook.py                 # 500,000 findings
+    .venv/bin/python benchmarks/workbook.py --findings 50000 --accounts 20
+
+Prints wall time and peak RSS (resource.getrusage, so the high-water mark of the whole process,
+building the report included) for `write_workbook`, then for `write_snapshot`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import cycle, islice
+from pathlib import Path
+
+from config_report.model import (
+    Account,
+    AccountScan,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    Report,
+    RuleResult,
+    RunInfo,
+)
+from config_report.snapshot import write_snapshot
+from config_report.workbook import write_workbook
+
+REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
+RULES = (
+    ("s3-bucket-public-read-prohibited", "AWS::S3::Bucket"),
+    ("s3-bucket-ssl-requests-only", "AWS::S3::Bucket"),
+    ("restricted-ssh", "AWS::EC2::SecurityGroup"),
+    ("vpc-default-security-group-closed", "AWS::EC2::SecurityGroup"),
+    ("encrypted-volumes", "AWS::EC2::Volume"),
+    ("ec2-instance-no-public-ip", "AWS::EC2::Instance"),
+    ("iam-user-mfa-enabled", "AWS::IAM::User"),
+    ("rds-storage-encrypted", "AWS::RDS::DBInstance"),
+    ("cloudtrail-enabled", "AWS::::Account"),
+    ("lambda-function-public-access-prohibited", "AWS::Lambda::Function"),
+)
+ANNOTATIONS = (
+    "",
+    "The resource does not comply with the rule's parameters.",
+    "Bucket policy grants s3:GetObject to Principal '*' without a condition on aws:SourceVpce.",
+    '=HYPERLINK("http://example.com","click")',
+)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def synthetic_report(findings: int, accounts: int) -> Report:
+    """`accounts` accounts × `REGIONS` × `RULES`, with `findings` non-compliant resources spread over them."""
+    slots = accounts * len(REGIONS) * len(RULES)
+    per_slot, remainder = divmod(findings, slots)
+    annotations = cycle(ANNOTATIONS)
+    scans = []
+    slot = 0
+    for number in range(accounts):
+        account = Account(id=f"{number:012d}", name=f"workload-{number:03d}", ou="Workloads/Prod")
+        rules: list[RuleResult] = []
+        found: list[Finding] = []
+        for region in REGIONS:
+            for rule_name, resource_type in RULES:
+                count = per_slot + (1 if slot < remainder else 0)
+                slot += 1
+                compliance = Compliance.NON_COMPLIANT if count else Compliance.COMPLIANT
+                rules.append(RuleResult(account.id, region, rule_name, compliance, count))
+                found.extend(
+                    Finding(
+                        account_id=account.id,
+                        region=region,
+                        rule_name=rule_name,
+                        resource_type=resource_type,
+                        resource_id=f"arn:aws:{region}:{account.id}:{rule_name[:8]}/resource-{n:07d}",
+                        annotation=annotation,
+                        last_evaluated=NOW - timedelta(minutes=n % 10_000),
+                    )
+                    for n, annotation in zip(range(count), islice(annotations, count), strict=True)
+                )
+        coverage = tuple(Coverage(account.id, region, CoverageStatus.OK) for region in REGIONS)
+        scans.append(AccountScan(account, tuple(rules), tuple(found), coverage))
+    run = RunInfo(
+        "benchmark", NOW, NOW + timedelta(minutes=30), "arn:aws:sts::000000000000:assumed-role/hub/x"
+    )
+    return Report(run=run, scans=tuple(scans))
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(label: str, write: Callable[[Report, Path], Path], report: Report, path: Path) -> None:
+    """Run one writer and print its wall time, the peak RSS after it, and the file's size."""
+    started = time.perf_counter()
+    write(report, path)
+    seconds = time.perf_counter() - started
+    size_mb = path.stat().st_size / 1_000_000
+    print(f"{label:<15} {seconds:7.1f} s   peak RSS {peak_rss_mb():7.0f} MB   file {size_mb:6.1f} MB")
+
+
+def main() -> None:
+    """Parse the command line, build the report, time both writers."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--findings", type=int, default=500_000, help="non-compliant resources (500000)")
+    parser.add_argument(
+        "--accounts", type=int, default=50, help="accounts, each with 3 regions × 10 rules (50)"
+    )
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    report = synthetic_report(args.findings, args.accounts)
+    built = time.perf_counter() - started
+    print(f"{args.findings:,} findings in {args.accounts} accounts")
+    print(f"{'build report':<15} {built:7.1f} s   peak RSS {peak_rss_mb():7.0f} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        measure("write_workbook", write_workbook, report, Path(folder) / "report.xlsx")
+        measure("write_snapshot", write_snapshot, report, Path(folder) / "snapshot.json.gz")
+
+
+if __name__ == "__main__":
+    main()
