@@ -1,0 +1,209 @@
+{{/*
+The chart name, cut to 63 characters (the DNS label limit of names and label values).
+*/}}
+{{- define "config-report.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name: release name + chart name, unless the release name already contains the chart name.
+*/}}
+{{- define "config-report.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The CronJob's name, cut to 52 characters: the controller appends 11 ("-<minutes>") to name each Job,
+and a Job's name must stay a 63-character label value.
+*/}}
+{{- define "config-report.cronJobName" -}}
+{{- include "config-report.fullname" . | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Prefix of manually created Jobs (NOTES.txt): "-$(date +%s)" adds 11 characters, so at most 52 here.
+*/}}
+{{- define "config-report.manualJobPrefix" -}}
+{{- printf "%s-manual" (include "config-report.cronJobName" .) | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Chart label value: name-version, cut to 63 characters.
+*/}}
+{{- define "config-report.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every resource.
+*/}}
+{{- define "config-report.labels" -}}
+helm.sh/chart: {{ include "config-report.chart" . }}
+{{ include "config-report.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: config-report
+{{- end }}
+
+{{/*
+Labels identifying this release's pods.
+*/}}
+{{- define "config-report.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "config-report.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The namespace of every resource (see values: the hub role's trust policy names it).
+*/}}
+{{- define "config-report.namespace" -}}
+{{- .Values.namespace.name }}
+{{- end }}
+
+{{/*
+The ServiceAccount the pods run as.
+*/}}
+{{- define "config-report.serviceAccountName" -}}
+{{- .Values.serviceAccount.name }}
+{{- end }}
+
+{{/*
+The image reference: by digest when one is given, else by tag (default: the chart's appVersion).
+*/}}
+{{- define "config-report.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+checkov wants images pinned by digest (CKV_K8S_43). The chart pins when image.digest is set; without
+one the deployer has chosen a tag, and the skip says so in the manifest itself.
+*/}}
+{{- define "config-report.checkovDigestSkip" -}}
+{{- if not .Values.image.digest }}
+checkov.io/skip3: CKV_K8S_43=image.digest is empty, the deployer chose a tag; set image.digest to pin the image
+{{- end }}
+{{- end }}
+
+{{/*
+Where the Jira token Secret is mounted (read-only, only this file).
+*/}}
+{{- define "config-report.jiraTokenDir" -}}
+/var/run/secrets/config-report/jira
+{{- end }}
+
+{{/*
+Environment: every non-empty value under `config` as CONFIG_REPORT_<NAME> (camelCase key in snake
+case, upper-cased: the Settings field's name), lists joined with commas, maps as JSON. The Jira token
+is only ever a file path.
+*/}}
+{{- define "config-report.env" -}}
+{{- range $key, $value := .Values.config }}
+{{- $text := "" }}
+{{- if kindIs "slice" $value }}
+{{- $text = join "," $value }}
+{{- else if kindIs "map" $value }}
+{{- $text = ternary "" (toJson $value) (empty $value) }}
+{{- else if kindIs "float64" $value }}
+{{- /* YAML numbers arrive as floats: print 16, not 1.6e+01 */}}
+{{- $text = ternary (int64 $value | toString) (toString $value) (eq (floor $value) $value) }}
+{{- else }}
+{{- $text = toString $value }}
+{{- end }}
+{{- if ne $text "" }}
+- name: CONFIG_REPORT_{{ snakecase $key | upper }}
+  value: {{ $text | quote }}
+{{- end }}
+{{- end }}
+{{- if .Values.jiraApiToken.existingSecret }}
+- name: CONFIG_REPORT_JIRA_API_TOKEN_FILE
+  value: {{ printf "%s/%s" (include "config-report.jiraTokenDir" .) .Values.jiraApiToken.key | quote }}
+{{- end }}
+{{- with .Values.awsRegion }}
+- name: AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The pod spec shared by the CronJob and the `helm test` preflight. Call with
+(dict "root" $ "args" (list ...)).
+*/}}
+{{- define "config-report.podSpec" -}}
+{{- $root := .root }}
+{{- with $root.Values -}}
+serviceAccountName: {{ include "config-report.serviceAccountName" $root }}
+automountServiceAccountToken: {{ .automountServiceAccountToken }}
+restartPolicy: Never
+{{- with .imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+securityContext:
+  {{- toYaml .podSecurityContext | nindent 2 }}
+containers:
+  - name: config-report
+    image: {{ include "config-report.image" $root | quote }}
+    imagePullPolicy: {{ .image.pullPolicy }}
+    args:
+      {{- toYaml $.args | nindent 6 }}
+    env:
+      {{- include "config-report.env" $root | trim | nindent 6 }}
+    resources:
+      {{- toYaml .resources | nindent 6 }}
+    securityContext:
+      {{- toYaml .securityContext | nindent 6 }}
+    volumeMounts:
+      - name: tmp
+        mountPath: /tmp
+      {{- if .jiraApiToken.existingSecret }}
+      - name: jira-token
+        mountPath: {{ include "config-report.jiraTokenDir" $root }}
+        readOnly: true
+      {{- end }}
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: {{ .tmpSizeLimit }}
+  {{- if .jiraApiToken.existingSecret }}
+  - name: jira-token
+    secret:
+      secretName: {{ .jiraApiToken.existingSecret }}
+      defaultMode: 0440
+      items:
+        - key: {{ .jiraApiToken.key }}
+          path: {{ .jiraApiToken.key }}
+  {{- end }}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- end }}
