@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config_report.errors import PublishError
 from config_report.model import Report
 from config_report.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
 from factories import HOSTILE_STRINGS, PROD, finding, run_info, sample_report
@@ -111,3 +112,8 @@ def test_row_of_an_account_missing_from_the_accounts_list_is_refused(tmp_path: P
 
     with pytest.raises(ValueError, match="012345678901"):
         read_snapshot_bytes(gzip.compress(json.dumps(document).encode()))
+
+
+def test_unwritable_destination_is_a_publish_error(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match="could not write the snapshot"):
+        write_snapshot(sample_report(), tmp_path / "missing-folder" / "snapshot.json.gz")

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 from python_calamine import CalamineWorkbook
 
+from config_report.errors import PublishError
 from config_report.model import Report
 from config_report.workbook import (
     EXCEL_MAX_CELL_CHARS,
@@ -288,3 +289,8 @@ def test_empty_organization_still_gives_every_sheet_its_header(tmp_path: Path) -
     assert [len(sheets[name]) for name in DATA_SHEETS] == [1, 1, 1, 1]
     assert summary_figures(sheets)["Accounts in scope"] == 0.0
     assert "No non-compliant resources." in summary_figures(sheets)
+
+
+def test_unwritable_destination_is_a_publish_error(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match="could not write the workbook"):
+        write_workbook(sample_report(), tmp_path / "missing-folder" / "report.xlsx")

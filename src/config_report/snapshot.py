@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from config_report.errors import PublishError
 from config_report.model import (
     Account,
     AccountScan,
@@ -43,13 +44,19 @@ SCHEMA = "config-report/snapshot/v1"
 
 
 def write_snapshot(report: Report, path: Path) -> Path:
-    """Write `report` as a gzip JSON snapshot at `path` and return `path`."""
-    with (
-        path.open("wb") as raw,
-        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
-        io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as text,
-    ):
-        _write_document(report, text)
+    """Write `report` as a gzip JSON snapshot at `path` and return `path`.
+
+    Raises `PublishError` when the file cannot be written.
+    """
+    try:
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
+            io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as text,
+        ):
+            _write_document(report, text)
+    except OSError as exc:
+        raise PublishError(f"could not write the snapshot {path}: {exc}") from exc
     return path
 
 

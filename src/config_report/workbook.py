@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from xlsxwriter import Workbook
+from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from config_report.errors import PublishError
 from config_report.model import (
     AccountScan,
     Compliance,
@@ -56,6 +58,14 @@ _HEADER_FILL = "#DDEBF7"
 _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
 _OTHER_GREY = "#A5A5A5"
+
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    # Belt and braces: write_string never converts, but nothing else should either.
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 Cell = str | int | datetime | None
 Row = tuple[Cell, ...]
@@ -165,37 +175,35 @@ def write_workbook(report: Report, path: Path, *, max_rows: int = EXCEL_MAX_ROWS
 
     `max_rows` is the most rows a sheet may hold, its header included; a table longer than that
     continues on `<name> (2)`, `<name> (3)`, … each with its own header. Only tests should lower it.
+    Raises `PublishError` when the file cannot be written.
     """
     if not 2 <= max_rows <= EXCEL_MAX_ROWS:
         raise ValueError(f"max_rows must be between 2 and {EXCEL_MAX_ROWS}, not {max_rows}")
-    names = report.account_names()
-    book = Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            # Belt and braces: write_string never converts, but nothing else should either.
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
     try:
-        book.set_properties(
-            {
-                "title": f"AWS Config compliance report {report.run.run_id}",
-                "author": "config-report",
-                "created": _excel_time(report.run.finished_at),
-            }
-        )
-        formats = _Formats.add_to(book)
-        _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
-        _write_table(book, ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
-        _write_table(book, RULES_TABLE, _rule_rows(report, names), formats, max_rows)
-        _write_table(book, FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
-        _write_table(book, COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
-    finally:
-        book.close()
+        # Opening the file first makes a bad destination fail before XlsxWriter has opened the temporary
+        # files of constant_memory, which it only closes when it succeeds.
+        with path.open("wb") as target, Workbook(target, _WORKBOOK_OPTIONS) as book:
+            _write_sheets(book, report, max_rows)
+    except (OSError, XlsxFileError) as exc:
+        raise PublishError(f"could not write the workbook {path}: {exc}") from exc
     return path
+
+
+def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
+    book.set_properties(
+        {
+            "title": f"AWS Config compliance report {report.run.run_id}",
+            "author": "config-report",
+            "created": _excel_time(report.run.finished_at),
+        }
+    )
+    formats = _Formats.add_to(book)
+    names = report.account_names()
+    _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
+    _write_table(book, ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
+    _write_table(book, RULES_TABLE, _rule_rows(report, names), formats, max_rows)
+    _write_table(book, FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
+    _write_table(book, COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
 
 
 def fit_cell_text(text: str) -> str:
