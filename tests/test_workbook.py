@@ -144,6 +144,15 @@ def test_hostile_strings_stay_text_and_no_sheet_holds_a_formula(tmp_path: Path) 
         assert not re.search(r"<f[ >]", xml), f"{name} holds a formula"
 
 
+def test_control_characters_and_edge_whitespace_survive_as_written(tmp_path: Path) -> None:
+    awkward = " bell\x07, tab\t, new line\n and a literal _x0041_ escape "
+    extra = finding(PROD, "s3-bucket-public-read-prohibited", "awkward-bucket", annotation=awkward)
+
+    sheets = write_and_read(tmp_path, sample_report(extra_findings=[extra]))
+
+    assert sheets["Non-compliant resources"][3][6] == awkward
+
+
 def test_annotation_longer_than_excel_allows_is_cut_with_a_visible_marker(tmp_path: Path) -> None:
     long_annotation = "The bucket policy allows public reads. " * 1100  # about 42,900 characters
     extra = finding(PROD, "s3-bucket-public-read-prohibited", "wide-open-bucket", annotation=long_annotation)

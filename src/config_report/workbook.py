@@ -86,7 +86,7 @@ class _Table:
 
 _GAPS = frozenset(s.value for s in CoverageStatus if s.is_gap)
 
-ACCOUNTS_TABLE = _Table(
+_ACCOUNTS_TABLE = _Table(
     ACCOUNTS,
     (
         _Column("Account ID", 15),
@@ -101,7 +101,7 @@ ACCOUNTS_TABLE = _Table(
         _Column("Email", 32),
     ),
 )
-RULES_TABLE = _Table(
+_RULES_TABLE = _Table(
     RULES,
     (
         _Column("Account ID", 15),
@@ -112,7 +112,7 @@ RULES_TABLE = _Table(
         _Column("Non-compliant Resources", 26),
     ),
 )
-FINDINGS_TABLE = _Table(
+_FINDINGS_TABLE = _Table(
     FINDINGS,
     (
         _Column("Account ID", 15),
@@ -125,7 +125,7 @@ FINDINGS_TABLE = _Table(
         _Column("Last Evaluated", 20),
     ),
 )
-COVERAGE_TABLE = _Table(
+_COVERAGE_TABLE = _Table(
     COVERAGE,
     (
         _Column("Account ID", 15),
@@ -153,7 +153,7 @@ class _Formats:
 
     @classmethod
     def add_to(cls, book: Workbook) -> _Formats:
-        """Register the workbook's few formats once (XlsxWriter dedupes, but fewer is clearer)."""
+        """Register the workbook's formats, once for all sheets."""
         section = {"bold": True, "font_size": 12, "bottom": 1}
         return cls(
             header=book.add_format({"bold": True, "bg_color": _HEADER_FILL, "bottom": 1}),
@@ -200,10 +200,10 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     formats = _Formats.add_to(book)
     names = report.account_names()
     _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
-    _write_table(book, ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
-    _write_table(book, RULES_TABLE, _rule_rows(report, names), formats, max_rows)
-    _write_table(book, FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
-    _write_table(book, COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
+    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
+    _write_table(book, _RULES_TABLE, _rule_rows(report, names), formats, max_rows)
+    _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
+    _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
 
 
 def fit_cell_text(text: str) -> str:
