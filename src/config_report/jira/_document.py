@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Characters with a meaning in Jira wiki markup; AWS names and error details may contain any of them.
-_WIKI_SPECIAL = re.compile(r"([\\\[\]{}|*_^~+?!#\-])")
+# Wiki markup in AWS names and error details must stay text. Brackets, braces, pipes and backslashes
+# always act; effect characters (*bold*, -strike-, !image!, ...) only at a word's edge, so "sg-0a1b"
+# and "2026-W48" stay readable while "-2" or "!http://x/y.png!" are defused.
+_WIKI_SPECIAL = re.compile(r"[\\\[\]{}|]|(?<![A-Za-z0-9])[*_^~+?!#-]|[*_^~+?!#-](?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,4 +123,4 @@ def _wiki_inline(part: Inline) -> str:
 
 def _wiki_escape(text: str) -> str:
     # Newlines would start new wiki blocks (a detail could otherwise open a list or a heading).
-    return _WIKI_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _WIKI_SPECIAL.sub(lambda match: "\\" + match[0], " ".join(text.split()))

@@ -119,7 +119,10 @@ class FakeJira:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-jira", daemon=True)
+        # A short poll interval makes stop() quick; tests start and stop one server each.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-jira", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -1,0 +1,433 @@
+"""The weekly Jira ticket, against the fake Jira (both flavors) over HTTP and the ticket record in moto S3."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import structlog
+from moto.server import ThreadedMotoServer
+
+from config_report import logs
+from config_report.errors import JiraError
+from config_report.jira import S3TicketLedger, TicketOutcome, sync_weekly_ticket
+from config_report.model import Report
+from config_report.publish import PublishedRun, describe_files
+from config_report.settings import Settings
+from config_report.simulated.jira import FakeJira, Flavor
+from config_report.workbook import write_workbook
+from factories import DENIED, PROD, finding, sample_report
+
+WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
+LABEL = f"aws-config-report-{WEEK}"
+BUCKET = "reports-bucket"
+RUN_PREFIX = "aws-config-reports/2026/11/23/20261123T090000Z-3f9c2a/"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint: str, request: pytest.FixtureRequest) -> Any:
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = f"b{abs(hash(request.node.nodeid)) % 10**12}"
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    client.bucket_name = bucket
+    return client
+
+
+@pytest.fixture
+def ledger(s3: Any) -> S3TicketLedger:
+    return S3TicketLedger(s3, bucket=s3.bucket_name, prefix="aws-config-reports/")
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
+    with FakeJira(request.param).running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeJira]:
+    with FakeJira("cloud").running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def datacenter() -> Iterator[FakeJira]:
+    with FakeJira("datacenter").running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> PublishedRun:
+    workbook = write_workbook(sample_report(), tmp_path / "aws-config-report-2026-11-23.xlsx")
+    return PublishedRun(
+        bucket=BUCKET, region="eu-west-1", run_prefix=RUN_PREFIX, files=describe_files([workbook], RUN_PREFIX)
+    )
+
+
+class Sleeps(list[float]):
+    """Records how long the client would have waited, instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def settings_for(jira: FakeJira, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "jira_url": jira.url,
+        "jira_project": "SEC",
+        "jira_api_token": jira.token,
+        "jira_email": jira.email if jira.flavor == "cloud" else None,
+        "jira_labels": ["security", "aws-config"],
+    }
+    return Settings(**(values | overrides))
+
+
+def sync(
+    jira: FakeJira,
+    published: PublishedRun,
+    ledger: S3TicketLedger,
+    *,
+    report: Report | None = None,
+    sleeps: Sleeps | None = None,
+    **overrides: Any,
+) -> TicketOutcome:
+    return sync_weekly_ticket(
+        settings_for(jira, **overrides),
+        report or sample_report(),
+        published,
+        ledger,
+        sleep=sleeps if sleeps is not None else Sleeps(),
+    )
+
+
+def body_text(body: Any) -> str:
+    """Readable text of an ADF document (Cloud) or a wiki string (Data Center)."""
+    if isinstance(body, str):
+        return re.sub(r"\\(.)", r"\1", body)  # wiki escapes, as a reader sees them
+    if isinstance(body, dict):
+        own = str(body.get("text", "")) + " ".join(
+            str(m["attrs"]["href"]) for m in body.get("marks", []) if m.get("type") == "link"
+        )
+        return own + " ".join(body_text(child) for child in body.get("content", []))
+    return ""
+
+
+# --- create and update -------------------------------------------------------------------------
+
+
+def test_first_run_of_the_week_creates_a_labelled_ticket_and_attaches_the_workbook(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    outcome = sync(jira, published, ledger)
+
+    assert outcome.action == "created"
+    assert outcome.attached
+    [issue] = jira.issues.values()
+    assert outcome.key == issue.key
+    assert outcome.url == f"{jira.url}/browse/{issue.key}"
+    assert issue.labels == [LABEL, "security", "aws-config"]
+    assert issue.fields["summary"].startswith(f"AWS Config compliance {WEEK}: 4 non-compliant resources")
+    assert issue.fields["issuetype"] == {"name": "Task"}
+    [attachment] = issue.attachments
+    assert attachment.filename == "aws-config-report-2026-11-23.xlsx"
+    assert attachment.content == published.workbook.local_path.read_bytes()
+    assert ledger.known_key(WEEK) == issue.key
+
+
+def test_description_names_gaps_worst_rules_and_accounts_and_where_the_report_is(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    sync(jira, published, ledger)
+
+    [issue] = jira.issues.values()
+    description = issue.fields["description"]
+    assert isinstance(description, dict if jira.flavor == "cloud" else str)
+    text = body_text(description)
+    assert f"s3://{BUCKET}/{RUN_PREFIX}aws-config-report-2026-11-23.xlsx" in text
+    assert (
+        "https://eu-west-1.console.aws.amazon.com/s3/object/reports-bucket?region=eu-west-1&prefix=" in text
+    )
+    assert DENIED.id in text  # the account whose role could not be assumed is a coverage gap
+    for expected in (
+        "Coverage gaps",
+        "Worst rules",
+        "Worst accounts",
+        "s3\\-bucket\\-public\\-read\\-prohibited",
+    ):
+        assert expected.replace("\\", "") in text.replace("\\", "")
+
+
+def test_second_run_of_the_week_comments_and_attaches_without_a_second_ticket(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    first = sync(jira, published, ledger)
+    second = sync(jira, published, ledger)
+
+    assert (first.action, second.action) == ("created", "updated")
+    assert second.key == first.key
+    [issue] = jira.issues.values()
+    [comment] = issue.comments
+    assert isinstance(comment, dict if jira.flavor == "cloud" else str)
+    assert "New run of the weekly report" in body_text(comment)
+    assert len(issue.attachments) == 2
+
+
+def test_rerun_while_search_lags_finds_the_new_ticket_by_its_stored_key(
+    published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    with FakeJira("cloud", search_lag=100).running() as lagging:
+        sync(lagging, published, ledger)
+        searches_after_create = len(lagging.requests_to("POST", "/search/jql"))
+        sync(lagging, published, ledger)
+
+        assert len(lagging.issues) == 1
+        assert len(lagging.requests_to("POST", "/search/jql")) == searches_after_create
+        [issue] = lagging.issues.values()
+        assert len(issue.comments) == 1
+
+
+def test_search_finds_the_open_ticket_when_nothing_is_stored(
+    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger, s3: Any
+) -> None:
+    other_ledger = S3TicketLedger(s3, bucket=s3.bucket_name, prefix="elsewhere/")
+    created = sync(datacenter, published, other_ledger)
+
+    updated = sync(datacenter, published, ledger)
+
+    assert updated.action == "updated"
+    assert updated.key == created.key
+    assert len(datacenter.issues) == 1
+
+
+def test_closed_ticket_of_the_week_gets_a_new_ticket_recorded_in_its_place(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    first = sync(jira, published, ledger)
+    assert first.key is not None
+    jira.close_issue(first.key)
+
+    second = sync(jira, published, ledger)
+
+    assert second.action == "created"
+    assert second.key != first.key
+    assert ledger.known_key(WEEK) == second.key
+
+
+def test_changes_since_the_previous_report_are_counted(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    previous = sample_report(extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "old-bucket")])
+    sync_weekly_ticket(settings_for(jira), sample_report(), published, ledger, previous=previous)
+
+    [issue] = jira.issues.values()
+    text = body_text(issue.fields["description"]).replace("\\", "")
+    assert "Changes since the previous report" in text
+    assert "Resolved: 1" in text
+    assert "Non-compliant resources: -1" in text
+
+
+@pytest.mark.parametrize(("flavor", "who"), [("cloud", "accountId"), ("datacenter", "name")])
+def test_configured_fields_go_on_new_tickets(
+    flavor: Flavor, who: str, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    with FakeJira(flavor, required_fields={"customfield_10010": "Team"}).running() as jira:
+        sync(
+            jira,
+            published,
+            ledger,
+            jira_issue_type="Bug",
+            jira_components=["AWS"],
+            jira_priority="High",
+            jira_assignee="sec-bot",
+            jira_extra_fields=json.dumps({"customfield_10010": {"id": "42"}}),
+        )
+        [issue] = jira.issues.values()
+        assert issue.fields["issuetype"] == {"name": "Bug"}
+        assert issue.fields["components"] == [{"name": "AWS"}]
+        assert issue.fields["priority"] == {"name": "High"}
+        assert issue.fields["assignee"] == {who: "sec-bot"}
+        assert issue.fields["customfield_10010"] == {"id": "42"}
+
+
+def test_oversized_workbook_is_linked_not_attached(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    outcome = sync(jira, published, ledger, jira_attachment_max_mb=0.001)
+
+    assert not outcome.attached
+    assert "linked only" in outcome.message
+    assert jira.requests_to("POST", "/attachments") == []
+    [issue] = jira.issues.values()
+    assert "above the 0.001 MB limit" in body_text(issue.fields["description"])
+
+
+# --- dry run -------------------------------------------------------------------------------------
+
+
+def test_dry_run_describes_the_create_and_writes_nothing(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    outcome = sync_weekly_ticket(settings_for(jira), sample_report(), published, ledger, dry_run=True)
+
+    assert outcome.action == "dry_run"
+    assert outcome.key is None
+    assert outcome.message.startswith(f"would create a Task in SEC: 'AWS Config compliance {WEEK}")
+    assert jira.issues == {}
+    assert ledger.known_key(WEEK) is None
+
+
+def test_dry_run_names_the_ticket_it_would_update_and_writes_nothing(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    created = sync(jira, published, ledger)
+    requests_before = len(jira.requests)
+
+    outcome = sync_weekly_ticket(settings_for(jira), sample_report(), published, ledger, dry_run=True)
+
+    assert (outcome.action, outcome.key) == ("dry_run", created.key)
+    assert outcome.message.startswith(f"would comment on {created.key}")
+    writes = [r for r in jira.requests[requests_before:] if r.method == "POST" and "/search" not in r.path]
+    assert writes == []
+    [issue] = jira.issues.values()
+    assert (issue.comments, len(issue.attachments)) == ([], 1)
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def test_wrong_token_fails_with_jiras_message(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    with pytest.raises(
+        JiraError, match=r"Jira answered 401 .*not authenticated.*Check CONFIG_REPORT_JIRA_EMAIL"
+    ):
+        sync(jira, published, ledger, jira_api_token="not-the-token")
+    assert jira.issues == {}
+
+
+def test_required_custom_field_is_named_in_the_error(published: PublishedRun, ledger: S3TicketLedger) -> None:
+    with (
+        FakeJira("cloud", required_fields={"customfield_10010": "Team"}).running() as jira,
+        pytest.raises(JiraError) as caught,
+    ):
+        sync(jira, published, ledger)
+
+    message = str(caught.value)
+    assert "Jira answered 400 when asked to create a Task in project SEC" in message
+    assert "customfield_10010: Team is required." in message
+    assert "set them in CONFIG_REPORT_JIRA_EXTRA_FIELDS" in message
+
+
+def test_429_waits_as_long_as_retry_after_says(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    jira.fail(429, path="/search", retry_after="7")
+    sleeps = Sleeps()
+
+    outcome = sync(jira, published, ledger, sleeps=sleeps)
+
+    assert outcome.action == "created"
+    assert sleeps == [7.0]
+
+
+def test_server_errors_are_retried_with_backoff_until_jira_recovers(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    sync(jira, published, ledger)
+    jira.fail(502, path="/comment", times=2)
+    sleeps = Sleeps()
+
+    outcome = sync(jira, published, ledger, sleeps=sleeps)
+
+    assert outcome.action == "updated"
+    assert sleeps == [1.0, 2.0]
+    [issue] = jira.issues.values()
+    assert len(issue.comments) == 1
+
+
+def test_server_errors_that_persist_end_in_a_jira_error(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    jira.fail(
+        503, path="/search", times=100, body={"errorMessages": ["Jira is in maintenance"], "errors": {}}
+    )
+    sleeps = Sleeps()
+
+    with pytest.raises(JiraError, match=r"Jira answered 503 .*: Jira is in maintenance"):
+        sync(jira, published, ledger, sleeps=sleeps)
+
+    assert len(jira.requests_to("POST", "/search")) == 5
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_create_that_fails_after_saving_the_ticket_does_not_make_a_second_one(
+    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    datacenter.fail(500, method="POST", path="/rest/api/2/issue", then_apply=True)
+
+    outcome = sync(datacenter, published, ledger)
+
+    [issue] = datacenter.issues.values()
+    assert (outcome.action, outcome.key) == ("created", issue.key)
+    assert ledger.known_key(WEEK) == issue.key
+    assert len(issue.attachments) == 1
+
+
+def test_create_that_fails_before_saving_is_tried_again(
+    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    datacenter.fail(500, method="POST", path="/rest/api/2/issue")
+
+    outcome = sync(datacenter, published, ledger)
+
+    assert outcome.action == "created"
+    assert len(datacenter.issues) == 1
+    assert len(datacenter.requests_to("POST", "/rest/api/2/issue")) >= 2
+
+
+def test_no_log_line_or_error_carries_the_token(
+    cloud: FakeJira, published: PublishedRun, ledger: S3TicketLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = io.StringIO()
+    logs.configure(log_format="json", level="DEBUG", stream=stream)
+    caplog.set_level(logging.DEBUG)
+    cloud.fail(429, path="/search", retry_after="0")
+    cloud.fail(500, path="/attachments")
+    try:
+        sync(cloud, published, ledger)
+        sync(cloud, published, ledger)
+        with pytest.raises(JiraError) as caught:
+            sync(cloud, published, ledger, jira_api_token=cloud.token + "-revoked")
+    finally:
+        structlog.reset_defaults()
+
+    basic = base64.b64encode(f"{cloud.email}:{cloud.token}".encode()).decode()
+    written = stream.getvalue() + caplog.text + str(caught.value)
+    assert "jira.retry" in stream.getvalue()  # the retries were logged, so the logs were really captured
+    assert "HTTP Request" in caplog.text
+    for secret in (cloud.token, basic):
+        assert secret not in written
+        assert all(secret not in str(record.args) for record in caplog.records)
