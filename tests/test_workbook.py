@@ -199,6 +199,7 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
         "Coverage",
         "Coverage (2)",
     ]
+    assert all(len(name) <= 31 for name in split)  # Excel's limit for a sheet name
     pages = [name for name in split if name.startswith("Non-compliant resources")]
     assert all(split[page][0] == FINDINGS_HEADERS for page in pages)
     assert all(len(split[page]) <= 5 for page in pages)
