@@ -88,7 +88,7 @@ class JiraClient:
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
-        self._flavor = flavor
+        self._flavor = self._usable(flavor) if flavor is not None else None
         self._attempts = attempts
         self._sleep = sleep
 
@@ -106,18 +106,21 @@ class JiraClient:
     def flavor(self) -> Flavor:
         """Cloud or Data Center: as configured, else from `serverInfo`'s deploymentType (asked once)."""
         if self._flavor is None:
-            self._flavor = self._detect_flavor()
+            self._flavor = self._usable(self._detect_flavor())
         return self._flavor
 
-    def _detect_flavor(self) -> Flavor:
-        info = self._json("GET", "/rest/api/2/serverInfo", what="read serverInfo")
-        deployment = str(info.get("deploymentType", "")) if isinstance(info, dict) else ""
-        flavor = Flavor.CLOUD if deployment == "Cloud" else Flavor.DATACENTER
+    def _usable(self, flavor: Flavor) -> Flavor:
         if flavor is Flavor.CLOUD and not self._email:
             raise JiraError(
                 f"{self.base_url} is Jira Cloud, which needs basic auth: set CONFIG_REPORT_JIRA_EMAIL "
                 "to the account that owns the API token"
             )
+        return flavor
+
+    def _detect_flavor(self) -> Flavor:
+        info = self._json("GET", "/rest/api/2/serverInfo", what="read serverInfo")
+        deployment = str(info.get("deploymentType", "")) if isinstance(info, dict) else ""
+        flavor = Flavor.CLOUD if deployment == "Cloud" else Flavor.DATACENTER
         get_logger().debug("jira.flavor", flavor=flavor.value, deployment_type=deployment or None)
         return flavor
 
@@ -265,7 +268,7 @@ def _explain(response: httpx.Response, what: str) -> str:
     detail = "; ".join(messages + [f"{field}: {message}" for field, message in field_errors.items()])
     if not detail:
         detail = response.reason_phrase or "no explanation given"
-    text = f"Jira answered {response.status_code} when asked to {what}: {detail}"
+    text = f"Jira answered {response.status_code} when asked to {what}: {detail}".rstrip(".")
     required = [field for field, message in field_errors.items() if "required" in message.lower()]
     if required:
         text += (

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 # Wiki markup in AWS names and error details must stay text. Brackets, braces, pipes and backslashes
 # always act; effect characters (*bold*, -strike-, !image!, ...) only at a word's edge, so "sg-0a1b"
 # and "2026-W48" stay readable while "-2" or "!http://x/y.png!" are defused.
+_WHITESPACE = re.compile(r"\s+")
 _WIKI_SPECIAL = re.compile(r"[\\\[\]{}|]|(?<![A-Za-z0-9])[*_^~+?!#-]|[*_^~+?!#-](?![A-Za-z0-9])")
 
 
@@ -118,9 +119,13 @@ def _wiki_inline(part: Inline) -> str:
         label = part.text.replace("|", "/").replace("]", ")").replace("[", "(")
         return f"[{label}|{part.href}]"
     text = _wiki_escape(part.text)
-    return f"*{text}*" if part.strong else text
+    if not part.strong:
+        return text
+    # Wiki bold only closes against a non-space: keep surrounding spaces outside the asterisks.
+    core = text.strip()
+    return text[: len(text) - len(text.lstrip())] + f"*{core}*" + text[len(text.rstrip()) :]
 
 
 def _wiki_escape(text: str) -> str:
     # Newlines would start new wiki blocks (a detail could otherwise open a list or a heading).
-    return _WIKI_SPECIAL.sub(lambda match: "\\" + match[0], " ".join(text.split()))
+    return _WIKI_SPECIAL.sub(lambda match: "\\" + match[0], _WHITESPACE.sub(" ", text))
