@@ -46,9 +46,12 @@ class Role(StrEnum):
 class Scope(StrEnum):
     """The resources a statement's actions are limited to (the Terraform modules fill in the ARNs)."""
 
-    # Actions that accept no narrower resource, or whose resources (rule IDs, account and OU IDs)
-    # cannot be known before the run.
+    # Actions that accept no narrower resource.
     ANY = "any"
+    # Config rules, in any region of the account (rule ARNs end in IDs that AWS assigns).
+    CONFIG_RULES = "config-rules"
+    # The organization's root and OUs (their IDs are only learnt by listing them).
+    ORGANIZATION_PARENTS = "organization-parents"
     # The spoke role in every account and the org role in the management account.
     SCANNER_ROLES = "scanner-roles"
     # Objects under the report prefix of the report bucket.
@@ -99,29 +102,41 @@ class Targets:
 POLICIES: dict[Role, tuple[Statement, ...]] = {
     Role.SPOKE: (
         Statement(
+            # DescribeConfigurationRecorders stays on "*": in a region without Config there is no
+            # recorder to name, and the answer "none" is what the report needs to hear.
             "ReadConfigCompliance",
             Scope.ANY,
             (
-                Action("config:DescribeConfigurationRecorders", "aws: is Config recording in this region?"),
-                Action("config:DescribeConfigRules", "aws: the rules of one region, all pages"),
-                Action("config:DescribeComplianceByConfigRule", "aws: each rule's compliance"),
-                Action("config:GetComplianceDetailsByConfigRule", "aws: non-compliant resources, all pages"),
+                Action("config:DescribeConfigurationRecorders", "scan: is Config recording in this region?"),
+                Action("config:DescribeConfigRules", "scan: the rules of one region, all pages"),
+                Action("config:DescribeComplianceByConfigRule", "scan: each rule's compliance"),
             ),
+        ),
+        Statement(
+            "ReadNoncompliantResources",
+            Scope.CONFIG_RULES,
+            (Action("config:GetComplianceDetailsByConfigRule", "scan: non-compliant resources, all pages"),),
         ),
         Statement(
             "ListEnabledRegions",
             Scope.ANY,
-            (Action("ec2:DescribeRegions", "aws: the regions enabled in the account"),),
+            (Action("ec2:DescribeRegions", "scan: the regions enabled in the account"),),
         ),
     ),
     Role.ORG: (
         Statement(
-            "ListActiveAccounts",
+            "FindOrganizationRoot",
             Scope.ANY,
+            (Action("organizations:ListRoots", "organization: the root the OU walk starts from"),),
+        ),
+        Statement(
+            "ListActiveAccounts",
+            Scope.ORGANIZATION_PARENTS,
             (
-                Action("organizations:ListRoots", "aws: the root the OU walk starts from"),
-                Action("organizations:ListOrganizationalUnitsForParent", "aws: the OU tree, for OU filters"),
-                Action("organizations:ListAccountsForParent", "aws: accounts, names and status per OU"),
+                Action("organizations:ListOrganizationalUnitsForParent", "organization: the OU tree"),
+                Action(
+                    "organizations:ListAccountsForParent", "organization: accounts, names and state per OU"
+                ),
             ),
         ),
     ),
@@ -129,7 +144,7 @@ POLICIES: dict[Role, tuple[Statement, ...]] = {
         Statement(
             "AssumeScannerRoles",
             Scope.SCANNER_ROLES,
-            (Action("sts:AssumeRole", "aws: the org role once, each spoke role per account"),),
+            (Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),),
         ),
         Statement(
             "WriteReports",
@@ -190,6 +205,10 @@ def policy_document(role: Role, targets: Targets, *, without: str | None = None)
 def _resources(scope: Scope, targets: Targets) -> list[str]:
     if scope is Scope.ANY:
         return ["*"]
+    if scope is Scope.CONFIG_RULES:
+        return ["arn:aws:config:*:*:config-rule/*"]
+    if scope is Scope.ORGANIZATION_PARENTS:
+        return ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
     if scope is Scope.SCANNER_ROLES:
         return list(targets.scanner_role_arns)
     if scope is Scope.REPORT_OBJECTS:

@@ -15,8 +15,18 @@ locals {
     )]
   }
 
-  # Resource "*": the hub lists the whole organization, whose root, OU and account IDs are only learnt
-  # by listing them. Every action is a List*; nothing here can change the organization.
+  partition = split(":", var.hub_role_arn)[1]
+
+  # What each statement of permissions.py may touch: ListRoots accepts no narrower resource; the
+  # walk is limited to roots and OUs. Every action is a List*; nothing here can change the organization.
+  resources = {
+    FindOrganizationRoot = ["*"]
+    ListActiveAccounts = [
+      "arn:${local.partition}:organizations::*:root/o-*/r-*",
+      "arn:${local.partition}:organizations::*:ou/o-*/ou-*",
+    ]
+  }
+
   permissions_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -24,7 +34,7 @@ locals {
         Sid      = sid
         Effect   = "Allow"
         Action   = actions
-        Resource = "*"
+        Resource = local.resources[sid]
       }
     ]
   }

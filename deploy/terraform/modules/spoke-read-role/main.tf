@@ -20,10 +20,19 @@ locals {
     )]
   }
 
-  # Resource "*" is the only resource these reads accept: ec2:DescribeRegions and
-  # config:DescribeConfigurationRecorders support no resource-level permissions, and the Config rule
-  # reads cover every rule of every region, whose ARNs end in IDs that AWS assigns (config-rule-ab12cd).
-  # Every action is a read; nothing here can change the account.
+  partition = split(":", var.hub_role_arn)[1]
+
+  # What each statement of permissions.py may touch. Every action is a read of this account's own
+  # Config data; nothing here can change the account.
+  resources = {
+    # "*": DescribeConfigRules, DescribeComplianceByConfigRule and ec2:DescribeRegions accept no
+    # narrower resource, and in a region without Config there is no recorder for
+    # DescribeConfigurationRecorders to name: its answer "none" is what the report needs to hear.
+    ReadConfigCompliance      = ["*"]
+    ListEnabledRegions        = ["*"]
+    ReadNoncompliantResources = ["arn:${local.partition}:config:*:*:config-rule/*"]
+  }
+
   permissions_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -31,7 +40,7 @@ locals {
         Sid      = sid
         Effect   = "Allow"
         Action   = actions
-        Resource = "*"
+        Resource = local.resources[sid]
       }
     ]
   }

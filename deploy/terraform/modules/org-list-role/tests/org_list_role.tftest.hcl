@@ -47,6 +47,10 @@ run "grants_exactly_the_organizations_reads" {
     ])
     error_message = "the org role must grant exactly the Organizations reads the scanner makes"
   }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ListActiveAccounts"] == ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
+    error_message = "the OU walk must be limited to the organization's root and OUs"
+  }
 }
 
 run "create_false_creates_nothing" {

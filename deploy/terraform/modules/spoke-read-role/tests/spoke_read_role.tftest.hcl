@@ -75,6 +75,10 @@ run "grants_exactly_the_config_and_region_reads" {
     condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Effect == "Allow" && alltrue([for a in s.Action : can(regex("^[a-z0-9]+:(Describe|Get|List)", a))])])
     error_message = "the spoke role must be read-only"
   }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ReadNoncompliantResources"] == ["arn:aws:config:*:*:config-rule/*"]
+    error_message = "the non-compliant resource reads must be limited to Config rules"
+  }
 }
 
 run "create_false_creates_nothing" {
