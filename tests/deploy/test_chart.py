@@ -1,0 +1,393 @@
+"""The Helm chart, checked with real helm, kubernetes-validate and checkov (no API server here).
+
+What an API server would check is approximated in three layers: helm's own lint and the chart's values
+schema; the Kubernetes OpenAPI schemas of every version from 1.29 to the newest kubernetes-validate
+knows; and the cross-field rules the schemas cannot express (podFailurePolicy needs restartPolicy
+Never, name lengths), asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+import yaml
+from deploy_tools import CHART_DIR, Chart, DeployTools, Manifest, find
+
+from config_report.settings import Settings, env_name, load_settings
+
+CI_VALUES = sorted((CHART_DIR / "ci").glob("*-values.yaml"))
+FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"
+EXISTING_SA_VALUES = CHART_DIR / "ci" / "existing-serviceaccount-values.yaml"
+OLDEST_KUBERNETES = (1, 29)
+# Settings that never become an environment variable: the token is mounted as a file instead.
+NOT_IN_ENV = {"jira_api_token"}
+
+
+def cronjob_pod(manifests: list[Manifest]) -> Manifest:
+    """The pod spec of the CronJob's jobs."""
+    spec: Manifest = find(manifests, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def env_of(pod: Manifest) -> dict[str, str]:
+    """The single container's environment as name -> value."""
+    (container,) = pod["containers"]
+    return {item["name"]: item.get("value", "") for item in container["env"]}
+
+
+def render_all(chart: Chart, directory: Path) -> list[Path]:
+    """Render the chart with default and every example values file into `directory`."""
+    outputs = []
+    for values in [None, *CI_VALUES]:
+        name = "default.yaml" if values is None else values.name
+        target = directory / name
+        target.write_text(chart.render_text(values=[values] if values else []))
+        outputs.append(target)
+    return outputs
+
+
+@pytest.mark.parametrize("values", [None, *CI_VALUES], ids=lambda v: "default" if v is None else v.name)
+def test_helm_lint_strict_passes(deploy_tools: DeployTools, values: Path | None) -> None:
+    args = ["lint", "--strict", str(CHART_DIR)] + (["--values", str(values)] if values else [])
+    output = deploy_tools.check("helm", *args)
+    assert "0 chart(s) failed" in output
+
+
+def kubernetes_versions(deploy_tools: DeployTools) -> list[str]:
+    """Every Kubernetes version kubernetes-validate has schemas for, from OLDEST_KUBERNETES on."""
+    listing = deploy_tools.check(
+        "python", "-c", "import kubernetes_validate.utils as u; print(' '.join(u.all_versions()))"
+    )
+    versions = [v for v in listing.split() if tuple(map(int, v.split(".")[:2])) >= OLDEST_KUBERNETES]
+    assert versions, f"kubernetes-validate knows no version from {OLDEST_KUBERNETES}: {listing}"
+    return versions
+
+
+def assert_valid_kubernetes(deploy_tools: DeployTools, files: list[Path]) -> None:
+    """kubernetes-validate --strict, every resource of every file against every version."""
+    versions = kubernetes_versions(deploy_tools)
+    version_args = [arg for v in versions for arg in ("-k", v)]
+    done = deploy_tools.run("kubernetes-validate", "--strict", *version_args, *files)
+    # A missing schema is only a WARN for kubernetes-validate; here it fails like an ERROR does.
+    problems = [line for line in done.stdout.splitlines() if not line.startswith("INFO")]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not problems, "\n".join(problems)
+    resources = sum(len([d for d in yaml.safe_load_all(f.read_text()) if d]) for f in files)
+    passed = [line for line in done.stdout.splitlines() if " passed for resource " in line]
+    assert len(passed) == resources * len(versions), done.stdout
+
+
+def test_rendered_manifests_are_valid_for_kubernetes_1_29_to_newest(
+    chart: Chart, deploy_tools: DeployTools, tmp_path: Path
+) -> None:
+    assert_valid_kubernetes(deploy_tools, render_all(chart, tmp_path))
+
+
+@pytest.mark.parametrize("values", [None, FULL_VALUES], ids=["default", "full"])
+def test_job_created_from_the_cronjob_is_a_valid_job(
+    chart: Chart, deploy_tools: DeployTools, tmp_path: Path, values: Path | None
+) -> None:
+    # What `kubectl create job --from=cronjob/<name> <job>` submits: the jobTemplate as a Job.
+    cronjob = find(chart.render(values=[values] if values else []), "CronJob")
+    template = cronjob["spec"]["jobTemplate"]
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "config-report-manual-1764300000",
+            "namespace": cronjob["metadata"]["namespace"],
+            "labels": template["metadata"]["labels"],
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+        },
+        "spec": template["spec"],
+    }
+    target = tmp_path / "job.yaml"
+    target.write_text(yaml.safe_dump(job))
+    assert_valid_kubernetes(deploy_tools, [target])
+    # The API server rejects a podFailurePolicy unless the pods never restart in place.
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_cronjob_runs_weekly_once_at_a_time_and_fails_fast_on_configuration_errors(chart: Chart) -> None:
+    manifests = chart.render()
+    spec = find(manifests, "CronJob")["spec"]
+    assert spec["schedule"] == "0 9 * * 1"
+    assert spec["timeZone"] == "Etc/UTC"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert spec["startingDeadlineSeconds"] > 0
+    assert spec["successfulJobsHistoryLimit"] >= 1
+    assert spec["failedJobsHistoryLimit"] >= 1
+    job = spec["jobTemplate"]["spec"]
+    assert job["backoffLimit"] >= 1
+    assert job["activeDeadlineSeconds"] > 0
+    (fail_rule,) = [r for r in job["podFailurePolicy"]["rules"] if r["action"] == "FailJob"]
+    container_names = [c["name"] for c in job["template"]["spec"]["containers"]]
+    assert fail_rule["onExitCodes"]["containerName"] in container_names
+    assert fail_rule["onExitCodes"]["operator"] == "In"
+    assert 2 in fail_rule["onExitCodes"]["values"]
+    assert 1 not in fail_rule["onExitCodes"]["values"], "exit 1 (nothing published) is worth a retry"
+
+
+def test_pods_meet_the_restricted_pod_security_standard(chart: Chart) -> None:
+    manifests = chart.render(values=[FULL_VALUES])
+    check_pod = find(manifests, "Pod")
+    assert check_pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    for pod in (cronjob_pod(manifests), check_pod["spec"]):
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] >= 10000
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        (container,) = pod["containers"]
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"]["drop"] == ["ALL"]
+        assert container["resources"]["requests"] == {"cpu": "500m", "memory": "512Mi"}
+        assert set(container["resources"]["limits"]) == {"cpu", "memory"}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        (tmp,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+        assert "emptyDir" in volumes[tmp["name"]]
+        assert all(m.get("readOnly") for m in container["volumeMounts"] if m["mountPath"] != "/tmp")
+
+
+def test_preflight_pod_runs_check_with_the_jobs_identity_and_settings(chart: Chart) -> None:
+    manifests = chart.render(values=[FULL_VALUES])
+    job_pod, check_pod = cronjob_pod(manifests), find(manifests, "Pod")["spec"]
+    assert job_pod["containers"][0]["args"] == ["run"]
+    assert check_pod["containers"][0]["args"] == ["check"]
+    assert check_pod["serviceAccountName"] == job_pod["serviceAccountName"]
+    assert env_of(check_pod) == env_of(job_pod)
+
+
+def test_every_setting_reaches_the_pod_as_its_environment_variable(
+    chart: Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = env_of(cronjob_pod(chart.render(values=[FULL_VALUES])))
+    expected = {env_name(field) for field in Settings.model_fields if field not in NOT_IN_ENV}
+    assert {name for name in env if name.startswith("CONFIG_REPORT_")} == expected
+    assert env["AWS_REGION"] == "eu-west-1"
+    # The rendered environment is what the application accepts, with the meaning the values had.
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.accounts == ["012345678901", "123456789012"]
+    assert settings.regions == ["eu-west-1", "eu-central-1", "us-east-1"]
+    assert settings.concurrency == 32
+    assert settings.jira_attachment_max_mb == 7.5
+    assert json.loads(settings.jira_extra_fields or "") == {"customfield_10010": 3}
+    assert str(settings.jira_api_token_file) == "/var/run/secrets/config-report/jira/api-token"
+
+
+def test_default_values_leave_unset_settings_to_the_application(
+    chart: Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = env_of(cronjob_pod(chart.render()))
+    for absent in ("ORG_ROLE_ARN", "EXTERNAL_ID", "REGIONS", "S3_BUCKET", "S3_KMS_KEY_ID", "JIRA_URL"):
+        assert "CONFIG_REPORT_" + absent not in env
+    assert "AWS_REGION" not in env, "left to the IRSA webhook, which sets the cluster's region"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from_chart = load_settings()
+    for name in env:
+        monkeypatch.delenv(name)
+    defaults = load_settings()
+    # The one deliberate difference: a pod's logs go to the cluster's pipeline as JSON lines.
+    assert from_chart.log_format == "json"
+    assert from_chart.model_dump(exclude={"log_format"}) == defaults.model_dump(exclude={"log_format"})
+
+
+def test_jira_token_is_a_mounted_secret_file_never_an_environment_value(chart: Chart) -> None:
+    manifests = chart.render(values=[FULL_VALUES])
+    for pod in (cronjob_pod(manifests), find(manifests, "Pod")["spec"]):
+        (container,) = pod["containers"]
+        names = [item["name"] for item in container["env"]]
+        assert "CONFIG_REPORT_JIRA_API_TOKEN" not in names
+        assert not [item for item in container["env"] if "valueFrom" in item]
+        (volume,) = [v for v in pod["volumes"] if "secret" in v]
+        assert volume["secret"]["secretName"] == "config-report-jira"
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        assert mount["readOnly"] is True
+        token_file = env_of(pod)["CONFIG_REPORT_JIRA_API_TOKEN_FILE"]
+        assert token_file == f"{mount['mountPath']}/{volume['secret']['items'][0]['path']}"
+
+
+def test_namespace_is_created_only_when_asked_and_enforces_restricted_pods(chart: Chart) -> None:
+    default = chart.render()
+    assert not [m for m in default if m["kind"] == "Namespace"]
+    assert {m["metadata"]["namespace"] for m in default} == {"security-compliance"}
+    created = chart.render(sets=["namespace.create=true"])
+    namespace = find(created, "Namespace")
+    assert namespace["metadata"]["name"] == "security-compliance"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_service_account_carries_the_irsa_role_and_templated_annotations(chart: Chart) -> None:
+    manifests = chart.render(values=[FULL_VALUES])
+    account = find(manifests, "ServiceAccount")
+    assert account["metadata"]["name"] == "report-generator-sa"
+    annotations = account["metadata"]["annotations"]
+    assert annotations["eks.amazonaws.com/role-arn"] == (
+        "arn:aws:iam::123456789012:role/system-config-report-generator-write-role"
+    )
+    assert annotations["config-report/release"] == "config-report", "annotations go through tpl"
+    assert cronjob_pod(manifests)["serviceAccountName"] == "report-generator-sa"
+
+
+def test_existing_service_account_is_used_not_created(chart: Chart) -> None:
+    manifests = chart.render(values=[EXISTING_SA_VALUES])
+    assert not [m for m in manifests if m["kind"] == "ServiceAccount"]
+    assert cronjob_pod(manifests)["serviceAccountName"] == "report-generator-sa"
+
+
+def test_network_policy_allows_only_dns_and_https_out_and_nothing_in(chart: Chart) -> None:
+    policy = find(chart.render(), "NetworkPolicy")["spec"]
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in policy
+    ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
+    assert ports == {("UDP", 53), ("TCP", 53), ("TCP", 443)}
+
+
+def test_long_names_are_cut_to_kubernetes_limits(chart: Chart) -> None:
+    manifests = chart.render(sets=["fullnameOverride=" + "r" * 40 + "-" + "x" * 22])
+    for manifest in manifests:
+        assert len(manifest["metadata"]["name"]) <= 63
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", manifest["metadata"]["name"])
+    # The controller names each Job "<cronjob>-<11 characters>", which must stay within 63.
+    assert len(find(manifests, "CronJob")["metadata"]["name"]) <= 52
+
+
+def notes(chart: Chart, tmp_path: Path, sets: list[str]) -> str:
+    """NOTES.txt as helm install prints it (rendered as a template: no cluster here to install into)."""
+    copy = tmp_path / "chart"
+    shutil.copytree(chart.directory, copy)
+    (copy / "templates" / "NOTES.txt").rename(copy / "notes.txt")
+    (copy / "templates" / "notes.yaml").write_text('text: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n')
+    rendered = Chart(chart.tools, copy)
+    output = chart.tools.check(
+        "helm", *rendered.template_args(sets=sets), "--show-only", "templates/notes.yaml"
+    )
+    text: str = yaml.safe_load(output)["text"]
+    return text
+
+
+def test_notes_show_the_manual_trigger_and_log_commands(chart: Chart, tmp_path: Path) -> None:
+    text = notes(chart, tmp_path, sets=["config.s3Bucket=reports-bucket"])
+    trigger = "kubectl create job --from=cronjob/config-report config-report-manual-$(date +%s)"
+    assert f"{trigger} -n security-compliance" in text
+    assert 'kubectl logs -f job/"$JOB" -n security-compliance' in text
+    assert "helm test config-report" in text
+    assert "aws s3 ls s3://reports-bucket/aws-config-reports/ --recursive" in text
+    assert "WARNING: serviceAccount.roleArn is still the documentation placeholder" in text
+
+
+def test_manual_job_names_stay_within_63_characters(chart: Chart, tmp_path: Path) -> None:
+    text = notes(chart, tmp_path, sets=["fullnameOverride=" + "n" * 63])
+    (prefix,) = set(re.findall(r"cronjob/\S+ (\S+)-\$\(date \+%s\)", text))
+    assert len(prefix) + len("-1764300000") <= 63
+
+
+REJECTED = {
+    "schedule of the wrong type": ["cronJob.schedule=5"],
+    "schedule that is not cron": ["cronJob.schedule=every monday"],
+    "time zone inside the schedule": ["cronJob.schedule=TZ=UTC 0 9 * * 1"],
+    "IRSA role ARN missing while creating the ServiceAccount": ["serviceAccount.roleArn="],
+    "IRSA role ARN that is not a role ARN": ["serviceAccount.roleArn=arn:aws:iam::123:user/x"],
+    "negative CPU request": ["resources.requests.cpu=-1"],
+    "negative memory limit": ["resources.limits.memory=-512Mi"],
+    "account ID given as a number": ["config.accounts[0]=12345678901"],
+    "misspelt setting": ["config.s3bucket=reports"],
+    "unknown log format": ["config.logFormat=xml"],
+    "concurrency above the application's maximum": ["config.concurrency=1000"],
+    "Jira URL without a token Secret": ["config.jiraUrl=https://x.atlassian.net", "config.jiraProject=SEC"],
+    "writable root filesystem": ["securityContext.readOnlyRootFilesystem=false"],
+    "running as root allowed": ["podSecurityContext.runAsNonRoot=false"],
+    "retrying configuration errors": ["cronJob.failJobOnExitCodes={3}"],
+    "Jira token as an environment variable": ["extraEnv[0].name=CONFIG_REPORT_JIRA_API_TOKEN"],
+}
+
+
+@pytest.mark.parametrize("sets", REJECTED.values(), ids=REJECTED.keys())
+def test_schema_rejects_bad_values(chart: Chart, sets: list[str]) -> None:
+    message = chart.rejects(sets)
+    assert "values don't meet the specifications of the schema" in message, message
+
+
+def schema_pairs(values: Any, schema: Manifest, path: str) -> Iterator[tuple[str, set[str], set[str]]]:
+    """(path, keys in values.yaml, properties in the schema) for every object the schema spells out."""
+    if not isinstance(values, dict) or "properties" not in schema:
+        return
+    yield path, set(values), set(schema["properties"])
+    for key, value in values.items():
+        yield from schema_pairs(value, schema["properties"].get(key, {}), f"{path}.{key}")
+
+
+def test_values_and_schema_describe_the_same_keys() -> None:
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    schema = json.loads((CHART_DIR / "values.schema.json").read_text())
+    for path, in_values, in_schema in schema_pairs(values, schema, "values"):
+        assert in_values == in_schema, (
+            f"{path}: only in values {in_values - in_schema}, only in schema " + str(in_schema - in_values)
+        )
+
+
+def test_schema_limits_agree_with_the_application_settings() -> None:
+    config = json.loads((CHART_DIR / "values.schema.json").read_text())["properties"]["config"]["properties"]
+    for value, field in (
+        ("logFormat", "log_format"),
+        ("logLevel", "log_level"),
+        ("jiraFlavor", "jira_flavor"),
+    ):
+        assert config[value]["enum"] == list(get_args(Settings.model_fields[field].annotation))
+    for value, field in (("concurrency", "concurrency"), ("maxAttempts", "max_attempts")):
+        metadata = {type(m).__name__: m for m in Settings.model_fields[field].metadata}
+        assert config[value]["minimum"] == metadata["Ge"].ge
+        assert config[value]["maximum"] == metadata["Le"].le
+
+
+def test_every_value_is_documented() -> None:
+    # helm-docs style: a "# --" comment above each value, or above an object documented as a whole.
+    lines = (CHART_DIR / "values.yaml").read_text().splitlines()
+    undocumented = []
+    documented_parents: list[tuple[int, bool]] = []  # (indent, documented) of the enclosing keys
+    for number, line in enumerate(lines):
+        key = re.match(r"^( *)([A-Za-z][\w.-]*):", line)
+        if not key:
+            continue
+        indent = len(key.group(1))
+        while documented_parents and documented_parents[-1][0] >= indent:
+            documented_parents.pop()
+        comments = []
+        for previous in reversed(lines[:number]):
+            if not previous.strip().startswith("#"):
+                break
+            comments.append(previous)
+        documented = any("# --" in c for c in comments)
+        is_section = line.rstrip().endswith(":")
+        if not (documented or is_section or any(d for _, d in documented_parents)):
+            undocumented.append(f"values.yaml:{number + 1}: {line.strip()}")
+        documented_parents.append((indent, documented))
+    assert not undocumented, "\n".join(undocumented)
+
+
+def test_checkov_finds_nothing_unjustified_in_the_rendered_manifests(
+    chart: Chart, deploy_tools: DeployTools, tmp_path: Path
+) -> None:
+    render_all(chart, tmp_path)
+    done = deploy_tools.run(
+        "checkov", "--directory", tmp_path, "--framework", "kubernetes", "--output", "json", "--skip-download"
+    )
+    report = json.loads(done.stdout)
+    results = report["results"]
+    failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results["failed_checks"]]
+    assert not failed, "\n".join(failed)
+    assert report["summary"]["passed"] > 0
+    for skipped in results["skipped_checks"]:
+        # Each skip is an annotation in the template, and says why in the manifest itself.
+        assert len(skipped["check_result"]["suppress_comment"]) > 30, skipped["check_id"]
+    assert {c["check_id"] for c in results["skipped_checks"]} <= {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_43"}
