@@ -118,7 +118,7 @@ variable "kms_key_arn" {
 }
 
 variable "jira_ticket_ledger" {
-  description = "Set true when the report opens a Jira ticket (CONFIG_REPORT_JIRA_URL): the hub may then read back the weekly ticket records it writes under <report_prefix>jira/, and list the bucket so that S3 answers 404 rather than 403 for a week without one."
+  description = "Set true when the report opens a Jira ticket (CONFIG_REPORT_JIRA_URL): the hub may then read back the weekly ticket records it writes under `<report_prefix>jira/`, and list the bucket so that S3 answers 404 rather than 403 for a week without one."
   type        = bool
   default     = false
 }
