@@ -1,0 +1,142 @@
+"""The container image, checked without a Docker engine.
+
+hadolint lints the Dockerfile; the image's install step (the hashed lock file into a bare venv, then
+the project's wheel without dependencies) is replayed into a fresh virtualenv, and the console script
+must run from it. The Dockerfile's contract with the chart (numeric user, entrypoint) is pinned too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
+
+DOCKERFILE = REPO_ROOT / "Dockerfile"
+LOCK = REPO_ROOT / "requirements.lock"
+
+
+def pip(*args: str | Path) -> str:
+    """The running interpreter's pip (the app venv's), as the image uses the base image's pip."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"pip {' '.join(map(str, args))}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv installed exactly as the Dockerfile's builder stage installs /opt/venv."""
+    root = tmp_path_factory.mktemp("image")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    pip(
+        "--python", python, "install", "--no-cache-dir", "--require-hashes", "--only-binary=:all:", "-r", LOCK
+    )
+    pip("wheel", "--no-cache-dir", "--no-deps", "--wheel-dir", root / "wheels", REPO_ROOT)
+    (wheel,) = (root / "wheels").glob("config_report-*.whl")
+    pip("--python", python, "install", "--no-cache-dir", "--no-deps", "--no-index", wheel)
+    return venv
+
+
+def image_env(venv: Path) -> dict[str, str]:
+    """The image's environment: its venv first on PATH, HOME and TMPDIR on /tmp, no bytecode writes."""
+    return {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
+
+
+def test_dockerfile_passes_hadolint(deploy_tools: DeployTools) -> None:
+    assert deploy_tools.check("hadolint", DOCKERFILE) == ""
+
+
+def test_console_script_runs_from_the_image_install(image_venv: Path) -> None:
+    done = subprocess.run(
+        [image_venv / "bin" / "config-report", "--help"],
+        env=image_env(image_venv),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for command in ("run", "demo", "check"):
+        assert command in done.stdout
+
+
+def test_image_install_satisfies_every_runtime_dependency(image_venv: Path) -> None:
+    # The wheel goes in with --no-deps: a dependency missing from the lock would only show at run time.
+    assert "No broken requirements" in pip("--python", image_venv / "bin" / "python", "check")
+
+
+def test_image_install_carries_no_demo_or_dev_packages(image_venv: Path) -> None:
+    installed = pip("--python", image_venv / "bin" / "python", "list", "--format=freeze").lower()
+    for package in ("moto", "pytest", "mypy", "ruff", "pip=="):
+        assert package not in installed
+
+
+def test_invalid_settings_stop_the_image_with_exit_code_2(image_venv: Path) -> None:
+    # What the chart's podFailurePolicy counts on: bad configuration is exit 2, before any AWS call.
+    env = image_env(image_venv) | {"CONFIG_REPORT_REGIONS": "not-a-region", "AWS_REGION": "eu-west-1"}
+    done = subprocess.run(
+        [image_venv / "bin" / "config-report", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "CONFIG_REPORT_REGIONS" in done.stderr
+
+
+def final_stage(dockerfile: str) -> list[str]:
+    """The instructions of the Dockerfile's last stage, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)
+    lines = [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    last_from = max(i for i, line in enumerate(lines) if line.upper().startswith("FROM "))
+    return lines[last_from:]
+
+
+def test_final_stage_is_the_slim_base_plus_the_venv_run_as_a_numeric_user() -> None:
+    text = DOCKERFILE.read_text()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim\n" in text
+    stage = final_stage(text)
+    assert stage[0] == "FROM ${PYTHON_IMAGE}"
+    assert not [line for line in stage if line.upper().startswith(("RUN ", "ADD "))], "nothing built here"
+    copies = [line for line in stage if line.upper().startswith("COPY ")]
+    assert copies == ["COPY --from=builder /opt/venv /opt/venv"]
+    assert 'ENTRYPOINT ["config-report"]' in stage
+    assert 'CMD ["run"]' in stage
+    (user,) = [line.split()[1] for line in stage if line.upper().startswith("USER ")]
+    uid, gid = (int(part) for part in user.split(":"))
+    assert uid >= 10000
+    assert gid >= 10000
+    labels = " ".join(line for line in stage if line.upper().startswith("LABEL "))
+    for label in ("title", "version", "revision", "created", "source", "licenses"):
+        assert f"org.opencontainers.image.{label}=" in labels
+
+
+def test_chart_runs_pods_as_the_images_user() -> None:
+    (user,) = [line.split()[1] for line in final_stage(DOCKERFILE.read_text()) if line.startswith("USER ")]
+    uid, gid = (int(part) for part in user.split(":"))
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
+    for context in (values["podSecurityContext"], values["securityContext"]):
+        assert (context["runAsUser"], context["runAsGroup"]) == (uid, gid)
