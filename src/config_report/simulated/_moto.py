@@ -1,0 +1,133 @@
+"""Every use of moto's internals, in one place, for the pinned moto 5.2.1.
+
+The rest of the simulated organization talks to moto over HTTP with boto3, like any AWS client. Only
+what moto has no API for lives here; when moto is upgraded, this is the one file to re-check:
+
+1. Config's compliance actions are taught to moto's `ConfigResponse` (`install_compliance_apis`), so
+   moto itself resolves the caller's account (from the access key, including keys returned by
+   sts:AssumeRole) and region (from the request signature) before our code answers.
+2. Evaluation results live on moto's own per-account, per-region `ConfigBackend` object, so moto's
+   reset (`POST /moto-api/reset`) discards them along with everything else.
+3. Organizations has no API to choose a new account's ID; `chosen_account_id` makes moto's ID generator
+   return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
+   management account, which moto always calls "master".
+4. The fault layer asks who the caller is (`caller_identity`) to deny Config per account and region.
+5. The seeder sets up Config (recorder, delivery channel, rules) on moto's backend objects directly
+   (`enable_config`), through the same methods moto's HTTP handlers call: one HTTP round trip costs
+   about 7 ms in moto, and a demo organization needs some 1,500 of them (12 s instead of 2 s).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.config.models import config_backends
+from moto.config.responses import ConfigResponse
+from moto.core.exceptions import JsonRESTError
+from moto.iam.models import get_account_id_from
+from moto.organizations import utils as organizations_utils
+from moto.organizations.models import organizations_backends
+from moto.sts.models import sts_backends
+
+from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
+
+_STORE_ATTRIBUTE = "_config_report_compliance_store"
+_PARTITION = "aws"
+_lock = threading.Lock()
+
+
+def install_compliance_apis() -> None:
+    """Add the compliance actions to moto's Config endpoint (idempotent; replaces moto's PutEvaluations).
+
+    moto dispatches a Config request by looking up a method named after the `X-Amz-Target` action on
+    `ConfigResponse`; adding methods is therefore all it takes.
+    """
+    for action in ComplianceApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action))
+
+
+def _handler(action: str) -> Callable[[ConfigResponse], str]:
+    def handle(self: ConfigResponse) -> str:
+        api = compliance_api(self.current_account, self.region)
+        params = json.loads(self.body or b"{}")
+        try:
+            response = getattr(api, action)(params)
+        except ConfigApiError as exc:
+            raise JsonRESTError(exc.code, exc.message) from exc
+        return json.dumps(response)
+
+    handle.__name__ = action
+    return handle
+
+
+def compliance_store(account_id: str, region: str) -> ComplianceStore:
+    """The evaluation results of one account and region (created on first use)."""
+    backend = config_backends[account_id][region]
+    with _lock:
+        store = backend.__dict__.get(_STORE_ATTRIBUTE)
+        if store is None:
+            store = ComplianceStore()
+            setattr(backend, _STORE_ATTRIBUTE, store)
+    assert isinstance(store, ComplianceStore)
+    return store
+
+
+def compliance_api(account_id: str, region: str) -> ComplianceApi:
+    """The compliance actions over the rules moto holds for one account and region."""
+    backend = config_backends[account_id][region]
+    rules = [
+        RuleInfo(
+            name=str(rule.config_rule_name),
+            arn=rule.config_rule_arn,
+            rule_id=rule.config_rule_id,
+            activated_at=datetime.fromtimestamp(rule.last_updated_time, UTC),
+        )
+        for rule in list(backend.config_rules.values())
+    ]
+    return ComplianceApi(compliance_store(account_id, region), rules)
+
+
+@contextmanager
+def chosen_account_id(account_id: str) -> Iterator[None]:
+    """Within the block, the next account that Organizations creates gets `account_id`.
+
+    moto's `FakeAccount` draws its ID from `moto.organizations.utils.make_random_account_id`; the
+    generator is swapped for the duration of one CreateAccount call. Not safe against concurrent
+    CreateAccount calls, which the seeder never makes.
+    """
+    original = organizations_utils.make_random_account_id
+    organizations_utils.make_random_account_id = lambda: account_id
+    try:
+        yield
+    finally:
+        organizations_utils.make_random_account_id = original
+
+
+def enable_config(
+    account_id: str, region: str, *, recorder: dict[str, Any], rules: list[dict[str, Any]]
+) -> None:
+    """Record with `recorder`, deliver to a bucket, and add `rules` (PutConfigRule shapes) in one region."""
+    backend = config_backends[account_id][region]
+    backend.put_configuration_recorder(recorder)
+    backend.put_delivery_channel({"name": "default", "s3BucketName": "acme-config-delivery"})
+    backend.start_configuration_recorder(recorder["name"])
+    for rule in rules:
+        backend.put_config_rule(rule)
+
+
+def rename_account(management_account_id: str, account_id: str, name: str) -> None:
+    """Give an organization's account a new name (moto names the management account "master")."""
+    backend = organizations_backends[management_account_id][_PARTITION]
+    backend.get_account_by_id(account_id).name = name
+
+
+def caller_identity(access_key_id: str, region: str) -> tuple[str, str]:
+    """The account ID and ARN moto attributes to an access key (the hub's for unknown keys)."""
+    account_id = get_account_id_from(access_key_id)
+    _, arn, account_id = sts_backends[account_id][_PARTITION].get_caller_identity(access_key_id, region)
+    return str(account_id), str(arn)

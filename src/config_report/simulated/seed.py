@@ -1,0 +1,715 @@
+"""The seeder: a realistic AWS organization, built deterministically from a seed, and what it contains.
+
+Who is who (the production layout of the requirements, on the simulator):
+
+- The **hub** is account 123456789012, the one moto's default credentials (access key `testing`) act
+  in. It is the `*-sec-control` member account in the `Security` OU: the job runs there, the report
+  bucket and the job's role `system-config-report-generator-write-role` live there.
+- The **management account** is a separate account directly under `Root`. The job reaches it through
+  `org_role_arn` (`system-config-report-generator-list-org-role`), as in production.
+- Every account, management and hub included, has the spoke role
+  `system-config-report-generator-read-role` (trusting the hub's write role, with no policies yet).
+
+The organization: OUs `Security`, `Infrastructure`, `Workloads/Prod`, `Workloads/NonProd`, `Sandbox`,
+`Suspended`; `accounts` ACTIVE accounts with realistic names (the first six carry every special case,
+so even a small organization has them all) plus `suspended` SUSPENDED accounts, which still hold Config
+data so that a scanner that forgot to skip them would show it. Special cases:
+
+- an account whose ID starts with "00" (`acme-log-archive`);
+- an account with Config in no region, and sandboxes with Config only in the first region;
+- more than 25 rules in one region (`acme-payments-prod`, first region), so rule listings page;
+- `encrypted-volumes` there with `big_rule_resources` (default 130) non-compliant volumes, past the
+  100 at which Config's contributor count stops and past one details page of 100;
+- hostile strings in one sandbox: an account name, rule names, resource IDs and annotations that start
+  with `=`, `+`, `-`, `@`, unicode, and one annotation longer than Excel's 32,767-character cell.
+  That annotation is longer than AWS allows (256), deliberately: the report must survive it anyway.
+  Evaluations are written straight into the simulator's store (not through PutEvaluations), which is
+  what lets it exceed AWS's limits.
+
+`SeededOrganization` describes the result in the report model's own types (`Account`, `RuleResult`,
+`Finding`, `Coverage`), ACTIVE accounts only: exactly what a correct report contains.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from config_report.model import Account, Compliance, Coverage, CoverageStatus, Finding, RuleResult
+from config_report.simulated import _moto
+from config_report.simulated.compliance import (
+    COMPLIANT,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    Evaluation,
+    rule_compliance,
+)
+
+if TYPE_CHECKING:
+    from config_report.simulated.server import SimulatedOrganization
+
+HUB_ACCOUNT_ID = "123456789012"
+DEFAULT_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
+DEFAULT_ACCOUNTS = 25
+MIN_ACCOUNTS = 6
+SPOKE_ROLE_NAME = "system-config-report-generator-read-role"
+ORG_ROLE_NAME = "system-config-report-generator-list-org-role"
+HUB_ROLE_NAME = "system-config-report-generator-write-role"
+BIG_RULE_NAME = "encrypted-volumes"
+
+LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
+FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
+UNICODE_ANNOTATION = "Öffentlicher Bucket „Kundendaten“ — 公開バケット ✗ 🚨"
+HOSTILE_ANNOTATIONS = (*FORMULA_ANNOTATIONS, UNICODE_ANNOTATION, LONG_ANNOTATION)
+HOSTILE_ACCOUNT_NAME = '=HYPERLINK("http://evil.example","sandbox")'
+HOSTILE_RULE_NAMES = ("datenschutz-prüfung-s3-öffentlich-✓", "=1+2-restricted-ssh")
+HOSTILE_USER_NAMES = ("=1+2", "@admin", "-2", "+cmd")
+
+_ORG_UNITS = (
+    "Security",
+    "Infrastructure",
+    "Workloads",
+    "Workloads/Prod",
+    "Workloads/NonProd",
+    "Sandbox",
+    "Suspended",
+)
+_ACCOUNT_RESOURCE = "AWS::::Account"
+
+
+@dataclass(frozen=True, slots=True)
+class HubInfo:
+    """The account the job runs in: its ID, home region, report bucket and the job's role."""
+
+    account_id: str
+    region: str
+    report_bucket: str
+    role_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeededOrganization:
+    """What `seed_organization` built: the expected content of a correct report (ACTIVE accounts only)."""
+
+    seed: int
+    regions: tuple[str, ...]
+    hub: HubInfo
+    management_account_id: str
+    org_role_arn: str
+    spoke_role_name: str
+    accounts: tuple[Account, ...]
+    suspended_accounts: tuple[Account, ...]
+    config_enabled: frozenset[tuple[str, str]]
+    rules: tuple[RuleResult, ...]
+    findings: tuple[Finding, ...]
+
+    def account(self, account_id: str) -> Account:
+        """The ACTIVE or SUSPENDED account with this ID."""
+        for account in self.accounts + self.suspended_accounts:
+            if account.id == account_id:
+                return account
+        raise KeyError(account_id)
+
+    def account_named(self, name: str) -> Account:
+        """The ACTIVE or SUSPENDED account with this name."""
+        for account in self.accounts + self.suspended_accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    def coverage(self) -> tuple[Coverage, ...]:
+        """Expected coverage without faults: OK where Config records, else CONFIG_NOT_ENABLED."""
+        return tuple(
+            Coverage(
+                account.id,
+                region,
+                CoverageStatus.OK
+                if (account.id, region) in self.config_enabled
+                else CoverageStatus.CONFIG_NOT_ENABLED,
+            )
+            for account in self.accounts
+            for region in self.regions
+        )
+
+    def rules_in(self, account_id: str, region: str) -> tuple[RuleResult, ...]:
+        """The rules of one account and region, by name."""
+        return tuple(r for r in self.rules if (r.account_id, r.region) == (account_id, region))
+
+    def findings_for(self, account_id: str, region: str, rule_name: str) -> tuple[Finding, ...]:
+        """The non-compliant resources of one rule, by resource type and ID."""
+        return tuple(
+            f
+            for f in self.findings
+            if (f.account_id, f.region, f.rule_name) == (account_id, region, rule_name)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleSpec:
+    name: str
+    identifier: str
+    resource_type: str
+    baseline: bool = False
+    global_scope: bool = False
+    parameters: str | None = None
+    annotation: str = ""
+
+
+_CATALOGUE = (
+    _RuleSpec(
+        "s3-bucket-public-read-prohibited",
+        "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+        "AWS::S3::Bucket",
+        True,
+        annotation="The bucket policy or ACL allows public read access.",
+    ),
+    _RuleSpec(
+        "s3-bucket-public-write-prohibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "AWS::S3::Bucket", True
+    ),
+    _RuleSpec(
+        "s3-bucket-server-side-encryption-enabled",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        "AWS::S3::Bucket",
+        True,
+        annotation="Default encryption is not enabled for the bucket.",
+    ),
+    _RuleSpec("s3-bucket-ssl-requests-only", "S3_BUCKET_SSL_REQUESTS_ONLY", "AWS::S3::Bucket"),
+    _RuleSpec("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED", "AWS::S3::Bucket"),
+    _RuleSpec("s3-bucket-logging-enabled", "S3_BUCKET_LOGGING_ENABLED", "AWS::S3::Bucket"),
+    _RuleSpec(
+        BIG_RULE_NAME,
+        "ENCRYPTED_VOLUMES",
+        "AWS::EC2::Volume",
+        True,
+        annotation="The EBS volume is not encrypted.",
+    ),
+    _RuleSpec("ec2-ebs-encryption-by-default", "EC2_EBS_ENCRYPTION_BY_DEFAULT", _ACCOUNT_RESOURCE, True),
+    _RuleSpec("ec2-instance-no-public-ip", "EC2_INSTANCE_NO_PUBLIC_IP", "AWS::EC2::Instance"),
+    _RuleSpec(
+        "ec2-imdsv2-check",
+        "EC2_IMDSV2_CHECK",
+        "AWS::EC2::Instance",
+        annotation="HttpTokens is set to optional; IMDSv1 is still allowed.",
+    ),
+    _RuleSpec(
+        "restricted-ssh",
+        "INCOMING_SSH_DISABLED",
+        "AWS::EC2::SecurityGroup",
+        True,
+        annotation="The security group allows inbound SSH from 0.0.0.0/0.",
+    ),
+    _RuleSpec("restricted-common-ports", "RESTRICTED_INCOMING_TRAFFIC", "AWS::EC2::SecurityGroup", True),
+    _RuleSpec(
+        "vpc-default-security-group-closed",
+        "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
+        "AWS::EC2::SecurityGroup",
+        True,
+    ),
+    _RuleSpec("vpc-flow-logs-enabled", "VPC_FLOW_LOGS_ENABLED", "AWS::EC2::VPC", True),
+    _RuleSpec("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", "AWS::RDS::DBInstance", True),
+    _RuleSpec("rds-instance-public-access-check", "RDS_INSTANCE_PUBLIC_ACCESS_CHECK", "AWS::RDS::DBInstance"),
+    _RuleSpec("rds-multi-az-support", "RDS_MULTI_AZ_SUPPORT", "AWS::RDS::DBInstance"),
+    _RuleSpec("rds-snapshots-public-prohibited", "RDS_SNAPSHOTS_PUBLIC_PROHIBITED", "AWS::RDS::DBSnapshot"),
+    _RuleSpec("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED", _ACCOUNT_RESOURCE, True),
+    _RuleSpec("cloud-trail-encryption-enabled", "CLOUD_TRAIL_ENCRYPTION_ENABLED", _ACCOUNT_RESOURCE),
+    _RuleSpec("cmk-backing-key-rotation-enabled", "CMK_BACKING_KEY_ROTATION_ENABLED", "AWS::KMS::Key"),
+    _RuleSpec(
+        "lambda-function-public-access-prohibited",
+        "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED",
+        "AWS::Lambda::Function",
+    ),
+    _RuleSpec("dynamodb-pitr-enabled", "DYNAMODB_PITR_ENABLED", "AWS::DynamoDB::Table"),
+    _RuleSpec("eks-endpoint-no-public-access", "EKS_ENDPOINT_NO_PUBLIC_ACCESS", "AWS::EKS::Cluster"),
+    _RuleSpec("elb-logging-enabled", "ELB_LOGGING_ENABLED", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
+    _RuleSpec("cloudwatch-log-group-encrypted", "CLOUDWATCH_LOG_GROUP_ENCRYPTED", "AWS::Logs::LogGroup"),
+    _RuleSpec("efs-encrypted-check", "EFS_ENCRYPTED_CHECK", "AWS::EFS::FileSystem"),
+    _RuleSpec("guardduty-enabled-centralized", "GUARDDUTY_ENABLED_CENTRALIZED", _ACCOUNT_RESOURCE),
+    _RuleSpec("securityhub-enabled", "SECURITYHUB_ENABLED", _ACCOUNT_RESOURCE),
+    # IAM and account-wide checks run in the first (home) region only, as AWS recommends.
+    _RuleSpec(
+        "iam-user-mfa-enabled",
+        "IAM_USER_MFA_ENABLED",
+        "AWS::IAM::User",
+        True,
+        True,
+        annotation="The IAM user has a console password but no MFA device.",
+    ),
+    _RuleSpec("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED", _ACCOUNT_RESOURCE, True, True),
+    _RuleSpec("iam-root-access-key-check", "IAM_ROOT_ACCESS_KEY_CHECK", _ACCOUNT_RESOURCE, True, True),
+    _RuleSpec("iam-password-policy", "IAM_PASSWORD_POLICY", _ACCOUNT_RESOURCE, True, True),
+    _RuleSpec(
+        "access-keys-rotated",
+        "ACCESS_KEYS_ROTATED",
+        "AWS::IAM::User",
+        True,
+        True,
+        '{"maxAccessKeyAge":"90"}',
+        "Access key older than 90 days.",
+    ),
+    _RuleSpec(
+        "iam-user-unused-credentials-check",
+        "IAM_USER_UNUSED_CREDENTIALS_CHECK",
+        "AWS::IAM::User",
+        global_scope=True,
+        parameters='{"maxCredentialUsageAge":"90"}',
+    ),
+    _RuleSpec(
+        "iam-policy-no-statements-with-admin-access",
+        "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
+        "AWS::IAM::Policy",
+        global_scope=True,
+    ),
+    _RuleSpec(
+        "multi-region-cloudtrail-enabled",
+        "MULTI_REGION_CLOUD_TRAIL_ENABLED",
+        _ACCOUNT_RESOURCE,
+        global_scope=True,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """How an account is set up: where Config records, which rules, how compliant it is."""
+
+    config_regions: str  # "all", "some" (first region plus a coin toss each), "home", "none"
+    full_catalogue: bool
+    weights: tuple[float, float, float]  # COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
+
+
+_PROFILES = {
+    "core": _Profile("all", False, (0.8, 0.12, 0.08)),
+    "prod": _Profile("all", True, (0.7, 0.2, 0.1)),
+    "nonprod": _Profile("some", False, (0.55, 0.35, 0.1)),
+    "sandbox": _Profile("home", False, (0.4, 0.5, 0.1)),
+    "noconfig": _Profile("none", False, (1.0, 0.0, 0.0)),
+}
+
+# The first MIN_ACCOUNTS entries carry every special case; then realistic fillers, then generated ones.
+_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("acme-org-management", "Root", "core"),
+    ("acme-sec-control", "Security", "core"),
+    ("acme-payments-prod", "Workloads/Prod", "prod"),
+    ("acme-log-archive", "Security", "core"),
+    ("acme-payments-staging", "Workloads/NonProd", "noconfig"),
+    (HOSTILE_ACCOUNT_NAME, "Sandbox", "sandbox"),
+    ("acme-network-hub", "Infrastructure", "core"),
+    ("acme-audit", "Security", "core"),
+    ("acme-shared-services", "Infrastructure", "core"),
+    ("acme-checkout-prod", "Workloads/Prod", "prod"),
+    ("acme-checkout-staging", "Workloads/NonProd", "nonprod"),
+    ("acme-identity-prod", "Workloads/Prod", "prod"),
+    ("acme-identity-dev", "Workloads/NonProd", "nonprod"),
+    ("acme-search-prod", "Workloads/Prod", "prod"),
+    ("acme-search-staging", "Workloads/NonProd", "nonprod"),
+    ("acme-data-lake-prod", "Workloads/Prod", "prod"),
+    ("acme-data-lake-dev", "Workloads/NonProd", "nonprod"),
+    ("sandbox-alice", "Sandbox", "sandbox"),
+    ("acme-mobile-api-prod", "Workloads/Prod", "prod"),
+    ("acme-mobile-api-staging", "Workloads/NonProd", "nonprod"),
+    ("acme-billing-prod", "Workloads/Prod", "prod"),
+    ("sandbox-chen", "Sandbox", "sandbox"),
+    ("acme-analytics-prod", "Workloads/Prod", "prod"),
+    ("acme-analytics-dev", "Workloads/NonProd", "nonprod"),
+    ("acme-ci-tooling", "Infrastructure", "core"),
+)
+_MANAGEMENT, _HUB, _BIG_RULE, _LEADING_ZERO, _NO_CONFIG, _HOSTILE = range(MIN_ACCOUNTS)
+_SUSPENDED = (("acme-legacy-erp-prod", "prod"), ("sandbox-former-intern", "sandbox"))
+_MORE_TEAMS = ("crm", "inventory", "notifications", "reporting", "ledger", "pricing", "media", "logistics")
+_PEOPLE = (
+    "alice.martin",
+    "bjorn.svensson",
+    "chen.wei",
+    "dara.okafor",
+    "emil.novak",
+    "fatima.haddad",
+    "giulia.rossi",
+    "hiro.tanaka",
+    "ci-deployer",
+    "terraform-runner",
+    "backup-agent",
+    "legacy-ftp",
+)
+_WORDS = (
+    "logs",
+    "artifacts",
+    "backups",
+    "assets",
+    "exports",
+    "state",
+    "events",
+    "orders",
+    "users",
+    "reports",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedAccount:
+    account: Account
+    profile: _Profile
+    index: int
+    suspended: bool = False
+    config_regions: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Expected:
+    rules: list[RuleResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def seed_organization(
+    sim: SimulatedOrganization,
+    *,
+    accounts: int = DEFAULT_ACCOUNTS,
+    suspended: int = 2,
+    regions: tuple[str, ...] = DEFAULT_REGIONS,
+    seed: int = 7,
+    big_rule_resources: int = 130,
+    now: datetime | None = None,
+) -> SeededOrganization:
+    """Build the organization on a running, empty simulator; the same arguments build the same one.
+
+    `accounts` counts ACTIVE accounts (at least 6), `suspended` the extra SUSPENDED ones (at most 2);
+    `now` anchors the evaluation timestamps (default: the current second).
+    """
+    if accounts < MIN_ACCOUNTS:
+        raise ValueError(f"accounts must be at least {MIN_ACCOUNTS}, got {accounts}")
+    if not 0 <= suspended <= len(_SUSPENDED):
+        raise ValueError(f"suspended must be between 0 and {len(_SUSPENDED)}, got {suspended}")
+    if not regions:
+        raise ValueError("regions must name at least one region")
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    anchor = (now or datetime.now(UTC)).replace(microsecond=0)
+    plan = _plan_accounts(rng, accounts, suspended, regions)
+    management = plan[_MANAGEMENT].account.id
+    hub = HubInfo(
+        account_id=HUB_ACCOUNT_ID,
+        region=regions[0],
+        report_bucket=f"acme-config-reports-{HUB_ACCOUNT_ID}",
+        role_arn=_role_arn(HUB_ACCOUNT_ID, HUB_ROLE_NAME),
+    )
+    ou_ids = _build_organization(sim, plan)
+    _create_roles(sim, plan, hub)
+    _create_report_bucket(sim, hub)
+    expected = _Expected()
+    for planned in plan:
+        _seed_config(rng, planned, regions, anchor, big_rule_resources, expected)
+    active = tuple(p for p in plan if not p.suspended)
+    return SeededOrganization(
+        seed=seed,
+        regions=tuple(regions),
+        hub=hub,
+        management_account_id=management,
+        org_role_arn=_role_arn(management, ORG_ROLE_NAME),
+        spoke_role_name=SPOKE_ROLE_NAME,
+        accounts=tuple(_with_ou_ids(p.account, ou_ids) for p in active),
+        suspended_accounts=tuple(_with_ou_ids(p.account, ou_ids) for p in plan if p.suspended),
+        config_enabled=frozenset((p.account.id, r) for p in active for r in p.config_regions),
+        rules=tuple(expected.rules),
+        findings=tuple(expected.findings),
+    )
+
+
+# --- planning: pure and deterministic ---------------------------------------------------------------
+
+
+def _plan_accounts(
+    rng: random.Random, count: int, suspended: int, regions: tuple[str, ...]
+) -> list[_PlannedAccount]:
+    specs = [*_ACCOUNTS[:count], *_generated_accounts(count - len(_ACCOUNTS))]
+    ids = _account_ids(rng, count + suspended)
+    planned = []
+    for index, (name, ou, profile_name) in enumerate(specs):
+        profile = _PROFILES[profile_name]
+        planned.append(
+            _PlannedAccount(
+                account=Account(id=ids[index], name=name, ou=ou, email=_email(name)),
+                profile=profile,
+                index=index,
+                config_regions=_config_regions(rng, profile, regions),
+            )
+        )
+    for offset, (name, profile_name) in enumerate(_SUSPENDED[:suspended]):
+        profile = _PROFILES[profile_name]
+        planned.append(
+            _PlannedAccount(
+                account=Account(id=ids[count + offset], name=name, ou="Suspended", email=_email(name)),
+                profile=profile,
+                index=count + offset,
+                suspended=True,
+                config_regions=_config_regions(rng, profile, regions),
+            )
+        )
+    return planned
+
+
+def _generated_accounts(count: int) -> Iterator[tuple[str, str, str]]:
+    for number in range(max(count, 0)):
+        team = _MORE_TEAMS[(number // 2) % len(_MORE_TEAMS)]
+        generation = number // (2 * len(_MORE_TEAMS))
+        stem = f"acme-{team}{generation + 1 if generation else ''}"
+        if number % 2 == 0:
+            yield f"{stem}-prod", "Workloads/Prod", "prod"
+        else:
+            yield f"{stem}-staging", "Workloads/NonProd", "nonprod"
+
+
+def _account_ids(rng: random.Random, count: int) -> list[str]:
+    """Unique 12-digit IDs: the hub's at its index, a "00…" one for the leading-zero account."""
+    ids: list[str] = []
+    taken = {HUB_ACCOUNT_ID}
+    for index in range(count):
+        if index == _HUB:
+            ids.append(HUB_ACCOUNT_ID)
+            continue
+        while True:
+            low = 0 if index == _LEADING_ZERO else 10**11
+            high = 10**10 if index == _LEADING_ZERO else 10**12
+            candidate = f"{rng.randrange(low, high):012d}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def _config_regions(rng: random.Random, profile: _Profile, regions: tuple[str, ...]) -> tuple[str, ...]:
+    if profile.config_regions == "all":
+        return regions
+    if profile.config_regions == "home":
+        return regions[:1]
+    if profile.config_regions == "some":
+        return (regions[0], *(r for r in regions[1:] if rng.random() < 0.5))
+    return ()
+
+
+def _email(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return f"aws+{slug}@acme.example"
+
+
+def _role_arn(account_id: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+def _with_ou_ids(account: Account, ou_ids: dict[str, str]) -> Account:
+    if account.ou == "Root":
+        return account
+    parts = account.ou.split("/")
+    path_ids = tuple(ou_ids["/".join(parts[: depth + 1])] for depth in range(len(parts)))
+    return Account(id=account.id, name=account.name, ou=account.ou, ou_ids=path_ids, email=account.email)
+
+
+# --- organization, roles and bucket, through the AWS APIs ---------------------------------------
+
+
+def _build_organization(sim: SimulatedOrganization, plan: list[_PlannedAccount]) -> dict[str, str]:
+    """Create the organization as its management account; returns OU path -> OU ID."""
+    management = plan[_MANAGEMENT].account
+    org = sim.client("organizations", region="us-east-1", account_id=management.id)
+    org.create_organization(FeatureSet="ALL")
+    _moto.rename_account(management.id, management.id, management.name)
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    ou_ids: dict[str, str] = {}
+    for path in _ORG_UNITS:
+        parent, _, name = path.rpartition("/")
+        created = org.create_organizational_unit(ParentId=ou_ids.get(parent, root_id), Name=name)
+        ou_ids[path] = created["OrganizationalUnit"]["Id"]
+    for planned in plan[1:]:
+        account = planned.account
+        with _moto.chosen_account_id(account.id):
+            org.create_account(Email=account.email, AccountName=account.name)
+        org.move_account(AccountId=account.id, SourceParentId=root_id, DestinationParentId=ou_ids[account.ou])
+        if planned.suspended:
+            org.close_account(AccountId=account.id)
+    return ou_ids
+
+
+def _create_roles(sim: SimulatedOrganization, plan: list[_PlannedAccount], hub: HubInfo) -> None:
+    trust_hub = _trust({"AWS": hub.role_arn})
+    for planned in plan:
+        iam = sim.client("iam", account_id=planned.account.id)
+        iam.create_role(RoleName=SPOKE_ROLE_NAME, AssumeRolePolicyDocument=trust_hub)
+        if planned.index == _MANAGEMENT:
+            iam.create_role(RoleName=ORG_ROLE_NAME, AssumeRolePolicyDocument=trust_hub)
+        if planned.index == _HUB:
+            # In production this trusts the EKS cluster's OIDC provider (IRSA); moto does not check it.
+            irsa = _trust({"Federated": f"arn:aws:iam::{hub.account_id}:oidc-provider/oidc.eks.example"})
+            iam.create_role(RoleName=HUB_ROLE_NAME, AssumeRolePolicyDocument=irsa)
+
+
+def _trust(principal: dict[str, str]) -> str:
+    action = "sts:AssumeRoleWithWebIdentity" if "Federated" in principal else "sts:AssumeRole"
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def _create_report_bucket(sim: SimulatedOrganization, hub: HubInfo) -> None:
+    s3 = sim.client("s3", region=hub.region, account_id=hub.account_id)
+    location: dict[str, Any] = {}
+    if hub.region != "us-east-1":
+        location["CreateBucketConfiguration"] = {"LocationConstraint": hub.region}
+    s3.create_bucket(Bucket=hub.report_bucket, **location)
+
+
+# --- Config: recorders, rules and evaluations ------------------------------------------------------
+
+
+def _seed_config(
+    rng: random.Random,
+    planned: _PlannedAccount,
+    regions: tuple[str, ...],
+    now: datetime,
+    big_rule_resources: int,
+    expected: _Expected,
+) -> None:
+    account_id = planned.account.id
+    for region in planned.config_regions:
+        home = region == regions[0]
+        rules = list(_rules_for(planned, home))
+        _moto.enable_config(
+            account_id,
+            region,
+            recorder=_recorder(account_id),
+            rules=[_config_rule(rule_name, spec) for rule_name, spec in rules],
+        )
+        for rule_name, spec in rules:
+            evaluations = _evaluations(rng, planned, region, rule_name, spec, now, big_rule_resources, home)
+            _moto.compliance_store(account_id, region).put(evaluations)
+            if not planned.suspended:
+                _expect(expected, account_id, region, rule_name, evaluations)
+
+
+def _recorder(account_id: str) -> dict[str, Any]:
+    return {
+        "name": "default",
+        "roleARN": _role_arn(account_id, "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+    }
+
+
+def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[tuple[str, _RuleSpec]]:
+    for spec in _CATALOGUE:
+        if (spec.baseline or planned.profile.full_catalogue) and (home or not spec.global_scope):
+            yield spec.name, spec
+    if planned.index == _HOSTILE and home:
+        by_name = {spec.name: spec for spec in _CATALOGUE}
+        yield HOSTILE_RULE_NAMES[0], by_name["s3-bucket-public-read-prohibited"]
+        yield HOSTILE_RULE_NAMES[1], by_name["restricted-ssh"]
+
+
+def _config_rule(rule_name: str, spec: _RuleSpec) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "ConfigRuleName": rule_name,
+        "Source": {"Owner": "AWS", "SourceIdentifier": spec.identifier},
+    }
+    if spec.resource_type != _ACCOUNT_RESOURCE:
+        rule["Scope"] = {"ComplianceResourceTypes": [spec.resource_type]}
+    if spec.parameters:
+        rule["InputParameters"] = spec.parameters
+    return rule
+
+
+def _evaluations(
+    rng: random.Random,
+    planned: _PlannedAccount,
+    region: str,
+    rule_name: str,
+    spec: _RuleSpec,
+    now: datetime,
+    big_rule_resources: int,
+    home: bool,
+) -> list[Evaluation]:
+    def evaluation(resource_id: str, compliance: str, annotation: str = "") -> Evaluation:
+        when = now - timedelta(seconds=rng.randrange(600, 72 * 3600))
+        return Evaluation(rule_name, spec.resource_type, resource_id, compliance, when, annotation)
+
+    if planned.index == _BIG_RULE and home and rule_name == BIG_RULE_NAME:
+        volumes = [
+            _resource_id(rng, spec.resource_type, planned, region, n) for n in range(big_rule_resources + 20)
+        ]
+        return [
+            evaluation(vid, NON_COMPLIANT if n < big_rule_resources else COMPLIANT, spec.annotation)
+            for n, vid in enumerate(volumes)
+        ]
+    if planned.index == _HOSTILE and home and spec.resource_type == "AWS::IAM::User":
+        return [
+            evaluation(user, NON_COMPLIANT, note)
+            for user, note in zip(HOSTILE_USER_NAMES, FORMULA_ANNOTATIONS, strict=True)
+        ]
+    if planned.index == _HOSTILE and home and rule_name in HOSTILE_RULE_NAMES:
+        return [
+            evaluation(_resource_id(rng, spec.resource_type, planned, region, n), NON_COMPLIANT, note)
+            for n, note in enumerate((UNICODE_ANNOTATION, LONG_ANNOTATION))
+        ]
+    if spec.resource_type == _ACCOUNT_RESOURCE:
+        return [evaluation(planned.account.id, _draw(rng, planned.profile), spec.annotation)]
+    if rng.random() < 0.06:
+        return []  # never evaluated: INSUFFICIENT_DATA
+    results = []
+    for n in range(rng.randint(1, 8)):
+        compliance = _draw(rng, planned.profile)
+        resource_id = _resource_id(rng, spec.resource_type, planned, region, n)
+        results.append(
+            evaluation(resource_id, compliance, spec.annotation if compliance == NON_COMPLIANT else "")
+        )
+    return results
+
+
+def _draw(rng: random.Random, profile: _Profile) -> str:
+    return rng.choices((COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE), weights=profile.weights)[0]
+
+
+def _resource_id(
+    rng: random.Random, resource_type: str, planned: _PlannedAccount, region: str, n: int
+) -> str:
+    slug = planned.account.email.split("+", 1)[1].split("@", 1)[0]
+    hex16 = f"{rng.getrandbits(64):016x}"
+    ids = {
+        "AWS::S3::Bucket": f"{slug}-{rng.choice(_WORDS)}-{region}-{n}",
+        "AWS::EC2::Volume": f"vol-0{hex16}",
+        "AWS::EC2::Instance": f"i-0{hex16}",
+        "AWS::EC2::SecurityGroup": f"sg-0{hex16}",
+        "AWS::EC2::VPC": f"vpc-0{hex16}",
+        "AWS::EFS::FileSystem": f"fs-0{hex16}",
+        "AWS::IAM::User": f"{rng.choice(_PEOPLE)}-{n}",
+        "AWS::IAM::Policy": f"ANPA{hex16.upper()}",
+        "AWS::RDS::DBInstance": f"db-{hex16.upper()}{n:02d}",
+        "AWS::RDS::DBSnapshot": f"rds:{slug}-db-{n}-snapshot",
+        "AWS::KMS::Key": f"{hex16[:8]}-{hex16[8:12]}-4{hex16[12:15]}-8{hex16[:3]}-{hex16[4:16]}",
+        "AWS::Lambda::Function": f"{slug}-{rng.choice(_WORDS)}-handler-{n}",
+        "AWS::DynamoDB::Table": f"{slug}-{rng.choice(_WORDS)}-{n}",
+        "AWS::EKS::Cluster": f"{slug}-eks-{n}",
+        "AWS::Logs::LogGroup": f"/aws/lambda/{slug}-{rng.choice(_WORDS)}-{n}",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+            f"arn:aws:elasticloadbalancing:{region}:{planned.account.id}:loadbalancer/app/{slug}-alb-{n}/{hex16}"
+        ),
+    }
+    return ids[resource_type]
+
+
+def _expect(
+    expected: _Expected, account_id: str, region: str, rule_name: str, evaluations: list[Evaluation]
+) -> None:
+    compliance, noncompliant = rule_compliance(evaluations)
+    expected.rules.append(RuleResult(account_id, region, rule_name, Compliance(compliance), noncompliant))
+    for e in evaluations:
+        if e.compliance == NON_COMPLIANT:
+            expected.findings.append(
+                Finding(
+                    account_id,
+                    region,
+                    rule_name,
+                    e.resource_type,
+                    e.resource_id,
+                    e.annotation,
+                    e.evaluated_at,
+                )
+            )
