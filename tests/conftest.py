@@ -1,0 +1,40 @@
+"""Shared fixtures: the simulated organization (AWS on 127.0.0.1), for every test that needs AWS.
+
+- `simulated_org` (session): one `SimulatedOrganization` seeded with the demo defaults (25 ACTIVE and
+  2 SUSPENDED accounts, regions eu-west-1, us-east-1, eu-central-1, seed 7). What it contains is
+  `simulated_org.seeded` (a `SeededOrganization`); `simulated_org.client_env()` points a
+  `config-report` subprocess at it; `simulated_org.client(service, account_id=...)` gives boto3
+  clients. It is shared, so treat its AWS state as read-only; a test that sets faults must call
+  `simulated_org.faults.reset()` when done (or use `fresh_simulated_org`).
+- `fresh_simulated_org` (function): the same server, emptied and reseeded with the defaults before the
+  test and again after it, for tests that change AWS state or want another seeding
+  (`fresh_simulated_org.reset(); fresh_simulated_org.seed(accounts=6)`). Seeding takes about a second.
+
+moto's state is per process, so there is only ever one simulator per test process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from config_report.simulated import SimulatedOrganization
+
+
+@pytest.fixture(scope="session")
+def simulated_org() -> Iterator[SimulatedOrganization]:
+    """The session's simulated organization, seeded with the demo defaults."""
+    with SimulatedOrganization() as sim:
+        sim.seed()
+        yield sim
+
+
+@pytest.fixture
+def fresh_simulated_org(simulated_org: SimulatedOrganization) -> Iterator[SimulatedOrganization]:
+    """The simulated organization freshly reseeded for this test, and restored for the next ones."""
+    simulated_org.reset()
+    simulated_org.seed()
+    yield simulated_org
+    simulated_org.reset()
+    simulated_org.seed()
