@@ -431,3 +431,15 @@ def test_no_log_line_or_error_carries_the_token(
     for secret in (cloud.token, basic):
         assert secret not in written
         assert all(secret not in str(record.args) for record in caplog.records)
+
+
+def test_unreadable_token_file_is_a_jira_failure_not_a_usage_error(
+    cloud: FakeJira, published: PublishedRun, ledger: S3TicketLedger, tmp_path: Path
+) -> None:
+    settings = settings_for(cloud, jira_api_token=None, jira_api_token_file=tmp_path / "missing")
+
+    with pytest.raises(JiraError, match="CONFIG_REPORT_JIRA_API_TOKEN_FILE: cannot read") as caught:
+        sync_weekly_ticket(settings, sample_report(), published, ledger)
+
+    assert caught.value.exit_code == 4
+    assert cloud.requests == []

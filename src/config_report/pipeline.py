@@ -20,7 +20,8 @@ from config_report.aws import (
     hub_region,
     hub_session,
 )
-from config_report.errors import ConfigReportError, DiscoveryError, SettingsError
+from config_report.errors import ConfigReportError, DiscoveryError, JiraError, SettingsError
+from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
 from config_report.model import AccountScan, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
@@ -170,10 +171,17 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         ),
         scans=scans,
     )
-    published = publish(report, settings, hub, dry_run=dry_run)
+    staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
+    published = publish(report, settings, hub, staging=staging, dry_run=dry_run)
     # Jira: the weekly ticket is created or updated here, once the report is safely published.
+    jira_ok = sync_jira(settings, report, published, hub, dry_run=dry_run)
+    if not dry_run:
+        # Kept until now because the workbook is attached to the ticket from here.
+        shutil.rmtree(staging, ignore_errors=True)
     figures = report.figures()
     exit_code = EXIT_INCOMPLETE if not figures.complete else EXIT_OK
+    if not jira_ok:
+        exit_code = EXIT_JIRA_FAILED
     log.info(
         "run.done",
         run_id=run_id,
@@ -187,16 +195,15 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
     return RunOutcome(report=report, published=published, exit_code=exit_code)
 
 
-def publish(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> PublishedRun:
+def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_run: bool) -> PublishedRun:
     """Write the workbook, snapshot and manifest, keep a local copy when asked, then upload to S3.
 
-    Files are staged in a temporary folder that is removed only once everything is uploaded, so a
-    failed upload leaves the report on disk (its path is logged) rather than losing it.
+    Files are staged in `staging`, which the caller removes only once everything is uploaded and the
+    ticket is done, so a failed upload leaves the report on disk (its path is logged) rather than losing it.
     """
     log = get_logger()
     run = report.run
     prefix = run_prefix(settings.s3_prefix, run.started_at, run.run_id)
-    staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run.run_id}-"))
     workbook_name, snapshot_name = report_file_names(run.started_at)
     content = describe_files(
         [write_workbook(report, staging / workbook_name), write_snapshot(report, staging / snapshot_name)],
@@ -230,5 +237,27 @@ def publish(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> P
     except ConfigReportError:
         log.error("publish.failed", files_kept_in=str(staging))
         raise
-    shutil.rmtree(staging, ignore_errors=True)
     return published
+
+
+def sync_jira(
+    settings: Settings, report: Report, published: PublishedRun, hub: Hub, *, dry_run: bool
+) -> bool:
+    """This week's ticket, created or updated; False when Jira failed (the report stays published)."""
+    log = get_logger()
+    if not settings.jira_enabled:
+        log.info("jira.skipped", reason="no Jira configured (CONFIG_REPORT_JIRA_URL is unset)")
+        return True
+    ledger = S3TicketLedger(
+        hub.session.client("s3", config=hub.config),
+        bucket=published.bucket,
+        prefix=settings.s3_prefix,
+        kms_key_id=settings.s3_kms_key_id,
+    )
+    try:
+        outcome = sync_weekly_ticket(settings, report, published, ledger, dry_run=dry_run)
+    except JiraError as exc:
+        log.error("jira.failed", error=str(exc), exit_code=EXIT_JIRA_FAILED)
+        return False
+    log.info("jira.done", action=outcome.action, key=outcome.key, url=outcome.url, message=outcome.message)
+    return True

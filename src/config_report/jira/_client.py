@@ -164,7 +164,11 @@ class JiraClient:
     def attach(self, key: str, path: Path) -> None:
         """Attach a file; Jira demands the XSRF opt-out header and the multipart field name `file`."""
         media_type = _XLSX if path.suffix == ".xlsx" else "application/octet-stream"
-        files = {"file": (path.name, path.read_bytes(), media_type)}
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise JiraError(f"cannot read {path} to attach it to {key} ({exc.strerror})") from exc
+        files = {"file": (path.name, content, media_type)}
         self._json(
             "POST",
             f"{self.flavor.api}/issue/{key}/attachments",

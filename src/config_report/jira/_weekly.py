@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from config_report.errors import ConfigReportError, JiraError
+from config_report.errors import ConfigReportError, JiraError, SettingsError
 from config_report.jira._client import CreateOutcomeUnknown, Flavor, Issue, JiraClient
 from config_report.jira._document import Document
 from config_report.jira._ledger import TicketLedger
@@ -72,8 +72,12 @@ def sync_weekly_ticket(
         limit_mb=settings.jira_attachment_max_mb,
     )
     flavor = None if settings.jira_flavor == "auto" else Flavor(settings.jira_flavor)
+    try:
+        token = settings.jira_token()
+    except SettingsError as exc:  # the report is out already: a Jira failure (exit 4), not a usage error
+        raise JiraError(str(exc)) from exc
     with JiraClient(
-        settings.jira_url, token=settings.jira_token(), email=settings.jira_email, flavor=flavor, sleep=sleep
+        settings.jira_url, token=token, email=settings.jira_email, flavor=flavor, sleep=sleep
     ) as client:
         weekly = _WeeklyTicket(client, settings, settings.jira_project, week, ledger)
         existing = weekly.find()

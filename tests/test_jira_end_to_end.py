@@ -1,0 +1,124 @@
+"""`config-report run` as the CronJob runs it, against the simulated organization and the fake Jira."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config_report.jira import iso_week
+from config_report.simulated import SimulatedOrganization
+from config_report.simulated.jira import FakeJira
+
+
+@pytest.fixture(scope="module")
+def organization() -> Iterator[SimulatedOrganization]:
+    with SimulatedOrganization() as simulator:
+        simulator.seed(accounts=6, regions=("eu-west-1",))
+        yield simulator
+
+
+def run_report(
+    organization: SimulatedOrganization, jira: FakeJira | None, tmp_path: Path, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    """One `config-report run` subprocess; returns the completed process."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
+    clean |= organization.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"}
+    if jira is not None:
+        token_file = tmp_path / "jira-token"
+        token_file.write_text(jira.token + "\n")
+        clean |= {
+            "CONFIG_REPORT_JIRA_URL": jira.url,
+            "CONFIG_REPORT_JIRA_PROJECT": "SEC",
+            "CONFIG_REPORT_JIRA_API_TOKEN_FILE": str(token_file),
+        }
+        if jira.flavor == "cloud":
+            clean["CONFIG_REPORT_JIRA_EMAIL"] = jira.email
+    return subprocess.run(
+        [sys.executable, "-m", "config_report", "run", *flags],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def events(stderr: str, name: str) -> list[dict[str, Any]]:
+    """The JSON log events called `name`."""
+    found = []
+    for line in stderr.splitlines():
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event.get("event") == name:
+                found.append(event)
+    return found
+
+
+def test_two_runs_in_one_week_make_one_ticket_with_one_comment_and_two_attachments(
+    organization: SimulatedOrganization, tmp_path: Path
+) -> None:
+    with FakeJira("cloud").running() as jira:
+        first = run_report(organization, jira, tmp_path)
+        second = run_report(organization, jira, tmp_path)
+
+    assert first.returncode in (0, 3), first.stderr
+    assert second.returncode == first.returncode, second.stderr
+    [issue] = jira.issues.values()
+    assert f"aws-config-report-{iso_week(_started(first.stderr))}" in issue.labels
+    assert len(issue.comments) == 1
+    assert [a.filename.endswith(".xlsx") for a in issue.attachments] == [True, True]
+    assert [e["action"] for e in events(first.stderr + second.stderr, "jira.done")] == ["created", "updated"]
+    assert jira.token not in first.stderr + second.stderr + first.stdout + second.stdout
+
+
+def test_jira_refusing_leaves_the_report_published_and_exits_4(
+    organization: SimulatedOrganization, tmp_path: Path
+) -> None:
+    with FakeJira("datacenter").running() as jira:
+        refusal = {"errorMessages": [], "errors": {"customfield_10010": "Team is required."}}
+        jira.fail(400, method="POST", path="/issue", body=refusal)
+        done = run_report(organization, jira, tmp_path)
+
+    assert done.returncode == 4, done.stderr
+    [failure] = events(done.stderr, "jira.failed")
+    assert "customfield_10010: Team is required." in failure["error"]
+    [finished] = events(done.stderr, "run.done")
+    s3 = organization.client("s3")
+    bucket = organization.client_env()["CONFIG_REPORT_S3_BUCKET"]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert {uri.removeprefix(f"s3://{bucket}/") for uri in finished["files"].values()} <= keys
+
+
+def test_without_a_jira_url_the_run_says_so_once(organization: SimulatedOrganization, tmp_path: Path) -> None:
+    done = run_report(organization, None, tmp_path)
+
+    assert done.returncode in (0, 3), done.stderr
+    [skipped] = events(done.stderr, "jira.skipped")
+    assert "CONFIG_REPORT_JIRA_URL" in skipped["reason"]
+
+
+def test_dry_run_names_the_ticket_and_writes_nothing_to_jira(
+    organization: SimulatedOrganization, tmp_path: Path
+) -> None:
+    with FakeJira("datacenter").running() as jira:
+        done = run_report(organization, jira, tmp_path, "--dry-run")
+
+    assert done.returncode in (0, 3), done.stderr
+    [outcome] = events(done.stderr, "jira.done")
+    assert outcome["action"] == "dry_run"
+    assert outcome["message"].startswith("would create a Task in SEC: 'AWS Config compliance ")
+    assert jira.issues == {}
+    assert [r.path for r in jira.requests if r.method != "GET"] == ["/rest/api/2/search"]
+
+
+def _started(stderr: str) -> datetime:
+    [start] = events(stderr, "run.start")
+    return datetime.fromisoformat(start["timestamp"])
