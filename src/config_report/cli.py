@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--accounts-count", type=int, default=25, help="simulated accounts (default 25)")
     demo.add_argument("--output", default="reports", help="folder for the report (default ./reports)")
+    demo.add_argument(
+        "--with-denied-account",
+        action="store_true",
+        help="deny the spoke role in one account, to see a coverage gap (exit code 3)",
+    )
     check = commands.add_parser("check", help="preflight: validate settings and prove each permission")
     for sub in (run, check):
         _add_settings_flags(sub)
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from config_report.demo import run_demo  # the simulator is an optional extra
 
-            return run_demo(accounts=args.accounts_count, output=args.output)
+            return run_demo(accounts=args.accounts_count, output=args.output, deny=args.with_denied_account)
         settings = load_settings(_overrides(args))
         as_json = configure(settings.log_format, settings.log_level)
         if args.command == "check":
