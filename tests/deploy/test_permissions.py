@@ -1,0 +1,139 @@
+"""permissions.py is the one source of the IAM actions: the Terraform modules read what it generates."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import botocore.session
+import pytest
+from botocore import xform_name
+
+from config_report.jira import S3TicketLedger
+from config_report.permissions import (
+    LEDGER_FOLDER,
+    MODULES_DIR,
+    Role,
+    Targets,
+    actions,
+    actions_file,
+    main,
+    policy_document,
+    stale_files,
+    statements,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SOURCE = REPO_ROOT / "src" / "config_report"
+REGENERATE = "run `.venv/bin/python -m config_report.permissions --write` and commit the result"
+
+HUB_TARGETS = Targets(
+    scanner_role_arns=("arn:aws:iam::*:role/reader", "arn:aws:iam::999988887777:role/lister"),
+    report_bucket="reports",
+    report_prefix="weekly/",
+)
+
+
+def code_that_calls_aws() -> str:
+    """The job's own source, without the simulated organization or this declaration."""
+    files = [p for p in SOURCE.rglob("*.py") if "simulated" not in p.parts and p.name != "permissions.py"]
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)
+
+
+def test_committed_actions_files_match_what_permissions_py_declares() -> None:
+    stale = stale_files(REPO_ROOT)
+    assert not stale, f"stale {', '.join(str(p.relative_to(REPO_ROOT)) for p in stale)}: {REGENERATE}"
+
+
+def test_check_mode_reports_a_stale_file_and_write_mode_repairs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(REPO_ROOT / MODULES_DIR, tmp_path / MODULES_DIR)
+    spoke = tmp_path / MODULES_DIR / Role.SPOKE.value / "actions.json"
+    spoke.write_text(spoke.read_text().replace("ec2:DescribeRegions", "ec2:*"))
+
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    assert "--write" in capsys.readouterr().err
+    assert main(["--write", "--root", str(tmp_path)]) == 0
+    assert main(["--check", "--root", str(tmp_path)]) == 0
+    assert spoke.read_text() == actions_file(Role.SPOKE)
+
+
+def test_every_action_is_named_once_per_role_and_never_with_a_wildcard() -> None:
+    for role in Role:
+        names = actions(role)
+        assert len(names) == len(set(names)), role
+        assert all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", name) for name in names), names
+        sids = [s.sid for s in statements(role)]
+        assert len(sids) == len(set(sids)), role
+
+
+@pytest.mark.parametrize("role", [Role.SPOKE, Role.ORG])
+def test_each_read_is_a_real_api_operation_that_the_code_calls(role: Role) -> None:
+    # The spoke and org actions are API operations one to one: a typo, or a read the code no longer
+    # makes, shows here before the least-privilege run.
+    session = botocore.session.get_session()
+    code = code_that_calls_aws()
+    for name in actions(role):
+        service, operation = name.split(":")
+        assert operation in session.get_service_model(service).operation_names, name
+        assert xform_name(operation) in code, f"{name} is declared but no code calls {xform_name(operation)}"
+
+
+def test_the_spoke_and_org_roles_are_read_only() -> None:
+    for role in (Role.SPOKE, Role.ORG):
+        assert all(re.match(r"[a-z0-9-]+:(Describe|Get|List)", name) for name in actions(role)), role
+
+
+def test_hub_policy_names_only_its_targets_and_leaves_out_what_is_not_configured() -> None:
+    document = policy_document(Role.HUB, HUB_TARGETS)
+
+    assert document["Statement"] == [
+        {
+            "Sid": "AssumeScannerRoles",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": list(HUB_TARGETS.scanner_role_arns),
+        },
+        {
+            "Sid": "WriteReports",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": ["arn:aws:s3:::reports/weekly/*"],
+        },
+    ]
+
+
+def test_hub_policy_with_a_key_and_the_ticket_ledger_reads_only_the_ledger() -> None:
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    targets = Targets(
+        HUB_TARGETS.scanner_role_arns, "reports", "weekly/", report_key_arn=key, ticket_ledger=True
+    )
+    by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, targets)["Statement"]}
+
+    assert by_sid["EncryptReports"]["Resource"] == [key]
+    assert by_sid["DecryptTicketLedger"] == {
+        "Sid": "DecryptTicketLedger",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+    }
+    assert by_sid["ReadTicketLedger"]["Resource"] == ["arn:aws:s3:::reports/weekly/jira/*"]
+    assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
+
+
+def test_the_ledger_permission_covers_the_keys_the_jira_ledger_writes() -> None:
+    ledger = S3TicketLedger(object(), bucket="reports", prefix="weekly/")
+    assert ledger.object_key("2026-W48").startswith("weekly/" + LEDGER_FOLDER)
+
+
+def test_without_drops_one_action_and_an_emptied_statement() -> None:
+    full = policy_document(Role.SPOKE, Targets())
+    without = policy_document(Role.SPOKE, Targets(), without="ec2:DescribeRegions")
+
+    assert {s["Sid"] for s in full["Statement"]} - {s["Sid"] for s in without["Statement"]} == {
+        "ListEnabledRegions"
+    }
+    remaining = [a for s in without["Statement"] for a in s["Action"]]
+    assert sorted(remaining) == sorted(set(actions(Role.SPOKE)) - {"ec2:DescribeRegions"})

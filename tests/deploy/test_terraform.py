@@ -1,0 +1,325 @@
+"""The Terraform IAM modules, checked with the real terraform binary, checkov and parliament.
+
+Terraform runs offline: providers come from the local mirror (`-plugin-dir`), plans use fake
+credentials and the provider's `skip_*` flags (an `*_override.tf` file added to a temporary copy), and
+nothing is applied. Every command works on a temporary copy of `deploy/terraform`, so no `.terraform`
+directory or lock file litters the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
+
+from config_report.permissions import Role, Targets, policy_document
+from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, Settings
+
+TERRAFORM_DIR = REPO_ROOT / "deploy" / "terraform"
+PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
+MODULES = ("hub-irsa-role", "spoke-read-role", "org-list-role")
+EXAMPLES = {"hub": Role.HUB, "spoke": Role.SPOKE, "org": Role.ORG}
+
+# Added to each example's temporary copy: plan without an AWS account or network.
+OFFLINE_PROVIDER = """
+provider "aws" {
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+"""
+
+# parliament findings that are accepted, each with the reason. A finding not listed fails the test,
+# and so does a listed one that no longer occurs (a stale justification).
+ACCEPTED_PARLIAMENT_FINDINGS = {
+    ("hub", "CREDENTIALS_EXPOSURE", "sts:assumerole"): (
+        "assuming the spoke and org roles is the hub's job; sts:AssumeRole is limited to those role "
+        "ARNs, whose trust policies name only the hub and which grant reads only"
+    ),
+    ("spoke", "RESOURCE_STAR", "config:DescribeConfigurationRecorders"): (
+        "in a region without Config there is no recorder ARN to name, and the answer 'none' is what "
+        "the report needs (CONFIG_NOT_ENABLED rather than ACCESS_DENIED)"
+    ),
+}
+
+Plan = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Terraform:
+    """The terraform binary, working in a temporary copy of deploy/terraform."""
+
+    binary: Path
+    root: Path
+    env: dict[str, str]
+
+    def run(self, directory: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `terraform <args>` in `directory` (relative to the copy); the caller checks the outcome."""
+        return subprocess.run(
+            [str(self.binary), *args],
+            cwd=self.root / directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def check(self, directory: str, *args: str) -> str:
+        """Run a command that must succeed; fail with terraform's own words otherwise."""
+        done = self.run(directory, *args)
+        assert done.returncode == 0, f"terraform {' '.join(args)} in {directory}:\n{done.stdout}{done.stderr}"
+        return done.stdout
+
+
+@pytest.fixture(scope="session")
+def terraform(deploy_tools: DeployTools, tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    """terraform over a fresh copy of deploy/terraform, with the offline provider mirror."""
+    if not (PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        pytest.fail(f"no aws provider under {PLUGIN_DIR}; set TF_PLUGIN_DIR to the provider mirror")
+    base = tmp_path_factory.mktemp("terraform")
+    root = base / "terraform"
+    shutil.copytree(TERRAFORM_DIR, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    cli_config = base / "terraformrc"
+    cli_config.write_text("")
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(cli_config),
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+        "NO_COLOR": "1",
+    }
+    return Terraform(deploy_tools.path("terraform"), root, env)
+
+
+@pytest.fixture(scope="session")
+def initialized(terraform: Terraform) -> Callable[[str], str]:
+    """Initialise a module or example of the copy once per session; returns its directory."""
+    done: set[str] = set()
+
+    def init(directory: str) -> str:
+        if directory not in done:
+            terraform.check(directory, "init", "-backend=false", f"-plugin-dir={PLUGIN_DIR}", "-no-color")
+            done.add(directory)
+        return directory
+
+    return init
+
+
+@pytest.fixture(scope="session")
+def example_plans(terraform: Terraform, initialized: Callable[[str], str]) -> dict[str, Plan]:
+    """Each example planned offline, as `terraform show -json` prints the plan."""
+    plans = {}
+    for example in EXAMPLES:
+        directory = initialized(f"examples/{example}")
+        (terraform.root / directory / "offline_override.tf").write_text(OFFLINE_PROVIDER)
+        terraform.check(directory, "plan", "-out=tfplan", "-lock=false", "-no-color")
+        plans[example] = json.loads(terraform.check(directory, "show", "-json", "tfplan"))
+    return plans
+
+
+def planned(plan: Plan, resource_type: str) -> dict[str, Any]:
+    """The values of the one planned resource of this type in the example's module."""
+    module = plan["planned_values"]["root_module"]["child_modules"][0]
+    (values,) = [r["values"] for r in module["resources"] if r["type"] == resource_type]
+    return dict(values)
+
+
+def permission_policy(plan: Plan) -> dict[str, Any]:
+    """The role's rendered permission policy."""
+    return dict(json.loads(planned(plan, "aws_iam_role_policy")["policy"]))
+
+
+def variable(plan: Plan, name: str) -> Any:
+    """The value of one of the example's input variables."""
+    return plan["variables"][name]["value"]
+
+
+def by_sid(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements in Sid order (Terraform iterates maps by key)."""
+    return sorted(document["Statement"], key=lambda s: str(s["Sid"]))
+
+
+def test_terraform_files_are_formatted(terraform: Terraform) -> None:
+    terraform.check(".", "fmt", "-check", "-recursive", "-diff")
+
+
+@pytest.mark.parametrize("directory", [f"modules/{m}" for m in MODULES] + [f"examples/{e}" for e in EXAMPLES])
+def test_module_or_example_validates(
+    terraform: Terraform, initialized: Callable[[str], str], directory: str
+) -> None:
+    terraform.check(initialized(directory), "validate", "-no-color")
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_terraform_tests_pass(
+    terraform: Terraform, initialized: Callable[[str], str], module: str
+) -> None:
+    output = terraform.check(initialized(f"modules/{module}"), "test", "-no-color")
+    passed = re.search(r"Success! (\d+) passed, 0 failed", output)
+    # Each module asserts its trust conditions and has at least a few rejected inputs.
+    assert passed, output
+    assert int(passed.group(1)) >= 7, output
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_grants_exactly_what_permissions_py_declares(
+    example_plans: dict[str, Plan], example: str
+) -> None:
+    plan = example_plans[example]
+    targets = Targets()
+    if example == "hub":
+        targets = Targets(
+            scanner_role_arns=(
+                f"arn:aws:iam::*:role/{DEFAULT_SPOKE_ROLE_NAME}",
+                variable(plan, "org_role_arn"),
+            ),
+            report_bucket=variable(plan, "report_bucket"),
+            report_prefix=Settings.model_fields["s3_prefix"].default,
+            report_key_arn=variable(plan, "kms_key_arn"),
+            ticket_ledger=True,
+        )
+    expected = policy_document(EXAMPLES[example], targets)
+
+    assert by_sid(permission_policy(plan)) == by_sid(expected)
+
+
+def test_roles_keep_the_names_the_application_and_runbook_use(example_plans: dict[str, Plan]) -> None:
+    names = {example: planned(plan, "aws_iam_role")["name"] for example, plan in example_plans.items()}
+    assert names == {
+        "hub": "system-config-report-generator-write-role",
+        "spoke": DEFAULT_SPOKE_ROLE_NAME,
+        "org": "system-config-report-generator-list-org-role",
+    }
+
+
+def test_spoke_and_org_roles_trust_only_the_hub_role(example_plans: dict[str, Plan]) -> None:
+    for example in ("spoke", "org"):
+        plan = example_plans[example]
+        (statement,) = json.loads(planned(plan, "aws_iam_role")["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {"AWS": variable(plan, "hub_role_arn")}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == variable(
+            plan, "organization_id"
+        )
+    spoke = example_plans["spoke"]
+    (statement,) = json.loads(planned(spoke, "aws_iam_role")["assume_role_policy"])["Statement"]
+    assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == variable(spoke, "external_id")
+
+
+def test_chart_namespace_and_service_account_match_the_hub_trust_subject(
+    example_plans: dict[str, Plan],
+) -> None:
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+    subject = f"system:serviceaccount:{values['namespace']['name']}:{values['serviceAccount']['name']}"
+    hub = example_plans["hub"]
+    (statement,) = json.loads(planned(hub, "aws_iam_role")["assume_role_policy"])["Statement"]
+
+    assert subject == "system:serviceaccount:security-compliance:report-generator-sa"
+    assert hub["planned_values"]["outputs"]["service_account_subject"]["value"] == subject
+    subjects = [v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    assert subjects == [subject]
+    assert values["config"]["spokeRoleName"] == DEFAULT_SPOKE_ROLE_NAME
+
+
+def checkov_results(deploy_tools: DeployTools, *args: str | Path) -> dict[str, Any]:
+    """checkov's JSON report for one framework, offline."""
+    done = deploy_tools.run("checkov", *args, "--output", "json", "--skip-download")
+    report = json.loads(done.stdout)
+    return dict(report[0] if isinstance(report, list) else report)
+
+
+def assert_nothing_unjustified(report: dict[str, Any]) -> None:
+    results = report["results"]
+    failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results["failed_checks"]]
+    assert not failed, "\n".join(failed)
+    assert report["summary"]["passed"] > 0
+    for skipped in results["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 20, skipped["check_id"]
+
+
+def test_checkov_finds_nothing_in_the_modules(deploy_tools: DeployTools) -> None:
+    assert_nothing_unjustified(
+        checkov_results(deploy_tools, "--directory", TERRAFORM_DIR, "--framework", "terraform")
+    )
+
+
+def test_checkov_finds_nothing_in_the_planned_roles(
+    deploy_tools: DeployTools, terraform: Terraform, example_plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    # The plan holds the policies as AWS will see them, which checkov's policy checks read best.
+    for example, plan in example_plans.items():
+        path = tmp_path / f"{example}.tfplan.json"
+        path.write_text(json.dumps(plan))
+        report = checkov_results(
+            deploy_tools, "--file", path, "--framework", "terraform_plan",
+            "--repo-root-for-plan-enrichment", terraform.root,
+        )  # fmt: skip
+        assert_nothing_unjustified(report)
+        assert "CKV_AWS_355" in {c["check_id"] for c in report["results"]["passed_checks"]}, example
+
+
+def test_every_checkov_skip_in_the_terraform_says_why() -> None:
+    for path in TERRAFORM_DIR.rglob("*.tf"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "checkov:skip" in line:
+                assert re.search(r"#\s*checkov:skip=CKV2?_[A-Z0-9]+_\d+:\s*\S.{20,}", line), f"{path}: {line}"
+
+
+def parliament_findings(deploy_tools: DeployTools, policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """parliament's findings on one policy (read from stdin: parliament refuses --file without a TTY)."""
+    done = subprocess.run(
+        [str(deploy_tools.path("parliament")), "--json", "--include-community-auditors"],
+        input=json.dumps(policy),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_parliament_accepts_the_rendered_permission_policies(
+    deploy_tools: DeployTools, example_plans: dict[str, Plan]
+) -> None:
+    found = set()
+    for example, plan in example_plans.items():
+        for finding in parliament_findings(deploy_tools, permission_policy(plan)):
+            detail = finding["detail"] if isinstance(finding["detail"], list) else []
+            subject = ",".join(detail or finding["location"].get("actions", []))
+            found.add((example, finding["issue"], subject))
+    unexplained = found - ACCEPTED_PARLIAMENT_FINDINGS.keys()
+    assert not unexplained, f"parliament findings without a justification: {sorted(unexplained)}"
+    stale = ACCEPTED_PARLIAMENT_FINDINGS.keys() - found
+    assert not stale, f"justified findings that no longer occur (remove them): {sorted(stale)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_readme_documents_every_input_and_output(module: str) -> None:
+    directory = TERRAFORM_DIR / "modules" / module
+    declared = set(
+        re.findall(r'^(?:variable|output) "(\w+)"', _text(directory, "variables.tf", "outputs.tf"), re.M)
+    )
+    documented = set(
+        re.findall(r"^\| `(\w+)` \|", (directory / "README.md").read_text(encoding="utf-8"), re.M)
+    )
+    assert declared == documented
+
+
+def _text(directory: Path, *names: str) -> str:
+    return "\n".join((directory / name).read_text(encoding="utf-8") for name in names)
