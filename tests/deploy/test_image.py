@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,16 @@ def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pip(
         "--python", python, "install", "--no-cache-dir", "--require-hashes", "--only-binary=:all:", "-r", LOCK
     )
-    pip("wheel", "--no-cache-dir", "--no-deps", "--wheel-dir", root / "wheels", REPO_ROOT)
+    # The build context the Dockerfile copies, minus what .dockerignore leaves out.
+    context = root / "context"
+    shutil.copytree(
+        REPO_ROOT / "src",
+        context / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, context / name)
+    pip("wheel", "--no-cache-dir", "--no-deps", "--wheel-dir", root / "wheels", context)
     (wheel,) = (root / "wheels").glob("config_report-*.whl")
     pip("--python", python, "install", "--no-cache-dir", "--no-deps", "--no-index", wheel)
     return venv
