@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import logging
 import re
@@ -11,10 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import structlog
-from moto.server import ThreadedMotoServer
 
 from config_report import logs
 from config_report.errors import JiraError
@@ -22,6 +21,7 @@ from config_report.jira import S3TicketLedger, TicketOutcome, sync_weekly_ticket
 from config_report.model import Report
 from config_report.publish import PublishedRun, describe_files
 from config_report.settings import Settings
+from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira, Flavor
 from config_report.workbook import write_workbook
 from factories import DENIED, PROD, finding, sample_report
@@ -32,33 +32,30 @@ BUCKET = "reports-bucket"
 RUN_PREFIX = "aws-config-reports/2026/11/23/20261123T090000Z-3f9c2a/"
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+@pytest.fixture
+def s3(simulated_org: SimulatedOrganization) -> Any:
+    """The hub's S3 client in the simulated organization."""
+    return simulated_org.client("s3")
 
 
 @pytest.fixture
-def s3(s3_endpoint: str, request: pytest.FixtureRequest) -> Any:
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    bucket = f"b{abs(hash(request.node.nodeid)) % 10**12}"
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    client.bucket_name = bucket
-    return client
+def bucket(s3: Any) -> Iterator[str]:
+    """A bucket of this test's own, removed afterwards: the shared simulator stays as it was."""
+    name = f"jira-ledger-{next(_buckets)}"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    yield name
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=name, Key=item["Key"])
+    s3.delete_bucket(Bucket=name)
+
+
+_buckets = itertools.count(1)
 
 
 @pytest.fixture
-def ledger(s3: Any) -> S3TicketLedger:
-    return S3TicketLedger(s3, bucket=s3.bucket_name, prefix="aws-config-reports/")
+def ledger(s3: Any, bucket: str) -> S3TicketLedger:
+    return S3TicketLedger(s3, bucket=bucket, prefix="aws-config-reports/")
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
@@ -210,9 +207,9 @@ def test_rerun_while_search_lags_finds_the_new_ticket_by_its_stored_key(
 
 
 def test_search_finds_the_open_ticket_when_nothing_is_stored(
-    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger, s3: Any
+    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger, s3: Any, bucket: str
 ) -> None:
-    other_ledger = S3TicketLedger(s3, bucket=s3.bucket_name, prefix="elsewhere/")
+    other_ledger = S3TicketLedger(s3, bucket=bucket, prefix="elsewhere/")
     created = sync(datacenter, published, other_ledger)
 
     updated = sync(datacenter, published, ledger)
@@ -443,3 +440,30 @@ def test_unreadable_token_file_is_a_jira_failure_not_a_usage_error(
 
     assert caught.value.exit_code == 4
     assert cloud.requests == []
+
+
+# --- the ticket record in S3 ---------------------------------------------------------------------
+
+
+def test_ticket_record_is_one_small_object_per_week_encrypted_with_the_report_key(
+    simulated_org: SimulatedOrganization, s3: Any, bucket: str
+) -> None:
+    key_id = simulated_org.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    ledger = S3TicketLedger(s3, bucket=bucket, prefix="reports/", kms_key_id=key_id)
+
+    ledger.remember(WEEK, "SEC-7")
+
+    head = s3.head_object(Bucket=bucket, Key=f"reports/jira/{WEEK}.json")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"].endswith(key_id)) == ("aws:kms", True)
+    assert (ledger.known_key(WEEK), ledger.known_key("2026-W49")) == ("SEC-7", None)
+
+
+def test_unreadable_ticket_record_stops_the_ticket_rather_than_risking_a_duplicate(
+    cloud: FakeJira, published: PublishedRun, s3: Any
+) -> None:
+    missing_bucket = S3TicketLedger(s3, bucket="no-such-bucket-here", prefix="aws-config-reports/")
+
+    with pytest.raises(JiraError, match="cannot read the ticket record s3://no-such-bucket-here/"):
+        sync(cloud, published, missing_bucket)
+
+    assert cloud.issues == {}

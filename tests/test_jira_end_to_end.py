@@ -19,10 +19,13 @@ from config_report.simulated.jira import FakeJira
 
 
 @pytest.fixture(scope="module")
-def organization() -> Iterator[SimulatedOrganization]:
-    with SimulatedOrganization() as simulator:
-        simulator.seed(accounts=6, regions=("eu-west-1",))
-        yield simulator
+def organization(simulated_org: SimulatedOrganization) -> Iterator[SimulatedOrganization]:
+    """The shared simulator, reseeded small for these runs (which publish), then restored for the rest."""
+    simulated_org.reset()
+    simulated_org.seed(accounts=6, regions=("eu-west-1",))
+    yield simulated_org
+    simulated_org.reset()
+    simulated_org.seed()
 
 
 def run_report(
