@@ -48,7 +48,10 @@ def _each(values: list[str], pattern: re.Pattern[str], what: str, example: str) 
 class Settings(BaseSettings):
     """What one run of config-report needs to know. Field names map to `CONFIG_REPORT_<NAME>`."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    # An empty variable means unset: charts and shells often render optional values as "".
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", env_ignore_empty=True
+    )
 
     # --- the organization and the spoke accounts ---
     org_role_arn: str | None = Field(
