@@ -383,8 +383,11 @@ class _SummaryLines:
 def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _Formats) -> None:
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
+    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
     sheet.set_column(0, 0, 58)
-    sheet.set_column(1, 1, 14)
+    sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
     out = _SummaryLines(sheet, formats)
     run = report.run
