@@ -1,0 +1,68 @@
+"""Running `config-report` as a user does: a subprocess pointed at the simulated organization."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from config_report.simulated import SimulatedOrganization
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished `config-report` process and the files it published."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    files: dict[str, bytes]
+
+    def file(self, suffix: str) -> bytes:
+        (name,) = [n for n in self.files if n.endswith(suffix)]
+        return self.files[name]
+
+    def sheet(self, name: str) -> list[list[Any]]:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(self.file(".xlsx")))
+        rows: list[list[Any]] = book.get_sheet_by_name(name).to_python()
+        return rows
+
+    def log_events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stderr.splitlines() if line.startswith("{")]
+
+
+def run_cli(sim: SimulatedOrganization, *args: str, **env: str) -> Run:
+    """Run `config-report` in a clean environment pointed at the simulator; collect its new S3 files."""
+    s3 = sim.client("s3")
+    bucket = sim.seeded.hub.report_bucket
+    before = {o["Key"] for o in _objects(s3, bucket)}
+    done = run_process(sim, *args, **env)
+    new = [o["Key"] for o in _objects(s3, bucket) if o["Key"] not in before]
+    files = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in new}
+    return Run(done.returncode, done.stdout, done.stderr, files)
+
+
+def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m config_report ARGS` with only the simulator's AWS settings (and `env`) set."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
+    environment |= sim.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"} | env
+    return subprocess.run(
+        [sys.executable, "-m", "config_report", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _objects(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        yield from page.get("Contents", [])

@@ -1,0 +1,71 @@
+"""`config-report check`: one line per permission proven, and what to fix when one is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from config_report.simulated import SimulatedOrganization
+from runner import run_process
+
+
+@pytest.fixture
+def simulator(simulated_org: SimulatedOrganization) -> Iterator[SimulatedOrganization]:
+    simulated_org.faults.reset()
+    yield simulated_org
+    simulated_org.faults.reset()
+
+
+def member(simulator: SimulatedOrganization) -> str:
+    seeded = simulator.seeded
+    special = {seeded.hub.account_id, seeded.management_account_id}
+    return next(a.id for a in seeded.accounts if a.id not in special)
+
+
+def test_a_healthy_deployment_passes_every_check_and_exits_0(simulator: SimulatedOrganization) -> None:
+    account = member(simulator)
+    done = run_process(simulator, "check", "--accounts", account)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines if not line.startswith(" ")][:-1] == [
+        "PASS  settings",
+        "PASS  hub identity",
+        "PASS  org role",
+        "PASS  organization listing",
+        f"PASS  spoke role {account}",
+        f"PASS  config reads in {simulator.seeded.regions[0]}",
+        "PASS  s3 write",
+    ]
+    assert lines[-1] == "7 of 7 checks passed"
+
+
+def test_the_preflight_writes_one_marker_under_the_prefix(
+    simulator: SimulatedOrganization,
+) -> None:
+    s3 = simulator.client("s3")
+    bucket = simulator.seeded.hub.report_bucket
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    run_process(simulator, "check", "--accounts", member(simulator))
+    after = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    (marker,) = after - before
+    assert marker.startswith("aws-config-reports/preflight/")
+
+
+def test_a_denied_spoke_role_fails_its_line_with_the_fix_and_exit_1(simulator: SimulatedOrganization) -> None:
+    account = member(simulator)
+    simulator.faults.configure(deny_assume_role_into=[account])
+    done = run_process(simulator, "check", "--accounts", account)
+    assert done.returncode == 1
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed == [
+        f"FAIL  spoke role {account}: AssumeRole: AccessDenied: " + failed[0].split("AccessDenied: ")[1]
+    ]
+    assert "fix: deploy the spoke-read-role" in done.stdout
+    assert "PASS  s3 write" in done.stdout
+
+
+def test_a_missing_bucket_is_a_failed_check_not_a_crash(simulator: SimulatedOrganization) -> None:
+    done = run_process(simulator, "check", "--accounts", member(simulator), CONFIG_REPORT_S3_BUCKET="")
+    assert done.returncode == 1
+    assert "FAIL  s3 write: CONFIG_REPORT_S3_BUCKET is not set" in done.stdout

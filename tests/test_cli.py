@@ -1,0 +1,243 @@
+"""End to end: `config-report` as a subprocess against the simulated organization, report read from S3.
+
+The workbook read back from S3 is compared with what the seeder put into the organization, cell for
+cell: this is what a security engineer opening Monday's report relies on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from config_report.simulated import SeededOrganization, SimulatedOrganization
+from config_report.workbook import fit_cell_text
+from runner import Run, run_cli, run_process
+
+RULES_HEADER = ["Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources"]
+FINDINGS_HEADER = [
+    "Account ID",
+    "Account Name",
+    "Region",
+    "Rule Name",
+    "Resource Type",
+    "Resource ID",
+    "Annotation",
+    "Last Evaluated",
+]
+COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]
+EXTERNAL_ID = "ext-id-that-must-never-be-logged"
+SHEETS = ["Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage"]
+
+
+@pytest.fixture(scope="module")
+def denied_account(simulated_org: SimulatedOrganization) -> str:
+    """A member account whose spoke role cannot be assumed (not the hub, not the management account)."""
+    seeded = simulated_org.seeded
+    special = {seeded.hub.account_id, seeded.management_account_id}
+    return next(a.id for a in reversed(seeded.accounts) if a.id not in special)
+
+
+@pytest.fixture(scope="module")
+def faulty_run(simulated_org: SimulatedOrganization, denied_account: str) -> Iterator[Run]:
+    """A run under a 20 % Config throttle rate with one account's spoke role denied."""
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(config_throttle_rate=0.2, deny_assume_role_into=[denied_account], seed=3)
+    try:
+        yield run_cli(simulated_org, "run", CONFIG_REPORT_EXTERNAL_ID=EXTERNAL_ID)
+    finally:
+        simulated_org.faults.reset()
+
+
+def names(seeded: SeededOrganization) -> dict[str, str]:
+    return {a.id: a.name for a in seeded.accounts}
+
+
+def test_a_denied_account_makes_exit_code_3_and_the_report_is_still_published(faulty_run: Run) -> None:
+    assert faulty_run.returncode == 3, faulty_run.stderr[-3000:]
+    suffixes = sorted(Path(k).name.split(".", 1)[1] for k in faulty_run.files)
+    assert suffixes == ["json", "snapshot.json.gz", "xlsx"]
+
+
+def test_the_throttle_really_fired_during_the_run(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    # Nothing lost under throttling is what the cell-for-cell tests below prove; this proves it was on.
+    assert simulated_org.faults.counts.throttled > 0
+    done = [e for e in faulty_run.log_events() if e["event"] == "run.done"]
+    assert len(done) == 1
+    assert done[0]["exit_code"] == 3
+
+
+def test_sheets_come_in_the_contract_order_with_exact_headers(faulty_run: Run) -> None:
+    book = CalamineWorkbook.from_filelike(io.BytesIO(faulty_run.file(".xlsx")))
+    assert book.sheet_names == SHEETS
+    assert faulty_run.sheet("Rules")[0] == RULES_HEADER
+    assert faulty_run.sheet("Non-compliant resources")[0] == FINDINGS_HEADER
+    assert faulty_run.sheet("Coverage")[0] == COVERAGE_HEADER
+    assert faulty_run.sheet("Accounts")[0][:4] == ["Account ID", "Account Name", "OU", "Scan Status"]
+
+
+def test_every_rule_is_reported_once_with_its_compliance_and_full_count(
+    simulated_org: SimulatedOrganization, faulty_run: Run, denied_account: str
+) -> None:
+    seeded = simulated_org.seeded
+    account_names = names(seeded)
+    expected = Counter(
+        (
+            r.account_id,
+            account_names[r.account_id],
+            r.region,
+            r.rule_name,
+            r.compliance.value,
+            r.noncompliant_resources,
+        )
+        for r in seeded.rules
+        if r.account_id != denied_account
+    )
+    rows = faulty_run.sheet("Rules")[1:]
+    actual = Counter((a, n, reg, rule, comp, int(count)) for a, n, reg, rule, comp, count in rows)
+    assert actual == expected
+    assert max(count for *_, count in actual) > 100, "the seeded rule with > 100 resources is counted in full"
+
+
+def test_every_noncompliant_resource_appears_exactly_once(
+    simulated_org: SimulatedOrganization, faulty_run: Run, denied_account: str
+) -> None:
+    seeded = simulated_org.seeded
+    account_names = names(seeded)
+    expected = Counter(
+        (
+            f.account_id,
+            account_names[f.account_id],
+            f.region,
+            f.rule_name,
+            f.resource_type,
+            f.resource_id,
+            fit_cell_text(f.annotation),
+        )
+        for f in seeded.findings
+        if f.account_id != denied_account
+    )
+    rows = faulty_run.sheet("Non-compliant resources")[1:]
+    actual = Counter(tuple(row[:7]) for row in rows)
+    assert actual == expected
+    assert sum(actual.values()) == len(rows)
+
+
+def test_last_evaluated_is_a_date_matching_what_config_recorded(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    recorded = {
+        (f.account_id, f.region, f.rule_name, f.resource_id): f.last_evaluated
+        for f in simulated_org.seeded.findings
+    }
+    for row in faulty_run.sheet("Non-compliant resources")[1:]:
+        when = recorded[(row[0], row[2], row[3], row[5])]
+        assert when is not None
+        assert abs(row[7] - when.astimezone(UTC).replace(tzinfo=None)).total_seconds() < 1
+
+
+def test_coverage_has_every_region_and_the_denied_account_as_access_denied(
+    simulated_org: SimulatedOrganization, faulty_run: Run, denied_account: str
+) -> None:
+    seeded = simulated_org.seeded
+    expected = {
+        (c.account_id, c.region): ("ACCESS_DENIED" if c.account_id == denied_account else c.status.value)
+        for c in seeded.coverage()
+    }
+    rows = faulty_run.sheet("Coverage")[1:]
+    actual = {(row[0], row[2]): row[3] for row in rows}
+    assert actual == expected
+    assert len(rows) == len(expected)
+    denied_rows = [row for row in rows if row[0] == denied_account]
+    assert all("AssumeRole" in row[4] and "AccessDenied" in row[4] for row in denied_rows)
+    assert "CONFIG_NOT_ENABLED" in actual.values(), "the seeded organization has regions without Config"
+
+
+def test_suspended_accounts_are_absent_and_active_ones_listed_with_their_ou(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    rows = faulty_run.sheet("Accounts")[1:]
+    assert {(row[0], row[1], row[2]) for row in rows} == {(a.id, a.name, a.ou) for a in seeded.accounts}
+    assert len(rows) == len(seeded.accounts)
+    listed = {row[0] for sheet in SHEETS[1:] for row in faulty_run.sheet(sheet)[1:]}
+    assert seeded.suspended_accounts
+    assert not listed & {a.id for a in seeded.suspended_accounts}
+
+
+def test_account_ids_with_a_leading_zero_stay_text(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    zero = [a.id for a in simulated_org.seeded.accounts if a.id.startswith("0")]
+    assert zero, "the seeder makes an account whose ID starts with 0"
+    column = [row[0] for row in faulty_run.sheet("Rules")[1:]]
+    assert all(isinstance(value, str) and len(value) == 12 for value in column)
+    assert set(zero) <= {row[0] for row in faulty_run.sheet("Accounts")[1:]}
+
+
+def test_hostile_strings_from_aws_never_become_formulas(faulty_run: Run) -> None:
+    with zipfile.ZipFile(io.BytesIO(faulty_run.file(".xlsx"))) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets
+        for name in sheets:
+            assert b"<f>" not in archive.read(name), f"{name} holds a formula"
+    values = {cell for row in faulty_run.sheet("Non-compliant resources")[1:] for cell in row[:7]}
+    values |= {cell for row in faulty_run.sheet("Accounts")[1:] for cell in row[:2]}
+    assert any(isinstance(v, str) and v.startswith("=") for v in values), (
+        "seeded formula-like text is kept as text"
+    )
+
+
+def test_the_manifest_names_the_caller_the_failures_and_checksums(
+    simulated_org: SimulatedOrganization, faulty_run: Run, denied_account: str
+) -> None:
+    manifest = json.loads(faulty_run.file("manifest.json"))
+    assert manifest["identity"].startswith("arn:aws:")
+    assert {f["account_id"] for f in manifest["failures"]} == {denied_account}
+    for entry in manifest["files"]:
+        body = faulty_run.files[entry["key"]]
+        assert hashlib.sha256(body).hexdigest() == entry["sha256"]
+        assert entry["size"] == len(body)
+    assert set(manifest["scope"]["accounts"]) == {a.id for a in simulated_org.seeded.accounts}
+
+
+def test_logs_are_json_lines_with_one_line_per_account_and_no_secrets(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    events = faulty_run.log_events()
+    assert len(events) == len([line for line in faulty_run.stderr.splitlines() if line.strip()])
+    finished = [e["account_id"] for e in events if e["event"] == "account.done"]
+    assert sorted(finished) == sorted(a.id for a in simulated_org.seeded.accounts)
+    assert events[0]["event"] == "run.start"
+    assert events[0]["identity"].startswith("arn:aws:")
+    assert EXTERNAL_ID not in faulty_run.stderr
+    assert EXTERNAL_ID.encode() not in faulty_run.file("manifest.json")
+
+
+def test_a_second_run_publishes_beside_the_first_and_a_clean_run_exits_0(
+    simulated_org: SimulatedOrganization, faulty_run: Run
+) -> None:
+    simulated_org.faults.reset()
+    clean = run_cli(simulated_org, "run")
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    assert len(clean.files) == 3
+    assert not set(clean.files) & set(faulty_run.files)
+
+
+def test_invalid_configuration_exits_2_before_any_aws_call(simulated_org: SimulatedOrganization) -> None:
+    before = simulated_org.faults.counts.requests
+    bad = run_process(simulated_org, "run", CONFIG_REPORT_REGIONS="moon-base-1")
+    assert bad.returncode == 2
+    assert "CONFIG_REPORT_REGIONS" in bad.stderr
+    assert "'moon-base-1'" in bad.stderr
+    assert simulated_org.faults.counts.requests == before
