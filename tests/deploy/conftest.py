@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from deploy_tools import TOOLS_DIR, Chart, DeployTools
+
+from deploy.deploy_tools import TOOLS_DIR, Chart, DeployTools
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ from typing import Any, get_args
 
 import pytest
 import yaml
-from deploy_tools import CHART_DIR, Chart, DeployTools, Manifest, find
 
 from config_report.settings import Settings, env_name, load_settings
+from deploy.deploy_tools import CHART_DIR, Chart, DeployTools, Manifest, find
 
 CI_VALUES = sorted((CHART_DIR / "ci").glob("*-values.yaml"))
 FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"

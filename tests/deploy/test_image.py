@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
+
+from deploy.deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 LOCK = REPO_ROOT / "requirements.lock"
