@@ -1,0 +1,25 @@
+"""AWS callers for the simulated organization's own tests: credentials plus boto3 clients on the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# botocore counts `total_max_attempts` including the first try (`max_attempts` counts retries only).
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+class Caller:
+    """One set of credentials on the simulator; `client()` makes boto3 clients with them."""
+
+    def __init__(self, endpoint_url: str, **credentials: str) -> None:
+        self.endpoint_url = endpoint_url
+        self._session = boto3.session.Session(**credentials)
+
+    def client(self, service: str, region: str = "eu-west-1", config: Config | None = None) -> Any:
+        """A boto3 client of `service` in `region`."""
+        return self._session.client(
+            service, region_name=region, endpoint_url=self.endpoint_url, config=config
+        )
