@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 
 from config_report.permissions import Role, Targets, policy_document
 from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, Settings
+from deploy.deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 
 TERRAFORM_DIR = REPO_ROOT / "deploy" / "terraform"
 PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
