@@ -1,0 +1,99 @@
+"""Publishing: dated keys that never overwrite, SSE-KMS, the local copy, dry runs, and failed uploads."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from config_report.errors import PublishError
+from config_report.publish import describe_files, new_run_id, run_prefix, upload
+from config_report.simulated import SimulatedOrganization
+from runner import run_cli
+
+
+def test_run_keys_are_dated_and_unique_per_run() -> None:
+    started = datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC)
+    first, second = new_run_id(started), new_run_id(started)
+    assert first != second
+    assert re.fullmatch(r"20261130T090005Z-[0-9a-f]{6}", first)
+    assert run_prefix("aws-config-reports/", started, first) == f"aws-config-reports/2026/11/30/{first}/"
+
+
+def test_an_existing_key_is_never_overwritten(simulated_org: SimulatedOrganization, tmp_path: Path) -> None:
+    s3 = simulated_org.client("s3")
+    bucket = simulated_org.seeded.hub.report_bucket
+    report = tmp_path / "report.xlsx"
+    report.write_bytes(b"first")
+    files = describe_files([report], f"tests/overwrite/{new_run_id(datetime.now(UTC))}/")
+    upload(s3, bucket, files, kms_key_id=None)
+    report.write_bytes(b"second")
+    with pytest.raises(PublishError, match="PreconditionFailed"):
+        upload(s3, bucket, describe_files([report], files[0].key.rsplit("/", 1)[0] + "/"), kms_key_id=None)
+    assert s3.get_object(Bucket=bucket, Key=files[0].key)["Body"].read() == b"first"
+
+
+def test_with_a_kms_key_every_file_is_encrypted_with_it(simulated_org: SimulatedOrganization) -> None:
+    key_arn = simulated_org.client("kms").create_key(Description="config-report reports")["KeyMetadata"][
+        "Arn"
+    ]
+    run = run_cli(
+        simulated_org, "run", CONFIG_REPORT_S3_KMS_KEY_ID=key_arn, CONFIG_REPORT_ACCOUNTS=_one(simulated_org)
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    s3 = simulated_org.client("s3")
+    for key in run.files:
+        head = s3.head_object(Bucket=simulated_org.seeded.hub.report_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "aws:kms"
+        assert head["SSEKMSKeyId"] == key_arn
+
+
+def test_the_local_copy_holds_the_same_files_as_s3(
+    simulated_org: SimulatedOrganization, tmp_path: Path
+) -> None:
+    run = run_cli(
+        simulated_org,
+        "run",
+        CONFIG_REPORT_OUTPUT_DIR=str(tmp_path),
+        CONFIG_REPORT_ACCOUNTS=_one(simulated_org),
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    (folder,) = tmp_path.iterdir()
+    local = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert local == {Path(key).name: body for key, body in run.files.items()}
+
+
+def test_a_dry_run_scans_but_writes_nothing(simulated_org: SimulatedOrganization) -> None:
+    run = run_cli(simulated_org, "run", "--dry-run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.files == {}
+    events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    (would,) = [e for e in events if e["event"] == "dry_run.would_upload"]
+    assert {Path(k).name.split(".", 1)[1] for k in would["keys"]} == {"xlsx", "snapshot.json.gz", "json"}
+
+
+def test_a_failed_upload_exits_1_and_keeps_the_report_on_disk(simulated_org: SimulatedOrganization) -> None:
+    run = run_cli(
+        simulated_org,
+        "run",
+        CONFIG_REPORT_S3_BUCKET="no-such-report-bucket",
+        CONFIG_REPORT_ACCOUNTS=_one(simulated_org),
+    )
+    assert run.returncode == 1
+    events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    (failed,) = [e for e in events if e["event"] == "publish.failed"]
+    kept = Path(failed["files_kept_in"])
+    assert sorted(p.suffix for p in kept.iterdir()) == [".gz", ".json", ".xlsx"]
+    shutil.rmtree(kept)
+    (error,) = [e for e in events if e["event"] == "run.failed"]
+    assert "NoSuchBucket" in error["error"]
+    assert "CONFIG_REPORT_S3_BUCKET" in error["error"]
+
+
+def _one(simulated_org: SimulatedOrganization) -> str:
+    # One account keeps these publishing tests quick; the scan itself is proven in test_cli.
+    return simulated_org.seeded.accounts[0].id
