@@ -212,7 +212,7 @@ def test_the_manifest_names_the_caller_the_failures_and_checksums(
 
 
 def test_logs_are_json_lines_with_one_line_per_account_and_no_secrets(
-    simulated_org: SimulatedOrganization, faulty_run: Run
+    simulated_org: SimulatedOrganization, faulty_run: Run, denied_account: str
 ) -> None:
     events = faulty_run.log_events()
     assert len(events) == len([line for line in faulty_run.stderr.splitlines() if line.strip()])
@@ -220,6 +220,11 @@ def test_logs_are_json_lines_with_one_line_per_account_and_no_secrets(
     assert sorted(finished) == sorted(a.id for a in simulated_org.seeded.accounts)
     assert events[0]["event"] == "run.start"
     assert events[0]["identity"].startswith("arn:aws:")
+    (denied,) = [e for e in events if e["event"] == "account.done" and e["account_id"] == denied_account]
+    assert denied["status"] == "ACCESS_DENIED"
+    (reason,) = denied["gaps"]
+    assert reason.startswith("ACCESS_DENIED: AssumeRole: AccessDenied")
+    assert sorted(denied["gaps"][reason]) == sorted(simulated_org.seeded.regions)
     assert EXTERNAL_ID not in faulty_run.stderr
     assert EXTERNAL_ID.encode() not in faulty_run.file("manifest.json")
 

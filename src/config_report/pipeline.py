@@ -153,7 +153,7 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
                 status=scan.status,
                 rules=len(scan.rules),
                 findings=len(scan.findings),
-                gaps=[f"{c.region}: {c.status.value}: {c.detail}" for c in scan.coverage if c.status.is_gap],
+                gaps=_gaps(scan),
             )
         progress.update(done)
 
@@ -261,3 +261,12 @@ def sync_jira(
         return False
     log.info("jira.done", action=outcome.action, key=outcome.key, url=outcome.url, message=outcome.message)
     return True
+
+
+def _gaps(scan: AccountScan) -> dict[str, list[str]]:
+    # A denied role fails every region for the same reason: say the reason once, with its regions.
+    reasons: dict[str, list[str]] = {}
+    for row in scan.coverage:
+        if row.status.is_gap:
+            reasons.setdefault(f"{row.status.value}: {row.detail}", []).append(row.region)
+    return reasons
