@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from config_report.aws import Identity, describe_error, is_access_denied, role_arn
+from config_report.aws import (
+    Identity,
+    assume_role_session,
+    caller_identity,
+    describe_error,
+    is_access_denied,
+    role_arn,
+)
+from config_report.simulated import SimulatedOrganization
 
 
 def client_error(code: str, message: str, status: int = 400, operation: str = "AssumeRole") -> ClientError:
@@ -38,3 +48,26 @@ def test_an_error_is_described_on_one_short_line_with_operation_and_code() -> No
 def test_spoke_role_arns_use_the_hub_partition() -> None:
     gov = Identity(account="111111111111", arn="arn:aws-us-gov:sts::111111111111:assumed-role/hub/s")
     assert role_arn(gov, "012345678901", "reader") == "arn:aws-us-gov:iam::012345678901:role/reader"
+
+
+def test_spoke_credentials_refresh_by_assuming_the_role_again(simulated_org: SimulatedOrganization) -> None:
+    seeded = simulated_org.seeded
+    account = seeded.accounts[0].id
+    sts = simulated_org.client("sts")
+    hub = caller_identity(sts)
+    now = [datetime.now(UTC)]
+    session = assume_role_session(
+        sts,
+        role_arn(hub, account, seeded.spoke_role_name),
+        session_name="refresh-test",
+        region="eu-west-1",
+        clock=lambda: now[0],
+    )
+    first = session.get_credentials().get_frozen_credentials()
+    # Role chaining caps a session at one hour: 59 minutes later botocore is inside its mandatory
+    # refresh window, and the next use must come with newly assumed credentials.
+    now[0] += timedelta(minutes=59)
+    second = session.get_credentials().get_frozen_credentials()
+    assert second.access_key != first.access_key
+    identity = session.client("sts", endpoint_url=simulated_org.endpoint_url).get_caller_identity()
+    assert identity["Account"] == account

@@ -8,14 +8,17 @@ AWS caps chained sessions at one hour, so their credentials refresh by simply as
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
+from botocore.utils import parse_timestamp
 
 from config_report import __version__
 
@@ -103,10 +106,12 @@ def assume_role_session(
     session_name: str,
     region: str,
     external_id: str | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> boto3.Session:
     """A session in another account whose credentials refresh by re-assuming `arn`.
 
     The first AssumeRole happens here, so a denied role fails now (as `ClientError`), not later.
+    `clock` is what botocore compares the expiry with (tests move it forward).
     """
 
     def fetch() -> dict[str, str]:
@@ -121,8 +126,15 @@ def assume_role_session(
             "expiry_time": creds["Expiration"].isoformat(),
         }
 
-    credentials = RefreshableCredentials.create_from_metadata(
-        metadata=fetch(), refresh_using=fetch, method=_AssumedRoleProvider.METHOD
+    first = fetch()
+    credentials = RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=parse_timestamp(first["expiry_time"]),
+        refresh_using=fetch,
+        method=_AssumedRoleProvider.METHOD,
+        time_fetcher=clock,
     )
     core = botocore.session.Session()
     core.register_component("credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)]))
