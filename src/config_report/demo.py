@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,14 +21,13 @@ DEMO_THROTTLE_RATE = 0.1
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    # The pipeline reads AWS settings the way production does, from the environment; the demo points
-    # it at the simulator and hides the user's own AWS and CONFIG_REPORT_* variables meanwhile.
+def _isolated_environment() -> Iterator[None]:
+    # The pipeline reads AWS settings the way production does, from the environment; the demo hides
+    # the user's own AWS and CONFIG_REPORT_* variables (a profile, real keys) until it is done.
     saved = dict(os.environ)
     for name in list(os.environ):
         if name.startswith(("AWS_", ENV_PREFIX)):
             del os.environ[name]
-    os.environ.update(values)
     try:
         yield
     finally:
@@ -49,16 +48,16 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         return 2
     from config_report.pipeline import run
 
-    with SimulatedOrganization() as simulator:
+    with _isolated_environment(), SimulatedOrganization() as simulator:
         seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED)
         denied = [seeded.accounts[-1].id] if deny else []
         simulator.faults.configure(
             config_throttle_rate=DEMO_THROTTLE_RATE, deny_assume_role_into=denied, seed=DEMO_SEED
         )
-        with _environment(simulator.client_env()):
-            settings = load_settings({"output_dir": str(Path(output).resolve()), "log_format": "auto"})
-            as_json = configure(settings.log_format, settings.log_level)
-            outcome = run(settings, as_json=as_json)
+        os.environ.update(simulator.client_env())
+        settings = load_settings({"output_dir": str(Path(output).resolve()), "log_format": "auto"})
+        as_json = configure(settings.log_format, settings.log_level)
+        outcome = run(settings, as_json=as_json)
     workbook = outcome.published.workbook.local_path
     print(f"report: {workbook}")
     figures = outcome.report.figures()

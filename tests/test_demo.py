@@ -1,0 +1,44 @@
+"""`config-report demo`: a newcomer's first report, from a simulated organization, without AWS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+
+def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # The demo must not need (or touch) any AWS or config-report setting of the user's.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "config_report", "demo", "--output", str(tmp_path / "reports"), *args],
+        env=environment | {"AWS_PROFILE": "no-such-profile"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
+    done = demo(tmp_path, "--accounts-count", "6")
+    assert done.returncode == 0, done.stderr[-2000:]
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
+    workbook = Path(line.removeprefix("report: "))
+    assert workbook.is_file()
+    assert workbook.is_relative_to(tmp_path / "reports")
+    book = CalamineWorkbook.from_path(str(workbook))
+    assert book.sheet_names == ["Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage"]
+    assert len(book.get_sheet_by_name("Accounts").to_python()) == 1 + 6
+
+
+def test_the_demo_can_show_a_denied_account_as_a_coverage_gap(tmp_path: Path) -> None:
+    done = demo(tmp_path, "--accounts-count", "6", "--with-denied-account")
+    assert done.returncode == 3
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
+    book = CalamineWorkbook.from_path(line.removeprefix("report: "))
+    coverage = book.get_sheet_by_name("Coverage").to_python()
+    assert "ACCESS_DENIED" in {row[3] for row in coverage[1:]}
