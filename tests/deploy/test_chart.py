@@ -292,30 +292,46 @@ def test_manual_job_names_stay_within_63_characters(chart: Chart, tmp_path: Path
     assert len(prefix) + len("-1764300000") <= 63
 
 
-REJECTED = {
-    "schedule of the wrong type": ["cronJob.schedule=5"],
-    "schedule that is not cron": ["cronJob.schedule=every monday"],
-    "time zone inside the schedule": ["cronJob.schedule=TZ=UTC 0 9 * * 1"],
-    "IRSA role ARN missing while creating the ServiceAccount": ["serviceAccount.roleArn="],
-    "IRSA role ARN that is not a role ARN": ["serviceAccount.roleArn=arn:aws:iam::123:user/x"],
-    "negative CPU request": ["resources.requests.cpu=-1"],
-    "negative memory limit": ["resources.limits.memory=-512Mi"],
-    "account ID given as a number": ["config.accounts[0]=12345678901"],
-    "misspelt setting": ["config.s3bucket=reports"],
-    "unknown log format": ["config.logFormat=xml"],
-    "concurrency above the application's maximum": ["config.concurrency=1000"],
-    "Jira URL without a token Secret": ["config.jiraUrl=https://x.atlassian.net", "config.jiraProject=SEC"],
-    "writable root filesystem": ["securityContext.readOnlyRootFilesystem=false"],
-    "running as root allowed": ["podSecurityContext.runAsNonRoot=false"],
-    "retrying configuration errors": ["cronJob.failJobOnExitCodes={3}"],
-    "Jira token as an environment variable": ["extraEnv[0].name=CONFIG_REPORT_JIRA_API_TOKEN"],
+REJECTED = {  # what is wrong: (--set overrides, the value helm's message must name)
+    "schedule of the wrong type": (["cronJob.schedule=5"], "cronJob.schedule"),
+    "schedule that is not cron": (["cronJob.schedule=every monday"], "cronJob.schedule"),
+    "time zone inside the schedule": (["cronJob.schedule=TZ=UTC 0 9 * * 1"], "cronJob.schedule"),
+    "IRSA role ARN missing while creating the ServiceAccount": (
+        ["serviceAccount.roleArn="],
+        "serviceAccount.roleArn",
+    ),
+    "IRSA role ARN that is not a role ARN": (
+        ["serviceAccount.roleArn=arn:aws:iam::123:user/x"],
+        "serviceAccount.roleArn",
+    ),
+    "negative CPU request": (["resources.requests.cpu=-1"], "resources.requests.cpu"),
+    "negative memory limit": (["resources.limits.memory=-512Mi"], "resources.limits.memory"),
+    "account ID given as a number": (["config.accounts[0]=12345678901"], "config.accounts.0"),
+    "misspelt setting": (["config.s3bucket=reports"], "s3bucket"),
+    "unknown log format": (["config.logFormat=xml"], "config.logFormat"),
+    "concurrency above the application's maximum": (["config.concurrency=1000"], "config.concurrency"),
+    "Jira URL without a token Secret": (
+        ["config.jiraUrl=https://x.atlassian.net", "config.jiraProject=SEC"],
+        "jiraApiToken.existingSecret",
+    ),
+    "writable root filesystem": (
+        ["securityContext.readOnlyRootFilesystem=false"],
+        "securityContext.readOnlyRootFilesystem",
+    ),
+    "running as root allowed": (["podSecurityContext.runAsNonRoot=false"], "podSecurityContext.runAsNonRoot"),
+    "retrying configuration errors": (["cronJob.failJobOnExitCodes={3}"], "cronJob.failJobOnExitCodes"),
+    "Jira token as an environment variable": (
+        ["extraEnv[0].name=CONFIG_REPORT_JIRA_API_TOKEN"],
+        "extraEnv.0.name",
+    ),
 }
 
 
-@pytest.mark.parametrize("sets", REJECTED.values(), ids=REJECTED.keys())
-def test_schema_rejects_bad_values(chart: Chart, sets: list[str]) -> None:
+@pytest.mark.parametrize(("sets", "value"), REJECTED.values(), ids=REJECTED.keys())
+def test_schema_rejects_bad_values(chart: Chart, sets: list[str], value: str) -> None:
     message = chart.rejects(sets)
     assert "values don't meet the specifications of the schema" in message, message
+    assert value in message, message
 
 
 def schema_pairs(values: Any, schema: Manifest, path: str) -> Iterator[tuple[str, set[str], set[str]]]:
