@@ -130,7 +130,12 @@ class SimulatedOrganization:
         return self._seeded
 
     def seed(self, **options: Any) -> SeededOrganization:
-        """Build an organization (see `seed_organization` for the options) with faults suspended."""
+        """Build an organization (see `seed_organization` for the options) with faults suspended.
+
+        Seeds an empty simulator only: after a first `seed()`, call `reset()` before seeding again.
+        """
+        if self._seeded is not None:
+            raise RuntimeError("the simulated organization is already seeded; call reset() first")
         with self.faults.suspended():
             self._seeded = seed_organization(self, **options)
         return self._seeded
