@@ -393,16 +393,19 @@ def test_create_that_fails_after_saving_the_ticket_does_not_make_a_second_one(
     assert len(issue.attachments) == 1
 
 
-def test_create_that_fails_before_saving_is_tried_again(
+def test_create_that_fails_before_saving_is_tried_again_after_a_pause(
     datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger
 ) -> None:
     datacenter.fail(500, method="POST", path="/rest/api/2/issue")
+    sleeps = Sleeps()
 
-    outcome = sync(datacenter, published, ledger)
+    outcome = sync(datacenter, published, ledger, sleeps=sleeps)
 
     assert outcome.action == "created"
     assert len(datacenter.issues) == 1
-    assert len(datacenter.requests_to("POST", "/rest/api/2/issue")) >= 2
+    creates = [r for r in datacenter.requests if r.method == "POST" and r.path == "/rest/api/2/issue"]
+    assert [r.status for r in creates] == [500, 201]
+    assert sleeps == [1.0]
 
 
 def test_no_log_line_or_error_carries_the_token(
@@ -467,3 +470,10 @@ def test_unreadable_ticket_record_stops_the_ticket_rather_than_risking_a_duplica
         sync(cloud, published, missing_bucket)
 
     assert cloud.issues == {}
+
+
+def test_a_tampered_ticket_record_is_refused(s3: Any, bucket: str, ledger: S3TicketLedger) -> None:
+    s3.put_object(Bucket=bucket, Key=f"aws-config-reports/jira/{WEEK}.json", Body=b'{"key": "../../admin"}')
+
+    with pytest.raises(JiraError, match="is not a ticket record; delete it to start over"):
+        ledger.known_key(WEEK)

@@ -18,11 +18,12 @@ from typing import Any
 
 import httpx
 
+from config_report import __version__
 from config_report.errors import JiraError
 from config_report.jira._document import Document, to_adf, to_wiki
 from config_report.logs import get_logger
 
-USER_AGENT = "config-report"
+USER_AGENT = f"config-report/{__version__}"
 DEFAULT_ATTEMPTS = 5
 # Backoff when Jira gives no Retry-After: 1, 2, 4, 8 … seconds, never more than this.
 MAX_BACKOFF_SECONDS = 30.0
@@ -176,6 +177,10 @@ class JiraClient:
             headers={"X-Atlassian-Token": "no-check"},
             what=f"attach {path.name} to {key}",
         )
+
+    def pause(self, attempt: int) -> None:
+        """Wait as before the next of several attempts (for retries decided by the caller)."""
+        self._sleep(_backoff(attempt))
 
     def _body(self, document: Document) -> object:
         return to_adf(document) if self.flavor is Flavor.CLOUD else to_wiki(document)

@@ -7,12 +7,15 @@ The key is therefore written to S3 beside the reports the moment the ticket exis
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report.errors import JiraError
+
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 
 
 class TicketLedger(Protocol):
@@ -52,10 +55,12 @@ class S3TicketLedger:
         except BotoCoreError as exc:
             raise self._error("read", week, exc) from exc
         try:
-            key = json.loads(body)["key"]
+            key = str(json.loads(body)["key"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise JiraError(f"{self._uri(week)} is not a ticket record; delete it to start over") from exc
-        return str(key)
+            raise self._not_a_record(week) from exc
+        if not _ISSUE_KEY.match(key):  # it goes into a URL path: only a real issue key may
+            raise self._not_a_record(week)
+        return key
 
     def remember(self, week: str, key: str) -> None:
         """Write `{"week", "key", "recorded_at"}` for `week` (a week's record, never a run's file)."""
@@ -73,6 +78,9 @@ class S3TicketLedger:
             )
         except (ClientError, BotoCoreError) as exc:
             raise self._error("write", week, exc) from exc
+
+    def _not_a_record(self, week: str) -> JiraError:
+        return JiraError(f"{self._uri(week)} is not a ticket record; delete it to start over")
 
     def _uri(self, week: str) -> str:
         return f"s3://{self._bucket}/{self.object_key(week)}"

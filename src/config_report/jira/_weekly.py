@@ -93,9 +93,6 @@ def sync_weekly_ticket(
         if where.attachable:
             client.attach(key, workbook.local_path)
         message = f"{action} {key} for {week}" + ("" if where.attachable else f"; {_too_big(where)}")
-        get_logger().info(
-            f"jira.{action}", key=key, url=client.browse_url(key), week=week, attached=where.attachable
-        )
         return TicketOutcome(action, key, client.browse_url(key), where.attachable, message)
 
 
@@ -137,7 +134,7 @@ class _WeeklyTicket:
 
     def create(self, title: str, body: Document) -> str:
         """Create the ticket and record its key before anything else can fail."""
-        key = self._create_once(self._fields(title), body)
+        key = self._create_without_duplicate(self._fields(title), body)
         try:
             self._ledger.remember(self._week, key)
         except ConfigReportError as exc:
@@ -146,7 +143,7 @@ class _WeeklyTicket:
             ) from exc
         return key
 
-    def _create_once(self, fields: dict[str, object], body: Document) -> str:
+    def _create_without_duplicate(self, fields: dict[str, object], body: Document) -> str:
         # After a 5xx the ticket may exist: look for it before asking again, so no second one appears.
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
@@ -159,6 +156,7 @@ class _WeeklyTicket:
                 if attempt == CREATE_ATTEMPTS:
                     raise
                 get_logger().warning("jira.create_failed_retrying", error=str(exc), attempt=attempt + 1)
+                self._client.pause(attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def dry_run(self, existing: Issue | None, title: str, where: WorkbookLocation) -> TicketOutcome:
