@@ -304,6 +304,10 @@ REJECTED = {  # what is wrong: (--set overrides, the value helm's message must n
         ["serviceAccount.roleArn=arn:aws:iam::123:user/x"],
         "serviceAccount.roleArn",
     ),
+    "IRSA role given as an extra annotation": (
+        ["serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/x"],
+        "serviceAccount.annotations",
+    ),
     "negative CPU request": (["resources.requests.cpu=-1"], "resources.requests.cpu"),
     "negative memory limit": (["resources.limits.memory=-512Mi"], "resources.limits.memory"),
     "account ID given as a number": (["config.accounts[0]=12345678901"], "config.accounts.0"),
