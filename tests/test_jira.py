@@ -146,7 +146,10 @@ def test_first_run_of_the_week_creates_a_labelled_ticket_and_attaches_the_workbo
     assert outcome.key == issue.key
     assert outcome.url == f"{jira.url}/browse/{issue.key}"
     assert issue.labels == [LABEL, "security", "aws-config"]
-    assert issue.fields["summary"].startswith(f"AWS Config compliance {WEEK}: 4 non-compliant resources")
+    assert issue.fields["summary"] == (
+        f"AWS Config compliance {WEEK}: 4 non-compliant resources, 3 failing rule evaluations, "
+        "3 accounts, 1 coverage gap"
+    )
     assert issue.fields["issuetype"] == {"name": "Task"}
     [attachment] = issue.attachments
     assert attachment.filename == "aws-config-report-2026-11-23.xlsx"

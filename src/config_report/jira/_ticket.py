@@ -77,7 +77,7 @@ def summary(week: str, figures: Figures) -> str:
         f"{figures.rules_noncompliant:,} failing rule evaluations, {figures.accounts:,} accounts"
     )
     if figures.coverage_gaps:
-        text += f", {figures.coverage_gaps:,} coverage gaps"
+        text += f", {_count(figures.coverage_gaps, 'coverage gap')}"
     return text[:SUMMARY_LIMIT]
 
 
@@ -127,7 +127,7 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
         f"{f.rules_other:,} other",
         f"Accounts: {f.accounts:,} ({f.accounts_fully_scanned:,} fully scanned)",
         f"Regions: {f.regions_scanned:,} of {f.regions_total:,} read, "
-        f"{f.regions_without_config:,} without AWS Config, {f.coverage_gaps:,} gaps",
+        f"{f.regions_without_config:,} without AWS Config, {_count(f.coverage_gaps, 'gap')}",
     )
 
 
@@ -166,11 +166,11 @@ def _change_blocks(changes: Changes | None) -> tuple[Heading, BulletList] | tupl
 
 
 def _location_blocks(where: WorkbookLocation) -> tuple[Heading, BulletList]:
-    size_mb = where.size_bytes / (1024 * 1024)
+    size = file_size(where.size_bytes)
     attachment = (
-        f"Attached: {where.file_name} ({size_mb:.1f} MB)"
+        f"Attached: {where.file_name} ({size})"
         if where.attachable
-        else f"Not attached: {where.file_name} is {size_mb:.1f} MB, above the {where.limit_mb:g} MB limit; "
+        else f"Not attached: {where.file_name} is {size}, above the {where.limit_mb:g} MB limit; "
         "download it from S3"
     )
     items: tuple[tuple[Inline, ...], ...] = (
@@ -179,6 +179,17 @@ def _location_blocks(where: WorkbookLocation) -> tuple[Heading, BulletList]:
         (Text(attachment),),
     )
     return Heading("Report"), BulletList(items)
+
+
+def file_size(size_bytes: int) -> str:
+    """A size people read at a glance: KB below a megabyte, MB above."""
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.0f} KB"
+    return f"{size_bytes / (1024 * 1024):.1f} MB"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _bullets(*lines: str) -> BulletList:

@@ -17,6 +17,7 @@ from config_report.jira._ticket import (
     changes_since,
     comment,
     description,
+    file_size,
     iso_week,
     summary,
     week_label,
@@ -191,7 +192,7 @@ class _WeeklyTicket:
 
 
 def _too_big(where: WorkbookLocation) -> str:
-    return f"workbook not attached ({where.size_bytes / 1048576:.1f} MB > {where.limit_mb:g} MB), linked only"
+    return f"workbook not attached ({file_size(where.size_bytes)} > {where.limit_mb:g} MB), linked only"
 
 
 def _jql_string(value: str) -> str:
