@@ -191,7 +191,7 @@ def test_example_grants_exactly_what_permissions_py_declares(
             report_bucket=variable(plan, "report_bucket"),
             report_prefix=Settings.model_fields["s3_prefix"].default,
             report_key_arn=variable(plan, "kms_key_arn"),
-            ticket_ledger=True,
+            ticket_ledger=variable(plan, "jira_ticket_ledger"),
         )
     expected = policy_document(EXAMPLES[example], targets)
 

@@ -14,7 +14,7 @@ module "hub_role" {
   kms_key_arn       = var.kms_key_arn
 
   # The report opens a weekly Jira ticket, so the hub reads back its ticket records.
-  jira_ticket_ledger = true
+  jira_ticket_ledger = var.jira_ticket_ledger
 
   tags = {
     Application = "config-report"

@@ -27,3 +27,9 @@ variable "kms_key_arn" {
   type        = string
   default     = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 }
+
+variable "jira_ticket_ledger" {
+  description = "True when the report opens a weekly Jira ticket (CONFIG_REPORT_JIRA_URL is set)."
+  type        = bool
+  default     = true
+}
