@@ -15,7 +15,7 @@ import pytest
 
 from config_report.jira import iso_week
 from config_report.simulated import SimulatedOrganization
-from config_report.simulated.jira import FakeJira
+from config_report.simulated.jira import FakeJira, Flavor
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,11 @@ def run_report(
 ) -> subprocess.CompletedProcess[str]:
     """One `config-report run` subprocess; returns the completed process."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
-    clean |= organization.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"}
+    # Each test publishes (and keeps its ticket records) under a prefix of its own.
+    clean |= organization.client_env() | {
+        "CONFIG_REPORT_LOG_FORMAT": "json",
+        "CONFIG_REPORT_S3_PREFIX": f"{tmp_path.name}/",
+    }
     if jira is not None:
         token_file = tmp_path / "jira-token"
         token_file.write_text(jira.token + "\n")
@@ -65,10 +69,11 @@ def events(stderr: str, name: str) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
 def test_two_runs_in_one_week_make_one_ticket_with_one_comment_and_two_attachments(
-    organization: SimulatedOrganization, tmp_path: Path
+    organization: SimulatedOrganization, tmp_path: Path, flavor: Flavor
 ) -> None:
-    with FakeJira("cloud").running() as jira:
+    with FakeJira(flavor).running() as jira:
         first = run_report(organization, jira, tmp_path)
         second = run_report(organization, jira, tmp_path)
 
@@ -93,6 +98,7 @@ def test_jira_refusing_leaves_the_report_published_and_exits_4(
     assert done.returncode == 4, done.stderr
     [failure] = events(done.stderr, "jira.failed")
     assert "customfield_10010: Team is required." in failure["error"]
+    assert events(done.stderr, "run.failed") == []  # Jira's message is logged once, by the Jira step
     [finished] = events(done.stderr, "run.done")
     s3 = organization.client("s3")
     bucket = organization.client_env()["CONFIG_REPORT_S3_BUCKET"]
@@ -119,7 +125,10 @@ def test_dry_run_names_the_ticket_and_writes_nothing_to_jira(
     assert outcome["action"] == "dry_run"
     assert outcome["message"].startswith("would create a Task in SEC: 'AWS Config compliance ")
     assert jira.issues == {}
-    assert [r.path for r in jira.requests if r.method != "GET"] == ["/rest/api/2/search"]
+    assert [(r.method, r.path) for r in jira.requests] == [
+        ("GET", "/rest/api/2/serverInfo"),
+        ("POST", "/rest/api/2/search"),
+    ]
 
 
 def _started(stderr: str) -> datetime:
