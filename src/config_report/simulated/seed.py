@@ -137,11 +137,11 @@ class SeededOrganization:
         )
 
     def rules_in(self, account_id: str, region: str) -> tuple[RuleResult, ...]:
-        """The rules of one account and region, by name."""
+        """The rules seeded in one account and region."""
         return tuple(r for r in self.rules if (r.account_id, r.region) == (account_id, region))
 
     def findings_for(self, account_id: str, region: str, rule_name: str) -> tuple[Finding, ...]:
-        """The non-compliant resources of one rule, by resource type and ID."""
+        """The non-compliant resources of one rule in one account and region."""
         return tuple(
             f
             for f in self.findings
@@ -151,78 +151,49 @@ class SeededOrganization:
 
 @dataclass(frozen=True, slots=True)
 class _RuleSpec:
+    """An AWS managed rule as an account would deploy it."""
+
     name: str
     identifier: str
     resource_type: str
-    baseline: bool = False
-    global_scope: bool = False
+    annotation: str = ""  # what the rule says about a non-compliant resource (many say nothing)
     parameters: str | None = None
-    annotation: str = ""
 
+
+_S3, _VOLUME, _INSTANCE, _SG = (
+    "AWS::S3::Bucket",
+    "AWS::EC2::Volume",
+    "AWS::EC2::Instance",
+    "AWS::EC2::SecurityGroup",
+)
+_RDS, _IAM_USER = "AWS::RDS::DBInstance", "AWS::IAM::User"
 
 _CATALOGUE = (
-    _RuleSpec(
-        "s3-bucket-public-read-prohibited",
-        "S3_BUCKET_PUBLIC_READ_PROHIBITED",
-        "AWS::S3::Bucket",
-        True,
-        annotation="The bucket policy or ACL allows public read access.",
-    ),
-    _RuleSpec(
-        "s3-bucket-public-write-prohibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "AWS::S3::Bucket", True
-    ),
-    _RuleSpec(
-        "s3-bucket-server-side-encryption-enabled",
-        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
-        "AWS::S3::Bucket",
-        True,
-        annotation="Default encryption is not enabled for the bucket.",
-    ),
-    _RuleSpec("s3-bucket-ssl-requests-only", "S3_BUCKET_SSL_REQUESTS_ONLY", "AWS::S3::Bucket"),
-    _RuleSpec("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED", "AWS::S3::Bucket"),
-    _RuleSpec("s3-bucket-logging-enabled", "S3_BUCKET_LOGGING_ENABLED", "AWS::S3::Bucket"),
-    _RuleSpec(
-        BIG_RULE_NAME,
-        "ENCRYPTED_VOLUMES",
-        "AWS::EC2::Volume",
-        True,
-        annotation="The EBS volume is not encrypted.",
-    ),
-    _RuleSpec("ec2-ebs-encryption-by-default", "EC2_EBS_ENCRYPTION_BY_DEFAULT", _ACCOUNT_RESOURCE, True),
-    _RuleSpec("ec2-instance-no-public-ip", "EC2_INSTANCE_NO_PUBLIC_IP", "AWS::EC2::Instance"),
-    _RuleSpec(
-        "ec2-imdsv2-check",
-        "EC2_IMDSV2_CHECK",
-        "AWS::EC2::Instance",
-        annotation="HttpTokens is set to optional; IMDSv1 is still allowed.",
-    ),
-    _RuleSpec(
-        "restricted-ssh",
-        "INCOMING_SSH_DISABLED",
-        "AWS::EC2::SecurityGroup",
-        True,
-        annotation="The security group allows inbound SSH from 0.0.0.0/0.",
-    ),
-    _RuleSpec("restricted-common-ports", "RESTRICTED_INCOMING_TRAFFIC", "AWS::EC2::SecurityGroup", True),
-    _RuleSpec(
-        "vpc-default-security-group-closed",
-        "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
-        "AWS::EC2::SecurityGroup",
-        True,
-    ),
-    _RuleSpec("vpc-flow-logs-enabled", "VPC_FLOW_LOGS_ENABLED", "AWS::EC2::VPC", True),
-    _RuleSpec("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", "AWS::RDS::DBInstance", True),
-    _RuleSpec("rds-instance-public-access-check", "RDS_INSTANCE_PUBLIC_ACCESS_CHECK", "AWS::RDS::DBInstance"),
-    _RuleSpec("rds-multi-az-support", "RDS_MULTI_AZ_SUPPORT", "AWS::RDS::DBInstance"),
+    _RuleSpec("s3-bucket-public-read-prohibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED", _S3,
+              "The bucket policy or ACL allows public read access."),
+    _RuleSpec("s3-bucket-public-write-prohibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", _S3),
+    _RuleSpec("s3-bucket-server-side-encryption-enabled", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", _S3,
+              "Default encryption is not enabled for the bucket."),
+    _RuleSpec("s3-bucket-ssl-requests-only", "S3_BUCKET_SSL_REQUESTS_ONLY", _S3),
+    _RuleSpec("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED", _S3),
+    _RuleSpec("s3-bucket-logging-enabled", "S3_BUCKET_LOGGING_ENABLED", _S3),
+    _RuleSpec(BIG_RULE_NAME, "ENCRYPTED_VOLUMES", _VOLUME, "The EBS volume is not encrypted."),
+    _RuleSpec("ec2-ebs-encryption-by-default", "EC2_EBS_ENCRYPTION_BY_DEFAULT", _ACCOUNT_RESOURCE),
+    _RuleSpec("ec2-instance-no-public-ip", "EC2_INSTANCE_NO_PUBLIC_IP", _INSTANCE),
+    _RuleSpec("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", _INSTANCE, "IMDSv1 is still allowed."),
+    _RuleSpec("restricted-ssh", "INCOMING_SSH_DISABLED", _SG, "Inbound SSH is open to 0.0.0.0/0."),
+    _RuleSpec("restricted-common-ports", "RESTRICTED_INCOMING_TRAFFIC", _SG),
+    _RuleSpec("vpc-default-security-group-closed", "VPC_DEFAULT_SECURITY_GROUP_CLOSED", _SG),
+    _RuleSpec("vpc-flow-logs-enabled", "VPC_FLOW_LOGS_ENABLED", "AWS::EC2::VPC"),
+    _RuleSpec("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", _RDS),
+    _RuleSpec("rds-instance-public-access-check", "RDS_INSTANCE_PUBLIC_ACCESS_CHECK", _RDS),
+    _RuleSpec("rds-multi-az-support", "RDS_MULTI_AZ_SUPPORT", _RDS),
     _RuleSpec("rds-snapshots-public-prohibited", "RDS_SNAPSHOTS_PUBLIC_PROHIBITED", "AWS::RDS::DBSnapshot"),
-    _RuleSpec("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED", _ACCOUNT_RESOURCE, True),
+    _RuleSpec("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED", _ACCOUNT_RESOURCE),
     _RuleSpec("cloud-trail-encryption-enabled", "CLOUD_TRAIL_ENCRYPTION_ENABLED", _ACCOUNT_RESOURCE),
     _RuleSpec("cmk-backing-key-rotation-enabled", "CMK_BACKING_KEY_ROTATION_ENABLED", "AWS::KMS::Key"),
-    _RuleSpec(
-        "lambda-function-public-access-prohibited",
-        "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED",
-        "AWS::Lambda::Function",
-    ),
+    _RuleSpec("lambda-function-public-access-prohibited", "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED",
+              "AWS::Lambda::Function"),
     _RuleSpec("dynamodb-pitr-enabled", "DYNAMODB_PITR_ENABLED", "AWS::DynamoDB::Table"),
     _RuleSpec("eks-endpoint-no-public-access", "EKS_ENDPOINT_NO_PUBLIC_ACCESS", "AWS::EKS::Cluster"),
     _RuleSpec("elb-logging-enabled", "ELB_LOGGING_ENABLED", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
@@ -230,47 +201,33 @@ _CATALOGUE = (
     _RuleSpec("efs-encrypted-check", "EFS_ENCRYPTED_CHECK", "AWS::EFS::FileSystem"),
     _RuleSpec("guardduty-enabled-centralized", "GUARDDUTY_ENABLED_CENTRALIZED", _ACCOUNT_RESOURCE),
     _RuleSpec("securityhub-enabled", "SECURITYHUB_ENABLED", _ACCOUNT_RESOURCE),
-    # IAM and account-wide checks run in the first (home) region only, as AWS recommends.
-    _RuleSpec(
-        "iam-user-mfa-enabled",
-        "IAM_USER_MFA_ENABLED",
-        "AWS::IAM::User",
-        True,
-        True,
-        annotation="The IAM user has a console password but no MFA device.",
-    ),
-    _RuleSpec("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED", _ACCOUNT_RESOURCE, True, True),
-    _RuleSpec("iam-root-access-key-check", "IAM_ROOT_ACCESS_KEY_CHECK", _ACCOUNT_RESOURCE, True, True),
-    _RuleSpec("iam-password-policy", "IAM_PASSWORD_POLICY", _ACCOUNT_RESOURCE, True, True),
-    _RuleSpec(
-        "access-keys-rotated",
-        "ACCESS_KEYS_ROTATED",
-        "AWS::IAM::User",
-        True,
-        True,
-        '{"maxAccessKeyAge":"90"}',
-        "Access key older than 90 days.",
-    ),
-    _RuleSpec(
-        "iam-user-unused-credentials-check",
-        "IAM_USER_UNUSED_CREDENTIALS_CHECK",
-        "AWS::IAM::User",
-        global_scope=True,
-        parameters='{"maxCredentialUsageAge":"90"}',
-    ),
-    _RuleSpec(
-        "iam-policy-no-statements-with-admin-access",
-        "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
-        "AWS::IAM::Policy",
-        global_scope=True,
-    ),
-    _RuleSpec(
-        "multi-region-cloudtrail-enabled",
-        "MULTI_REGION_CLOUD_TRAIL_ENABLED",
-        _ACCOUNT_RESOURCE,
-        global_scope=True,
-    ),
-)
+    _RuleSpec("iam-user-mfa-enabled", "IAM_USER_MFA_ENABLED", _IAM_USER,
+              "The IAM user has a console password but no MFA device."),
+    _RuleSpec("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED", _ACCOUNT_RESOURCE),
+    _RuleSpec("iam-root-access-key-check", "IAM_ROOT_ACCESS_KEY_CHECK", _ACCOUNT_RESOURCE),
+    _RuleSpec("iam-password-policy", "IAM_PASSWORD_POLICY", _ACCOUNT_RESOURCE),
+    _RuleSpec("access-keys-rotated", "ACCESS_KEYS_ROTATED", _IAM_USER, "Access key older than 90 days.",
+              '{"maxAccessKeyAge":"90"}'),
+    _RuleSpec("iam-user-unused-credentials-check", "IAM_USER_UNUSED_CREDENTIALS_CHECK", _IAM_USER,
+              parameters='{"maxCredentialUsageAge":"90"}'),
+    _RuleSpec("iam-policy-no-statements-with-admin-access", "IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
+              "AWS::IAM::Policy"),
+    _RuleSpec("multi-region-cloudtrail-enabled", "MULTI_REGION_CLOUD_TRAIL_ENABLED", _ACCOUNT_RESOURCE),
+)  # fmt: skip
+# What every account with Config deploys; prod accounts deploy the whole catalogue.
+_BASELINE = frozenset({
+    "s3-bucket-public-read-prohibited", "s3-bucket-public-write-prohibited",
+    "s3-bucket-server-side-encryption-enabled", BIG_RULE_NAME, "ec2-ebs-encryption-by-default",
+    "restricted-ssh", "restricted-common-ports", "vpc-default-security-group-closed", "vpc-flow-logs-enabled",
+    "rds-storage-encrypted", "cloudtrail-enabled", "iam-user-mfa-enabled", "root-account-mfa-enabled",
+    "iam-root-access-key-check", "iam-password-policy", "access-keys-rotated",
+})  # fmt: skip
+# IAM and account-wide checks run in the first (home) region only, as AWS recommends.
+_HOME_REGION_ONLY = frozenset({
+    "iam-user-mfa-enabled", "root-account-mfa-enabled", "iam-root-access-key-check", "iam-password-policy",
+    "access-keys-rotated", "iam-user-unused-credentials-check", "iam-policy-no-statements-with-admin-access",
+    "multi-region-cloudtrail-enabled",
+})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,7 +554,9 @@ def _recorder(account_id: str) -> dict[str, Any]:
 
 def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[tuple[str, _RuleSpec]]:
     for spec in _CATALOGUE:
-        if (spec.baseline or planned.profile.full_catalogue) and (home or not spec.global_scope):
+        if (spec.name in _BASELINE or planned.profile.full_catalogue) and (
+            home or spec.name not in _HOME_REGION_ONLY
+        ):
             yield spec.name, spec
     if planned.index == _HOSTILE and home:
         by_name = {spec.name: spec for spec in _CATALOGUE}
