@@ -68,9 +68,10 @@ EXPECTED_WITHOUT = {
 
 @dataclass(frozen=True)
 class RunResult:
-    """One finished `config-report run`: its exit code and its JSON log events."""
+    """One finished `config-report` command: its exit code, output and JSON log events."""
 
     returncode: int
+    stdout: str
     stderr: str
 
     def events(self, name: str) -> list[dict[str, Any]]:
@@ -148,8 +149,8 @@ class EnforcedOrganization:
         """A context in which the test's own admin calls are not checked."""
         return _Suspended(self)
 
-    def run(self, *, regions_from_ec2: bool = False) -> RunResult:
-        """`config-report run` as the CronJob runs it, with the hub's credentials and Jira.
+    def run(self, command: str = "run", *, regions_from_ec2: bool = False) -> RunResult:
+        """`config-report run` (or `check`) as the CronJob runs it, with the hub's credentials and Jira.
 
         `regions_from_ec2` leaves the regions to ec2:DescribeRegions (see the module docstring).
         """
@@ -167,14 +168,14 @@ class EnforcedOrganization:
             "CONFIG_REPORT_JIRA_API_TOKEN_FILE": str(token_file),
         }
         done = subprocess.run(
-            [sys.executable, "-m", "config_report", "run"],
+            [sys.executable, "-m", "config_report", command],
             env=env,
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
-        return RunResult(done.returncode, done.stderr)
+        return RunResult(done.returncode, done.stdout, done.stderr)
 
 
 class _Suspended:
@@ -294,6 +295,37 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
         assert all(reason.startswith(f"ACCESS_DENIED: {operation}: ") for reason, _ in reasons), reasons
         (done,) = result.events("run.done")
         assert done["coverage_gaps"] == sum(len(regions) for _, regions in reasons)
+
+
+def test_the_preflight_check_passes_under_exactly_the_declared_policies(
+    full_policies: EnforcedOrganization,
+) -> None:
+    result = full_policies.run("check")
+
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr[-3000:]
+    assert "FAIL" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("role", "action"),
+    [
+        pytest.param(role, action, id=f"{role.value}-{action}")
+        for role, action in EXPECTED_WITHOUT
+        # The ticket ledger is read by the Jira step of a run only.
+        if action != "s3:GetObject"
+    ],
+)
+def test_without_any_one_action_the_preflight_check_fails_and_names_it(
+    full_policies: EnforcedOrganization, role: Role, action: str
+) -> None:
+    full_policies.grant(role, without=action)
+
+    result = full_policies.run("check", regions_from_ec2=action == "ec2:DescribeRegions")
+
+    assert result.returncode != EXIT_OK, result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed, result.stdout
+    assert any(action.split(":")[1] in line for line in failed), result.stdout
 
 
 def test_every_granted_action_is_proven_needed_or_documented_as_beyond_the_simulation() -> None:
