@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -99,7 +99,7 @@ class Targets:
     ticket_ledger: bool = False
 
 
-POLICIES: dict[Role, tuple[Statement, ...]] = {
+POLICIES: Mapping[Role, tuple[Statement, ...]] = {
     Role.SPOKE: (
         Statement(
             # DescribeConfigurationRecorders stays on "*": in a region without Config there is no
@@ -258,7 +258,10 @@ def write_files(root: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m config_report.permissions [--write|--check] [--root DIR]`; prints the actions by default."""
+    """`python -m config_report.permissions [--write|--check] [--root DIR]`.
+
+    Without a flag, prints each role's actions with their resource scope and the call that needs them.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m config_report.permissions", description=__doc__.split("\n")[0]
     )
@@ -281,7 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"stale: {path}; run `python -m config_report.permissions --write`", file=sys.stderr)
         return 1 if stale else 0
     for role in Role:
-        print(f"{role.value}: {', '.join(actions(role))}")
+        print(f"{role.value}:")
+        for statement in POLICIES[role]:
+            for action in statement.actions:
+                print(f"  {action.name:<50} {statement.scope.value:<22} {action.needed_by}")
     return 0
 
 

@@ -137,3 +137,15 @@ def test_without_drops_one_action_and_an_emptied_statement() -> None:
     }
     remaining = [a for s in without["Statement"] for a in s["Action"]]
     assert sorted(remaining) == sorted(set(actions(Role.SPOKE)) - {"ec2:DescribeRegions"})
+
+
+def test_listing_shows_every_action_with_the_call_that_needs_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    listing = capsys.readouterr().out
+    for role in Role:
+        for statement in statements(role):
+            for action in statement.actions:
+                assert re.search(
+                    rf"{re.escape(action.name)}\s+{statement.scope.value}\s+{re.escape(action.needed_by)}",
+                    listing,
+                )
