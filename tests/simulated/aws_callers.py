@@ -9,6 +9,8 @@ from botocore.config import Config
 
 # botocore counts `total_max_attempts` including the first try (`max_attempts` counts retries only).
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+# The simulator is on loopback: no proxy from the environment.
+LOOPBACK = Config(proxies={})
 
 
 class Caller:
@@ -20,6 +22,7 @@ class Caller:
 
     def client(self, service: str, region: str = "eu-west-1", config: Config | None = None) -> Any:
         """A boto3 client of `service` in `region`."""
+        merged = LOOPBACK.merge(config) if config else LOOPBACK
         return self._session.client(
-            service, region_name=region, endpoint_url=self.endpoint_url, config=config
+            service, region_name=region, endpoint_url=self.endpoint_url, config=merged
         )

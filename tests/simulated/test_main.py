@@ -9,6 +9,8 @@ import sys
 
 import boto3
 
+from simulated.aws_callers import LOOPBACK
+
 COMMAND = [sys.executable, "-m", "config_report.simulated"]
 
 
@@ -39,7 +41,7 @@ def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
             region_name=env["AWS_REGION"],
         )
-        sts = session.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"])
+        sts = session.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"], config=LOOPBACK)
         identity = sts.get_caller_identity()
         org_role = sts.assume_role(RoleArn=env["CONFIG_REPORT_ORG_ROLE_ARN"], RoleSessionName="standalone")
         process.send_signal(signal.SIGINT)

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 import boto3
 import httpx
+from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -32,6 +33,8 @@ HOST = "127.0.0.1"
 HUB_ACCOUNT_ID = "123456789012"
 HUB_ACCESS_KEY = "testing"
 _MOTO_ACCOUNT_HEADER = "x-moto-account-id"
+# No proxy from the environment: the simulator is on loopback.
+_LOOPBACK = Config(proxies={})
 
 # moto's backends are process globals: two servers would share (and reset) each other's state.
 _one_per_process = threading.Lock()
@@ -147,7 +150,8 @@ class SimulatedOrganization:
         self._seeded = None
 
     def _reset_moto(self) -> None:
-        httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=30).raise_for_status()
+        # trust_env=False: a proxy from the environment must never see loopback traffic.
+        httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=30, trust_env=False).raise_for_status()
 
     def client(self, service: str, *, region: str = "eu-west-1", account_id: str | None = None) -> Any:
         """A boto3 client on the simulator: as the hub, or with admin rights in `account_id`.
@@ -162,6 +166,7 @@ class SimulatedOrganization:
                 endpoint_url=self.endpoint_url,
                 aws_access_key_id=HUB_ACCESS_KEY,
                 aws_secret_access_key=HUB_ACCESS_KEY,
+                config=_LOOPBACK,
             )
         if account_id is not None:
 
@@ -175,9 +180,12 @@ class SimulatedOrganization:
         """The environment a `config-report run` subprocess needs to scan the seeded organization.
 
         Merge it over a copy of `os.environ` from which other AWS credentials have been removed.
+        `NO_PROXY` keeps a proxy configured for the internet away from the simulator on loopback.
         """
         seeded = self.seeded
         return {
+            "NO_PROXY": HOST,
+            "no_proxy": HOST,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": HUB_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": HUB_ACCESS_KEY,
