@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from config_report.simulated import SimulatedOrganization
+from config_report.simulated.jira import FakeJira, Flavor
 from runner import run_process
 
 
@@ -69,3 +71,27 @@ def test_a_missing_bucket_is_a_failed_check_not_a_crash(simulator: SimulatedOrga
     done = run_process(simulator, "check", "--accounts", member(simulator), CONFIG_REPORT_S3_BUCKET="")
     assert done.returncode == 1
     assert "FAIL  s3 write: CONFIG_REPORT_S3_BUCKET is not set" in done.stdout
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "datacenter"])
+def test_a_configured_jira_is_checked_with_the_configured_credentials(
+    simulator: SimulatedOrganization, tmp_path: Path, flavor: Flavor
+) -> None:
+    with FakeJira(flavor).running() as jira:
+        token = tmp_path / "token"
+        token.write_text(jira.token)
+        settings = {
+            "CONFIG_REPORT_JIRA_URL": jira.url,
+            "CONFIG_REPORT_JIRA_PROJECT": "SEC",
+            "CONFIG_REPORT_JIRA_API_TOKEN_FILE": str(token),
+            "CONFIG_REPORT_JIRA_EMAIL": jira.email if flavor == "cloud" else "",
+        }
+        good = run_process(simulator, "check", "--accounts", member(simulator), **settings)
+        token.write_text("revoked-token")
+        bad = run_process(simulator, "check", "--accounts", member(simulator), **settings)
+    assert good.returncode == 0, good.stdout
+    assert f"PASS  jira: {flavor} at {jira.url}: can search project SEC" in good.stdout
+    assert bad.returncode == 1
+    (failed,) = [line for line in bad.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed.startswith("FAIL  jira: ")
+    assert "revoked-token" not in bad.stdout + bad.stderr

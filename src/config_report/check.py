@@ -14,8 +14,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from config_report import jira
 from config_report.aws import assume_role_session, describe_error, hub_region, role_arn
-from config_report.errors import ConfigReportError
+from config_report.errors import ConfigReportError, JiraError
 from config_report.organization import list_active_accounts
 from config_report.pipeline import Hub, account_filter, connect_hub, organizations_client
 from config_report.publish import new_run_id
@@ -59,6 +60,8 @@ def run_checks(settings: Settings) -> Iterator[CheckResult]:
     if usable is not None:
         yield _check_config_reads(usable, hub, settings)
     yield _check_s3_write(hub, settings)
+    if settings.jira_enabled:
+        yield _check_jira(settings)
 
 
 def _check_organization(hub: Hub, settings: Settings) -> Generator[CheckResult, None, list[str]]:
@@ -136,3 +139,17 @@ def _check_s3_write(hub: Hub, settings: Settings) -> CheckResult:
         fix = "grant the hub role s3:PutObject on the prefix (and kms:GenerateDataKey on the key)"
         return CheckResult("s3 write", False, describe_error(exc), fix)
     return CheckResult("s3 write", True, f"wrote s3://{settings.s3_bucket}/{key}")
+
+
+def _check_jira(settings: Settings) -> CheckResult:
+    # A search in the project proves the URL, the flavor, the credentials and the project in one call.
+    try:
+        with jira.connect(settings) as client:
+            client.search(f'project = "{settings.jira_project}"', limit=1)
+            flavor = client.flavor.value
+    except JiraError as exc:
+        fix = "check CONFIG_REPORT_JIRA_URL, _JIRA_EMAIL (Cloud) and the token's access to the project"
+        return CheckResult("jira", False, str(exc), fix)
+    return CheckResult(
+        "jira", True, f"{flavor} at {settings.jira_url}: can search project {settings.jira_project}"
+    )

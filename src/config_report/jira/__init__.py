@@ -7,7 +7,7 @@ Public surface: `sync_weekly_ticket` (what the pipeline calls), its `TicketOutco
 from config_report.jira._client import Flavor, JiraClient
 from config_report.jira._ledger import S3TicketLedger, TicketLedger
 from config_report.jira._ticket import iso_week, week_label
-from config_report.jira._weekly import TicketOutcome, sync_weekly_ticket
+from config_report.jira._weekly import TicketOutcome, connect, sync_weekly_ticket
 
 __all__ = [
     "Flavor",
@@ -15,6 +15,7 @@ __all__ = [
     "S3TicketLedger",
     "TicketLedger",
     "TicketOutcome",
+    "connect",
     "iso_week",
     "sync_weekly_ticket",
     "week_label",

@@ -42,6 +42,18 @@ class TicketOutcome:
     message: str
 
 
+def connect(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> JiraClient:
+    """A client for the configured Jira; raises `JiraError` when it is not configured or has no token."""
+    if settings.jira_url is None:
+        raise JiraError("Jira is not configured: set CONFIG_REPORT_JIRA_URL and CONFIG_REPORT_JIRA_PROJECT")
+    flavor = None if settings.jira_flavor == "auto" else Flavor(settings.jira_flavor)
+    try:
+        token = settings.jira_token()
+    except SettingsError as exc:  # the report is out already: a Jira failure (exit 4), not a usage error
+        raise JiraError(str(exc)) from exc
+    return JiraClient(settings.jira_url, token=token, email=settings.jira_email, flavor=flavor, sleep=sleep)
+
+
 def sync_weekly_ticket(
     settings: Settings,
     report: Report,
@@ -72,14 +84,7 @@ def sync_weekly_ticket(
         size_bytes=workbook.size,
         limit_mb=settings.jira_attachment_max_mb,
     )
-    flavor = None if settings.jira_flavor == "auto" else Flavor(settings.jira_flavor)
-    try:
-        token = settings.jira_token()
-    except SettingsError as exc:  # the report is out already: a Jira failure (exit 4), not a usage error
-        raise JiraError(str(exc)) from exc
-    with JiraClient(
-        settings.jira_url, token=token, email=settings.jira_email, flavor=flavor, sleep=sleep
-    ) as client:
+    with connect(settings, sleep=sleep) as client:
         weekly = _WeeklyTicket(client, settings, settings.jira_project, week, ledger)
         existing = weekly.find()
         if dry_run:
