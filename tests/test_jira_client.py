@@ -62,6 +62,7 @@ def test_public_surface_is_pinned() -> None:
         "S3TicketLedger",
         "TicketLedger",
         "TicketOutcome",
+        "connect",
         "iso_week",
         "sync_weekly_ticket",
         "week_label",
