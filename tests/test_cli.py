@@ -246,3 +246,13 @@ def test_invalid_configuration_exits_2_before_any_aws_call(simulated_org: Simula
     assert "CONFIG_REPORT_REGIONS" in bad.stderr
     assert "'moon-base-1'" in bad.stderr
     assert simulated_org.faults.counts.requests == before
+
+
+def test_ou_and_account_filters_choose_what_is_scanned(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    seeded = simulated_org.seeded
+    in_workloads = {a.id for a in seeded.accounts if a.ou.split("/")[0] == "Workloads"}
+    skipped = sorted(in_workloads)[0]
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_OUS="Workloads", CONFIG_REPORT_EXCLUDE_ACCOUNTS=skipped)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {row[0] for row in run.sheet("Accounts")[1:]} == in_workloads - {skipped}
