@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from config_report.jira import iso_week
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira, Flavor
+from runner import run_process
 
 
 @pytest.fixture(scope="module")
@@ -32,30 +31,19 @@ def run_report(
     organization: SimulatedOrganization, jira: FakeJira | None, tmp_path: Path, *flags: str
 ) -> subprocess.CompletedProcess[str]:
     """One `config-report run` subprocess; returns the completed process."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
     # Each test publishes (and keeps its ticket records) under a prefix of its own.
-    clean |= organization.client_env() | {
-        "CONFIG_REPORT_LOG_FORMAT": "json",
-        "CONFIG_REPORT_S3_PREFIX": f"{tmp_path.name}/",
-    }
+    settings = {"CONFIG_REPORT_S3_PREFIX": f"{tmp_path.name}/"}
     if jira is not None:
         token_file = tmp_path / "jira-token"
         token_file.write_text(jira.token + "\n")
-        clean |= {
+        settings |= {
             "CONFIG_REPORT_JIRA_URL": jira.url,
             "CONFIG_REPORT_JIRA_PROJECT": "SEC",
             "CONFIG_REPORT_JIRA_API_TOKEN_FILE": str(token_file),
         }
         if jira.flavor == "cloud":
-            clean["CONFIG_REPORT_JIRA_EMAIL"] = jira.email
-    return subprocess.run(
-        [sys.executable, "-m", "config_report", "run", *flags],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+            settings["CONFIG_REPORT_JIRA_EMAIL"] = jira.email
+    return run_process(organization, "run", *flags, **settings)
 
 
 def events(stderr: str, name: str) -> list[dict[str, Any]]:
