@@ -24,6 +24,7 @@ RUN python -m venv --without-pip /opt/venv \
         --requirement /build/requirements.lock
 
 # The project as a wheel, installed without dependencies: everything it needs came from the lock file.
+# (pip fetches the build backend, setuptools, into a throwaway build environment; it never reaches /opt/venv.)
 COPY pyproject.toml README.md /build/src/
 COPY src /build/src/src
 RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /build/wheels /build/src \
