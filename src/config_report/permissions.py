@@ -68,10 +68,15 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One IAM action and the call in config-report that needs it."""
+    """One IAM action and the call in config-report that needs it.
+
+    `direct` is False for an action no code calls itself: AWS checks it while serving another call
+    (S3 asks KMS for a data key when it stores an SSE-KMS object).
+    """
 
     name: str
     needed_by: str
+    direct: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +159,11 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
         Statement(
             "EncryptReports",
             Scope.REPORT_KEY,
-            (Action("kms:GenerateDataKey", "publish: S3 asks KMS for a data key per SSE-KMS object"),),
+            (
+                Action(
+                    "kms:GenerateDataKey", "publish: S3 asks KMS for each SSE-KMS object's key", direct=False
+                ),
+            ),
         ),
         Statement(
             "ReadTicketLedger",
@@ -166,12 +175,16 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             # not tell "no ticket" from "denied". It lists key names; it reads no object.
             "FindTicketLedger",
             Scope.LEDGER_BUCKET,
-            (Action("s3:ListBucket", "jira: lets S3 say NoSuchKey for a week without a ticket"),),
+            (Action("s3:ListBucket", "jira: S3 then says NoSuchKey for a week without one", direct=False),),
         ),
         Statement(
             "DecryptTicketLedger",
             Scope.LEDGER_KEY,
-            (Action("kms:Decrypt", "jira: S3 decrypts an SSE-KMS ticket record with the caller's rights"),),
+            (
+                Action(
+                    "kms:Decrypt", "jira: S3 decrypts an SSE-KMS ticket record for the caller", direct=False
+                ),
+            ),
         ),
     ),
 }
