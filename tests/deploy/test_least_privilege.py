@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,9 +146,14 @@ class EnforcedOrganization:
             f"{self.sim.endpoint_url}/moto-api/reset-auth", content=allowance, timeout=30
         ).raise_for_status()
 
-    def enforcement_suspended(self) -> _Suspended:
-        """A context in which the test's own admin calls are not checked."""
-        return _Suspended(self)
+    @contextmanager
+    def enforcement_suspended(self) -> Iterator[None]:
+        """A block in which the test's own admin calls are not checked."""
+        self.enforce(False)
+        try:
+            yield
+        finally:
+            self.enforce(True)
 
     def run(self, command: str = "run", *, regions_from_ec2: bool = False) -> RunResult:
         """`config-report run` (or `check`) as the CronJob runs it, with the hub's credentials and Jira.
@@ -176,17 +182,6 @@ class EnforcedOrganization:
             check=False,
         )
         return RunResult(done.returncode, done.stdout, done.stderr)
-
-
-class _Suspended:
-    def __init__(self, org: EnforcedOrganization) -> None:
-        self._org = org
-
-    def __enter__(self) -> None:
-        self._org.enforce(False)
-
-    def __exit__(self, *_: object) -> None:
-        self._org.enforce(True)
 
 
 def _name(role_arn: str) -> str:
