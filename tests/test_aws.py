@@ -11,6 +11,7 @@ from config_report.aws import (
     assume_role_session,
     caller_identity,
     describe_error,
+    in_partition,
     is_access_denied,
     role_arn,
 )
@@ -71,3 +72,19 @@ def test_spoke_credentials_refresh_by_assuming_the_role_again(simulated_org: Sim
     assert second.access_key != first.access_key
     identity = session.client("sts", endpoint_url=simulated_org.endpoint_url).get_caller_identity()
     assert identity["Account"] == account
+
+
+def test_regions_of_other_partitions_are_never_scanned() -> None:
+    assert in_partition("eu-west-1", "aws")
+    assert not in_partition("cn-north-1", "aws")
+    assert not in_partition("us-gov-west-1", "aws")
+    assert in_partition("us-gov-west-1", "aws-us-gov")
+    assert not in_partition("us-east-1", "aws-us-gov")
+    assert in_partition("cn-northwest-1", "aws-cn")
+
+
+def test_an_xml_error_body_on_a_json_api_is_reduced_to_its_message() -> None:
+    body = '<?xml version="1.0"?><ErrorResponse><Error><Code>AccessDenied</Code><Message>'
+    body += "User is not authorized to perform: config:DescribeConfigRules</Message></Error></ErrorResponse>"
+    text = describe_error(client_error("403", body, 403, "DescribeConfigRules"))
+    assert text == "DescribeConfigRules: 403: User is not authorized to perform: config:DescribeConfigRules"

@@ -256,3 +256,21 @@ def test_ou_and_account_filters_choose_what_is_scanned(simulated_org: SimulatedO
     run = run_cli(simulated_org, "run", CONFIG_REPORT_OUS="Workloads", CONFIG_REPORT_EXCLUDE_ACCOUNTS=skipped)
     assert run.returncode == 0, run.stderr[-2000:]
     assert {row[0] for row in run.sheet("Accounts")[1:]} == in_workloads - {skipped}
+
+
+def test_without_a_region_list_each_account_is_scanned_in_its_enabled_regions(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    simulated_org.faults.reset()
+    seeded = simulated_org.seeded
+    enabled = {(a, r) for a, r in seeded.config_enabled}
+    accounts = sorted({a for a, _ in enabled})[:2]
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_REGIONS="", CONFIG_REPORT_ACCOUNTS=",".join(accounts))
+    assert run.returncode == 0, run.stderr[-2000:]
+    coverage = {(row[0], row[2]): row[3] for row in run.sheet("Coverage")[1:]}
+    assert {region for _, region in coverage} >= set(seeded.regions)
+    assert not any(region.startswith(("cn-", "us-gov-")) for _, region in coverage)
+    for account in accounts:
+        for region in seeded.regions:
+            expected = "OK" if (account, region) in enabled else "CONFIG_NOT_ENABLED"
+            assert coverage[(account, region)] == expected

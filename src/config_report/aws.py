@@ -8,6 +8,7 @@ AWS caps chained sessions at one hour, so their credentials refresh by simply as
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,27 @@ _DENIED_CODES = frozenset(
         "403",
     }
 )
+
+
+_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
+
+# Region name prefixes of the partitions other than `aws`; credentials never reach across partitions.
+_PARTITION_PREFIXES = {
+    "aws-cn": ("cn-",),
+    "aws-us-gov": ("us-gov-",),
+    "aws-iso": ("us-iso-",),
+    "aws-iso-b": ("us-isob-",),
+}
+
+
+def in_partition(region: str, partition: str) -> bool:
+    """True when `region` belongs to `partition` (aws, aws-cn, aws-us-gov, ...)."""
+    own = _PARTITION_PREFIXES.get(partition)
+    if own is not None:
+        return region.startswith(own)
+    return not any(
+        region.startswith(prefix) for prefixes in _PARTITION_PREFIXES.values() for prefix in prefixes
+    )
 
 
 def client_config(*, max_attempts: int, pool_size: int = 10) -> Config:
@@ -154,7 +176,10 @@ def describe_error(exc: BaseException, *, limit: int = 300) -> str:
     """A one-line reason for a coverage row or log line: AWS's code and message, nothing secret."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        text = f"{exc.operation_name}: {error.get('Code') or 'Error'}: {error.get('Message') or ''}"
+        message = error.get("Message") or ""
+        # An error body botocore could not parse (an XML body on a JSON API) still has its <Message>.
+        found = _XML_MESSAGE.search(message)
+        text = f"{exc.operation_name}: {error.get('Code') or 'Error'}: {found.group(1) if found else message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
     # A proxy or an emulator may answer with a whole HTML page: keep one short line of it.

@@ -14,7 +14,14 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import Identity, assume_role_session, describe_error, is_access_denied, role_arn
+from config_report.aws import (
+    Identity,
+    assume_role_session,
+    describe_error,
+    in_partition,
+    is_access_denied,
+    role_arn,
+)
 from config_report.model import (
     ALL_REGIONS,
     Account,
@@ -95,7 +102,7 @@ def scan_account(account: Account, plan: ScanPlan) -> AccountScan:
             region=plan.home_region,
             external_id=plan.external_id,
         )
-        regions = plan.regions or enabled_regions(session, plan.config)
+        regions = plan.regions or enabled_regions(session, plan.config, plan.hub.partition)
     except (ClientError, BotoCoreError) as exc:
         status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
         return _failed(account, plan.regions, status, describe_error(exc))
@@ -115,11 +122,13 @@ def scan_account(account: Account, plan: ScanPlan) -> AccountScan:
     )
 
 
-def enabled_regions(session: Any, config: Config) -> tuple[str, ...]:
-    """The regions enabled in the account (opt-in regions only when opted in)."""
+def enabled_regions(session: Any, config: Config, partition: str) -> tuple[str, ...]:
+    """The regions enabled in the account (opt-in regions only when opted in), in the hub's partition."""
     ec2 = session.client("ec2", config=config)
     answer = ec2.describe_regions(AllRegions=False)
-    return tuple(sorted(r["RegionName"] for r in answer["Regions"]))
+    return tuple(
+        sorted(r["RegionName"] for r in answer["Regions"] if in_partition(r["RegionName"], partition))
+    )
 
 
 def _failed(account: Account, regions: Sequence[str], status: CoverageStatus, detail: str) -> AccountScan:
