@@ -274,3 +274,19 @@ def test_without_a_region_list_each_account_is_scanned_in_its_enabled_regions(
         for region in seeded.regions:
             expected = "OK" if (account, region) in enabled else "CONFIG_NOT_ENABLED"
             assert coverage[(account, region)] == expected
+
+
+def test_an_org_role_that_cannot_be_assumed_fails_with_exit_1_and_names_the_setting(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(deny_assume_role_into=[simulated_org.seeded.management_account_id])
+    try:
+        run = run_cli(simulated_org, "run")
+    finally:
+        simulated_org.faults.reset()
+    assert run.returncode == 1
+    assert not run.files
+    (failed,) = [e for e in run.log_events() if e["event"] == "run.failed"]
+    assert "CONFIG_REPORT_ORG_ROLE_ARN" in failed["error"]
+    assert "AccessDenied" in failed["error"]
