@@ -275,7 +275,8 @@ _ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("acme-analytics-dev", "Workloads/NonProd", "nonprod"),
     ("acme-ci-tooling", "Infrastructure", "core"),
 )
-_MANAGEMENT, _HUB, _BIG_RULE, _LEADING_ZERO, _NO_CONFIG, _HOSTILE = range(MIN_ACCOUNTS)
+# Positions in _ACCOUNTS of the accounts with a special role (position 4 is the one without Config).
+_MANAGEMENT, _HUB, _BIG_RULE, _LEADING_ZERO, _HOSTILE = 0, 1, 2, 3, 5
 _SUSPENDED = (("acme-legacy-erp-prod", "prod"), ("sandbox-former-intern", "sandbox"))
 _MORE_TEAMS = ("crm", "inventory", "notifications", "reporting", "ledger", "pricing", "media", "logistics")
 _PEOPLE = (
@@ -426,12 +427,10 @@ def _account_ids(rng: random.Random, count: int) -> list[str]:
         if index == _HUB:
             ids.append(HUB_ACCOUNT_ID)
             continue
-        while True:
-            low = 0 if index == _LEADING_ZERO else 10**11
-            high = 10**10 if index == _LEADING_ZERO else 10**12
+        low, high = (0, 10**10) if index == _LEADING_ZERO else (10**11, 10**12)
+        candidate = HUB_ACCOUNT_ID
+        while candidate in taken:
             candidate = f"{rng.randrange(low, high):012d}"
-            if candidate not in taken:
-                break
         taken.add(candidate)
         ids.append(candidate)
     return ids

@@ -30,7 +30,6 @@ from config_report.simulated.faults import FaultLayer, FaultPlan
 from config_report.simulated.seed import SeededOrganization, seed_organization
 
 HOST = "127.0.0.1"
-HUB_ACCOUNT_ID = "123456789012"
 HUB_ACCESS_KEY = "testing"
 _MOTO_ACCOUNT_HEADER = "x-moto-account-id"
 # No proxy from the environment: the simulator is on loopback.
@@ -51,7 +50,7 @@ class SimulatedOrganization:
     """A moto server on loopback plus Config compliance APIs and fault injection; a context manager."""
 
     def __init__(self, *, port: int = 0, faults: FaultPlan | None = None) -> None:
-        """`port=0` picks a free port; `faults` are active from the first request after seeding."""
+        """`port=0` picks a free port; `faults` apply from the start (seeding is never faulted)."""
         self._port = port
         self._initial_faults = faults
         self._server: BaseWSGIServer | None = None
