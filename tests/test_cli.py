@@ -64,7 +64,15 @@ def names(seeded: SeededOrganization) -> dict[str, str]:
 def test_a_denied_account_makes_exit_code_3_and_the_report_is_still_published(faulty_run: Run) -> None:
     assert faulty_run.returncode == 3, faulty_run.stderr[-3000:]
     suffixes = sorted(Path(k).name.split(".", 1)[1] for k in faulty_run.files)
-    assert suffixes == ["json", "snapshot.json.gz", "xlsx"]
+    assert suffixes == ["manifest.json", "snapshot.json.gz", "xlsx"]
+    assert {Path(k).name.split(".", 1)[0] for k in faulty_run.files} == {
+        "aws-config-report-" + run_id(faulty_run)
+    }
+
+
+def run_id(run: Run) -> str:
+    (start,) = [e for e in run.log_events() if e["event"] == "run.start"]
+    return str(start["run_id"])
 
 
 def test_the_throttle_really_fired_during_the_run(

@@ -62,8 +62,7 @@ def test_the_local_copy_holds_the_same_files_as_s3(
         CONFIG_REPORT_ACCOUNTS=_one(simulated_org),
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    (folder,) = tmp_path.iterdir()
-    local = {p.name: p.read_bytes() for p in folder.iterdir()}
+    local = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert local == {Path(key).name: body for key, body in run.files.items()}
 
 
@@ -73,7 +72,11 @@ def test_a_dry_run_scans_but_writes_nothing(simulated_org: SimulatedOrganization
     assert run.files == {}
     events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
     (would,) = [e for e in events if e["event"] == "dry_run.would_upload"]
-    assert {Path(k).name.split(".", 1)[1] for k in would["keys"]} == {"xlsx", "snapshot.json.gz", "json"}
+    assert {Path(k).name.split(".", 1)[1] for k in would["keys"]} == {
+        "xlsx",
+        "snapshot.json.gz",
+        "manifest.json",
+    }
 
 
 def test_a_failed_upload_exits_1_and_keeps_the_report_on_disk(simulated_org: SimulatedOrganization) -> None:

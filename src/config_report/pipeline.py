@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -204,19 +204,18 @@ def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_
     log = get_logger()
     run = report.run
     prefix = run_prefix(settings.s3_prefix, run.started_at, run.run_id)
-    workbook_name, snapshot_name = report_file_names(run.started_at)
+    names = report_file_names(run.run_id)
     content = describe_files(
-        [write_workbook(report, staging / workbook_name), write_snapshot(report, staging / snapshot_name)],
+        [write_workbook(report, staging / names.workbook), write_snapshot(report, staging / names.snapshot)],
         prefix,
     )
     manifest = describe_files(
-        [write_manifest(report, content, staging / "manifest.json", bucket=settings.s3_bucket)], prefix
+        [write_manifest(report, content, staging / names.manifest, bucket=settings.s3_bucket)], prefix
     )
     files = (*content, *manifest)
     if settings.output_dir is not None:
-        local = keep_local_copy(files, settings.output_dir, run.run_id)
-        files = tuple(replace(f, local_path=local / f.name) for f in files)
-        log.info("local_copy.written", folder=str(local))
+        files = keep_local_copy(files, settings.output_dir)
+        log.info("local_copy.written", folder=str(settings.output_dir), files=[f.name for f in files])
     published = PublishedRun(
         bucket=settings.s3_bucket or "",
         region=hub_region(),

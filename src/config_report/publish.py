@@ -1,7 +1,7 @@
 """Publishing: the run's files under a dated S3 key, never overwriting, plus an optional local copy.
 
-Layout: `s3://BUCKET/PREFIX/YYYY/MM/DD/<run-id>/` holding the workbook (.xlsx), the snapshot
-(.json.gz) and `manifest.json`, uploaded in that order so a manifest means the run is complete.
+Layout: `s3://BUCKET/PREFIX/YYYY/MM/DD/<run-id>/` holding `aws-config-report-<run-id>` `.xlsx`,
+`.snapshot.json.gz` and `.manifest.json`, uploaded in that order so a manifest means the run is complete.
 Every upload is conditional (`If-None-Match: *`): an existing key is an error, never an overwrite.
 """
 
@@ -12,7 +12,7 @@ import json
 import secrets
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,19 @@ def run_prefix(prefix: str, started_at: datetime, run_id: str) -> str:
     return f"{prefix}{started_at:%Y/%m/%d}/{run_id}/"
 
 
-def report_file_names(started_at: datetime) -> tuple[str, str]:
-    """Names of the workbook and the snapshot of a run started at `started_at`."""
-    stem = f"aws-config-report-{started_at:%Y-%m-%d}"
-    return f"{stem}.xlsx", f"{stem}.snapshot.json.gz"
+@dataclass(frozen=True, slots=True)
+class FileNames:
+    """A run's file names: unique per run, so downloads and local copies never collide."""
+
+    workbook: str
+    snapshot: str
+    manifest: str
+
+
+def report_file_names(run_id: str) -> FileNames:
+    """Names of the workbook, snapshot and manifest of run `run_id`."""
+    stem = f"aws-config-report-{run_id}"
+    return FileNames(f"{stem}.xlsx", f"{stem}.snapshot.json.gz", f"{stem}.manifest.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,16 +195,18 @@ def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: 
             ) from exc
 
 
-def keep_local_copy(files: Sequence[PublishedFile], output_dir: Path, run_id: str) -> Path:
-    """Copy the run's files to `output_dir/<run-id>/` (a fresh folder: earlier runs stay untouched)."""
-    target = output_dir / run_id
+def keep_local_copy(files: Sequence[PublishedFile], output_dir: Path) -> tuple[PublishedFile, ...]:
+    """Copy the run's files into `output_dir`; an existing file is an error, never overwritten."""
+    copies = []
     try:
-        target.mkdir(parents=True, exist_ok=False)
+        output_dir.mkdir(parents=True, exist_ok=True)
         for file in files:
-            if file.local_path.parent.resolve() != target.resolve():
-                shutil.copy2(file.local_path, target / file.name)
+            target = output_dir / file.name
+            with file.local_path.open("rb") as source, target.open("xb") as copy:
+                shutil.copyfileobj(source, copy)
+            copies.append(replace(file, local_path=target))
     except OSError as exc:
         raise PublishError(
-            f"cannot write the local copy to {target} ({exc.strerror}); check CONFIG_REPORT_OUTPUT_DIR"
+            f"cannot write the local copy to {output_dir} ({exc.strerror}); check CONFIG_REPORT_OUTPUT_DIR"
         ) from exc
-    return target
+    return tuple(copies)
