@@ -3,6 +3,7 @@
 from config_report.errors import (
     ConfigReportError,
     DiscoveryError,
+    ExitCode,
     JiraError,
     PublishError,
     SettingsError,
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigReportError",
     "DiscoveryError",
+    "ExitCode",
     "JiraError",
     "PublishError",
     "SettingsError",

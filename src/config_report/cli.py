@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, get_args
 
 from config_report import __version__
-from config_report.errors import ConfigReportError, SettingsError
+from config_report.errors import ConfigReportError, ExitCode, SettingsError
 from config_report.logs import configure, get_logger
 from config_report.settings import Settings, env_name, flag_name, load_settings
 
@@ -83,13 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings)
         from config_report.pipeline import run
 
-        return run(settings, as_json=as_json, dry_run=args.dry_run).exit_code
+        return int(run(settings, as_json=as_json, dry_run=args.dry_run).exit_code)
     except SettingsError as exc:
         print(f"config-report: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return int(exc.exit_code)
     except ConfigReportError as exc:
-        get_logger().error("run.failed", error=str(exc), exit_code=exc.exit_code)
-        return exc.exit_code
+        get_logger().error("run.failed", error=str(exc), exit_code=int(exc.exit_code))
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         return 130
 
@@ -103,7 +103,7 @@ def _check(settings: Settings) -> int:
         results.append(result)
     failed = sum(1 for r in results if not r.ok)
     print(f"{len(results) - failed} of {len(results)} checks passed")
-    return 0 if failed == 0 else 1
+    return ExitCode.OK if failed == 0 else ExitCode.FAILED
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from config_report.errors import ExitCode
 from config_report.logs import configure
 from config_report.settings import ENV_PREFIX, load_settings
 
@@ -45,7 +46,7 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
             "pip install 'config-report[demo]'",
             file=sys.stderr,
         )
-        return 2
+        return ExitCode.USAGE
     from config_report.pipeline import run
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
@@ -65,4 +66,4 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         f"{figures.accounts} accounts, {figures.rules_noncompliant} non-compliant rules, "
         f"{figures.noncompliant_resources} non-compliant resources, {figures.coverage_gaps} coverage gaps"
     )
-    return outcome.exit_code
+    return int(outcome.exit_code)

@@ -12,17 +12,29 @@ A failure in one account or region is not an exception at all: it becomes a `Cov
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit codes, a contract with the CronJob's podFailurePolicy and with operators."""
+
+    OK = 0
+    FAILED = 1  # no report published
+    USAGE = 2  # invalid configuration or usage: nothing scanned
+    INCOMPLETE = 3  # report published, but some account or region could not be read
+    JIRA_FAILED = 4  # report published, but the ticket could not be created or updated
+
 
 class ConfigReportError(Exception):
     """Base of every error config-report raises on purpose."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 class SettingsError(ConfigReportError):
     """A setting is missing or invalid; the message names the variable and the fix."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class DiscoveryError(ConfigReportError):
@@ -36,4 +48,4 @@ class PublishError(ConfigReportError):
 class JiraError(ConfigReportError):
     """Jira refused or could not be reached; carries Jira's own message, never the token."""
 
-    exit_code = 4
+    exit_code = ExitCode.JIRA_FAILED

@@ -20,7 +20,7 @@ from config_report.aws import (
     hub_region,
     hub_session,
 )
-from config_report.errors import ConfigReportError, DiscoveryError, JiraError, SettingsError
+from config_report.errors import ConfigReportError, DiscoveryError, ExitCode, JiraError, SettingsError
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
 from config_report.model import AccountScan, Report, RunInfo
@@ -40,12 +40,6 @@ from config_report.settings import Settings
 from config_report.snapshot import write_snapshot
 from config_report.workbook import write_workbook
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-EXIT_JIRA_FAILED = 4
-
 
 @dataclass(frozen=True, slots=True)
 class Hub:
@@ -63,7 +57,7 @@ class RunOutcome:
 
     report: Report
     published: PublishedRun
-    exit_code: int
+    exit_code: ExitCode
 
 
 def connect_hub(settings: Settings) -> Hub:
@@ -179,13 +173,14 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         # Kept until now because the workbook is attached to the ticket from here.
         shutil.rmtree(staging, ignore_errors=True)
     figures = report.figures()
-    exit_code = EXIT_INCOMPLETE if not figures.complete else EXIT_OK
+    # A failed ticket outranks a coverage gap: both reports are published, but nobody was told.
+    exit_code = ExitCode.OK if figures.complete else ExitCode.INCOMPLETE
     if not jira_ok:
-        exit_code = EXIT_JIRA_FAILED
+        exit_code = ExitCode.JIRA_FAILED
     log.info(
         "run.done",
         run_id=run_id,
-        exit_code=exit_code,
+        exit_code=int(exit_code),
         dry_run=dry_run,
         accounts=figures.accounts,
         coverage_gaps=figures.coverage_gaps,
@@ -256,7 +251,7 @@ def sync_jira(
     try:
         outcome = sync_weekly_ticket(settings, report, published, ledger, dry_run=dry_run)
     except JiraError as exc:
-        log.error("jira.failed", error=str(exc), exit_code=EXIT_JIRA_FAILED)
+        log.error("jira.failed", error=str(exc), exit_code=int(ExitCode.JIRA_FAILED))
         return False
     log.info("jira.done", action=outcome.action, key=outcome.key, url=outcome.url, message=outcome.message)
     return True
