@@ -15,8 +15,10 @@ What moto checks, and how the test meets it (moto 5.2.1, `moto/iam/access_contro
   permissions.py narrows to Config rule or Organizations root/OU ARNs are widened to "*" for the run
   (which actions is what this test proves; `test_terraform.py` and checkov cover the resources);
 - it does not check cross-account trust policies; in the role's own account it compares the caller's
-  session ARN with the trusted principal literally, so the hub account's own spoke role also trusts
-  the hub's session ARN (AWS maps a session to its role; moto does not);
+  session ARN with the trusted principal literally, and its condition context holds only
+  sts:ExternalId. So the modules' trust (the hub account's root, narrowed by `aws:PrincipalArn` to the
+  hub role: AWS maps a session to its role) cannot be evaluated here: the hub account's own spoke role
+  trusts the hub's session ARN instead. `test_terraform.py` and `terraform test` cover the real trust;
 - its ec2:DescribeRegions lists the China and GovCloud regions too, where an `aws` partition
   credential is unknown. So the runs name their regions (`CONFIG_REPORT_REGIONS`), and only the run
   that proves ec2:DescribeRegions is needed leaves them to DescribeRegions.

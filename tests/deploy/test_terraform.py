@@ -55,6 +55,17 @@ ACCEPTED_PARLIAMENT_FINDINGS = {
     ),
 }
 
+# checkov findings on the planned roles that are accepted, each with the reason. The modules say so in
+# place (`checkov:skip`), but checkov does not apply a skip comment to a counted resource in a plan scan,
+# so the plan scan accepts them here; a listed one that no longer occurs fails the test.
+ACCEPTED_PLAN_CHECKOV_FINDINGS = {
+    (example, "CKV_AWS_61"): (
+        "the trust names the hub account's root so that IAM accepts it before the hub role exists; "
+        "ArnEquals aws:PrincipalArn narrows it to the hub role, a condition the check does not read"
+    )
+    for example in ("spoke", "org")
+}
+
 Plan = dict[str, Any]
 
 
@@ -210,8 +221,12 @@ def test_roles_keep_the_names_the_application_and_runbook_use(example_plans: dic
 def test_spoke_and_org_roles_trust_only_the_hub_role(example_plans: dict[str, Plan]) -> None:
     for example in ("spoke", "org"):
         plan = example_plans[example]
+        hub_role_arn = variable(plan, "hub_role_arn")
+        hub_account = hub_role_arn.split(":")[4]
         (statement,) = json.loads(planned(plan, "aws_iam_role")["assume_role_policy"])["Statement"]
-        assert statement["Principal"] == {"AWS": variable(plan, "hub_role_arn")}
+        # The hub account, narrowed to the hub role: IAM accepts it before the hub role exists.
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{hub_account}:root"}
+        assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": hub_role_arn}
         assert statement["Action"] == "sts:AssumeRole"
         assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == variable(
             plan, "organization_id"
@@ -243,10 +258,16 @@ def checkov_results(deploy_tools: DeployTools, *args: str | Path) -> dict[str, A
     return dict(report[0] if isinstance(report, list) else report)
 
 
-def assert_nothing_unjustified(report: dict[str, Any]) -> None:
+def assert_nothing_unjustified(report: dict[str, Any], accepted: frozenset[str] = frozenset()) -> None:
     results = report["results"]
-    failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results["failed_checks"]]
+    failed = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']}"
+        for c in results["failed_checks"]
+        if c["check_id"] not in accepted
+    ]
     assert not failed, "\n".join(failed)
+    stale = accepted - {c["check_id"] for c in results["failed_checks"]}
+    assert not stale, f"justified findings that no longer occur (remove them): {sorted(stale)}"
     assert report["summary"]["passed"] > 0
     for skipped in results["skipped_checks"]:
         assert len(skipped["check_result"].get("suppress_comment", "")) > 20, skipped["check_id"]
@@ -269,7 +290,8 @@ def test_checkov_finds_nothing_in_the_planned_roles(
             deploy_tools, "--file", path, "--framework", "terraform_plan",
             "--repo-root-for-plan-enrichment", terraform.root,
         )  # fmt: skip
-        assert_nothing_unjustified(report)
+        accepted = frozenset(check for ex, check in ACCEPTED_PLAN_CHECKOV_FINDINGS if ex == example)
+        assert_nothing_unjustified(report, accepted)
         assert "CKV_AWS_355" in {c["check_id"] for c in report["results"]["passed_checks"]}, example
 
 

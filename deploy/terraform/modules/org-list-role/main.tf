@@ -2,20 +2,26 @@ locals {
   # The actions come from src/config_report/permissions.py (one source for code, Terraform and tests).
   actions = jsondecode(file("${path.module}/actions.json")).statements
 
+  partition   = split(":", var.hub_role_arn)[1]
+  hub_account = split(":", var.hub_role_arn)[4]
+
+  # The principal is the hub's account, narrowed to the hub role by aws:PrincipalArn, not the hub role
+  # itself: IAM refuses a trust policy naming a role that does not exist yet (so this role could not be
+  # applied before the hub role), and stores a named role as its unique ID, which silently stops
+  # matching when the hub role is recreated. aws:PrincipalArn matches the role ARN, not its ID.
   trust_policy = {
     Version = "2012-10-17"
-    Statement = [merge(
-      {
-        Sid       = "ConfigReportHub"
-        Effect    = "Allow"
-        Principal = { AWS = var.hub_role_arn }
-        Action    = "sts:AssumeRole"
-      },
-      var.organization_id == null ? {} : { Condition = { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } } },
-    )]
+    Statement = [{
+      Sid       = "ConfigReportHub"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${local.partition}:iam::${local.hub_account}:root" }
+      Action    = "sts:AssumeRole"
+      Condition = merge(
+        { ArnEquals = { "aws:PrincipalArn" = var.hub_role_arn } },
+        var.organization_id == null ? {} : { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } },
+      )
+    }]
   }
-
-  partition = split(":", var.hub_role_arn)[1]
 
   # What each statement of permissions.py may touch: ListRoots accepts no narrower resource; the
   # walk is limited to roots and OUs. Every action is a List*; nothing here can change the organization.
@@ -41,6 +47,7 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
+  # checkov:skip=CKV_AWS_61: the hub account root is narrowed to the hub role by aws:PrincipalArn (see trust_policy); the check ignores conditions
   count = var.create ? 1 : 0
 
   name               = var.name

@@ -22,7 +22,7 @@ variable "description" {
 }
 
 variable "hub_role_arn" {
-  description = "ARN of the hub role (the hub-irsa-role module's role_arn): the only principal trusted to assume this role."
+  description = "ARN of the hub role (the hub-irsa-role module's role_arn): the only principal trusted to assume this role. It need not exist yet."
   type        = string
 
   validation {

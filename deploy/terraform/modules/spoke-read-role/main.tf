@@ -2,25 +2,31 @@ locals {
   # The actions come from src/config_report/permissions.py (one source for code, Terraform and tests).
   actions = jsondecode(file("${path.module}/actions.json")).statements
 
-  conditions = merge(
+  partition   = split(":", var.hub_role_arn)[1]
+  hub_account = split(":", var.hub_role_arn)[4]
+
+  string_conditions = merge(
     var.external_id == null ? {} : { "sts:ExternalId" = var.external_id },
     var.organization_id == null ? {} : { "aws:PrincipalOrgID" = var.organization_id },
   )
 
+  # The principal is the hub's account, narrowed to the hub role by aws:PrincipalArn, not the hub role
+  # itself: IAM refuses a trust policy naming a role that does not exist yet (so this role could not be
+  # applied before the hub role), and stores a named role as its unique ID, which silently stops
+  # matching when the hub role is recreated. aws:PrincipalArn matches the role ARN, not its ID.
   trust_policy = {
     Version = "2012-10-17"
-    Statement = [merge(
-      {
-        Sid       = "ConfigReportHub"
-        Effect    = "Allow"
-        Principal = { AWS = var.hub_role_arn }
-        Action    = "sts:AssumeRole"
-      },
-      length(local.conditions) == 0 ? {} : { Condition = { StringEquals = local.conditions } },
-    )]
+    Statement = [{
+      Sid       = "ConfigReportHub"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${local.partition}:iam::${local.hub_account}:root" }
+      Action    = "sts:AssumeRole"
+      Condition = merge(
+        { ArnEquals = { "aws:PrincipalArn" = var.hub_role_arn } },
+        length(local.string_conditions) == 0 ? {} : { StringEquals = local.string_conditions },
+      )
+    }]
   }
-
-  partition = split(":", var.hub_role_arn)[1]
 
   # What each statement of permissions.py may touch. Every action is a read of this account's own
   # Config data; nothing here can change the account.
@@ -47,6 +53,7 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
+  # checkov:skip=CKV_AWS_61: the hub account root is narrowed to the hub role by aws:PrincipalArn (see trust_policy); the check ignores conditions
   count = var.create ? 1 : 0
 
   name               = var.name

@@ -14,7 +14,7 @@ output "role_unique_id" {
 }
 
 output "trust_policy" {
-  description = "The role's trust policy (JSON): only the hub role, with the optional conditions."
+  description = "The role's trust policy (JSON): the hub account, narrowed to the hub role by aws:PrincipalArn, with the optional conditions."
   value       = try(aws_iam_role.this[0].assume_role_policy, null)
 }
 

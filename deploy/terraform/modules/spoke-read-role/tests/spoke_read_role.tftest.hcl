@@ -5,7 +5,7 @@ variables {
   hub_role_arn = "arn:aws:iam::111122223333:role/system-config-report-generator-write-role"
 }
 
-run "trusts_only_the_hub_role_without_conditions_by_default" {
+run "trusts_only_the_hub_role_through_its_account_by_default" {
   command = plan
 
   assert {
@@ -16,10 +16,11 @@ run "trusts_only_the_hub_role_without_conditions_by_default" {
     condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement == [{
       Sid       = "ConfigReportHub"
       Effect    = "Allow"
-      Principal = { AWS = var.hub_role_arn }
+      Principal = { AWS = "arn:aws:iam::111122223333:root" }
       Action    = "sts:AssumeRole"
+      Condition = { ArnEquals = { "aws:PrincipalArn" = var.hub_role_arn } }
     }]
-    error_message = "only the hub role may assume the spoke role"
+    error_message = "only the hub role may assume the spoke role: its account as principal, its ARN as aws:PrincipalArn"
   }
   assert {
     condition     = aws_iam_role.this[0].max_session_duration == 3600
@@ -35,8 +36,11 @@ run "requires_the_external_id_when_one_is_set" {
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "sts:ExternalId" = "config-report-7f3a" } }
-    error_message = "the trust policy must require the ExternalId"
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == {
+      ArnEquals    = { "aws:PrincipalArn" = var.hub_role_arn }
+      StringEquals = { "sts:ExternalId" = "config-report-7f3a" }
+    }
+    error_message = "the trust policy must require the hub role and the ExternalId"
   }
 }
 
@@ -49,12 +53,33 @@ run "requires_the_callers_organization_when_one_is_set" {
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "sts:ExternalId" = "config-report-7f3a", "aws:PrincipalOrgID" = "o-a1b2c3d4e5" } }
-    error_message = "the trust policy must require both the ExternalId and the organization"
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == {
+      ArnEquals    = { "aws:PrincipalArn" = var.hub_role_arn }
+      StringEquals = { "sts:ExternalId" = "config-report-7f3a", "aws:PrincipalOrgID" = "o-a1b2c3d4e5" }
+    }
+    error_message = "the trust policy must require the hub role, the ExternalId and the organization"
   }
   assert {
-    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { AWS = var.hub_role_arn }
-    error_message = "conditions must narrow the hub principal, not replace it"
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { AWS = "arn:aws:iam::111122223333:root" }
+    error_message = "conditions must narrow the hub account principal, not replace it"
+  }
+}
+
+# A hub role with a path, in another partition: the account root and the role ARN follow it.
+run "trusts_the_hub_account_of_the_hub_roles_own_partition" {
+  command = plan
+
+  variables {
+    hub_role_arn = "arn:aws-us-gov:iam::444455556666:role/platform/config-report-hub"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { AWS = "arn:aws-us-gov:iam::444455556666:root" }
+    error_message = "the principal must be the hub role's account in the hub role's partition"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { ArnEquals = { "aws:PrincipalArn" = "arn:aws-us-gov:iam::444455556666:role/platform/config-report-hub" } }
+    error_message = "aws:PrincipalArn must be the hub role's full ARN, path included"
   }
 }
 
