@@ -1,5 +1,5 @@
 output "role_arn" {
-  description = "Annotate the chart's ServiceAccount with it (serviceAccount.annotations.eks.amazonaws.com/role-arn)."
+  description = "The chart's serviceAccount.roleArn (the chart writes it as the ServiceAccount's eks.amazonaws.com/role-arn annotation)."
   value       = module.hub_role.role_arn
 }
 
