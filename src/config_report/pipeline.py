@@ -133,38 +133,7 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         settings=settings.public_view(),
     )
 
-    accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
-    log.info("discovery.done", accounts=len(accounts))
-    progress = Progress(total=len(accounts), as_json=as_json)
-
-    def account_done(scan: AccountScan, done: int, total: int) -> None:
-        # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
-        if as_json or scan.status != "OK":
-            log.info(
-                "account.done",
-                account_id=scan.account.id,
-                account_name=scan.account.name,
-                status=scan.status,
-                rules=len(scan.rules),
-                findings=len(scan.findings),
-                gaps=_gaps(scan),
-            )
-        progress.update(done)
-
-    scans = scan_organization(
-        accounts, scan_plan(hub, settings), concurrency=settings.concurrency, on_account_done=account_done
-    )
-    report = Report(
-        run=RunInfo(
-            run_id=run_id,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            identity=hub.identity.arn,
-            regions=tuple(settings.regions),
-            settings=settings.public_view(),
-        ),
-        scans=scans,
-    )
+    report = scan_report(hub, settings, run_id=run_id, started=started, as_json=as_json)
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
     published = publish(report, settings, hub, staging=staging, dry_run=dry_run)
     # Jira: the weekly ticket is created or updated here, once the report is safely published.
@@ -188,6 +157,43 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
     )
     return RunOutcome(report=report, published=published, exit_code=exit_code)
+
+
+def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime, as_json: bool) -> Report:
+    """Discover the accounts in scope and scan them all into one `Report`, logging progress."""
+    log = get_logger()
+    accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
+    log.info("discovery.done", accounts=len(accounts))
+    progress = Progress(total=len(accounts), as_json=as_json)
+
+    def account_done(scan: AccountScan, done: int, total: int) -> None:
+        # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
+        if as_json or scan.status != "OK":
+            log.info(
+                "account.done",
+                account_id=scan.account.id,
+                account_name=scan.account.name,
+                status=scan.status,
+                rules=len(scan.rules),
+                findings=len(scan.findings),
+                gaps=_gaps(scan),
+            )
+        progress.update(done)
+
+    scans = scan_organization(
+        accounts, scan_plan(hub, settings), concurrency=settings.concurrency, on_account_done=account_done
+    )
+    return Report(
+        run=RunInfo(
+            run_id=run_id,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            identity=hub.identity.arn,
+            regions=tuple(settings.regions),
+            settings=settings.public_view(),
+        ),
+        scans=scans,
+    )
 
 
 def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_run: bool) -> PublishedRun:
