@@ -10,6 +10,8 @@
   test and again after it, for tests that change AWS state or want another seeding
   (`fresh_simulated_org.reset(); fresh_simulated_org.seed(accounts=6)`). Seeding takes about a second.
 
+- `cloud`, `datacenter` (function): a fake Jira of that flavor on 127.0.0.1 (config_report.simulated.jira).
+
 moto's state is per process, so there is only ever one simulator per test process.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from config_report.simulated import SimulatedOrganization
+from config_report.simulated.jira import FakeJira
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +41,17 @@ def fresh_simulated_org(simulated_org: SimulatedOrganization) -> Iterator[Simula
     yield simulated_org
     simulated_org.reset()
     simulated_org.seed()
+
+
+@pytest.fixture
+def cloud() -> Iterator[FakeJira]:
+    """A fake Jira Cloud on 127.0.0.1 (REST v3, basic auth) for one test."""
+    with FakeJira("cloud").running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def datacenter() -> Iterator[FakeJira]:
+    """A fake Jira Data Center on 127.0.0.1 (REST v2, bearer PAT) for one test."""
+    with FakeJira("datacenter").running() as fake:
+        yield fake

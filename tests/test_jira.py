@@ -65,18 +65,6 @@ def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
 
 
 @pytest.fixture
-def cloud() -> Iterator[FakeJira]:
-    with FakeJira("cloud").running() as fake:
-        yield fake
-
-
-@pytest.fixture
-def datacenter() -> Iterator[FakeJira]:
-    with FakeJira("datacenter").running() as fake:
-        yield fake
-
-
-@pytest.fixture
 def published(tmp_path: Path) -> PublishedRun:
     workbook = write_workbook(sample_report(), tmp_path / "aws-config-report-2026-11-23.xlsx")
     return PublishedRun(

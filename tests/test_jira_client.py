@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -23,18 +22,6 @@ class Sleeps(list[float]):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-@pytest.fixture
-def cloud() -> Iterator[FakeJira]:
-    with FakeJira("cloud").running() as fake:
-        yield fake
-
-
-@pytest.fixture
-def datacenter() -> Iterator[FakeJira]:
-    with FakeJira("datacenter").running() as fake:
-        yield fake
 
 
 def client_for(jira: FakeJira, sleeps: Sleeps | None = None, *, flavor: Flavor | None = None) -> JiraClient:

@@ -19,7 +19,7 @@ from config_report.aws import assume_role_session, describe_error, hub_region, r
 from config_report.errors import ConfigReportError, JiraError
 from config_report.organization import list_active_accounts
 from config_report.pipeline import Hub, account_filter, connect_hub, organizations_client
-from config_report.publish import new_run_id
+from config_report.publish import encryption, new_run_id
 from config_report.settings import Settings
 
 # Without an explicit account list, this many discovered accounts prove the spoke role.
@@ -89,7 +89,7 @@ def _check_spoke(hub: Hub, settings: Settings, account_id: str) -> tuple[CheckRe
             arn,
             session_name=settings.session_name,
             region=hub_region(),
-            external_id=settings.external_id.get_secret_value() if settings.external_id else None,
+            external_id=settings.spoke_external_id(),
         )
     except (ClientError, BotoCoreError) as exc:
         fix = (
@@ -124,16 +124,13 @@ def _check_s3_write(hub: Hub, settings: Settings) -> CheckResult:
     if not settings.s3_bucket:
         return CheckResult("s3 write", False, "CONFIG_REPORT_S3_BUCKET is not set", "set the report bucket")
     key = f"{settings.s3_prefix}preflight/{new_run_id(datetime.now(UTC))}.txt"
-    extra: dict[str, str] = {}
-    if settings.s3_kms_key_id:
-        extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.s3_kms_key_id}
     try:
         hub.session.client("s3", config=hub.config).put_object(
             Bucket=settings.s3_bucket,
             Key=key,
             Body=f"config-report preflight by {hub.identity.arn}\n".encode(),
             IfNoneMatch="*",
-            **extra,
+            **encryption(settings.s3_kms_key_id),
         )
     except (ClientError, BotoCoreError) as exc:
         fix = "grant the hub role s3:PutObject on the prefix (and kms:GenerateDataKey on the key)"

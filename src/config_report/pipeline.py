@@ -108,7 +108,7 @@ def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
         sts=hub.sts,
         spoke_role_name=settings.spoke_role_name,
         session_name=settings.session_name,
-        external_id=settings.external_id.get_secret_value() if settings.external_id else None,
+        external_id=settings.spoke_external_id(),
         regions=tuple(settings.regions),
         config=hub.config,
         home_region=hub_region(),
@@ -222,7 +222,6 @@ def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_
         region=hub_region(),
         run_prefix=prefix,
         files=files,
-        uploaded=not dry_run,
     )
     if dry_run:
         log.info("dry_run.would_upload", keys=[f"s3://{settings.s3_bucket}/{f.key}" for f in files])

@@ -82,7 +82,6 @@ class PublishedRun:
     region: str
     run_prefix: str
     files: tuple[PublishedFile, ...]
-    uploaded: bool = True
 
     @property
     def workbook(self) -> PublishedFile:
@@ -169,14 +168,15 @@ def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *
     return path
 
 
+def encryption(kms_key_id: str | None) -> dict[str, str]:
+    """The put_object arguments for SSE-KMS with `kms_key_id`; none when no key is set (bucket default)."""
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+
+
 def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: str | None) -> None:
     """Upload each file with a conditional put; SSE-KMS with `kms_key_id` when one is set."""
     for file in files:
-        extra: dict[str, str] = {
-            "ContentType": _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
-        }
-        if kms_key_id:
-            extra |= {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+        content_type = _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
         try:
             with file.local_path.open("rb") as body:
                 s3.put_object(
@@ -185,7 +185,8 @@ def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: 
                     Body=body,
                     IfNoneMatch="*",
                     ChecksumAlgorithm="SHA256",
-                    **extra,
+                    ContentType=content_type,
+                    **encryption(kms_key_id),
                 )
         except (ClientError, BotoCoreError) as exc:
             raise PublishError(

@@ -209,6 +209,10 @@ class Settings(BaseSettings):
         """True when a Jira URL is configured (the other Jira settings are then validated)."""
         return self.jira_url is not None
 
+    def spoke_external_id(self) -> str | None:
+        """The ExternalId to pass when assuming spoke roles, if one is set."""
+        return self.external_id.get_secret_value() if self.external_id else None
+
     def jira_token(self) -> str:
         """The Jira token, read from the mounted file when one is set; never logged."""
         if self.jira_api_token_file is not None:

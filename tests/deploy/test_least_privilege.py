@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import pytest
 
+from config_report.errors import ExitCode
 from config_report.permissions import Role, Scope, Targets, actions, policy_document, statements
 from config_report.settings import Settings
 from config_report.simulated import SeededOrganization, SimulatedOrganization
@@ -46,7 +47,6 @@ from config_report.simulated.jira import FakeJira
 
 POLICY_NAME = "config-report"
 HUB_SESSION = "report-generator"
-EXIT_OK, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_JIRA_FAILED = 0, 1, 3, 4
 
 # Statements whose narrow resources moto cannot evaluate (it checks these services against "*").
 WIDENED_FOR_MOTO = {Scope.CONFIG_RULES, Scope.ORGANIZATION_PARENTS}
@@ -61,11 +61,11 @@ NOT_OBSERVABLE = {
 
 # What the run must do without each observable action.
 EXPECTED_WITHOUT = {
-    **{(Role.SPOKE, name): EXIT_INCOMPLETE for name in actions(Role.SPOKE)},
-    **{(Role.ORG, name): EXIT_FAILED for name in actions(Role.ORG)},
-    (Role.HUB, "sts:AssumeRole"): EXIT_FAILED,
-    (Role.HUB, "s3:PutObject"): EXIT_FAILED,
-    (Role.HUB, "s3:GetObject"): EXIT_JIRA_FAILED,
+    **{(Role.SPOKE, name): ExitCode.INCOMPLETE for name in actions(Role.SPOKE)},
+    **{(Role.ORG, name): ExitCode.FAILED for name in actions(Role.ORG)},
+    (Role.HUB, "sts:AssumeRole"): ExitCode.FAILED,
+    (Role.HUB, "s3:PutObject"): ExitCode.FAILED,
+    (Role.HUB, "s3:GetObject"): ExitCode.JIRA_FAILED,
 }
 
 
@@ -257,7 +257,7 @@ def test_the_run_succeeds_with_complete_coverage_under_exactly_the_declared_poli
 ) -> None:
     result = full_policies.run()
 
-    assert result.returncode == EXIT_OK, result.stderr[-3000:]
+    assert result.returncode == ExitCode.OK, result.stderr[-3000:]
     (done,) = result.events("run.done")
     assert done["coverage_gaps"] == 0
     assert done["accounts"] == len(full_policies.seeded.accounts)
@@ -299,7 +299,7 @@ def test_the_preflight_check_passes_under_exactly_the_declared_policies(
 ) -> None:
     result = full_policies.run("check")
 
-    assert result.returncode == EXIT_OK, result.stdout + result.stderr[-3000:]
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr[-3000:]
     assert "FAIL" not in result.stdout
 
 
@@ -319,7 +319,7 @@ def test_without_any_one_action_the_preflight_check_fails_and_names_it(
 
     result = full_policies.run("check", regions_from_ec2=action == "ec2:DescribeRegions")
 
-    assert result.returncode != EXIT_OK, result.stdout
+    assert result.returncode != ExitCode.OK, result.stdout
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failed, result.stdout
     assert any(action.split(":")[1] in line for line in failed), result.stdout

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report.errors import JiraError
+from config_report.publish import encryption
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 
@@ -65,16 +66,13 @@ class S3TicketLedger:
     def remember(self, week: str, key: str) -> None:
         """Write `{"week", "key", "recorded_at"}` for `week` (a week's record, never a run's file)."""
         record = {"week": week, "key": key, "recorded_at": datetime.now(UTC).isoformat()}
-        extra: dict[str, str] = {}
-        if self._kms_key_id:
-            extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
                 Key=self.object_key(week),
                 Body=json.dumps(record).encode(),
                 ContentType="application/json",
-                **extra,
+                **encryption(self._kms_key_id),
             )
         except (ClientError, BotoCoreError) as exc:
             raise self._error("write", week, exc) from exc

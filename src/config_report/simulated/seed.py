@@ -65,7 +65,6 @@ BIG_RULE_NAME = "encrypted-volumes"
 LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
 FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
 UNICODE_ANNOTATION = "Öffentlicher Bucket „Kundendaten“ — 公開バケット ✗ 🚨"
-HOSTILE_ANNOTATIONS = (*FORMULA_ANNOTATIONS, UNICODE_ANNOTATION, LONG_ANNOTATION)
 HOSTILE_ACCOUNT_NAME = '=HYPERLINK("http://evil.example","sandbox")'
 HOSTILE_RULE_NAMES = ("datenschutz-prüfung-s3-öffentlich-✓", "=1+2-restricted-ssh")
 HOSTILE_USER_NAMES = ("=1+2", "@admin", "-2", "+cmd")
