@@ -1,0 +1,70 @@
+"""Rule names: one organization-wide control under one name, and which rules the report includes.
+
+AWS services that deploy Config rules into every account give each copy a generated suffix, so the
+same control has a different name in every account and region, and a new name when it is redeployed:
+
+- AWS Organizations: `OrgConfigRule-<name>-<8 random characters>` (`CreatedBy`
+  `config-multiaccountsetup.amazonaws.com`);
+- conformance packs: `<name>-conformance-pack-<9 random characters>` (`config-conforms.amazonaws.com`);
+- Security Hub: `securityhub-<control>-<random suffix>` (`securityhub.amazonaws.com`);
+- Firewall Manager: `<policy rule>-<random suffix>` (`fms.amazonaws.com`).
+
+`normalize_rule_name` removes those suffixes (and the Organizations prefix). It is the one function
+that says when two rule names are the same control: the Summary's rankings, the Jira ticket, rule
+filters and the week-over-week comparison all go through it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+# Services that create rules with a generated suffix on the customer's behalf (DescribeConfigRules'
+# `CreatedBy`). A rule the account created itself has no `CreatedBy`, and its name is kept as it is.
+_SUFFIXED_BY_SERVICE = frozenset({"securityhub.amazonaws.com", "fms.amazonaws.com"})
+
+_ORGANIZATIONS = re.compile(r"^OrgConfigRule-(?P<name>.+)-[A-Za-z0-9]{6,12}$")
+_CONFORMANCE_PACK = re.compile(r"^(?P<name>.+)-conformance-pack-[A-Za-z0-9]{5,12}$")
+_SECURITY_HUB = re.compile(r"^(?P<name>securityhub-.+)-[A-Za-z0-9]{5,10}$")
+_SERVICE_SUFFIX = re.compile(r"^(?P<name>.+)-[A-Za-z0-9]{5,12}$")
+
+
+def normalize_rule_name(name: str, created_by: str | None = None) -> str:
+    """The rule's name without the suffix (and prefix) a deploying service generated for this copy.
+
+    Names are recognised by their documented shapes; `created_by` (DescribeConfigRules' `CreatedBy`)
+    lets a suffix be removed from a service-linked rule whose name has no other tell-tale shape.
+    A name that matches no shape is returned unchanged.
+    """
+    for pattern in (_ORGANIZATIONS, _CONFORMANCE_PACK, _SECURITY_HUB):
+        match = pattern.match(name)
+        if match:
+            return match["name"]
+    if created_by in _SUFFIXED_BY_SERVICE:
+        match = _SERVICE_SUFFIX.match(name)
+        if match:
+            return match["name"]
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFilter:
+    """Which rules the report includes: glob patterns on the normalized name (case-sensitive).
+
+    An empty `include` means every rule; `exclude` wins over `include`.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def includes(self, normalized_name: str) -> bool:
+        """True when the rule with this normalized name belongs in the report."""
+        if _matches_any(normalized_name, self.exclude):
+            return False
+        return not self.include or _matches_any(normalized_name, self.include)
+
+
+def _matches_any(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
