@@ -22,6 +22,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.errors import PublishError
+from config_report.layout import ChartStack, fix_row_heights, print_setup
 from config_report.model import (
     AccountScan,
     Compliance,
@@ -58,6 +59,8 @@ _HEADER_FILL = "#DDEBF7"
 _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
 _OTHER_GREY = "#A5A5A5"
+_TITLE_ROW_POINTS = 24.0
+_CHART_COLUMN = 4  # column E: charts stand right of the Summary's three columns of text
 
 _WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -200,10 +203,11 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     formats = _Formats.add_to(book)
     names = report.account_names()
     _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
-    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows)
-    _write_table(book, _RULES_TABLE, _rule_rows(report, names), formats, max_rows)
-    _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows)
-    _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows)
+    run_id = report.run.run_id
+    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows, run_id)
+    _write_table(book, _RULES_TABLE, _rule_rows(report, names), formats, max_rows, run_id)
+    _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows, run_id)
+    _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows, run_id)
 
 
 def fit_cell_text(text: str) -> str:
@@ -283,25 +287,26 @@ def _excel_time(moment: datetime) -> datetime:
 
 
 def _write_table(
-    book: Workbook, table: _Table, rows: Iterable[Row], formats: _Formats, max_rows: int
+    book: Workbook, table: _Table, rows: Iterable[Row], formats: _Formats, max_rows: int, run_id: str
 ) -> None:
     """Stream `rows` under `table`'s header, continuing on a numbered sheet before `max_rows`."""
     page = 1
-    sheet = _start_page(book, table, page, formats)
+    sheet = _start_page(book, table, page, formats, run_id)
     row_number = 0
     for row in rows:
         row_number += 1
         if row_number == max_rows:
             _finish_page(sheet, table, last_row=row_number - 1)
             page += 1
-            sheet = _start_page(book, table, page, formats)
+            sheet = _start_page(book, table, page, formats, run_id)
             row_number = 1
         _write_row(sheet, row_number, row, table.columns, formats)
     _finish_page(sheet, table, last_row=row_number)
 
 
-def _start_page(book: Workbook, table: _Table, page: int, formats: _Formats) -> Worksheet:
+def _start_page(book: Workbook, table: _Table, page: int, formats: _Formats, run_id: str) -> Worksheet:
     sheet = book.add_worksheet(_page_name(table.name, page))
+    print_setup(sheet, run_id=run_id)
     for col, column in enumerate(table.columns):
         sheet.set_column(col, col, column.width)
         sheet.write_string(0, col, column.header, formats.header)
@@ -384,8 +389,9 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
     # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    print_setup(sheet, run_id=report.run.run_id, header_rows=0)
+    fix_row_heights(sheet)
+    sheet.set_row(0, _TITLE_ROW_POINTS)
     sheet.set_column(0, 0, 58)
     sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
@@ -428,7 +434,6 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
         alert=figures.coverage_gaps > 0,
     )
     out.blank()
-    worst_top = out.row
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
     out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
@@ -443,9 +448,10 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     regions = ", ".join(run.regions) if run.regions else "the regions enabled in each account"
     out.text(f"Regions scanned: {regions}.", formats.footnote)
 
-    _insert_compliance_chart(book, sheet, (rule_rows[0], rule_rows[-1]), rule_slices, chart_top)
+    charts = ChartStack(sheet, row=chart_top, col=_CHART_COLUMN)
+    _insert_compliance_chart(book, charts, (rule_rows[0], rule_rows[-1]), rule_slices)
     if figures.worst_rules:
-        _insert_worst_rules_chart(book, sheet, worst_rules, figures.worst_rules, worst_top)
+        _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
 
 
 def _share(part: int, whole: int, noun: str) -> str:
@@ -462,11 +468,7 @@ def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str], ...]:
 
 
 def _insert_compliance_chart(
-    book: Workbook,
-    sheet: Worksheet,
-    rows: tuple[int, int],
-    slices: Sequence[tuple[str, int, str]],
-    top: int,
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], slices: Sequence[tuple[str, int, str]]
 ) -> None:
     chart = book.add_chart({"type": "doughnut"})
     chart.add_series(
@@ -484,11 +486,11 @@ def _insert_compliance_chart(
     )
     chart.set_title({"name": "Rule compliance (per account and region)"})
     chart.set_legend({"position": "right"})
-    sheet.insert_chart(top, 4, chart, {"x_offset": 10, "y_offset": 4, "x_scale": 1.1, "y_scale": 0.95})
+    charts.add(chart, height=280)
 
 
 def _insert_worst_rules_chart(
-    book: Workbook, sheet: Worksheet, rows: tuple[int, int], items: Sequence[RankedItem], top: int
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], items: Sequence[RankedItem]
 ) -> None:
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
@@ -505,7 +507,4 @@ def _insert_worst_rules_chart(
     chart.set_title({"name": "Worst rules: non-compliant resources"})
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
-    height = 80 + 28 * len(items)
-    sheet.insert_chart(
-        top, 4, chart, {"x_offset": 10, "y_offset": 4, "x_scale": 1.6, "y_scale": height / 288}
-    )
+    charts.add(chart, height=80 + 28 * len(items))
