@@ -63,7 +63,10 @@ def get_logger() -> Any:
 
 @dataclass
 class Progress:
-    """Accounts done out of total, with rate and ETA: a bar on a terminal, periodic events otherwise."""
+    """Account-regions done out of total, with rate and ETA: a bar on a terminal, periodic events otherwise.
+
+    The total may grow or shrink while accounts' regions are learned (each `update` says it).
+    """
 
     total: int
     as_json: bool
@@ -72,8 +75,10 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     _last_event: float = 0.0
 
-    def update(self, done: int) -> None:
-        """Report that `done` accounts out of `total` are finished."""
+    def update(self, done: int, total: int | None = None) -> None:
+        """Report that `done` account-regions out of `total` (when given, else the last) are finished."""
+        if total is not None:
+            self.total = total
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = done / elapsed
         eta = (self.total - done) / rate if rate > 0 else None
@@ -83,8 +88,8 @@ class Progress:
                 self._last_event = now
                 get_logger().info(
                     "scan.progress",
-                    accounts_done=done,
-                    accounts_total=self.total,
+                    units_done=done,
+                    units_total=self.total,
                     rate_per_s=round(rate, 2),
                     eta_s=round(eta, 1) if eta is not None else None,
                 )
@@ -93,7 +98,7 @@ class Progress:
         filled = int(width * done / self.total) if self.total else width
         bar = "#" * filled + "." * (width - filled)
         eta_text = f"ETA {eta:5.0f}s" if eta is not None else ""
-        self.stream.write(f"\r[{bar}] {done}/{self.total} accounts  {rate:5.1f}/s  {eta_text}")
+        self.stream.write(f"\r[{bar}] {done}/{self.total} account-regions  {rate:5.1f}/s  {eta_text}")
         if done == self.total:
             self.stream.write("\n")
         self.stream.flush()

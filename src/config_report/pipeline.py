@@ -164,7 +164,7 @@ def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime,
     log = get_logger()
     accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
     log.info("discovery.done", accounts=len(accounts))
-    progress = Progress(total=len(accounts), as_json=as_json)
+    progress = Progress(total=len(accounts) * max(1, len(settings.regions)), as_json=as_json)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
@@ -178,10 +178,14 @@ def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime,
                 findings=len(scan.findings),
                 gaps=_gaps(scan),
             )
-        progress.update(done)
 
     scans = scan_organization(
-        accounts, scan_plan(hub, settings), concurrency=settings.concurrency, on_account_done=account_done
+        accounts,
+        scan_plan(hub, settings),
+        concurrency=settings.concurrency,
+        per_account=settings.account_concurrency,
+        on_account_done=account_done,
+        on_unit_done=progress.update,
     )
     return Report(
         run=RunInfo(

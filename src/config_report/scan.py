@@ -1,14 +1,20 @@
-"""Scanning: every account (concurrently, bounded) and every region in it, into `AccountScan` values.
+"""Scanning: a bounded work queue over (account, region) units, so no worker idles while work remains.
 
-Workers return values and never touch shared state; the coordinator owns the results. A failure in
-one account or region becomes a `Coverage` row with its reason and never stops the others.
+Each account is opened once (one AssumeRole; its credentials refresh by assuming the role again) and
+its regions become units that any free worker takes, at most `per_account` of one account at a time
+so that no account's own API quotas are hammered. Workers return values and never touch shared
+state; the coordinator (the calling thread) owns the queue and assembles the results in account
+order. A failure in one account or region becomes a `Coverage` row with its reason and never stops
+the others.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.config import Config
@@ -16,7 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report.aws import (
     Identity,
-    assume_role_session,
+    ServiceModels,
+    assumed_role_credentials,
     describe_error,
     in_partition,
     is_access_denied,
@@ -36,6 +43,11 @@ from config_report.model import (
 # GetComplianceDetailsByConfigRule accepts at most 100 results per page.
 _DETAIL_PAGE_SIZE = 100
 
+# Regions of one account read at once. Config's quotas are per account and region, and every unit
+# reads its region one call at a time, so this bounds one account's share of the workers (and its
+# STS and EC2 calls) without slowing an organization of many accounts.
+DEFAULT_PER_ACCOUNT = 4
+
 
 @dataclass(frozen=True, slots=True)
 class ScanPlan:
@@ -49,6 +61,7 @@ class ScanPlan:
     regions: tuple[str, ...]
     config: Config
     home_region: str
+    models: ServiceModels = field(default_factory=ServiceModels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +71,25 @@ class _RegionResult:
     coverage: Coverage
 
 
-ProgressCallback = Callable[[AccountScan, int, int], None]
+@dataclass(frozen=True, slots=True)
+class SpokeAccount:
+    """An account whose spoke role is assumed: its regions and a way to make its clients."""
+
+    account: Account
+    regions: tuple[str, ...]
+    session: Any  # botocore session with the account's refreshable credentials
+    config: Config
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str) -> Any:
+        """A client in `region`; the session is shared by the account's units, so creation is locked."""
+        with self.lock:
+            return self.session.create_client(service, region_name=region, config=self.config)
+
+
+AccountCallback = Callable[[AccountScan, int, int], None]
+# (units done, units expected): the total is exact once every account's regions are known.
+UnitCallback = Callable[[int, int], None]
 
 
 def scan_organization(
@@ -66,65 +97,188 @@ def scan_organization(
     plan: ScanPlan,
     *,
     concurrency: int,
-    on_account_done: ProgressCallback | None = None,
+    per_account: int = DEFAULT_PER_ACCOUNT,
+    on_account_done: AccountCallback | None = None,
+    on_unit_done: UnitCallback | None = None,
 ) -> tuple[AccountScan, ...]:
-    """Scan all accounts with at most `concurrency` at once; results come back in account order."""
-    results: dict[str, AccountScan] = {}
+    """Scan all accounts' regions with at most `concurrency` units at once; results in account order."""
+    services = ("config",) if plan.regions else ("config", "ec2")
+    plan.models.warm(services, region=plan.home_region, config=plan.config)
+    coordinator = _Coordinator(accounts, plan, per_account, on_account_done, on_unit_done)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan") as pool:
-        futures: dict[Future[AccountScan], Account] = {
-            pool.submit(scan_account, account, plan): account for account in accounts
-        }
-        for future in as_completed(futures):
-            account = futures[future]
-            results[account.id] = _result_or_error(future, account, plan)
-            if on_account_done is not None:
-                on_account_done(results[account.id], len(results), len(accounts))
-    return tuple(results[a.id] for a in accounts)
+        coordinator.run(pool, concurrency)
+    return coordinator.results()
 
 
-def _result_or_error(future: Future[AccountScan], account: Account, plan: ScanPlan) -> AccountScan:
-    # scan_account turns AWS failures into coverage itself; this catches the unexpected (a bug, a
-    # malformed answer) so that one account's surprise still leaves a visible row, not a crash.
-    try:
-        return future.result()
-    except Exception as exc:
-        return _failed(account, plan.regions, CoverageStatus.ERROR, describe_error(exc))
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """Task: assume the account's role and learn its regions."""
+
+    index: int
 
 
-def scan_account(account: Account, plan: ScanPlan) -> AccountScan:
-    """Assume the spoke role in `account` and scan each region; failures become coverage rows."""
-    arn = role_arn(plan.hub, account.id, plan.spoke_role_name)
-    try:
-        session = assume_role_session(
-            plan.sts,
-            arn,
-            session_name=plan.session_name,
-            region=plan.home_region,
-            external_id=plan.external_id,
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """Task: read one region of an opened account."""
+
+    index: int
+    region: str
+
+
+@dataclass
+class _AccountState:
+    # Owned by the coordinator thread only; workers see the frozen SpokeAccount.
+    spoke: SpokeAccount
+    waiting: deque[str]
+    running: int = 0
+    done: dict[str, _RegionResult] = field(default_factory=dict)
+
+
+class _Coordinator:
+    """Owns the queue and every result; hands workers one task at a time."""
+
+    def __init__(
+        self,
+        accounts: Sequence[Account],
+        plan: ScanPlan,
+        per_account: int,
+        on_account_done: AccountCallback | None,
+        on_unit_done: UnitCallback | None,
+    ) -> None:
+        self._accounts = accounts
+        self._plan = plan
+        self._per_account = per_account
+        self._on_account_done = on_account_done
+        self._on_unit_done = on_unit_done
+        self._next_to_open = 0
+        self._open: dict[int, _AccountState] = {}  # insertion order = account order
+        self._finished: dict[int, AccountScan] = {}
+        self._units_known = 0  # units of accounts opened (or failed) so far
+        self._units_done = 0
+
+    def run(self, pool: ThreadPoolExecutor, slots: int) -> None:
+        """Keep `slots` tasks in flight until every account is finished."""
+        running: dict[Future[Any], _Open | _Unit] = {}
+        while True:
+            while len(running) < slots and (task := self._next_task()) is not None:
+                running[self._submit(pool, task)] = task
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = running.pop(future)
+                if isinstance(task, _Open):
+                    self._opened(task, future)
+                else:
+                    self._unit_finished(task, future)
+
+    def results(self) -> tuple[AccountScan, ...]:
+        """Every account's scan, in the order the accounts were given."""
+        return tuple(self._finished[i] for i in range(len(self._accounts)))
+
+    def _next_task(self) -> _Open | _Unit | None:
+        # Units of accounts already open come first (oldest account first, so accounts finish and
+        # are released early); a new account is opened only when no such unit may start.
+        for index, state in self._open.items():
+            if state.waiting and state.running < self._per_account:
+                state.running += 1
+                return _Unit(index, state.waiting.popleft())
+        if self._next_to_open < len(self._accounts):
+            self._next_to_open += 1
+            return _Open(self._next_to_open - 1)
+        return None
+
+    def _submit(self, pool: ThreadPoolExecutor, task: _Open | _Unit) -> Future[Any]:
+        if isinstance(task, _Open):
+            return pool.submit(open_account, self._accounts[task.index], self._plan)
+        spoke = self._open[task.index].spoke
+        return pool.submit(_scan_unit, spoke, task.region)
+
+    def _opened(self, task: _Open, future: Future[SpokeAccount]) -> None:
+        try:
+            spoke = future.result()
+        except (ClientError, BotoCoreError) as exc:
+            status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
+            self._account_failed(task.index, status, describe_error(exc))
+            return
+        except Exception as exc:  # a bug or a malformed answer still leaves a visible row
+            self._account_failed(task.index, CoverageStatus.ERROR, describe_error(exc))
+            return
+        self._units_known += len(spoke.regions)
+        self._open[task.index] = _AccountState(spoke=spoke, waiting=deque(spoke.regions))
+        if not spoke.regions:
+            self._account_finished(task.index)
+
+    def _unit_finished(self, task: _Unit, future: Future[_RegionResult]) -> None:
+        state = self._open[task.index]
+        try:
+            result = future.result()
+        except Exception as exc:  # scan_region turns AWS errors into coverage; this is the unexpected
+            account_id = state.spoke.account.id
+            coverage = Coverage(account_id, task.region, CoverageStatus.ERROR, describe_error(exc))
+            result = _RegionResult((), (), coverage)
+        state.running -= 1
+        state.done[task.region] = result
+        self._units_done += 1
+        self._progress()
+        if not state.waiting and state.running == 0:
+            self._account_finished(task.index)
+
+    def _account_failed(self, index: int, status: CoverageStatus, detail: str) -> None:
+        scan = _failed(self._accounts[index], self._plan.regions, status, detail)
+        self._units_known += len(scan.coverage)
+        self._units_done += len(scan.coverage)
+        self._progress()
+        self._record(index, scan)
+
+    def _account_finished(self, index: int) -> None:
+        state = self._open.pop(index)
+        # Region results are dropped here: the account's findings are held once, in its AccountScan.
+        results = [state.done[region] for region in state.spoke.regions]
+        scan = AccountScan(
+            account=state.spoke.account,
+            rules=tuple(rule for r in results for rule in r.rules),
+            findings=tuple(finding for r in results for finding in r.findings),
+            coverage=tuple(r.coverage for r in results),
         )
-        regions = plan.regions or enabled_regions(session, plan.config, plan.hub.partition)
-    except (ClientError, BotoCoreError) as exc:
-        status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
-        return _failed(account, plan.regions, status, describe_error(exc))
+        self._record(index, scan)
 
-    rules: list[RuleResult] = []
-    findings: list[Finding] = []
-    coverage: list[Coverage] = []
-    for region in regions:
-        result = scan_region(
-            session.client("config", region_name=region, config=plan.config), account, region
-        )
-        rules.extend(result.rules)
-        findings.extend(result.findings)
-        coverage.append(result.coverage)
-    return AccountScan(
-        account=account, rules=tuple(rules), findings=tuple(findings), coverage=tuple(coverage)
+    def _record(self, index: int, scan: AccountScan) -> None:
+        self._finished[index] = scan
+        if self._on_account_done is not None:
+            self._on_account_done(scan, len(self._finished), len(self._accounts))
+
+    def _progress(self) -> None:
+        if self._on_unit_done is None:
+            return
+        unopened = len(self._accounts) - len(self._finished) - len(self._open)
+        opened = len(self._finished) + len(self._open)
+        # Until every account's regions are known, the others are assumed to have as many as the average.
+        per_account = len(self._plan.regions) or (self._units_known / opened if opened else 1)
+        self._on_unit_done(self._units_done, self._units_known + round(unopened * per_account))
+
+
+def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
+    """Assume the spoke role in `account` (once) and learn the regions to scan; raises if that fails."""
+    credentials = assumed_role_credentials(
+        plan.sts,
+        role_arn(plan.hub, account.id, plan.spoke_role_name),
+        session_name=plan.session_name,
+        external_id=plan.external_id,
     )
+    session = plan.models.session(credentials)
+    regions = plan.regions or enabled_regions(
+        session.create_client("ec2", region_name=plan.home_region, config=plan.config), plan.hub.partition
+    )
+    return SpokeAccount(account=account, regions=regions, session=session, config=plan.config)
 
 
-def enabled_regions(session: Any, config: Config, partition: str) -> tuple[str, ...]:
+def _scan_unit(spoke: SpokeAccount, region: str) -> _RegionResult:
+    return scan_region(spoke.client("config", region), spoke.account, region)
+
+
+def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:
     """The regions enabled in the account (opt-in regions only when opted in), in the hub's partition."""
-    ec2 = session.client("ec2", config=config)
     answer = ec2.describe_regions(AllRegions=False)
     return tuple(
         sorted(r["RegionName"] for r in answer["Regions"] if in_partition(r["RegionName"], partition))

@@ -68,7 +68,10 @@ class Settings(BaseSettings):
         default_factory=list, description="only accounts in these OUs (IDs or names, sub-OUs included)"
     )
     exclude_ous: CommaList = Field(default_factory=list, description="skip accounts in these OUs")
-    concurrency: int = Field(16, ge=1, le=256, description="accounts scanned at once")
+    concurrency: int = Field(16, ge=1, le=256, description="account-regions scanned at once (workers)")
+    account_concurrency: int = Field(
+        4, ge=1, le=64, description="regions of one account scanned at once (its API quotas)"
+    )
     max_attempts: int = Field(12, ge=1, le=50, description="attempts per AWS call (throttling retries)")
     session_name: str = Field(
         "config-report",

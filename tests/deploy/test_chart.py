@@ -179,6 +179,7 @@ def test_every_setting_reaches_the_pod_as_its_environment_variable(
     assert settings.accounts == ["012345678901", "123456789012"]
     assert settings.regions == ["eu-west-1", "eu-central-1", "us-east-1"]
     assert settings.concurrency == 32
+    assert settings.account_concurrency == 3
     assert settings.jira_attachment_max_mb == 7.5
     assert json.loads(settings.jira_extra_fields or "") == {"customfield_10010": 3}
     assert str(settings.jira_api_token_file) == "/var/run/secrets/config-report/jira/api-token"
@@ -364,7 +365,11 @@ def test_schema_limits_agree_with_the_application_settings() -> None:
         ("jiraFlavor", "jira_flavor"),
     ):
         assert config[value]["enum"] == list(get_args(Settings.model_fields[field].annotation))
-    for value, field in (("concurrency", "concurrency"), ("maxAttempts", "max_attempts")):
+    for value, field in (
+        ("concurrency", "concurrency"),
+        ("accountConcurrency", "account_concurrency"),
+        ("maxAttempts", "max_attempts"),
+    ):
         metadata = {type(m).__name__: m for m in Settings.model_fields[field].metadata}
         assert config[value]["minimum"] == metadata["Ge"].ge
         assert config[value]["maximum"] == metadata["Le"].le

@@ -1,0 +1,137 @@
+"""The scan coordinator against the simulated organization: units, order, one role per account, quotas."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from botocore.credentials import RefreshableCredentials
+
+from config_report.aws import ServiceModels, caller_identity, client_config
+from config_report.model import Account, CoverageStatus
+from config_report.scan import ScanPlan, scan_organization
+from config_report.simulated import SimulatedOrganization
+
+
+class _CountingModels(ServiceModels):
+    """The real shared models; each account's session also counts its Config calls in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.in_flight: Counter[int] = Counter()
+        self.most_in_flight: Counter[int] = Counter()
+
+    def session(self, credentials: RefreshableCredentials | None = None) -> Any:
+        core = super().session(credentials)
+        key = id(core)
+        core.register("before-call.config", lambda **_: self._change(key, +1))
+        core.register("after-call.config", lambda **_: self._change(key, -1))
+        core.register("after-call-error.config", lambda **_: self._change(key, -1))
+        return core
+
+    def _change(self, key: int, step: int) -> None:
+        with self._lock:
+            self.in_flight[key] += step
+            self.most_in_flight[key] = max(self.most_in_flight[key], self.in_flight[key])
+
+
+def _plan(sim: SimulatedOrganization, models: ServiceModels) -> ScanPlan:
+    sts = sim.client("sts")
+    config = client_config(max_attempts=5, pool_size=16)
+    return ScanPlan(
+        hub=caller_identity(sts),
+        sts=sts,
+        spoke_role_name=sim.seeded.spoke_role_name,
+        session_name="scan-test",
+        external_id=None,
+        regions=sim.seeded.regions,
+        config=config,
+        home_region=sim.seeded.hub.region,
+        models=models,
+    )
+
+
+def _assume_role_calls(plan: ScanPlan) -> Counter[str]:
+    calls: Counter[str] = Counter()
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        calls[params["RoleArn"].split(":")[4]] += 1
+
+    plan.sts.meta.events.register("provide-client-params.sts.AssumeRole", count)
+    return calls
+
+
+def _endpoint(sim: SimulatedOrganization, monkeypatch: Any) -> None:
+    # The spoke sessions find the simulator the way the CLI does: from the environment.
+    for name, value in sim.client_env().items():
+        monkeypatch.setenv(name, value)
+
+
+def test_every_region_of_every_account_is_read_once_and_results_keep_the_account_order(
+    simulated_org: SimulatedOrganization, monkeypatch: Any
+) -> None:
+    _endpoint(simulated_org, monkeypatch)
+    simulated_org.faults.reset()
+    seeded = simulated_org.seeded
+    accounts = tuple(reversed(seeded.accounts))
+    plan = _plan(simulated_org, ServiceModels())
+    assumed = _assume_role_calls(plan)
+    progress: list[tuple[int, int]] = []
+
+    scans = scan_organization(
+        accounts, plan, concurrency=8, per_account=2, on_unit_done=lambda d, t: progress.append((d, t))
+    )
+
+    assert [s.account.id for s in scans] == [a.id for a in accounts]
+    assert assumed == Counter({a.id: 1 for a in accounts})
+    coverage = [(c.account_id, c.region, c.status) for s in scans for c in s.coverage]
+    expected = [(c.account_id, c.region, c.status) for c in seeded.coverage()]
+    assert sorted(coverage) == sorted(expected)
+    found = [(f.account_id, f.region, f.rule_name, f.resource_id) for s in scans for f in s.findings]
+    seeded_findings = [(f.account_id, f.region, f.rule_name, f.resource_id) for f in seeded.findings]
+    assert sorted(found) == sorted(seeded_findings)
+    units = len(accounts) * len(seeded.regions)
+    assert [d for d, _ in progress] == list(range(1, units + 1))
+    assert all(total == units for _, total in progress)
+
+
+def test_no_account_has_more_regions_in_flight_than_its_limit(
+    simulated_org: SimulatedOrganization, monkeypatch: Any
+) -> None:
+    _endpoint(simulated_org, monkeypatch)
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(latency=0.02)
+    models = _CountingModels()
+    try:
+        scans = scan_organization(
+            simulated_org.seeded.accounts[:6], _plan(simulated_org, models), concurrency=12, per_account=2
+        )
+    finally:
+        simulated_org.faults.reset()
+    assert all(s.status == "OK" for s in scans)
+    assert models.most_in_flight
+    assert max(models.most_in_flight.values()) <= 2
+
+
+def test_a_denied_account_becomes_coverage_rows_and_the_others_are_read(
+    simulated_org: SimulatedOrganization, monkeypatch: Any
+) -> None:
+    _endpoint(simulated_org, monkeypatch)
+    seeded = simulated_org.seeded
+    denied, *others = seeded.accounts[:4]
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(deny_assume_role_into=[denied.id])
+    try:
+        scans = scan_organization((denied, *others), _plan(simulated_org, ServiceModels()), concurrency=4)
+    finally:
+        simulated_org.faults.reset()
+    assert [c.region for c in scans[0].coverage] == list(seeded.regions)
+    assert {c.status for c in scans[0].coverage} == {CoverageStatus.ACCESS_DENIED}
+    assert all(not c.status.is_gap for s in scans[1:] for c in s.coverage)
+
+
+def test_no_accounts_scan_to_nothing(simulated_org: SimulatedOrganization) -> None:
+    no_accounts: tuple[Account, ...] = ()
+    assert scan_organization(no_accounts, _plan(simulated_org, ServiceModels()), concurrency=4) == ()
