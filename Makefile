@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit clean deploy-tools lock
+.PHONY: demo test lint typecheck unit test-under-load clean deploy-tools lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ unit: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The suite with every core kept busy by CPU burners (not part of `make test`: it is slow on purpose).
+# PYTEST_ARGS narrows it, e.g. `make test-under-load PYTEST_ARGS=tests/test_cli.py`.
+test-under-load: $(STAMP) $(TOOLS_STAMP)
+	PYTHON=$(BIN)/python tools/test-under-load.sh $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) reports .mypy_cache .ruff_cache .pytest_cache

@@ -71,15 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except (KeyError, ValueError) as exc:
             parser.error(str(exc))
-        print(
-            f"# simulated organization on {sim.endpoint_url}: {len(seeded.accounts)} active and "
-            f"{len(seeded.suspended_accounts)} suspended accounts, "
-            f"{len(seeded.findings)} non-compliant resources"
-        )
-        for name, value in sim.client_env().items():
-            print(f"export {name}={shlex.quote(value)}")
-        print("# Ctrl-C to stop", flush=True)
+        # Ctrl-C is welcome from the moment "# Ctrl-C to stop" is printed, not only once waiting.
         with contextlib.suppress(KeyboardInterrupt):
+            print(
+                f"# simulated organization on {sim.endpoint_url}: {len(seeded.accounts)} active and "
+                f"{len(seeded.suspended_accounts)} suspended accounts, "
+                f"{len(seeded.findings)} non-compliant resources"
+            )
+            for name, value in sim.client_env().items():
+                print(f"export {name}={shlex.quote(value)}")
+            print("# Ctrl-C to stop", flush=True)
             threading.Event().wait()
     return 0
 
