@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 from config_report.errors import PublishError
-from config_report.model import Report
+from config_report.model import (
+    AccountScan,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    EvaluationFlag,
+    Finding,
+    Report,
+    RuleResult,
+    SkippedRule,
+    SkipReason,
+)
 from config_report.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
 from factories import HOSTILE_STRINGS, PROD, finding, run_info, sample_report
 
@@ -30,6 +41,36 @@ def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Pat
     assert read_snapshot_bytes(path.read_bytes()) == report
 
 
+def test_rule_health_normalized_names_and_left_out_rules_read_back(tmp_path: Path) -> None:
+    rule = RuleResult(
+        PROD.id,
+        "eu-west-1",
+        "securityhub-s3-bucket-logging-enabled-nv6rb",
+        Compliance("SOMETHING_NEW"),
+        normalized_name="securityhub-s3-bucket-logging-enabled",
+        created_by="securityhub.amazonaws.com",
+        state="EVALUATING",
+        read_status=CoverageStatus.ACCESS_DENIED,
+        read_detail="GetComplianceDetailsByConfigRule: AccessDeniedException: denied",
+        last_successful_evaluation=datetime(2026, 11, 1, tzinfo=UTC),
+        last_failed_evaluation=datetime(2026, 11, 20, tzinfo=UTC),
+        last_error_code="LambdaThrottled",
+        evaluation_flag=EvaluationFlag.FAILED,
+    )
+    failing = Finding(PROD.id, "eu-west-1", rule.rule_name, "AWS::S3::Bucket", "b", normalized_name="x")
+    skipped = SkippedRule(PROD.id, "eu-west-1", "old-rule", "old-rule", SkipReason.DELETING)
+    coverage = Coverage(PROD.id, "eu-west-1", CoverageStatus.CONFIG_NOT_RECORDING, "stopped at …")
+    report = Report(
+        run=run_info(),
+        scans=(AccountScan(PROD, (rule,), (failing,), (coverage,), (skipped,)),),
+    )
+
+    back = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+
+    assert back == report
+    assert next(back.rules()).compliance.value == "SOMETHING_NEW"
+
+
 def test_empty_organization_round_trips(tmp_path: Path) -> None:
     report = Report(run=run_info(), scans=())
 
@@ -42,7 +83,9 @@ def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: P
     document = json.loads(gzip.decompress(path.read_bytes()))
 
     assert document["schema"] == SCHEMA == "config-report/snapshot/v1"
-    assert list(document) == ["schema", "run", "figures", "accounts", "rules", "findings", "coverage"]
+    assert list(document) == [
+        "schema", "run", "figures", "accounts", "rules", "findings", "coverage", "skipped_rules"
+    ]  # fmt: skip
     assert [a["id"] for a in document["accounts"]] == ["012345678901", "210987654321", "000000000042"]
     assert [a["status"] for a in document["accounts"]] == ["OK", "OK", "ACCESS_DENIED"]
     assert len(document["rules"]) == 6

@@ -37,6 +37,16 @@ FINDINGS_HEADERS = [
     "Annotation",
     "Last Evaluated",
 ]
+RULE_HEALTH_HEADERS = [
+    "Normalized Rule Name",
+    "Rule State",
+    "Read Status",
+    "Read Detail",
+    "Evaluation",
+    "Last Successful Evaluation",
+    "Last Failed Evaluation",
+    "Last Error Code",
+]
 COVERAGE_HEADERS = ["Account ID", "Account Name", "Region", "Status", "Detail"]
 DATA_SHEETS = ("Accounts", "Rules", "Non-compliant resources", "Coverage")
 
@@ -72,15 +82,16 @@ def test_sheets_come_in_contract_order_with_exact_headers(tmp_path: Path) -> Non
 
     assert list(sheets) == ["Summary", *DATA_SHEETS]
     assert sheets["Accounts"][0][:4] == ACCOUNTS_HEADERS
-    assert sheets["Rules"][0] == RULES_HEADERS
-    assert sheets["Non-compliant resources"][0] == FINDINGS_HEADERS
+    assert sheets["Rules"][0] == RULES_HEADERS + RULE_HEALTH_HEADERS
+    assert sheets["Non-compliant resources"][0][:8] == FINDINGS_HEADERS
+    assert sheets["Non-compliant resources"][0][-1] == "Normalized Rule Name"
     assert sheets["Coverage"][0] == COVERAGE_HEADERS
 
 
 def test_every_finding_is_one_row_with_the_account_name_beside_its_id(tmp_path: Path) -> None:
     sheets = write_and_read(tmp_path, sample_report())
 
-    assert sheets["Non-compliant resources"][1:] == [
+    assert [row[:8] for row in sheets["Non-compliant resources"][1:]] == [
         [PROD.id, PROD.name, "eu-west-1", "s3-bucket-public-read-prohibited", "AWS::S3::Bucket", "+1",
          '=HYPERLINK("http://x","y")', datetime(2026, 11, 22, 17, 45, 12)],
         [PROD.id, PROD.name, "eu-west-1", "s3-bucket-public-read-prohibited", "AWS::S3::Bucket", "0123",
@@ -95,7 +106,7 @@ def test_every_finding_is_one_row_with_the_account_name_beside_its_id(tmp_path: 
 def test_rules_carry_config_compliance_words_and_counts_as_numbers(tmp_path: Path) -> None:
     sheets = write_and_read(tmp_path, sample_report())
 
-    assert sheets["Rules"][1:] == [
+    assert [row[:6] for row in sheets["Rules"][1:]] == [
         [PROD.id, PROD.name, "eu-west-1", "s3-bucket-public-read-prohibited", "NON_COMPLIANT", 2.0],
         [PROD.id, PROD.name, "eu-west-1", "encrypted-volumes", "COMPLIANT", 0.0],
         [PROD.id, PROD.name, "us-east-1", "restricted-ssh", "NON_COMPLIANT", 1.0],
@@ -201,7 +212,7 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
     ]
     assert all(len(name) <= 31 for name in split)  # Excel's limit for a sheet name
     pages = [name for name in split if name.startswith("Non-compliant resources")]
-    assert all(split[page][0] == FINDINGS_HEADERS for page in pages)
+    assert all(split[page][0][:8] == FINDINGS_HEADERS for page in pages)
     assert all(len(split[page]) <= 5 for page in pages)
     assert [row for page in pages for row in split[page][1:]] == whole["Non-compliant resources"][1:]
     assert len(whole["Non-compliant resources"]) - 1 == 13
@@ -239,8 +250,8 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
 
     expected_filters = {
         "Accounts": "A1:J4",
-        "Rules": "A1:F7",
-        "Non-compliant resources": "A1:H5",
+        "Rules": "A1:N7",
+        "Non-compliant resources": "A1:I5",
         "Coverage": "A1:E6",
     }
     for name, ref in expected_filters.items():

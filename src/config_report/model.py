@@ -21,19 +21,59 @@ class Compliance(StrEnum):
     NOT_APPLICABLE = "NOT_APPLICABLE"
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Compliance | None:
+        # A compliance type AWS adds later is reported as it came, not refused: it becomes a
+        # pseudo-member that equals no known one (so it counts as "other"), with its own `.value`.
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """False for a compliance type this version does not know (reported as it came)."""
+        return self.name in type(self).__members__
+
 
 class CoverageStatus(StrEnum):
-    """What happened when one account × region was scanned."""
+    """What happened when one account × region was scanned.
+
+    `OK` is the only status that counts as read. `CONFIG_NOT_ENABLED`, `CONFIG_NOT_RECORDING`,
+    `REGION_NOT_ENABLED` and `DENIED_BY_SCP` are states of the account, reported but not gaps;
+    `ACCESS_DENIED`, `ERROR` and `INTERRUPTED` are gaps (exit code 3).
+    """
 
     OK = "OK"
     CONFIG_NOT_ENABLED = "CONFIG_NOT_ENABLED"
+    CONFIG_NOT_RECORDING = "CONFIG_NOT_RECORDING"
+    REGION_NOT_ENABLED = "REGION_NOT_ENABLED"
+    DENIED_BY_SCP = "DENIED_BY_SCP"
     ACCESS_DENIED = "ACCESS_DENIED"
     ERROR = "ERROR"
+    INTERRUPTED = "INTERRUPTED"
 
     @property
     def is_gap(self) -> bool:
         """True when the account × region could not be read (a gap in the report, exit code 3)."""
-        return self in (CoverageStatus.ACCESS_DENIED, CoverageStatus.ERROR)
+        return self in (CoverageStatus.ACCESS_DENIED, CoverageStatus.ERROR, CoverageStatus.INTERRUPTED)
+
+
+class EvaluationFlag(StrEnum):
+    """Why a rule's results deserve doubt (DescribeConfigRuleEvaluationStatus)."""
+
+    FAILED = "FAILED"  # its last evaluation failed
+    STALE = "STALE"  # its last successful evaluation is older than CONFIG_REPORT_STALE_RULE_DAYS
+
+
+class SkipReason(StrEnum):
+    """Why a rule that exists was left out of the report (counted in a note on the Summary)."""
+
+    DELETING = "being deleted"  # ConfigRuleState DELETING or DELETING_RESULTS
+    PROACTIVE_ONLY = "proactive only"  # EvaluationModes without DETECTIVE: never has detective results
+    EXCLUDED = "excluded by the rule filters"  # CONFIG_REPORT_RULES / CONFIG_REPORT_EXCLUDE_RULES
 
 
 # Used as the region of a coverage row when an account failed before its regions were known.
@@ -53,13 +93,48 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class RuleResult:
-    """One Config rule's compliance in one account and region."""
+    """One Config rule's compliance in one account and region.
+
+    `normalized_name` is the rule's name without a deploying service's generated suffix
+    (`rules.normalize_rule_name`; the rule's own name when empty): rankings, filters and week-over-week
+    comparisons key on it. `read_status` is `OK` when the rule was read in full; otherwise the rule
+    alone could not be read (`read_detail` says why) and its region keeps the other rules.
+    """
 
     account_id: str
     region: str
     rule_name: str
     compliance: Compliance
     noncompliant_resources: int = 0
+    normalized_name: str = ""
+    created_by: str = ""
+    state: str = "ACTIVE"
+    read_status: CoverageStatus = CoverageStatus.OK
+    read_detail: str = ""
+    last_successful_evaluation: datetime | None = None
+    last_failed_evaluation: datetime | None = None
+    last_error_code: str = ""
+    evaluation_flag: EvaluationFlag | None = None
+
+    def __post_init__(self) -> None:
+        if not self.normalized_name:
+            object.__setattr__(self, "normalized_name", self.rule_name)
+
+    @property
+    def unread(self) -> bool:
+        """True when this rule alone could not be read (a partial gap in its region)."""
+        return self.read_status is not CoverageStatus.OK
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRule:
+    """A rule that exists in one account and region but is left out of the report, and why."""
+
+    account_id: str
+    region: str
+    rule_name: str
+    normalized_name: str
+    reason: SkipReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +148,11 @@ class Finding:
     resource_id: str
     annotation: str = ""
     last_evaluated: datetime | None = None
+    normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
+
+    def __post_init__(self) -> None:
+        if not self.normalized_name:
+            object.__setattr__(self, "normalized_name", self.rule_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +173,17 @@ class AccountScan:
     rules: tuple[RuleResult, ...] = ()
     findings: tuple[Finding, ...] = ()
     coverage: tuple[Coverage, ...] = ()
+    skipped: tuple[SkippedRule, ...] = ()
 
     @property
     def status(self) -> str:
-        """`OK` when every region was read; else the worst coverage status, or `PARTIAL` when mixed."""
+        """`OK` when everything was read; else the worst coverage status, or `PARTIAL` when mixed.
+
+        An account whose regions were all read but where some rule alone could not be is `PARTIAL`.
+        """
         gaps = {c.status for c in self.coverage if c.status.is_gap}
         if not gaps:
-            return CoverageStatus.OK.value
+            return "PARTIAL" if any(r.unread for r in self.rules) else CoverageStatus.OK.value
         if len(gaps) == 1 and all(c.status.is_gap for c in self.coverage):
             return next(iter(gaps)).value
         return "PARTIAL"
@@ -141,11 +225,18 @@ class Figures:
     noncompliant_resources: int
     worst_rules: tuple[RankedItem, ...]
     worst_accounts: tuple[RankedItem, ...]
+    regions_not_recording: int = 0
+    regions_not_enabled: int = 0
+    regions_denied_by_scp: int = 0
+    rules_unread: int = 0
+    rules_evaluation_failed: int = 0
+    rules_stale: int = 0
+    rules_skipped: tuple[RankedItem, ...] = ()  # per `SkipReason` value: how many rules were left out
 
     @property
     def complete(self) -> bool:
-        """True when no account or region is missing from the report."""
-        return self.coverage_gaps == 0
+        """True when no account, region or rule is missing from the report."""
+        return self.coverage_gaps == 0 and self.rules_unread == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +270,11 @@ class Report:
         for scan in self.scans:
             yield from scan.coverage
 
+    def skipped_rules(self) -> Iterator[SkippedRule]:
+        """Every rule left out of the report, account by account."""
+        for scan in self.scans:
+            yield from scan.skipped
+
     def figures(self, *, top: int = 10) -> Figures:
         """Headline figures; `top` bounds the worst-rules and worst-accounts lists."""
         coverage = list(self.coverage())
@@ -186,15 +282,18 @@ class Report:
         by_rule: Counter[str] = Counter()
         by_account: Counter[str] = Counter()
         for rule in rules:
-            by_rule[rule.rule_name] += rule.noncompliant_resources
+            # One organization-wide control is one entry, whatever suffix each account's copy carries.
+            by_rule[rule.normalized_name] += rule.noncompliant_resources
             by_account[rule.account_id] += rule.noncompliant_resources
         names = self.account_names()
+        statuses = Counter(c.status for c in coverage)
+        skipped = Counter(s.reason.value for s in self.skipped_rules())
         return Figures(
             accounts=len(self.scans),
             accounts_fully_scanned=sum(1 for s in self.scans if s.status == CoverageStatus.OK.value),
             regions_scanned=sum(1 for c in coverage if c.status is CoverageStatus.OK),
             regions_total=len(coverage),
-            regions_without_config=sum(1 for c in coverage if c.status is CoverageStatus.CONFIG_NOT_ENABLED),
+            regions_without_config=statuses[CoverageStatus.CONFIG_NOT_ENABLED],
             coverage_gaps=sum(1 for c in coverage if c.status.is_gap),
             rules_compliant=sum(1 for r in rules if r.compliance is Compliance.COMPLIANT),
             rules_noncompliant=sum(1 for r in rules if r.compliance is Compliance.NON_COMPLIANT),
@@ -204,6 +303,13 @@ class Report:
             noncompliant_resources=sum(by_rule.values()),
             worst_rules=_ranked(by_rule, top, lambda name: name),
             worst_accounts=_ranked(by_account, top, lambda acct: f"{names.get(acct, '')} ({acct})"),
+            regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
+            regions_not_enabled=statuses[CoverageStatus.REGION_NOT_ENABLED],
+            regions_denied_by_scp=statuses[CoverageStatus.DENIED_BY_SCP],
+            rules_unread=sum(1 for r in rules if r.unread),
+            rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
+            rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
+            rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
         )
 
 

@@ -5,7 +5,7 @@ parse a spreadsheet. The layout is a contract, versioned by its `schema` field:
 
     {"schema": "config-report/snapshot/v1",
      "run": {...}, "figures": {...},
-     "accounts": [...], "rules": [...], "findings": [...], "coverage": [...]}
+     "accounts": [...], "rules": [...], "findings": [...], "coverage": [...], "skipped_rules": [...]}
 
 Lists are flat and in account order; every row names its `account_id`. Datetimes are ISO-8601 in UTC
 (`2026-11-23T09:00:00.000000Z`); a naive datetime is taken to be UTC already. `figures` and each account's
@@ -34,13 +34,18 @@ from config_report.model import (
     Compliance,
     Coverage,
     CoverageStatus,
+    EvaluationFlag,
     Finding,
     Report,
     RuleResult,
     RunInfo,
+    SkippedRule,
+    SkipReason,
 )
 
 SCHEMA = "config-report/snapshot/v1"
+# Sections added to v1 after it first shipped: a snapshot written before them reads back without them.
+_ADDED_SECTIONS = frozenset({"skipped_rules"})
 
 
 def write_snapshot(report: Report, path: Path) -> Path:
@@ -97,6 +102,7 @@ def _write_document(report: Report, out: IO[str]) -> None:
         ("rules", (_encode_rule(rule) for rule in report.rules())),
         ("findings", (_encode_finding(finding) for finding in report.findings())),
         ("coverage", (_encode_coverage(row) for row in report.coverage())),
+        ("skipped_rules", (_encode_skipped(rule) for rule in report.skipped_rules())),
     )
     for name, rows in sections:
         out.write(f',\n "{name}": [')
@@ -115,6 +121,10 @@ def _dumps(value: object) -> str:
 def _iso(moment: datetime) -> str:
     utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return _iso(moment) if moment is not None else None
 
 
 def _encode_run(run: RunInfo) -> dict[str, object]:
@@ -147,6 +157,25 @@ def _encode_rule(rule: RuleResult) -> dict[str, object]:
         "rule_name": rule.rule_name,
         "compliance": rule.compliance.value,
         "noncompliant_resources": rule.noncompliant_resources,
+        "normalized_name": rule.normalized_name,
+        "created_by": rule.created_by,
+        "state": rule.state,
+        "read_status": rule.read_status.value,
+        "read_detail": rule.read_detail,
+        "last_successful_evaluation": _iso_or_none(rule.last_successful_evaluation),
+        "last_failed_evaluation": _iso_or_none(rule.last_failed_evaluation),
+        "last_error_code": rule.last_error_code,
+        "evaluation_flag": rule.evaluation_flag.value if rule.evaluation_flag else None,
+    }
+
+
+def _encode_skipped(rule: SkippedRule) -> dict[str, object]:
+    return {
+        "account_id": rule.account_id,
+        "region": rule.region,
+        "rule_name": rule.rule_name,
+        "normalized_name": rule.normalized_name,
+        "reason": rule.reason.name,
     }
 
 
@@ -158,7 +187,8 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "resource_type": finding.resource_type,
         "resource_id": finding.resource_id,
         "annotation": finding.annotation,
-        "last_evaluated": _iso(finding.last_evaluated) if finding.last_evaluated else None,
+        "last_evaluated": _iso_or_none(finding.last_evaluated),
+        "normalized_name": finding.normalized_name,
     }
 
 
@@ -178,7 +208,8 @@ def _decode_report(document: dict[str, Any]) -> Report:
     accounts = [_decode_account(item) for item in document["accounts"]]
     rows: dict[str, dict[str, list[Any]]] = {a.id: {name: [] for name in _ROW_DECODERS} for a in accounts}
     for name, decode in _ROW_DECODERS.items():
-        for item in document[name]:
+        # A section added after v1 first shipped may be absent from older snapshots.
+        for item in document.get(name, []) if name in _ADDED_SECTIONS else document[name]:
             row = decode(item)
             if row.account_id not in rows:
                 raise ValueError(f"{name} row for account {row.account_id}, which is not in 'accounts'")
@@ -189,6 +220,7 @@ def _decode_report(document: dict[str, Any]) -> Report:
             rules=tuple(rows[account.id]["rules"]),
             findings=tuple(rows[account.id]["findings"]),
             coverage=tuple(rows[account.id]["coverage"]),
+            skipped=tuple(rows[account.id]["skipped_rules"]),
         )
         for account in accounts
     )
@@ -219,11 +251,34 @@ def _decode_rule(item: dict[str, Any]) -> RuleResult:
         rule_name=item["rule_name"],
         compliance=Compliance(item["compliance"]),
         noncompliant_resources=int(item["noncompliant_resources"]),
+        # Fields added within v1: older snapshots lack them, and get the model's defaults.
+        normalized_name=item.get("normalized_name", ""),
+        created_by=item.get("created_by", ""),
+        state=item.get("state", "ACTIVE"),
+        read_status=CoverageStatus(item.get("read_status", CoverageStatus.OK.value)),
+        read_detail=item.get("read_detail", ""),
+        last_successful_evaluation=_datetime_or_none(item.get("last_successful_evaluation")),
+        last_failed_evaluation=_datetime_or_none(item.get("last_failed_evaluation")),
+        last_error_code=item.get("last_error_code", ""),
+        evaluation_flag=EvaluationFlag(item["evaluation_flag"]) if item.get("evaluation_flag") else None,
     )
 
 
+def _decode_skipped(item: dict[str, Any]) -> SkippedRule:
+    return SkippedRule(
+        account_id=item["account_id"],
+        region=item["region"],
+        rule_name=item["rule_name"],
+        normalized_name=item["normalized_name"],
+        reason=SkipReason[item["reason"]],
+    )
+
+
+def _datetime_or_none(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
 def _decode_finding(item: dict[str, Any]) -> Finding:
-    evaluated = item["last_evaluated"]
     return Finding(
         account_id=item["account_id"],
         region=item["region"],
@@ -231,7 +286,8 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         resource_type=item["resource_type"],
         resource_id=item["resource_id"],
         annotation=item["annotation"],
-        last_evaluated=datetime.fromisoformat(evaluated) if evaluated is not None else None,
+        last_evaluated=_datetime_or_none(item["last_evaluated"]),
+        normalized_name=item.get("normalized_name", ""),
     )
 
 
@@ -244,8 +300,9 @@ def _decode_coverage(item: dict[str, Any]) -> Coverage:
     )
 
 
-_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Finding | Coverage]] = {
+_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Finding | Coverage | SkippedRule]] = {
     "rules": _decode_rule,
     "findings": _decode_finding,
     "coverage": _decode_coverage,
+    "skipped_rules": _decode_skipped,
 }

@@ -27,6 +27,7 @@ from config_report.model import (
     AccountScan,
     Compliance,
     CoverageStatus,
+    EvaluationFlag,
     Figures,
     RankedItem,
     Report,
@@ -113,6 +114,14 @@ _RULES_TABLE = _Table(
         _Column("Rule Name", 48),
         _Column("Compliance", 22, alert=frozenset({Compliance.NON_COMPLIANT.value})),
         _Column("Non-compliant Resources", 26),
+        _Column("Normalized Rule Name", 40),
+        _Column("Rule State", 14),
+        _Column("Read Status", 16, alert=_GAPS),
+        _Column("Read Detail", 60),
+        _Column("Evaluation", 12, alert=frozenset(f.value for f in EvaluationFlag)),
+        _Column("Last Successful Evaluation", 26),
+        _Column("Last Failed Evaluation", 24),
+        _Column("Last Error Code", 24),
     ),
 )
 _FINDINGS_TABLE = _Table(
@@ -126,6 +135,7 @@ _FINDINGS_TABLE = _Table(
         _Column("Resource ID", 50),
         _Column("Annotation", 80),
         _Column("Last Evaluated", 20),
+        _Column("Normalized Rule Name", 40),
     ),
 )
 _COVERAGE_TABLE = _Table(
@@ -257,6 +267,14 @@ def _rule_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             r.rule_name,
             r.compliance.value,
             r.noncompliant_resources,
+            r.normalized_name,
+            r.state,
+            r.read_status.value,
+            r.read_detail,
+            r.evaluation_flag.value if r.evaluation_flag else "",
+            _excel_time_or_none(r.last_successful_evaluation),
+            _excel_time_or_none(r.last_failed_evaluation),
+            r.last_error_code,
         )
 
 
@@ -270,7 +288,8 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             f.resource_type,
             f.resource_id,
             f.annotation,
-            _excel_time(f.last_evaluated) if f.last_evaluated else None,
+            _excel_time_or_none(f.last_evaluated),
+            f.normalized_name,
         )
 
 
@@ -284,6 +303,10 @@ def _excel_time(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _excel_time_or_none(moment: datetime | None) -> datetime | None:
+    return _excel_time(moment) if moment is not None else None
 
 
 def _write_table(
@@ -401,10 +424,16 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     out.text(f"AWS Config compliance report — {_excel_time(run.started_at):%d %B %Y}", formats.title)
     if figures.complete:
         out.text("Coverage complete: every account and region in scope was read.", formats.good)
-    else:
+    elif figures.coverage_gaps:
         out.text(
             f"Coverage incomplete: {figures.coverage_gaps} account-region pair(s) could not be read"
             " — see the Coverage sheet.",
+            formats.bad,
+        )
+    else:
+        out.text(
+            f"Coverage incomplete: {figures.rules_unread} rule(s) could not be read"
+            " — see Read Status on the Rules sheet.",
             formats.bad,
         )
     out.blank()
@@ -428,12 +457,20 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     )
     out.figure("AWS Config not enabled", figures.regions_without_config, "nothing to report there")
     out.figure(
+        "AWS Config not recording",
+        figures.regions_not_recording,
+        "recorder stopped: results there are stale, not reported",
+    )
+    out.figure("Region not enabled in the account", figures.regions_not_enabled, "opt-in region")
+    out.figure("Denied by an organization policy (SCP)", figures.regions_denied_by_scp, "region denied")
+    out.figure(
         "Could not be read (access denied or error)",
         figures.coverage_gaps,
         "see the Coverage sheet" if figures.coverage_gaps else "",
         alert=figures.coverage_gaps > 0,
     )
     out.blank()
+    _write_rule_health(out, figures)
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
     out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
@@ -452,6 +489,25 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     _insert_compliance_chart(book, charts, (rule_rows[0], rule_rows[-1]), rule_slices)
     if figures.worst_rules:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
+
+
+def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
+    """Rules whose results are missing or in doubt, and rules deliberately left out."""
+    out.section("Rule health (per account and region)")
+    out.figure(
+        "Rules that could not be read",
+        figures.rules_unread,
+        "their regions keep the other rules; see Read Status on the Rules sheet"
+        if figures.rules_unread
+        else "",
+        alert=figures.rules_unread > 0,
+    )
+    out.figure("Rules whose last evaluation failed", figures.rules_evaluation_failed, "Evaluation FAILED")
+    out.figure("Rules not evaluated recently", figures.rules_stale, "Evaluation STALE")
+    for item in figures.rules_skipped:
+        if item.count:
+            out.figure(f"Rules left out: {item.name}", item.count, "not in the Rules sheet")
+    out.blank()
 
 
 def _share(part: int, whole: int, noun: str) -> str:
