@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit test-under-load clean deploy-tools lock
+.PHONY: demo test lint typecheck unit test-under-load clean deploy-tools lock bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lock: $(TOOLS_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/config-report demo
+
+# Not part of `make test`: minutes of work, figures that depend on the machine (docs/benchmarks.md).
+BENCH_ARGS ?= --accounts 100 --regions 3 --rules 20 --latency 0.1
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

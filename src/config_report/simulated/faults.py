@@ -11,7 +11,8 @@
   `AccessDeniedException` (HTTP 400, JSON), as when an SCP or the role's policy forbids it there.
 
 The random draws come from one `random.Random(seed)`, so a given seed yields the same sequence of
-decisions. `FaultCounts` says what was injected, so a test can prove a throttle really fired.
+decisions. `FaultCounts` says what was injected, so a test can prove a throttle really fired;
+`operations` counts requests by operation (the benchmark compares them with the calls needed).
 The requests are classified from their SigV4 `Authorization` header (service, region, access key), as
 moto itself does.
 """
@@ -24,6 +25,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -71,6 +73,7 @@ class _Request:
     region: str = ""
     access_key: str = ""
     action: str = ""
+    method: str = ""
     body: bytes = field(default=b"", repr=False)
 
 
@@ -84,6 +87,7 @@ class FaultLayer:
         self._plan = plan or FaultPlan()
         self._random = random.Random(self._plan.seed)  # noqa: S311 - simulated faults, not secrets
         self._counts = FaultCounts()
+        self._operations: Counter[str] = Counter()
         self._suspended = 0
 
     @property
@@ -97,6 +101,12 @@ class FaultLayer:
         """What has passed through and been injected since the last `reset`."""
         with self._lock:
             return self._counts
+
+    @property
+    def operations(self) -> dict[str, int]:
+        """Requests since the last `reset` by `service:Action` (`service:METHOD` for REST calls like S3)."""
+        with self._lock:
+            return dict(self._operations)
 
     def configure(
         self,
@@ -130,6 +140,7 @@ class FaultLayer:
             self._plan = FaultPlan()
             self._random = random.Random()  # noqa: S311 - simulated faults, not secrets
             self._counts = FaultCounts()
+            self._operations.clear()
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
@@ -166,6 +177,7 @@ class FaultLayer:
                 requests=self._counts.requests + 1,
                 config_requests=self._counts.config_requests + (request.service == "config"),
             )
+            self._operations[f"{request.service}:{request.action or request.method}"] += 1
             return self._plan
 
     def _fault(self, plan: FaultPlan, request: _Request) -> Callable[[StartResponse], Iterable[bytes]] | None:
@@ -206,10 +218,17 @@ def _classify(environ: dict[str, Any]) -> _Request:
         return _Request()
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     body = b""
-    if service == "sts":
+    if service in ("sts", "ec2"):  # query APIs: the action is in the form body
         body = _read_body(environ)
     action = target.rsplit(".", 1)[-1] if target else _form_value(body, "Action")
-    return _Request(service=service, region=region, access_key=access_key, action=action, body=body)
+    return _Request(
+        service=service,
+        region=region,
+        access_key=access_key,
+        action=action,
+        method=environ.get("REQUEST_METHOD", ""),
+        body=body,
+    )
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -1,0 +1,191 @@
+"""A uniform organization for benchmarks: N accounts × R regions × K rules, a chosen share non-compliant.
+
+Unlike the demo organization (realistic, irregular, every special case), every account here is the
+same shape, so the calls a correct scan needs can be counted exactly (`ScaleOrganization.calls_needed`)
+and set against the calls the simulator saw. Evaluations go straight into the simulator's store.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from config_report.model import Account
+from config_report.simulated import _moto
+from config_report.simulated.compliance import (
+    COMPLIANT,
+    DETAILS_MAX_LIMIT,
+    EVALUATION_STATUS_MAX_LIMIT,
+    NON_COMPLIANT,
+    RULES_PAGE_SIZE,
+    Evaluation,
+)
+from config_report.simulated.seed import (
+    _CATALOGUE,
+    _MANAGEMENT,
+    _ORG_UNITS,
+    _PROFILES,
+    HUB_ACCOUNT_ID,
+    HUB_ROLE_NAME,
+    ORG_ROLE_NAME,
+    HubInfo,
+    _account_ids,
+    _build_organization,
+    _config_rule,
+    _create_report_bucket,
+    _create_roles,
+    _email,
+    _PlannedAccount,
+    _recorder,
+    _role_arn,
+)
+
+if TYPE_CHECKING:
+    from config_report.simulated.server import SimulatedOrganization
+
+_OU = "Workloads/Prod"
+_ACCOUNTS_PAGE_SIZE = 20  # ListAccountsForParent's largest MaxResults
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleOrganization:
+    """What `seed_scale_organization` built, and the calls a correct scan of it needs."""
+
+    accounts: tuple[Account, ...]
+    regions: tuple[str, ...]
+    rules: int
+    resources_per_rule: int
+    noncompliant_per_rule: int
+    hub: HubInfo
+    org_role_arn: str
+
+    @property
+    def noncompliant_resources(self) -> int:
+        """Non-compliant resources in the report (every rule of every account and region)."""
+        return len(self.accounts) * len(self.regions) * self.rules * self.noncompliant_per_rule
+
+    def calls_needed(self) -> dict[str, int]:
+        """The AWS calls a correct scan needs, by `service:Action` (publishing to S3 not included).
+
+        Every page is needed: accounts 20 per page, rules and compliance 25 per page, evaluation
+        status 50, details 100 (the largest `Limit`), one recorder read, one AssumeRole per account.
+        Recorder status and rule evaluation status are listed because a scan may read them; the
+        benchmark counts an operation only when the scan made it.
+        """
+        units = len(self.accounts) * len(self.regions)
+        failing = self.rules if self.noncompliant_per_rule else 0
+        # Discovery walks the tree: Root (the management account), its OUs, and one OU holding the rest.
+        nodes = len(_ORG_UNITS) + 1
+        return {
+            "sts:GetCallerIdentity": 1,
+            "sts:AssumeRole": len(self.accounts) + 1,  # every spoke role, and the org role once
+            "organizations:ListRoots": 1,
+            "organizations:ListOrganizationalUnitsForParent": nodes,
+            "organizations:ListAccountsForParent": nodes
+            - 1
+            + math.ceil((len(self.accounts) - 1) / _ACCOUNTS_PAGE_SIZE),
+            "config:DescribeConfigurationRecorders": units,
+            "config:DescribeConfigurationRecorderStatus": units,
+            "config:DescribeConfigRules": units * math.ceil(self.rules / RULES_PAGE_SIZE),
+            "config:DescribeComplianceByConfigRule": units * math.ceil(self.rules / RULES_PAGE_SIZE),
+            "config:DescribeConfigRuleEvaluationStatus": units
+            * math.ceil(self.rules / EVALUATION_STATUS_MAX_LIMIT),
+            "config:GetComplianceDetailsByConfigRule": units
+            * failing
+            * math.ceil(self.noncompliant_per_rule / DETAILS_MAX_LIMIT),
+        }
+
+    def client_env(self, endpoint_url: str, access_key: str) -> dict[str, str]:
+        """The environment a `config-report run` needs to scan this organization on `endpoint_url`."""
+        return {
+            "NO_PROXY": "127.0.0.1",
+            "no_proxy": "127.0.0.1",
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": access_key,
+            "AWS_REGION": self.hub.region,
+            "AWS_DEFAULT_REGION": self.hub.region,
+            "CONFIG_REPORT_ORG_ROLE_ARN": self.org_role_arn,
+            "CONFIG_REPORT_S3_BUCKET": self.hub.report_bucket,
+            "CONFIG_REPORT_REGIONS": ",".join(self.regions),
+        }
+
+
+def seed_scale_organization(
+    sim: SimulatedOrganization,
+    *,
+    accounts: int,
+    regions: tuple[str, ...],
+    rules: int,
+    resources_per_rule: int,
+    noncompliant_share: float,
+    seed: int = 11,
+) -> ScaleOrganization:
+    """Build the uniform organization on a running, empty simulator (faults are suspended meanwhile)."""
+    if accounts < 2 or rules < 1 or resources_per_rule < 1 or not 0.0 <= noncompliant_share <= 1.0:
+        raise ValueError("need accounts >= 2, rules >= 1, resources_per_rule >= 1, 0 <= share <= 1")
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    ids = _account_ids(rng, accounts)
+    names = ["acme-org-management", "acme-sec-control"] + [f"acme-team{n:05d}" for n in range(2, accounts)]
+    plan = [
+        _PlannedAccount(
+            account=Account(
+                id=ids[n], name=names[n], ou="Root" if n == _MANAGEMENT else _OU, email=_email(names[n])
+            ),
+            profile=_PROFILES["core"],
+            index=n,
+            config_regions=regions,
+        )
+        for n in range(accounts)
+    ]
+    hub = HubInfo(
+        account_id=HUB_ACCOUNT_ID,
+        region=regions[0],
+        report_bucket=f"acme-config-reports-{HUB_ACCOUNT_ID}",
+        role_arn=_role_arn(HUB_ACCOUNT_ID, HUB_ROLE_NAME),
+    )
+    failing = round(resources_per_rule * noncompliant_share)
+    with sim.faults.suspended():
+        _build_organization(sim, plan)
+        _create_roles(sim, plan, hub)
+        _create_report_bucket(sim, hub)
+        for planned in plan:
+            _seed_config(planned.account.id, regions, rules, resources_per_rule, failing)
+    return ScaleOrganization(
+        accounts=tuple(p.account for p in plan),
+        regions=regions,
+        rules=rules,
+        resources_per_rule=resources_per_rule,
+        noncompliant_per_rule=failing,
+        hub=hub,
+        org_role_arn=_role_arn(plan[_MANAGEMENT].account.id, ORG_ROLE_NAME),
+    )
+
+
+def _seed_config(account_id: str, regions: tuple[str, ...], rules: int, resources: int, failing: int) -> None:
+    when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    catalogue = [_CATALOGUE[n % len(_CATALOGUE)] for n in range(rules)]
+    specs = [(f"{spec.name}-{n:03d}", spec) for n, spec in enumerate(catalogue)]
+    for region in regions:
+        _moto.enable_config(
+            account_id,
+            region,
+            recorder=_recorder(account_id),
+            rules=[_config_rule(name, spec) for name, spec in specs],
+        )
+        store = _moto.compliance_store(account_id, region)
+        for name, spec in specs:
+            store.put(
+                Evaluation(
+                    name,
+                    spec.resource_type,
+                    f"{spec.resource_type.split('::')[-1].lower()}-{account_id}-{region}-{n:06d}",
+                    NON_COMPLIANT if n < failing else COMPLIANT,
+                    when - timedelta(minutes=n),
+                    "The resource does not comply with the rule's parameters." if n < failing else "",
+                )
+                for n in range(resources)
+            )

@@ -1,0 +1,37 @@
+"""`make bench` at a tiny size, so the benchmark cannot rot: it runs end to end and prints its table.
+
+No figure is asserted except the exact ones (calls made ÷ needed): timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+TINY = ["--accounts=6", "--regions=2", "--rules=3", "--resources=3", "--latency=0", "--subset=2"]
+
+
+def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), *TINY], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines() if line.strip()}
+    for figure in (
+        "wall time",
+        "client CPU",
+        "peak RSS",
+        "throttles absorbed",
+        "wall ÷ ideal",
+        "speedup ÷ concurrency",
+        "CPU per call ÷ raw botocore",
+        "simulator CPU during run",
+    ):
+        assert figure in rows, done.stdout
+    assert "6 accounts × 2 regions × 3 rules" in rows["organization"]
+    # Every call the scan needs, and nothing more: one AssumeRole per account, every page once.
+    assert rows["calls made ÷ needed"].split()[4] == "1.00", done.stdout
+    assert rows["sts:AssumeRole"].split()[1:] == ["7", "7"]
+    assert rows["config:GetComplianceDetailsByConfigRule"].split()[1:] == ["36", "36"]
