@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from python_calamine import CalamineWorkbook
@@ -18,12 +18,17 @@ from config_report.simulated import SimulatedOrganization
 
 @dataclass(frozen=True)
 class Run:
-    """One finished `config-report` process and the files it published."""
+    """One finished `config-report` process and the files it published.
+
+    `files` are the run's report files (and Jira records); `markers` the keys it wrote beside them
+    (the preflight marker and the `latest.json` pointer).
+    """
 
     returncode: int
     stdout: str
     stderr: str
     files: dict[str, bytes]
+    markers: dict[str, bytes] = field(default_factory=dict)
 
     def file(self, suffix: str) -> bytes:
         (name,) = [n for n in self.files if n.endswith(suffix)]
@@ -39,14 +44,20 @@ class Run:
 
 
 def run_cli(sim: SimulatedOrganization, *args: str, **env: str) -> Run:
-    """Run `config-report` in a clean environment pointed at the simulator; collect its new S3 files."""
+    """Run `config-report` in a clean environment pointed at the simulator; collect what it wrote to S3."""
     s3 = sim.client("s3")
     bucket = sim.seeded.hub.report_bucket
-    before = {o["Key"] for o in _objects(s3, bucket)}
+    before = {o["Key"]: o["ETag"] for o in _objects(s3, bucket)}
     done = run_process(sim, *args, **env)
-    new = [o["Key"] for o in _objects(s3, bucket) if o["Key"] not in before]
+    # New keys, and `latest.json`, the one key a run replaces.
+    new = [o["Key"] for o in _objects(s3, bucket) if before.get(o["Key"]) != o["ETag"]]
     files = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in new}
-    return Run(done.returncode, done.stdout, done.stderr, files)
+    markers = {key: files.pop(key) for key in list(files) if _is_marker(key)}
+    return Run(done.returncode, done.stdout, done.stderr, files, markers)
+
+
+def _is_marker(key: str) -> bool:
+    return "/preflight/" in f"/{key}" or key.endswith("latest.json")
 
 
 def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from config_report.aws import (
+    CONNECT_TIMEOUT,
     Identity,
     assume_role_session,
     caller_identity,
+    client_config,
     describe_error,
     in_partition,
     is_access_denied,
+    probe_config,
     role_arn,
 )
 from config_report.simulated import SimulatedOrganization
+from runner import run_process
 
 
 def client_error(code: str, message: str, status: int = 400, operation: str = "AssumeRole") -> ClientError:
@@ -88,3 +95,49 @@ def test_an_xml_error_body_on_a_json_api_is_reduced_to_its_message() -> None:
     body += "User is not authorized to perform: config:DescribeConfigRules</Message></Error></ErrorResponse>"
     text = describe_error(client_error("403", body, 403, "DescribeConfigRules"))
     assert text == "DescribeConfigRules: 403: User is not authorized to perform: config:DescribeConfigRules"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_an_unreachable_endpoint_is_reported_as_a_network_error_not_credentials(
+    simulated_org: SimulatedOrganization, command: str
+) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    done = run_process(simulated_org, command, AWS_ENDPOINT_URL=endpoint)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert f"network error while asking STS who the hub is: cannot reach {endpoint}" in output
+    for hint in ("egress", "NetworkPolicy", "HTTPS_PROXY", "VPC endpoints"):
+        assert hint in output
+    assert "credentials" not in output.lower().replace("no usable hub credentials", "!")
+    assert "role-arn annotation" not in output
+
+
+def test_missing_credentials_stay_a_credential_error(simulated_org: SimulatedOrganization) -> None:
+    done = run_process(
+        simulated_org,
+        "run",
+        AWS_ACCESS_KEY_ID="",
+        AWS_SECRET_ACCESS_KEY="",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+        AWS_CONFIG_FILE="/nonexistent",
+    )
+    assert done.returncode == 1
+    (failed,) = [json.loads(line) for line in done.stderr.splitlines() if '"run.failed"' in line]
+    assert failed["error"].startswith("no usable hub credentials")
+    assert "network error" not in failed["error"]
+
+
+def test_the_connect_timeout_is_explicit_and_the_first_call_is_not_retried_for_a_minute() -> None:
+    config = client_config(max_attempts=12)
+    assert config.connect_timeout == CONNECT_TIMEOUT <= 10
+    assert probe_config(config).retries == {"mode": "standard", "max_attempts": 2}
+    assert config.retries == {"mode": "standard", "max_attempts": 12}

@@ -35,10 +35,11 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(simulator: Simulate
         "PASS  hub identity",
         "PASS  org role",
         "PASS  organization listing",
-        f"PASS  spoke role {account}",
+        "PASS  spoke roles",
         f"PASS  config reads in {simulator.seeded.regions[0]}",
         "PASS  s3 write",
     ]
+    assert "every one of the 1 accounts in scope" in done.stdout
     assert lines[-1] == "7 of 7 checks passed"
 
 
@@ -60,11 +61,74 @@ def test_a_denied_spoke_role_fails_its_line_with_the_fix_and_exit_1(simulator: S
     done = run_process(simulator, "check", "--accounts", account)
     assert done.returncode == 1
     failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
-    assert failed == [
+    assert failed[0] == (
         f"FAIL  spoke role {account}: AssumeRole: AccessDenied: " + failed[0].split("AccessDenied: ")[1]
+    )
+    assert failed[1:] == [
+        "FAIL  spoke roles: 1 of 1 could not be assumed; tried every one of the 1 accounts in scope"
     ]
     assert "fix: deploy the spoke-read-role" in done.stdout
     assert "PASS  s3 write" in done.stdout
+
+
+def test_every_account_is_proven_by_default_and_each_denied_one_is_named(
+    simulator: SimulatedOrganization,
+) -> None:
+    seeded = simulator.seeded
+    special = {seeded.hub.account_id, seeded.management_account_id}
+    members = [a.id for a in seeded.accounts if a.id not in special]
+    denied = [members[-1], members[-3]]
+    simulator.faults.configure(deny_assume_role_into=denied)
+    done = run_process(simulator, "check")
+    assert done.returncode == 1
+    named = {line.split(":")[0].removeprefix("FAIL  spoke role ") for line in done.stdout.splitlines()}
+    assert set(denied) <= named
+    assert (
+        f"FAIL  spoke roles: 2 of {len(seeded.accounts)} could not be assumed; "
+        f"tried every one of the {len(seeded.accounts)} accounts in scope"
+    ) in done.stdout
+    assert simulator.faults.counts.assume_role_denied == 2
+    assert done.stdout.splitlines()[-1].endswith("failed: the job would not run cleanly")
+
+
+def test_a_sample_is_asked_for_and_the_output_says_it_sampled(simulator: SimulatedOrganization) -> None:
+    done = run_process(simulator, "check", "--sample", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    total = len(simulator.seeded.accounts)
+    assert f"a sample of the first 2 of {total} accounts in scope (--sample 2)" in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("(spoke roles sampled, not proven in every account)")
+
+
+S3_FAILURES = {  # what is wrong: (fault, the fix check must print)
+    "bucket typo": ({}, "does not exist: correct CONFIG_REPORT_S3_BUCKET"),
+    "write denied": ({"deny_s3_put_into": ["BUCKET"]}, "grant the hub role s3:PutObject"),
+    "KMS key denied": ({"deny_kms_keys": ["KEY"]}, "may not use the KMS key"),
+}
+
+
+@pytest.mark.parametrize(("fault", "fix"), S3_FAILURES.values(), ids=S3_FAILURES.keys())
+def test_s3_failures_get_their_own_fix(
+    simulator: SimulatedOrganization, fault: dict[str, list[str]], fix: str
+) -> None:
+    bucket = simulator.seeded.hub.report_bucket
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0b5c1c55-9d30-4d39-9c5e-7a1e0d9c0001"
+    simulator.faults.configure(
+        **{
+            name: [v.replace("BUCKET", bucket).replace("KEY", key) for v in values]
+            for name, values in fault.items()
+        }
+    )
+    settings = {"CONFIG_REPORT_S3_KMS_KEY_ID": key} if "deny_kms_keys" in fault else {}
+    if not fault:
+        settings["CONFIG_REPORT_S3_BUCKET"] = bucket + "-typo"
+    done = run_process(simulator, "check", "--accounts", member(simulator), **settings)
+    assert done.returncode == 1
+    (failed,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed.startswith("FAIL  s3 write: cannot write to s3://")
+    (fix_line,) = [line for line in done.stdout.splitlines() if line.strip().startswith("fix:")]
+    assert fix in fix_line
+    others = [f for f in S3_FAILURES.values() if f[1] != fix]
+    assert not any(other in done.stdout for _, other in others)
 
 
 def test_a_missing_bucket_is_a_failed_check_not_a_crash(simulator: SimulatedOrganization) -> None:

@@ -12,6 +12,7 @@ def test_public_surface_is_pinned() -> None:
         "DiscoveryError",
         "ExitCode",
         "JiraError",
+        "NetworkError",
         "PublishError",
         "SettingsError",
         "__version__",
@@ -29,3 +30,4 @@ def test_exit_codes_match_the_design_contract() -> None:
     assert config_report.SettingsError.exit_code == 2
     assert config_report.JiraError.exit_code == 4
     assert config_report.PublishError.exit_code == 1
+    assert config_report.NetworkError.exit_code == 1

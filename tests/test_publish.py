@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,22 +78,71 @@ def test_a_dry_run_scans_but_writes_nothing(simulated_org: SimulatedOrganization
     }
 
 
-def test_a_failed_upload_exits_1_and_keeps_the_report_on_disk(simulated_org: SimulatedOrganization) -> None:
-    run = run_cli(
-        simulated_org,
-        "run",
-        CONFIG_REPORT_S3_BUCKET="no-such-report-bucket",
-        CONFIG_REPORT_ACCOUNTS=_one(simulated_org),
-    )
+def test_a_bucket_typo_fails_with_exit_1_before_any_config_call(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_S3_BUCKET="no-such-report-bucket")
     assert run.returncode == 1
-    events = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
-    (failed,) = [e for e in events if e["event"] == "publish.failed"]
-    kept = Path(failed["files_kept_in"])
-    assert sorted(p.suffix for p in kept.iterdir()) == [".gz", ".json", ".xlsx"]
-    shutil.rmtree(kept)
+    assert simulated_org.faults.counts.config_requests == 0, "the bucket is proven before the scan"
+    events = run.log_events()
+    assert [e["event"] for e in events if e["event"].startswith(("preflight", "discovery", "run."))] == [
+        "run.start",
+        "preflight.failed",
+        "run.failed",
+    ]
     (error,) = [e for e in events if e["event"] == "run.failed"]
     assert "NoSuchBucket" in error["error"]
-    assert "CONFIG_REPORT_S3_BUCKET" in error["error"]
+    assert "no-such-report-bucket does not exist: correct CONFIG_REPORT_S3_BUCKET" in error["error"]
+
+
+def test_a_run_writes_its_preflight_marker_apart_from_the_reports_and_points_latest_at_them(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    simulated_org.faults.reset()
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))
+    assert run.returncode == 0, run.stderr[-2000:]
+    (marker,) = [k for k in run.markers if "/preflight/" in k]
+    assert marker.startswith("aws-config-reports/preflight/")
+    latest = json.loads(run.markers["aws-config-reports/latest.json"])
+    bucket = simulated_org.seeded.hub.report_bucket
+    assert set(latest["keys"].values()) == set(run.files)
+    assert latest["files"]["workbook"] == f"s3://{bucket}/{latest['keys']['workbook']}"
+    assert latest["coverage_complete"] is True
+    (start,) = [e for e in run.log_events() if e["event"] == "run.start"]
+    assert latest["run_id"] == start["run_id"]
+    assert marker.endswith(f"/{start['run_id']}.txt")
+
+
+def test_without_a_kms_key_every_upload_asks_for_sse_s3(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))
+    assert run.returncode == 0, run.stderr[-2000:]
+    s3 = simulated_org.client("s3")
+    for key in [*run.files, *run.markers]:
+        head = s3.head_object(Bucket=simulated_org.seeded.hub.report_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256", key
+
+
+def test_a_failed_upload_exits_1_and_says_the_report_is_lost_with_the_pod(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    bucket = simulated_org.seeded.hub.report_bucket
+    simulated_org.faults.reset()
+    # The marker goes through; the dated report folder is refused.
+    simulated_org.faults.configure(deny_s3_put_into=[f"{bucket}/aws-config-reports/2"])
+    try:
+        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))
+    finally:
+        simulated_org.faults.reset()
+    assert run.returncode == 1
+    assert not run.files
+    assert "aws-config-reports/latest.json" not in run.markers, "latest.json never points at a failed run"
+    events = run.log_events()
+    (failed,) = [e for e in events if e["event"] == "publish.failed"]
+    assert "disappear with the pod" in failed["lost"]
+    assert "files_kept_in" not in failed
+    (error,) = [e for e in events if e["event"] == "run.failed"]
+    assert "AccessDenied" in error["error"]
+    assert "grant the hub role s3:PutObject" in error["error"]
 
 
 def _one(simulated_org: SimulatedOrganization) -> str:

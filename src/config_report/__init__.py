@@ -5,6 +5,7 @@ from config_report.errors import (
     DiscoveryError,
     ExitCode,
     JiraError,
+    NetworkError,
     PublishError,
     SettingsError,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "DiscoveryError",
     "ExitCode",
     "JiraError",
+    "NetworkError",
     "PublishError",
     "SettingsError",
     "__version__",

@@ -18,7 +18,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.loaders import create_loader
 from botocore.utils import parse_timestamp
 
@@ -60,20 +61,58 @@ def in_partition(region: str, partition: str) -> bool:
     )
 
 
+# Seconds to open a TCP (and TLS) connection before botocore gives up on an attempt: AWS endpoints
+# answer in milliseconds, so a longer wait only hides a blocked egress path.
+CONNECT_TIMEOUT = 5
+# Attempts of the first call (who am I?): a network fault there is reported in seconds, not retried
+# for a minute. Later calls use the configured attempts, as throttling needs them.
+PROBE_ATTEMPTS = 2
+
+NETWORK_HINT = (
+    "the pod cannot reach AWS: check egress from the cluster (NAT gateway, or VPC endpoints for sts, "
+    "organizations, config, s3 and kms), the chart's NetworkPolicy (networkPolicy.*), and the proxy "
+    "settings (HTTPS_PROXY / NO_PROXY; a TLS-intercepting proxy needs its CA in AWS_CA_BUNDLE)"
+)
+
+
 def client_config(*, max_attempts: int, pool_size: int = 10) -> Config:
     """The one botocore `Config` every client uses: standard retries absorb throttling."""
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         user_agent_extra=f"config-report/{__version__}",
-        connect_timeout=10,
+        connect_timeout=CONNECT_TIMEOUT,
         read_timeout=60,
         max_pool_connections=pool_size,
     )
 
 
+def probe_config(config: Config) -> Config:
+    """`config` with few attempts: for the first call, where a network fault must show at once."""
+    return config.merge(Config(retries={"mode": "standard", "max_attempts": PROBE_ATTEMPTS}))
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """True when AWS was never reached or the connection broke: DNS, TCP, TLS, proxy, timeouts."""
+    return isinstance(exc, BotocoreConnectionError | HTTPClientError)
+
+
+def network_error(exc: BaseException, *, what: str) -> str:
+    """The message for a network failure while doing `what`: the layer, the endpoint and the hint."""
+    endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
+    return f"network error while {what}: cannot reach {endpoint} ({describe_error(exc)}); {NETWORK_HINT}"
+
+
 def hub_region() -> str:
     """The region for STS, Organizations and S3 calls: AWS_REGION, AWS_DEFAULT_REGION, or us-east-1."""
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def region_source() -> str:
+    """Where `hub_region()` came from: `AWS_REGION`, `AWS_DEFAULT_REGION`, or `default`."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return name
+    return "default"
 
 
 def hub_session() -> boto3.Session:

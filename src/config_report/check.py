@@ -1,13 +1,16 @@
 """`config-report check`: the preflight a team runs right after deploying.
 
 Each check proves one permission the job needs, in the order the job needs them, and says what to
-fix when it fails. Nothing here produces a report; the only write is a small marker under the prefix
-(so no delete permission is needed).
+fix when it fails. The spoke role is proven in every account in scope (one AssumeRole each, as many at
+once as CONFIG_REPORT_CONCURRENCY), unless a sample is asked for, and then the output says so.
+Nothing here produces a report; the only write is the same small marker under `PREFIX/preflight/`
+that `run` writes before scanning (so no delete permission is needed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,15 +18,19 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report import jira
-from config_report.aws import assume_role_session, describe_error, hub_region, role_arn
-from config_report.errors import ConfigReportError, JiraError
+from config_report.aws import (
+    NETWORK_HINT,
+    assume_role_session,
+    describe_error,
+    hub_region,
+    is_network_error,
+    role_arn,
+)
+from config_report.errors import ConfigReportError, JiraError, NetworkError, PublishError
 from config_report.organization import list_active_accounts
 from config_report.pipeline import Hub, account_filter, connect_hub, organizations_client
-from config_report.publish import encryption, new_run_id
+from config_report.publish import new_run_id, write_preflight_marker
 from config_report.settings import Settings
-
-# Without an explicit account list, this many discovered accounts prove the spoke role.
-SPOKE_SAMPLE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +48,37 @@ class CheckResult:
         return f"{text}\n      fix: {self.fix}" if self.fix and not self.ok else text
 
 
-def run_checks(settings: Settings) -> Iterator[CheckResult]:
-    """Prove each permission in turn; checks that depend on a failed one are not attempted."""
+def summary(results: list[CheckResult], *, sampled: bool) -> str:
+    """The last line: how many checks passed, and that spoke roles were only sampled when they were."""
+    failed = sum(1 for r in results if not r.ok)
+    text = f"{len(results) - failed} of {len(results)} checks passed"
+    if failed:
+        text += f"; {failed} failed: the job would not run cleanly"
+    if sampled:
+        text += " (spoke roles sampled, not proven in every account)"
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class SpokeOutcome:
+    """One account's AssumeRole: the session, or the error."""
+
+    account_id: str
+    session: Any = None
+    error: BaseException | None = None
+
+
+def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[CheckResult]:
+    """Prove each permission in turn; checks that depend on a failed one are not attempted.
+
+    `sample`: prove the spoke role in only the first `sample` accounts in scope (the output says so).
+    """
     yield CheckResult("settings", True, f"valid; spoke role {settings.spoke_role_name}")
     try:
         hub = connect_hub(settings)
+    except NetworkError as exc:
+        yield CheckResult("hub identity", False, str(exc), "fix the network path to AWS (see above)")
+        return
     except ConfigReportError as exc:
         yield CheckResult(
             "hub identity", False, str(exc), "give the pod its IRSA role (or set AWS credentials)"
@@ -53,10 +86,7 @@ def run_checks(settings: Settings) -> Iterator[CheckResult]:
         return
     yield CheckResult("hub identity", True, hub.identity.arn)
     accounts = yield from _check_organization(hub, settings)
-    sessions = [r for r in (_check_spoke(hub, settings, a) for a in accounts) if r is not None]
-    for result, _ in sessions:
-        yield result
-    usable = next((s for r, s in sessions if r.ok and s is not None), None)
+    usable = yield from _check_spokes(hub, settings, accounts, sample=sample)
     if usable is not None:
         yield _check_config_reads(usable, hub, settings)
     yield _check_s3_write(hub, settings)
@@ -78,10 +108,53 @@ def _check_organization(hub: Hub, settings: Settings) -> Generator[CheckResult, 
         )
         return list(settings.accounts)
     yield CheckResult(name, True, f"{len(accounts)} active accounts in scope")
-    return list(settings.accounts) or [a.id for a in accounts[:SPOKE_SAMPLE]]
+    return [a.id for a in accounts]
 
 
-def _check_spoke(hub: Hub, settings: Settings, account_id: str) -> tuple[CheckResult, Any] | None:
+def _check_spokes(
+    hub: Hub, settings: Settings, accounts: list[str], *, sample: int | None
+) -> Generator[CheckResult, None, Any]:
+    # Yields one FAIL line per account whose role cannot be assumed, then one line for all of them;
+    # returns a usable spoke session (for the Config reads check), or None.
+    if not accounts:
+        yield CheckResult(
+            "spoke roles",
+            False,
+            "no account to try",
+            "check the account and OU filters (CONFIG_REPORT_ACCOUNTS, _OUS)",
+        )
+        return None
+    chosen = accounts[:sample] if sample else accounts
+    workers = max(1, min(settings.concurrency, len(chosen)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check-spoke") as pool:
+        outcomes = list(pool.map(lambda account: _assume_spoke(hub, settings, account), chosen))
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in failed:
+        fix = (
+            NETWORK_HINT
+            if is_network_error(outcome.error or Exception())
+            else f"deploy the spoke-read-role in {outcome.account_id} trusting {hub.identity.arn}"
+            " (and the same CONFIG_REPORT_EXTERNAL_ID on both sides)"
+        )
+        yield CheckResult(
+            f"spoke role {outcome.account_id}", False, describe_error(outcome.error or Exception()), fix
+        )
+    scope = (
+        f"a sample of the first {len(chosen)} of {len(accounts)} accounts in scope (--sample {sample}); "
+        "run without --sample to prove every account"
+        if len(chosen) < len(accounts)
+        else f"every one of the {len(accounts)} accounts in scope"
+    )
+    if failed:
+        yield CheckResult(
+            "spoke roles", False, f"{len(failed)} of {len(chosen)} could not be assumed; tried {scope}"
+        )
+    else:
+        yield CheckResult("spoke roles", True, f"assumed {settings.spoke_role_name} in {scope}")
+    return next((o.session for o in outcomes if o.session is not None), None)
+
+
+def _assume_spoke(hub: Hub, settings: Settings, account_id: str) -> SpokeOutcome:
     arn = role_arn(hub.identity, account_id, settings.spoke_role_name)
     try:
         session = assume_role_session(
@@ -92,12 +165,8 @@ def _check_spoke(hub: Hub, settings: Settings, account_id: str) -> tuple[CheckRe
             external_id=settings.spoke_external_id(),
         )
     except (ClientError, BotoCoreError) as exc:
-        fix = (
-            f"deploy the spoke-read-role in {account_id} trusting {hub.identity.arn}"
-            " (and the same CONFIG_REPORT_EXTERNAL_ID on both sides)"
-        )
-        return CheckResult(f"spoke role {account_id}", False, describe_error(exc), fix), None
-    return CheckResult(f"spoke role {account_id}", True, f"assumed {arn}"), session
+        return SpokeOutcome(account_id, error=exc)
+    return SpokeOutcome(account_id, session=session)
 
 
 def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResult:
@@ -123,18 +192,17 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
 def _check_s3_write(hub: Hub, settings: Settings) -> CheckResult:
     if not settings.s3_bucket:
         return CheckResult("s3 write", False, "CONFIG_REPORT_S3_BUCKET is not set", "set the report bucket")
-    key = f"{settings.s3_prefix}preflight/{new_run_id(datetime.now(UTC))}.txt"
     try:
-        hub.session.client("s3", config=hub.config).put_object(
-            Bucket=settings.s3_bucket,
-            Key=key,
-            Body=f"config-report preflight by {hub.identity.arn}\n".encode(),
-            IfNoneMatch="*",
-            **encryption(settings.s3_kms_key_id),
+        key = write_preflight_marker(
+            hub.session.client("s3", config=hub.config),
+            settings.s3_bucket,
+            settings.s3_prefix,
+            run_id=new_run_id(datetime.now(UTC)),
+            caller=hub.identity.arn,
+            kms_key_id=settings.s3_kms_key_id,
         )
-    except (ClientError, BotoCoreError) as exc:
-        fix = "grant the hub role s3:PutObject on the prefix (and kms:GenerateDataKey on the key)"
-        return CheckResult("s3 write", False, describe_error(exc), fix)
+    except PublishError as exc:
+        return CheckResult("s3 write", False, exc.reason, exc.fix)
     return CheckResult("s3 write", True, f"wrote s3://{settings.s3_bucket}/{key}")
 
 

@@ -2,6 +2,7 @@
 
     ConfigReportError
     ├── SettingsError        invalid configuration or usage: nothing was scanned (exit 2)
+    ├── NetworkError         AWS could not be reached: DNS, TCP, TLS or proxy (exit 1)
     ├── DiscoveryError       the organization could not be listed (exit 1)
     ├── PublishError         the report could not be written or uploaded (exit 1)
     └── JiraError            the ticket could not be created or updated (exit 4)
@@ -37,12 +38,24 @@ class SettingsError(ConfigReportError):
     exit_code = ExitCode.USAGE
 
 
+class NetworkError(ConfigReportError):
+    """AWS could not be reached (DNS, connection, TLS, proxy); the message names the endpoint."""
+
+
 class DiscoveryError(ConfigReportError):
     """The organization's accounts could not be listed."""
 
 
 class PublishError(ConfigReportError):
-    """The workbook, snapshot or manifest could not be written or uploaded."""
+    """The workbook, snapshot or manifest could not be written or uploaded.
+
+    `reason` says what failed and `fix` what to change; the message is both.
+    """
+
+    def __init__(self, reason: str, *, fix: str = "") -> None:
+        super().__init__(f"{reason}: {fix}" if fix else reason)
+        self.reason = reason
+        self.fix = fix
 
 
 class JiraError(ConfigReportError):

@@ -19,12 +19,24 @@ from config_report.aws import (
     describe_error,
     hub_region,
     hub_session,
+    is_network_error,
+    network_error,
+    probe_config,
+    region_source,
 )
-from config_report.errors import ConfigReportError, DiscoveryError, ExitCode, JiraError, SettingsError
+from config_report.errors import (
+    ConfigReportError,
+    DiscoveryError,
+    ExitCode,
+    JiraError,
+    NetworkError,
+    SettingsError,
+)
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
 from config_report.model import AccountScan, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
+from config_report.outcome import judge_outcome
 from config_report.publish import (
     PublishedRun,
     describe_files,
@@ -33,7 +45,9 @@ from config_report.publish import (
     report_file_names,
     run_prefix,
     upload,
+    write_latest_pointer,
     write_manifest,
+    write_preflight_marker,
 )
 from config_report.scan import ScanPlan, scan_organization
 from config_report.settings import Settings
@@ -66,8 +80,10 @@ def connect_hub(settings: Settings) -> Hub:
     config = client_config(max_attempts=settings.max_attempts, pool_size=max(10, settings.concurrency))
     sts = session.client("sts", config=config)
     try:
-        identity = caller_identity(sts)
+        identity = caller_identity(session.client("sts", config=probe_config(config)))
     except (ClientError, BotoCoreError) as exc:
+        if is_network_error(exc):
+            raise NetworkError(network_error(exc, what="asking STS who the hub is")) from exc
         raise ConfigReportError(
             f"no usable hub credentials ({describe_error(exc)}); in EKS check the ServiceAccount's "
             "eks.amazonaws.com/role-arn annotation and the role's OIDC trust, elsewhere AWS_PROFILE or keys"
@@ -84,6 +100,8 @@ def organizations_client(hub: Hub, settings: Settings) -> Any:
             hub.sts, settings.org_role_arn, session_name=settings.session_name, region=hub_region()
         )
     except (ClientError, BotoCoreError) as exc:
+        if is_network_error(exc):
+            raise NetworkError(network_error(exc, what="assuming CONFIG_REPORT_ORG_ROLE_ARN")) from exc
         raise DiscoveryError(
             f"cannot assume CONFIG_REPORT_ORG_ROLE_ARN {settings.org_role_arn} ({describe_error(exc)}); "
             f"check that role's trust policy allows {hub.identity.arn}"
@@ -129,9 +147,14 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         "run.start",
         run_id=run_id,
         identity=hub.identity.arn,
+        region=hub_region(),
+        region_from=region_source(),
         dry_run=dry_run,
         settings=settings.public_view(),
     )
+    log_default_region()
+    if not dry_run:
+        preflight(hub, settings, run_id=run_id)
 
     report = scan_report(hub, settings, run_id=run_id, started=started, as_json=as_json)
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
@@ -142,14 +165,17 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         # Kept until now because the workbook is attached to the ticket from here.
         shutil.rmtree(staging, ignore_errors=True)
     figures = report.figures()
-    # A failed ticket outranks a coverage gap: both reports are published, but nobody was told.
-    exit_code = ExitCode.OK if figures.complete else ExitCode.INCOMPLETE
-    if not jira_ok:
-        exit_code = ExitCode.JIRA_FAILED
-    log.info(
+    ending = judge_outcome(
+        report, jira_ok=jira_ok, fail_on=settings.fail_on, gap_tolerance=settings.gap_tolerance
+    )
+    exit_code = ending.exit_code
+    getattr(log, ending.log_level)(
         "run.done",
         run_id=run_id,
         exit_code=int(exit_code),
+        outcome=ending.outcome.name,
+        tolerated=ending.tolerated,
+        accounts_with_gaps=ending.gap_accounts,
         dry_run=dry_run,
         accounts=figures.accounts,
         coverage_gaps=figures.coverage_gaps,
@@ -157,6 +183,34 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
     )
     return RunOutcome(report=report, published=published, exit_code=exit_code)
+
+
+def log_default_region() -> None:
+    """Say so when no region is configured: STS, Organizations and S3 then go to us-east-1."""
+    if region_source() == "default":
+        get_logger().warning(
+            "region.default",
+            region=hub_region(),
+            hint="neither AWS_REGION nor AWS_DEFAULT_REGION is set; set AWS_REGION (chart: awsRegion) "
+            "to the bucket's region",
+        )
+
+
+def preflight(hub: Hub, settings: Settings, *, run_id: str) -> None:
+    """Prove the bucket takes our writes before a single Config call: a typo fails in seconds."""
+    try:
+        key = write_preflight_marker(
+            hub.session.client("s3", config=hub.config),
+            settings.s3_bucket or "",
+            settings.s3_prefix,
+            run_id=run_id,
+            caller=hub.identity.arn,
+            kms_key_id=settings.s3_kms_key_id,
+        )
+    except ConfigReportError:
+        get_logger().error("preflight.failed", run_id=run_id, scanned="nothing: no Config call was made")
+        raise
+    get_logger().info("preflight.done", marker=f"s3://{settings.s3_bucket}/{key}")
 
 
 def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime, as_json: bool) -> Report:
@@ -168,8 +222,10 @@ def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime,
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
+        # A gap is logged at warning: the line an alert on "coverage lost in account X" matches.
+        has_gap = bool(_gaps(scan))
         if as_json or scan.status != "OK":
-            log.info(
+            (log.warning if has_gap else log.info)(
                 "account.done",
                 account_id=scan.account.id,
                 account_name=scan.account.name,
@@ -201,10 +257,10 @@ def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime,
 
 
 def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_run: bool) -> PublishedRun:
-    """Write the workbook, snapshot and manifest, keep a local copy when asked, then upload to S3.
+    """Write the workbook, snapshot and manifest, keep a local copy when asked, upload, point latest.json.
 
-    Files are staged in `staging`, which the caller removes only once everything is uploaded and the
-    ticket is done, so a failed upload leaves the report on disk (its path is logged) rather than losing it.
+    Files are staged in `staging`, which the caller removes once everything is uploaded and the ticket
+    is done. In a pod that folder is gone with the pod, so a failed upload says what is lost.
     """
     log = get_logger()
     run = report.run
@@ -230,16 +286,30 @@ def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_
     if dry_run:
         log.info("dry_run.would_upload", keys=[f"s3://{settings.s3_bucket}/{f.key}" for f in files])
         return published
+    s3 = hub.session.client("s3", config=hub.config)
     try:
-        upload(
-            hub.session.client("s3", config=hub.config),
-            published.bucket,
-            files,
-            kms_key_id=settings.s3_kms_key_id,
+        upload(s3, published.bucket, files, kms_key_id=settings.s3_kms_key_id)
+    except ConfigReportError as exc:
+        log.error(
+            "publish.failed",
+            run_id=run.run_id,
+            error=str(exc),
+            lost=(
+                "this run's report is not in S3 (a run without its manifest is incomplete); its files "
+                "exist only in this pod's temporary storage and disappear with the pod: fix the cause, "
+                "then run a new Job"
+            ),
+            local_copy=str(settings.output_dir) if settings.output_dir is not None else None,
         )
-    except ConfigReportError:
-        log.error("publish.failed", files_kept_in=str(staging))
         raise
+    try:
+        key = write_latest_pointer(
+            s3, published, report, prefix=settings.s3_prefix, kms_key_id=settings.s3_kms_key_id
+        )
+        log.info("latest.updated", pointer=f"s3://{published.bucket}/{key}")
+    except ConfigReportError as exc:
+        # The report itself is published: a stale pointer must not make the Job publish it twice.
+        log.error("latest.failed", error=str(exc))
     return published
 
 

@@ -3,6 +3,10 @@
 Layout: `s3://BUCKET/PREFIX/YYYY/MM/DD/<run-id>/` holding `aws-config-report-<run-id>` `.xlsx`,
 `.snapshot.json.gz` and `.manifest.json`, uploaded in that order so a manifest means the run is complete.
 Every upload is conditional (`If-None-Match: *`): an existing key is an error, never an overwrite.
+
+Beside the dated folders: `PREFIX/preflight/<run-id>.txt`, the marker a run (or `check`) writes before
+scanning to prove the bucket takes its writes, and `PREFIX/latest.json`, a small pointer to the newest
+published run, written after its manifest (the one key that is replaced on purpose).
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report import __version__
-from config_report.aws import describe_error
+from config_report.aws import NETWORK_HINT, describe_error, is_network_error
 from config_report.errors import PublishError
 from config_report.model import Report
 
 MANIFEST_SCHEMA = "config-report/manifest/v1"
+LATEST_SCHEMA = "config-report/latest/v1"
 
 _CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -169,8 +174,115 @@ def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *
 
 
 def encryption(kms_key_id: str | None) -> dict[str, str]:
-    """The put_object arguments for SSE-KMS with `kms_key_id`; none when no key is set (bucket default)."""
-    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+    """The put_object arguments: SSE-KMS with `kms_key_id`, else SSE-S3 (AES256).
+
+    The header is always sent, so a bucket policy that refuses unencrypted uploads (a common guard
+    that checks `s3:x-amz-server-side-encryption`) accepts ours.
+    """
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return {"ServerSideEncryption": "AES256"}
+
+
+def s3_write_fix(exc: BaseException, *, bucket: str, kms_key_id: str | None) -> str:
+    """What to fix when S3 refused a write: a missing bucket, a denied write and a denied key differ."""
+    if is_network_error(exc):
+        return f"network error, not a permission: {NETWORK_HINT}"
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    message = str(exc)
+    if code == "NoSuchBucket":
+        return (
+            f"bucket {bucket} does not exist: correct CONFIG_REPORT_S3_BUCKET (a typo?) or create the bucket "
+            "(docs/deploy.md, 'The report bucket')"
+        )
+    if code.startswith("KMS.") or "kms:" in message:
+        return (
+            f"the hub role may not use the KMS key {kms_key_id or '(bucket default)'}: allow it "
+            "kms:GenerateDataKey and kms:Decrypt in the hub role's policy (kms_key_arn) and in the key "
+            "policy, or correct CONFIG_REPORT_S3_KMS_KEY_ID"
+        )
+    if code in ("AccessDenied", "AllAccessDisabled") or "403" in code:
+        return (
+            f"grant the hub role s3:PutObject on arn:aws:s3:::{bucket}/<prefix>* (Terraform hub example: "
+            "report_bucket, report_prefix); a bucket in another account also needs a bucket policy "
+            "allowing the hub role"
+        )
+    return "check CONFIG_REPORT_S3_BUCKET and the network path to S3"
+
+
+def preflight_key(prefix: str, run_id: str) -> str:
+    """Key of a run's preflight marker: beside the dated folders, never mistaken for a report."""
+    return f"{prefix}preflight/{run_id}.txt"
+
+
+def write_preflight_marker(
+    s3: Any, bucket: str, prefix: str, *, run_id: str, caller: str, kms_key_id: str | None
+) -> str:
+    """Prove the bucket takes this run's writes (and its KMS key) before anything is scanned.
+
+    Returns the marker's key; raises `PublishError` naming what to fix. The marker is tiny and kept
+    (the hub role has no delete permission), so the bucket's lifecycle rule should expire `preflight/`.
+    """
+    key = preflight_key(prefix, run_id)
+    try:
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=f"config-report preflight by {caller}\n".encode(),
+            IfNoneMatch="*",
+            **encryption(kms_key_id),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise PublishError(
+            f"cannot write to s3://{bucket}/{key} ({describe_error(exc)})",
+            fix=s3_write_fix(exc, bucket=bucket, kms_key_id=kms_key_id),
+        ) from exc
+    return key
+
+
+def latest_key(prefix: str) -> str:
+    """Key of the pointer to the newest published run."""
+    return f"{prefix}latest.json"
+
+
+def write_latest_pointer(
+    s3: Any, run: PublishedRun, report: Report, *, prefix: str, kms_key_id: str | None
+) -> str:
+    """Point `PREFIX/latest.json` at this run's files; written after them, so it never points at a gap."""
+    figures = report.figures()
+    pointer = {
+        "schema": LATEST_SCHEMA,
+        "run_id": report.run.run_id,
+        "started_at": report.run.started_at.isoformat(),
+        "finished_at": report.run.finished_at.isoformat(),
+        "run_prefix": run.run_prefix,
+        "coverage_complete": figures.complete,
+        "files": {_kind(f.name): f.uri(run.bucket) for f in run.files},
+        "keys": {_kind(f.name): f.key for f in run.files},
+    }
+    key = latest_key(prefix)
+    try:
+        s3.put_object(
+            Bucket=run.bucket,
+            Key=key,
+            Body=json.dumps(pointer, indent=2).encode(),
+            ContentType="application/json",
+            **encryption(kms_key_id),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise PublishError(
+            f"the report is published under s3://{run.bucket}/{run.run_prefix} but {key} could not be "
+            f"updated ({describe_error(exc)})",
+            fix=s3_write_fix(exc, bucket=run.bucket, kms_key_id=kms_key_id),
+        ) from exc
+    return key
+
+
+def _kind(name: str) -> str:
+    # aws-config-report-<run-id>.xlsx -> workbook, .snapshot.json.gz -> snapshot, .manifest.json -> manifest
+    if name.endswith(".xlsx"):
+        return "workbook"
+    return name.split(".")[1] if name.count(".") >= 2 else name
 
 
 def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: str | None) -> None:
@@ -190,9 +302,8 @@ def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: 
                 )
         except (ClientError, BotoCoreError) as exc:
             raise PublishError(
-                f"cannot upload s3://{bucket}/{file.key} ({describe_error(exc)}); check "
-                "CONFIG_REPORT_S3_BUCKET, the hub role's s3:PutObject on the prefix and, with SSE-KMS, "
-                "kms:GenerateDataKey on CONFIG_REPORT_S3_KMS_KEY_ID"
+                f"cannot upload s3://{bucket}/{file.key} ({describe_error(exc)})",
+                fix=s3_write_fix(exc, bucket=bucket, kms_key_id=kms_key_id),
             ) from exc
 
 

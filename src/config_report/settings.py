@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     s3_kms_key_id: str | None = Field(None, description="KMS key for SSE-KMS (default: bucket default)")
     output_dir: Path | None = Field(None, description="also keep a local copy of every published file")
 
+    # --- which outcomes fail the Job (the exit codes keep their meaning; see outcome.py) ---
+    fail_on: CommaList = Field(
+        default_factory=lambda: ["gaps", "jira"],
+        description="published outcomes that exit non-zero: gaps (3), jira (4); others exit 0",
+    )
+    gap_tolerance: int = Field(
+        0, ge=0, description="accounts with coverage gaps tolerated before gaps exit 3 (with fail_on gaps)"
+    )
+
     # --- logs ---
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="json lines, readable text, or auto (json when not a terminal)"
@@ -118,6 +127,7 @@ class Settings(BaseSettings):
         "exclude_ous",
         "jira_labels",
         "jira_components",
+        "fail_on",
         mode="before",
     )
     @classmethod
@@ -138,6 +148,16 @@ class Settings(BaseSettings):
     @classmethod
     def _ous(cls, value: list[str]) -> list[str]:
         return _each(value, _OU, "an OU ID or name", "ou-ab12-cdef3456,Sandbox")
+
+    @field_validator("fail_on")
+    @classmethod
+    def _fail_on(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if v not in ("gaps", "jira", "none")]
+        if bad:
+            raise ValueError(
+                f"{', '.join(map(repr, bad))} is not an outcome; use gaps, jira, both (gaps,jira) or none"
+            )
+        return [v for v in value if v != "none"]
 
     @field_validator("org_role_arn")
     @classmethod

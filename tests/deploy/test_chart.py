@@ -180,6 +180,7 @@ def test_every_setting_reaches_the_pod_as_its_environment_variable(
     assert settings.regions == ["eu-west-1", "eu-central-1", "us-east-1"]
     assert settings.concurrency == 32
     assert settings.account_concurrency == 3
+    assert (settings.fail_on, settings.gap_tolerance) == (["jira"], 2)
     assert settings.jira_attachment_max_mb == 7.5
     assert json.loads(settings.jira_extra_fields or "") == {"customfield_10010": 3}
     assert str(settings.jira_api_token_file) == "/var/run/secrets/config-report/jira/api-token"

@@ -9,6 +9,12 @@
   error (HTTP 403), as when a spoke role is missing or does not trust the hub.
 - `deny_config_in`: (account ID, region) pairs where every Config call fails with
   `AccessDeniedException` (HTTP 400, JSON), as when an SCP or the role's policy forbids it there.
+- `deny_s3_put_into`: buckets (`name`) or key prefixes (`name/prefix`) where s3:PutObject fails with
+  S3's `AccessDenied` XML error (HTTP 403), as when the hub role's policy or the bucket policy does not
+  allow the write.
+- `deny_kms_keys`: KMS key IDs/ARNs that S3 may not use for the caller: a PutObject asking for SSE-KMS
+  with one of them fails with `AccessDenied` naming `kms:GenerateDataKey` (HTTP 403), as AWS answers
+  when the key policy or the role's policy does not allow the key.
 
 The random draws come from one `random.Random(seed)`, so a given seed yields the same sequence of
 decisions. `FaultCounts` says what was injected, so a test can prove a throttle really fired;
@@ -47,6 +53,8 @@ class FaultPlan:
     config_throttle_rate: float = 0.0
     deny_assume_role_into: frozenset[str] = frozenset()
     deny_config_in: frozenset[tuple[str, str]] = frozenset()
+    deny_s3_put_into: frozenset[str] = frozenset()
+    deny_kms_keys: frozenset[str] = frozenset()
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -65,6 +73,7 @@ class FaultCounts:
     throttled: int = 0
     assume_role_denied: int = 0
     config_denied: int = 0
+    s3_put_denied: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,8 @@ class _Request:
     action: str = ""
     method: str = ""
     body: bytes = field(default=b"", repr=False)
+    path: str = ""
+    kms_key: str = ""
 
 
 class FaultLayer:
@@ -115,6 +126,8 @@ class FaultLayer:
         config_throttle_rate: float | None = None,
         deny_assume_role_into: Iterable[str] | None = None,
         deny_config_in: Iterable[tuple[str, str]] | None = None,
+        deny_s3_put_into: Iterable[str] | None = None,
+        deny_kms_keys: Iterable[str] | None = None,
         seed: int | None = None,
     ) -> FaultPlan:
         """Change some faults, keep the others; a new `seed` restarts the random sequence."""
@@ -128,6 +141,10 @@ class FaultLayer:
                 changes["deny_assume_role_into"] = frozenset(deny_assume_role_into)
             if deny_config_in is not None:
                 changes["deny_config_in"] = frozenset(deny_config_in)
+            if deny_s3_put_into is not None:
+                changes["deny_s3_put_into"] = frozenset(deny_s3_put_into)
+            if deny_kms_keys is not None:
+                changes["deny_kms_keys"] = frozenset(deny_kms_keys)
             if seed is not None:
                 changes["seed"] = seed
                 self._random = random.Random(seed)  # noqa: S311 - simulated faults, not secrets
@@ -187,6 +204,8 @@ class FaultLayer:
                 self._bump("assume_role_denied")
                 _, caller_arn = self._caller(request.access_key, request.region)
                 return _sts_access_denied(caller_arn, role_arn)
+        if request.service == "s3" and request.method == "PUT":
+            return self._s3_put_fault(plan, request)
         if request.service != "config":
             return None
         if plan.deny_config_in:
@@ -197,6 +216,28 @@ class FaultLayer:
         if plan.config_throttle_rate and self._draw() < plan.config_throttle_rate:
             self._bump("throttled")
             return _throttled
+        return None
+
+    def _s3_put_fault(
+        self, plan: FaultPlan, request: _Request
+    ) -> Callable[[StartResponse], Iterable[bytes]] | None:
+        bucket, _, key = request.path.lstrip("/").partition("/")
+        if not key:
+            return None
+        _, caller_arn = self._caller(request.access_key, request.region)
+        target = f"{bucket}/{key}"
+        if any(bucket == d or ("/" in d and target.startswith(d)) for d in plan.deny_s3_put_into):
+            self._bump("s3_put_denied")
+            return _s3_access_denied(
+                f"User: {caller_arn} is not authorized to perform: s3:PutObject on resource: "
+                f"arn:aws:s3:::{bucket}/{key} because no identity-based policy allows the s3:PutObject action"
+            )
+        if request.kms_key and request.kms_key in plan.deny_kms_keys:
+            self._bump("s3_put_denied")
+            return _s3_access_denied(
+                f"User: {caller_arn} is not authorized to perform: kms:GenerateDataKey on resource: "
+                f"{request.kms_key} because no identity-based policy allows the kms:GenerateDataKey action"
+            )
         return None
 
     def _draw(self) -> float:
@@ -226,8 +267,10 @@ def _classify(environ: dict[str, Any]) -> _Request:
         region=region,
         access_key=access_key,
         action=action,
-        method=environ.get("REQUEST_METHOD", ""),
         body=body,
+        method=environ.get("REQUEST_METHOD", ""),
+        path=environ.get("PATH_INFO", ""),
+        kms_key=environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID", ""),
     )
 
 
@@ -280,6 +323,15 @@ def _config_access_denied(caller_arn: str, action: str) -> Callable[[StartRespon
         f"User: {caller_arn} is not authorized to perform: config:{action} "
         "with an explicit deny in a service control policy",
     )
+
+
+def _s3_access_denied(message: str) -> Callable[[StartResponse], Iterable[bytes]]:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Error><Code>AccessDenied</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{uuid.uuid4().hex[:16].upper()}</RequestId></Error>"
+    ).encode()
+    return _respond("403 Forbidden", "application/xml", body)
 
 
 def _sts_access_denied(caller_arn: str, role_arn: str) -> Callable[[StartResponse], Iterable[bytes]]:

@@ -1,0 +1,55 @@
+"""How a run ends: the outcome (the exit code contract) and whether this deployment fails the Job on it.
+
+The exit codes never change meaning (0 complete, 3 coverage incomplete, 4 Jira failed, 1 failed, 2 bad
+configuration). `CONFIG_REPORT_FAIL_ON` only chooses which published-but-imperfect outcomes make the
+process exit non-zero: a tolerated one exits 0, and `run.done` still names the outcome (at `warning`
+or `error`), so log-based alerting sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from config_report.errors import ExitCode
+from config_report.model import Report
+
+# The outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
+FAIL_ON_CHOICES = ("gaps", "jira")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened (`outcome`), and what the process exits with (`exit_code`)."""
+
+    outcome: ExitCode
+    exit_code: ExitCode
+    gap_accounts: int
+
+    @property
+    def tolerated(self) -> bool:
+        """True when the outcome was not clean but this deployment chose not to fail the Job on it."""
+        return self.outcome is not ExitCode.OK and self.exit_code is ExitCode.OK
+
+    @property
+    def log_level(self) -> str:
+        """`info` when complete, `warning` for coverage gaps, `error` when Jira failed."""
+        return {ExitCode.OK: "info", ExitCode.INCOMPLETE: "warning"}.get(self.outcome, "error")
+
+
+def judge_outcome(report: Report, *, jira_ok: bool, fail_on: Collection[str], gap_tolerance: int) -> Outcome:
+    """The run's outcome and exit code.
+
+    A failed ticket outranks a coverage gap: both reports are published, but nobody was told.
+    Gaps fail the Job when `gaps` is in `fail_on` and more than `gap_tolerance` accounts have one.
+    """
+    gap_accounts = len({c.account_id for c in report.coverage() if c.status.is_gap})
+    if not jira_ok:
+        outcome = ExitCode.JIRA_FAILED
+        fails = "jira" in fail_on
+    elif gap_accounts:
+        outcome = ExitCode.INCOMPLETE
+        fails = "gaps" in fail_on and gap_accounts > gap_tolerance
+    else:
+        outcome, fails = ExitCode.OK, False
+    return Outcome(outcome=outcome, exit_code=outcome if fails else ExitCode.OK, gap_accounts=gap_accounts)
