@@ -99,36 +99,32 @@ def test_a_sample_is_asked_for_and_the_output_says_it_sampled(simulator: Simulat
     assert done.stdout.splitlines()[-1].endswith("(spoke roles sampled, not proven in every account)")
 
 
-S3_FAILURES = {  # what is wrong: (fault, the fix check must print)
-    "bucket typo": ({}, "does not exist: correct CONFIG_REPORT_S3_BUCKET"),
-    "write denied": ({"deny_s3_put_into": ["BUCKET"]}, "grant the hub role s3:PutObject"),
-    "KMS key denied": ({"deny_kms_keys": ["KEY"]}, "may not use the KMS key"),
+KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0b5c1c55-9d30-4d39-9c5e-7a1e0d9c0001"
+S3_FAILURES = {  # what is wrong: the fix check must print for it
+    "bucket typo": "does not exist: correct CONFIG_REPORT_S3_BUCKET",
+    "write denied": "grant the hub role s3:PutObject",
+    "KMS key denied": "may not use the KMS key",
 }
 
 
-@pytest.mark.parametrize(("fault", "fix"), S3_FAILURES.values(), ids=S3_FAILURES.keys())
-def test_s3_failures_get_their_own_fix(
-    simulator: SimulatedOrganization, fault: dict[str, list[str]], fix: str
-) -> None:
+@pytest.mark.parametrize("problem", S3_FAILURES)
+def test_s3_failures_get_their_own_fix(simulator: SimulatedOrganization, problem: str) -> None:
     bucket = simulator.seeded.hub.report_bucket
-    key = "arn:aws:kms:eu-west-1:123456789012:key/0b5c1c55-9d30-4d39-9c5e-7a1e0d9c0001"
-    simulator.faults.configure(
-        **{
-            name: [v.replace("BUCKET", bucket).replace("KEY", key) for v in values]
-            for name, values in fault.items()
-        }
-    )
-    settings = {"CONFIG_REPORT_S3_KMS_KEY_ID": key} if "deny_kms_keys" in fault else {}
-    if not fault:
+    settings: dict[str, str] = {}
+    if problem == "bucket typo":
         settings["CONFIG_REPORT_S3_BUCKET"] = bucket + "-typo"
+    elif problem == "write denied":
+        simulator.faults.configure(deny_s3_put_into=[bucket])
+    else:
+        simulator.faults.configure(deny_kms_keys=[KMS_KEY])
+        settings["CONFIG_REPORT_S3_KMS_KEY_ID"] = KMS_KEY
     done = run_process(simulator, "check", "--accounts", member(simulator), **settings)
     assert done.returncode == 1
     (failed,) = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     assert failed.startswith("FAIL  s3 write: cannot write to s3://")
     (fix_line,) = [line for line in done.stdout.splitlines() if line.strip().startswith("fix:")]
-    assert fix in fix_line
-    others = [f for f in S3_FAILURES.values() if f[1] != fix]
-    assert not any(other in done.stdout for _, other in others)
+    assert S3_FAILURES[problem] in fix_line
+    assert not [fix for other, fix in S3_FAILURES.items() if other != problem and fix in done.stdout]
 
 
 def test_a_missing_bucket_is_a_failed_check_not_a_crash(simulator: SimulatedOrganization) -> None:
