@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from config_report.model import (
     ALL_REGIONS,
+    Acceptance,
     Account,
     AccountScan,
     Compliance,
@@ -69,6 +70,7 @@ def finding(
     resource_type: str = "AWS::S3::Bucket",
     annotation: str = "",
     last_evaluated: datetime | None = EVALUATED,
+    accepted: Acceptance | None = None,
 ) -> Finding:
     """One non-compliant evaluation with sensible defaults."""
     return Finding(
@@ -79,6 +81,7 @@ def finding(
         resource_id=resource_id,
         annotation=annotation,
         last_evaluated=last_evaluated,
+        accepted=accepted,
     )
 
 

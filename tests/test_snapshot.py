@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from config_report.errors import PublishError
 from config_report.model import (
+    Acceptance,
     AccountScan,
     Compliance,
     Coverage,
@@ -32,6 +33,18 @@ def test_snapshot_reads_back_into_an_equal_report(tmp_path: Path) -> None:
     )
 
     assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+
+
+def test_accepted_findings_keep_their_reason_ticket_and_expiry(tmp_path: Path) -> None:
+    accepted = Acceptance("Public website", "SEC-1", date(2027, 3, 31))
+    report = sample_report(
+        extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "www", accepted=accepted)]
+    )
+
+    read = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+
+    assert [f.accepted for f in read.findings() if f.accepted] == [accepted]
+    assert read == report
 
 
 def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Path) -> None:

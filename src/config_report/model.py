@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -138,6 +138,19 @@ class SkippedRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Acceptance:
+    """Why a finding is an accepted risk: the reason, the ticket that records it, and until when."""
+
+    reason: str
+    ticket: str
+    expires: date
+
+    def label(self) -> str:
+        """One line for a cell: the reason, then the ticket and the last day it applies."""
+        return f"{self.reason} ({self.ticket}, until {self.expires:%Y-%m-%d})"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One non-compliant evaluation: a resource that fails a rule."""
 
@@ -149,10 +162,33 @@ class Finding:
     annotation: str = ""
     last_evaluated: datetime | None = None
     normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
+    accepted: Acceptance | None = None  # set by the exceptions stage when a live exception matches
 
     def __post_init__(self) -> None:
         if not self.normalized_name:
             object.__setattr__(self, "normalized_name", self.rule_name)
+
+
+class ExceptionStatus(StrEnum):
+    """What became of one accepted exception in this run."""
+
+    APPLIED = "APPLIED"  # live, and accepts at least one finding
+    UNUSED = "UNUSED"  # live, but matches no finding: fixed, renamed, or a pattern with a typo
+    EXPIRED = "EXPIRED"  # past its expiry: accepts nothing any more
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionUse:
+    """One entry of the exceptions file and what it did in this run."""
+
+    source: str  # file and line, for the person who must edit it
+    account: str
+    region: str
+    rule: str
+    resource: str
+    acceptance: Acceptance
+    status: ExceptionStatus
+    findings: int  # findings accepted (APPLIED) or that it would accept were it live (EXPIRED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +268,9 @@ class Figures:
     rules_evaluation_failed: int = 0
     rules_stale: int = 0
     rules_skipped: tuple[RankedItem, ...] = ()  # per `SkipReason` value: how many rules were left out
+    accepted_resources: int = 0  # accepted by a live exception; not in noncompliant_resources
+    exceptions_expired: int = 0
+    exceptions_unused: int = 0
 
     @property
     def complete(self) -> bool:
@@ -245,6 +284,7 @@ class Report:
 
     run: RunInfo
     scans: tuple[AccountScan, ...]
+    exceptions: tuple[ExceptionUse, ...] = ()  # every entry of the exceptions file, when one is set
 
     @property
     def accounts(self) -> tuple[Account, ...]:
@@ -285,6 +325,10 @@ class Report:
             # One organization-wide control is one entry, whatever suffix each account's copy carries.
             by_rule[rule.normalized_name] += rule.noncompliant_resources
             by_account[rule.account_id] += rule.noncompliant_resources
+        # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
+        accepted = [f for f in self.findings() if f.accepted is not None]
+        by_rule.subtract(f.normalized_name for f in accepted)
+        by_account.subtract(f.account_id for f in accepted)
         names = self.account_names()
         statuses = Counter(c.status for c in coverage)
         skipped = Counter(s.reason.value for s in self.skipped_rules())
@@ -310,6 +354,9 @@ class Report:
             rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
             rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
             rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
+            accepted_resources=len(accepted),
+            exceptions_expired=sum(1 for e in self.exceptions if e.status is ExceptionStatus.EXPIRED),
+            exceptions_unused=sum(1 for e in self.exceptions if e.status is ExceptionStatus.UNUSED),
         )
 
 

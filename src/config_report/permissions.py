@@ -58,8 +58,9 @@ class Scope(StrEnum):
     REPORT_OBJECTS = "report-objects"
     # The KMS key that encrypts the reports (only when one is configured).
     REPORT_KEY = "report-key"
-    # The weekly Jira ticket records beside the reports (only when Jira is used).
-    LEDGER_OBJECTS = "ledger-objects"
+    # Objects the hub reads: the weekly Jira ticket records beside the reports (when Jira is used) and
+    # the accepted-exceptions file (when it is kept in S3).
+    READ_OBJECTS = "read-objects"
     # The report bucket itself (only when Jira is used; see the statement that needs it).
     LEDGER_BUCKET = "ledger-bucket"
     # The report key, for reading a ticket record back (only when Jira is used and a key is set).
@@ -102,6 +103,7 @@ class Targets:
     report_prefix: str = ""
     report_key_arn: str | None = None
     ticket_ledger: bool = False
+    exceptions_object_arn: str | None = None
 
 
 POLICIES: Mapping[Role, tuple[Statement, ...]] = {
@@ -166,9 +168,14 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             ),
         ),
         Statement(
-            "ReadTicketLedger",
-            Scope.LEDGER_OBJECTS,
-            (Action("s3:GetObject", "jira: this week's ticket key, kept beside the reports"),),
+            "ReadObjects",
+            Scope.READ_OBJECTS,
+            (
+                Action(
+                    "s3:GetObject",
+                    "jira: this week's ticket key, kept beside the reports; exceptions: the file, in S3",
+                ),
+            ),
         ),
         Statement(
             # Without it S3 answers 403, not 404, for a week that has no ticket yet: the ledger could
@@ -228,10 +235,12 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}*"]
     if scope is Scope.REPORT_KEY:
         return [targets.report_key_arn] if targets.report_key_arn else []
+    if scope is Scope.READ_OBJECTS:
+        ledger = f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}{LEDGER_FOLDER}*"
+        exceptions = targets.exceptions_object_arn
+        return ([ledger] if targets.ticket_ledger else []) + ([exceptions] if exceptions else [])
     if not targets.ticket_ledger:
         return []
-    if scope is Scope.LEDGER_OBJECTS:
-        return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}{LEDGER_FOLDER}*"]
     if scope is Scope.LEDGER_BUCKET:
         return [f"arn:aws:s3:::{targets.report_bucket}"]
     return [targets.report_key_arn] if targets.report_key_arn else []

@@ -32,6 +32,7 @@ from config_report.errors import (
     NetworkError,
     SettingsError,
 )
+from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
 from config_report.model import AccountScan, Report, RunInfo
@@ -142,7 +143,12 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
     log = get_logger()
     started = datetime.now(UTC)
     run_id = new_run_id(started)
+    # A local exceptions file is checked before any AWS call; one in S3 as soon as the hub can read it.
+    in_s3 = (settings.exceptions_file or "").startswith("s3://")
+    exceptions = () if in_s3 else load_exceptions(settings, None)
     hub = connect_hub(settings)
+    if in_s3:
+        exceptions = load_exceptions(settings, hub)
     log.info(
         "run.start",
         run_id=run_id,
@@ -157,6 +163,8 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
         preflight(hub, settings, run_id=run_id)
 
     report = scan_report(hub, settings, run_id=run_id, started=started, as_json=as_json)
+    if settings.exceptions_file:
+        report = apply_exceptions(report, exceptions, today=started.date())
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
     published = publish(report, settings, hub, staging=staging, dry_run=dry_run)
     # Jira: the weekly ticket is created or updated here, once the report is safely published.
@@ -211,6 +219,19 @@ def preflight(hub: Hub, settings: Settings, *, run_id: str) -> None:
         get_logger().error("preflight.failed", run_id=run_id, scanned="nothing: no Config call was made")
         raise
     get_logger().info("preflight.done", marker=f"s3://{settings.s3_bucket}/{key}")
+
+
+def load_exceptions(settings: Settings, hub: Hub | None) -> tuple[AcceptedException, ...]:
+    """The accepted exceptions of `CONFIG_REPORT_EXCEPTIONS_FILE`, checked; none when it is unset.
+
+    `hub` reads an `s3://` location and may be None for a local file.
+    """
+    if not settings.exceptions_file:
+        return ()
+    s3 = hub.session.client("s3", config=hub.config) if hub is not None else None
+    exceptions = read_exceptions(settings.exceptions_file, s3=s3)
+    get_logger().info("exceptions.loaded", source=settings.exceptions_file, entries=len(exceptions))
+    return exceptions
 
 
 def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime, as_json: bool) -> Report:

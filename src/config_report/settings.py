@@ -94,6 +94,11 @@ class Settings(BaseSettings):
         0, ge=0, description="accounts with coverage gaps tolerated before gaps exit 3 (with fail_on gaps)"
     )
 
+    # --- judging the findings ---
+    exceptions_file: str | None = Field(
+        None, description="YAML file of accepted exceptions: a path (mounted ConfigMap) or s3://bucket/key"
+    )
+
     # --- logs ---
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="json lines, readable text, or auto (json when not a terminal)"
@@ -185,6 +190,15 @@ class Settings(BaseSettings):
     def _bucket(cls, value: str | None) -> str | None:
         if value is not None and (not _BUCKET.match(value) or ".." in value):
             raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
+        return value
+
+    @field_validator("exceptions_file")
+    @classmethod
+    def _exceptions_file(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("s3://"):
+            bucket, _, key = value.removeprefix("s3://").partition("/")
+            if not _BUCKET.match(bucket) or not key:
+                raise ValueError(f"{value!r} is not an S3 object URI; use s3://bucket/path/exceptions.yaml")
         return value
 
     @field_validator("s3_prefix")

@@ -23,12 +23,13 @@ import io
 import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from config_report.errors import PublishError
 from config_report.model import (
+    Acceptance,
     Account,
     AccountScan,
     Compliance,
@@ -189,7 +190,12 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "annotation": finding.annotation,
         "last_evaluated": _iso_or_none(finding.last_evaluated),
         "normalized_name": finding.normalized_name,
+        "accepted": _encode_acceptance(finding.accepted) if finding.accepted else None,
     }
+
+
+def _encode_acceptance(accepted: Acceptance) -> dict[str, object]:
+    return {"reason": accepted.reason, "ticket": accepted.ticket, "expires": accepted.expires.isoformat()}
 
 
 def _encode_coverage(row: Coverage) -> dict[str, object]:
@@ -288,7 +294,15 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         annotation=item["annotation"],
         last_evaluated=_datetime_or_none(item["last_evaluated"]),
         normalized_name=item.get("normalized_name", ""),
+        accepted=_decode_acceptance(item.get("accepted")),
     )
+
+
+def _decode_acceptance(item: dict[str, Any] | None) -> Acceptance | None:
+    # Snapshots written before exceptions existed have no "accepted" key.
+    if item is None:
+        return None
+    return Acceptance(item["reason"], item["ticket"], date.fromisoformat(item["expires"]))
 
 
 def _decode_coverage(item: dict[str, Any]) -> Coverage:

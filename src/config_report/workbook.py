@@ -28,6 +28,7 @@ from config_report.model import (
     Compliance,
     CoverageStatus,
     EvaluationFlag,
+    ExceptionStatus,
     Figures,
     RankedItem,
     Report,
@@ -52,6 +53,7 @@ ACCOUNTS = "Accounts"
 RULES = "Rules"
 FINDINGS = "Non-compliant resources"
 COVERAGE = "Coverage"
+EXCEPTIONS = "Accepted exceptions"
 
 _DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _ALERT_RED = "#9C0006"
@@ -135,6 +137,7 @@ _FINDINGS_TABLE = _Table(
         _Column("Resource ID", 50),
         _Column("Annotation", 80),
         _Column("Last Evaluated", 20),
+        _Column("Accepted", 48),
         _Column("Normalized Rule Name", 40),
     ),
 )
@@ -146,6 +149,23 @@ _COVERAGE_TABLE = _Table(
         _Column("Region", 16),
         _Column("Status", 22, alert=_GAPS),
         _Column("Detail", 80),
+    ),
+)
+
+
+_EXCEPTIONS_TABLE = _Table(
+    EXCEPTIONS,
+    (
+        _Column("Source", 24),
+        _Column("Account", 15),
+        _Column("Region", 14),
+        _Column("Rule", 40),
+        _Column("Resource", 36),
+        _Column("Reason", 48),
+        _Column("Ticket", 14),
+        _Column("Expires", 12),
+        _Column("Status", 12, alert=frozenset({ExceptionStatus.EXPIRED.value, ExceptionStatus.UNUSED.value})),
+        _Column("Findings", 10),
     ),
 )
 
@@ -218,6 +238,8 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     _write_table(book, _RULES_TABLE, _rule_rows(report, names), formats, max_rows, run_id)
     _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows, run_id)
     _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows, run_id)
+    if report.exceptions:
+        _write_table(book, _EXCEPTIONS_TABLE, _exception_rows(report), formats, max_rows, run_id)
 
 
 def fit_cell_text(text: str) -> str:
@@ -289,6 +311,7 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             f.resource_id,
             f.annotation,
             _excel_time_or_none(f.last_evaluated),
+            f.accepted.label() if f.accepted else None,
             f.normalized_name,
         )
 
@@ -296,6 +319,23 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
 def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
     for c in report.coverage():
         yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, c.detail)
+
+
+def _exception_rows(report: Report) -> Iterator[Row]:
+    for e in report.exceptions:
+        accepted = e.acceptance
+        yield (
+            e.source,
+            e.account,
+            e.region,
+            e.rule,
+            e.resource,
+            accepted.reason,
+            accepted.ticket,
+            f"{accepted.expires:%Y-%m-%d}",
+            e.status.value,
+            e.findings,
+        )
 
 
 def _excel_time(moment: datetime) -> datetime:
@@ -448,6 +488,12 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
         alert=figures.accounts_fully_scanned < figures.accounts,
     )
     out.figure("Non-compliant resources", figures.noncompliant_resources)
+    if report.exceptions:
+        out.figure(
+            "Accepted resources",
+            figures.accepted_resources,
+            "accepted risks, not counted above (see Accepted)",
+        )
     rule_slices = _rule_slices(figures)
     rule_rows = [out.figure(label, count, note) for label, count, note in rule_slices]
     out.blank()
@@ -471,6 +517,8 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     )
     out.blank()
     _write_rule_health(out, figures)
+    if report.exceptions:
+        _exceptions_section(out, report, figures)
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
     out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
@@ -507,6 +555,25 @@ def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
     for item in figures.rules_skipped:
         if item.count:
             out.figure(f"Rules left out: {item.name}", item.count, "not in the Rules sheet")
+    out.blank()
+
+
+def _exceptions_section(out: _SummaryLines, report: Report, figures: Figures) -> None:
+    out.section("Accepted exceptions")
+    applied = sum(1 for e in report.exceptions if e.status is ExceptionStatus.APPLIED)
+    out.figure("Applied", applied, "live, accepting at least one finding")
+    out.figure(
+        "Expired",
+        figures.exceptions_expired,
+        "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
+        alert=figures.exceptions_expired > 0,
+    )
+    out.figure(
+        "Unused",
+        figures.exceptions_unused,
+        "match no finding: remove them" if figures.exceptions_unused else "",
+        alert=figures.exceptions_unused > 0,
+    )
     out.blank()
 
 

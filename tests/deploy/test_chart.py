@@ -219,6 +219,19 @@ def test_jira_token_is_a_mounted_secret_file_never_an_environment_value(chart: C
         assert token_file == f"{mount['mountPath']}/{volume['secret']['items'][0]['path']}"
 
 
+def test_exceptions_configmap_is_mounted_read_only_and_the_setting_names_its_file(chart: Chart) -> None:
+    manifests = chart.render(values=[FULL_VALUES], sets=["config.exceptionsFile=s3://other-bucket/x.yaml"])
+    for pod in (cronjob_pod(manifests), find(manifests, "Pod")["spec"]):
+        (container,) = pod["containers"]
+        (volume,) = [v for v in pod["volumes"] if "configMap" in v]
+        assert volume["configMap"]["name"] == "config-report-exceptions"
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        assert mount["readOnly"] is True
+        names = [item["name"] for item in container["env"]]
+        assert names.count("CONFIG_REPORT_EXCEPTIONS_FILE") == 1, "the ConfigMap wins over the S3 URI"
+        assert env_of(pod)["CONFIG_REPORT_EXCEPTIONS_FILE"] == f"{mount['mountPath']}/exceptions.yaml"
+
+
 def test_namespace_is_created_only_when_asked_and_enforces_restricted_pods(chart: Chart) -> None:
     default = chart.render()
     assert not [m for m in default if m["kind"] == "Namespace"]

@@ -126,7 +126,7 @@ def test_hub_policy_with_a_key_and_the_ticket_ledger_reads_only_the_ledger() -> 
         "Action": ["kms:Decrypt"],
         "Resource": [key],
     }
-    assert by_sid["ReadTicketLedger"]["Resource"] == ["arn:aws:s3:::reports/weekly/jira/*"]
+    assert by_sid["ReadObjects"]["Resource"] == ["arn:aws:s3:::reports/weekly/jira/*"]
     assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
 
 

@@ -106,6 +106,13 @@ Where the Jira token Secret is mounted (read-only, only this file).
 {{- end }}
 
 {{/*
+Where the accepted-exceptions ConfigMap is mounted (read-only).
+*/}}
+{{- define "config-report.exceptionsDir" -}}
+/etc/config-report/exceptions
+{{- end }}
+
+{{/*
 Environment: every non-empty value under `config` as CONFIG_REPORT_<NAME> (camelCase key in snake
 case, upper-cased: the Settings field's name), lists joined with commas, maps as JSON. The Jira token
 is only ever a file path.
@@ -113,7 +120,9 @@ is only ever a file path.
 {{- define "config-report.env" -}}
 {{- range $key, $value := .Values.config }}
 {{- $text := "" }}
-{{- if kindIs "slice" $value }}
+{{- if and (eq $key "exceptionsFile") $.Values.exceptions.existingConfigMap }}
+{{- /* the mounted ConfigMap below takes its place */}}
+{{- else if kindIs "slice" $value }}
 {{- $text = join "," $value }}
 {{- else if kindIs "map" $value }}
 {{- $text = ternary "" (toJson $value) (empty $value) }}
@@ -131,6 +140,10 @@ is only ever a file path.
 {{- if .Values.jiraApiToken.existingSecret }}
 - name: CONFIG_REPORT_JIRA_API_TOKEN_FILE
   value: {{ printf "%s/%s" (include "config-report.jiraTokenDir" .) .Values.jiraApiToken.key | quote }}
+{{- end }}
+{{- with .Values.exceptions.existingConfigMap }}
+- name: CONFIG_REPORT_EXCEPTIONS_FILE
+  value: {{ printf "%s/%s" (include "config-report.exceptionsDir" $) $.Values.exceptions.key | quote }}
 {{- end }}
 {{- with .Values.awsRegion }}
 - name: AWS_REGION
@@ -180,6 +193,11 @@ containers:
         mountPath: {{ include "config-report.jiraTokenDir" $root }}
         readOnly: true
       {{- end }}
+      {{- if .exceptions.existingConfigMap }}
+      - name: exceptions
+        mountPath: {{ include "config-report.exceptionsDir" $root }}
+        readOnly: true
+      {{- end }}
 volumes:
   - name: tmp
     emptyDir:
@@ -192,6 +210,15 @@ volumes:
       items:
         - key: {{ .jiraApiToken.key }}
           path: {{ .jiraApiToken.key }}
+  {{- end }}
+  {{- if .exceptions.existingConfigMap }}
+  - name: exceptions
+    configMap:
+      name: {{ .exceptions.existingConfigMap }}
+      defaultMode: 0444
+      items:
+        - key: {{ .exceptions.key }}
+          path: {{ .exceptions.key }}
   {{- end }}
 {{- with .nodeSelector }}
 nodeSelector:

@@ -17,8 +17,12 @@ locals {
     AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn])
     WriteReports       = ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"]
     EncryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    # The Jira ticket ledger: one small record per week under <prefix>jira/ (src/config_report/jira).
-    ReadTicketLedger    = var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}jira/*"] : []
+    # What the hub reads: the Jira ticket ledger, one small record per week under <prefix>jira/,
+    # and the accepted-exceptions file, when the job reads it from S3 rather than a mounted ConfigMap.
+    ReadObjects = concat(
+      var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}jira/*"] : [],
+      var.exceptions_object_arn == null ? [] : [var.exceptions_object_arn],
+    )
     FindTicketLedger    = var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}"] : []
     DecryptTicketLedger = var.jira_ticket_ledger && var.kms_key_arn != null ? [var.kms_key_arn] : []
   }

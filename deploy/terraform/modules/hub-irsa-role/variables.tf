@@ -123,6 +123,17 @@ variable "jira_ticket_ledger" {
   default     = false
 }
 
+variable "exceptions_object_arn" {
+  description = "ARN of the S3 object holding the accepted exceptions when CONFIG_REPORT_EXCEPTIONS_FILE is an s3:// URI (arn:aws:s3:::bucket/key); null when they come from a mounted ConfigMap or are not used."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.exceptions_object_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?]+$", var.exceptions_object_arn))
+    error_message = "exceptions_object_arn must be one S3 object's ARN, arn:aws:s3:::<bucket>/<key>, without wildcards."
+  }
+}
+
 variable "permissions_boundary_arn" {
   description = "ARN of a managed policy set as the role's permissions boundary; null for none."
   type        = string

@@ -135,10 +135,23 @@ run "reads_only_the_jira_ticket_records_when_the_ledger_is_on" {
       { Sid = "DecryptTicketLedger", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
       { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
       { Sid = "FindTicketLedger", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"] },
-      { Sid = "ReadTicketLedger", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/jira/*"] },
+      { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/jira/*"] },
       { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
     ]
     error_message = "with the Jira ledger on, the hub may read only the ticket records (and decrypt them with the report key)"
+  }
+}
+
+run "reads_only_the_exceptions_object_when_one_is_set" {
+  command = plan
+
+  variables {
+    exceptions_object_arn = "arn:aws:s3:::example-security-config/config-report/exceptions.yaml"
+  }
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["ReadObjects"] == { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = [var.exceptions_object_arn] }
+    error_message = "the exceptions file must be readable, and only that one object"
   }
 }
 
