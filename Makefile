@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit test-under-load clean deploy-tools lock bench
+.PHONY: demo test lint typecheck unit test-under-load reliability clean deploy-tools lock bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ unit: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# docs/reliability.md, from the `reliability` markers of the fault tests (collection only, no run).
+reliability: $(STAMP)
+	$(BIN)/pytest --collect-only -q -p no:cacheprovider --reliability-doc docs/reliability.md tests/test_reliability.py
 
 # The suite with every core kept busy by CPU burners (not part of `make test`: it is slow on purpose).
 # PYTEST_ARGS narrows it, e.g. `make test-under-load PYTEST_ARGS=tests/test_cli.py`.

@@ -18,11 +18,25 @@ moto's state is per process, so there is only ever one simulator per test proces
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira
+from reliability import render
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--reliability-doc PATH`: write the table of the collected fault tests' outcomes to PATH."""
+    parser.addoption("--reliability-doc", metavar="PATH", help="write docs/reliability.md to PATH")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Write the reliability table when asked (`make reliability`)."""
+    target = session.config.getoption("--reliability-doc")
+    if target:
+        Path(target).write_text(render(session.items), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,15 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from config_report.aws import (
     CONNECT_TIMEOUT,
     Identity,
+    ServiceModels,
     assume_role_session,
+    assumed_role_credentials,
     caller_identity,
     client_config,
     describe_error,
@@ -141,3 +144,35 @@ def test_the_connect_timeout_is_explicit_and_the_first_call_is_not_retried_for_a
     assert config.connect_timeout == CONNECT_TIMEOUT <= 10
     assert probe_config(config).retries == {"mode": "standard", "max_attempts": 2}
     assert config.retries == {"mode": "standard", "max_attempts": 12}
+
+
+def test_an_expired_token_refusal_renews_the_credentials_and_the_call_goes_through(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    sts = simulated_org.client("sts")
+    arn = role_arn(caller_identity(sts), seeded.accounts[0].id, seeded.spoke_role_name)
+    simulated_org.faults.reset()
+    try:
+        credentials = assumed_role_credentials(sts, arn, session_name="expiry-test")
+        # No botocore retries at all: what retries here is the renewal alone.
+        once = Config(retries={"mode": "standard", "total_max_attempts": 1}, proxies={})
+        config = (
+            ServiceModels()
+            .session(credentials)
+            .create_client(
+                "config", region_name="eu-west-1", endpoint_url=simulated_org.endpoint_url, config=once
+            )
+        )
+        first_key = credentials.get_frozen_credentials().access_key
+        simulated_org.faults.configure(expire_credentials_after=1)
+        config.describe_config_rules()
+        # STS now refuses the key botocore still believes valid for an hour.
+        rules = config.describe_config_rules()["ConfigRules"]
+        refused = simulated_org.faults.counts.expired_rejected
+    finally:
+        simulated_org.faults.reset()
+
+    assert rules
+    assert refused == 1
+    assert credentials.get_frozen_credentials().access_key != first_key

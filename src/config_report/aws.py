@@ -75,13 +75,29 @@ NETWORK_HINT = (
 )
 
 
-def client_config(*, max_attempts: int, pool_size: int = 10) -> Config:
-    """The one botocore `Config` every client uses: standard retries absorb throttling."""
+# botocore's default read timeout is 60 s too; said here so it is a decision, not an accident.
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+def client_config(
+    *,
+    max_attempts: int,
+    pool_size: int = 10,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> Config:
+    """The one botocore `Config` every client uses.
+
+    Standard retries absorb throttling, 5xx answers, dropped connections and read timeouts (each a
+    new attempt, up to `max_attempts`); the timeouts bound how long one attempt may hang.
+    """
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # `total_max_attempts` counts the first try too, as CONFIG_REPORT_MAX_ATTEMPTS promises
+        # (botocore's `max_attempts` key would count retries only: one more attempt than asked).
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         user_agent_extra=f"config-report/{__version__}",
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=60,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         max_pool_connections=pool_size,
     )
 
@@ -161,6 +177,41 @@ class _AssumedRoleProvider(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
+# Error codes of a request signed with STS credentials that AWS no longer accepts, by protocol.
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+# Renewals of expired credentials one call may ask for before its error stands.
+_RENEWALS_PER_CALL = 2
+
+
+class RenewableCredentials(RefreshableCredentials):  # type: ignore[misc]
+    """Refreshable credentials that can also be renewed at once, when AWS says they have expired.
+
+    botocore refreshes only by its own clock, ahead of the `Expiration` STS returned. A node whose
+    clock lags, or a session cut short, still meets `ExpiredToken`: then the call renews and retries.
+    """
+
+    def renew(self) -> None:
+        """Assume the role again now, whatever botocore's clock says."""
+        # botocore has no public way to force a refresh: its refresh lock and `_protected_refresh`
+        # (what its own mandatory refresh calls) are used here, the one place that touches them.
+        with self._refresh_lock:
+            self._protected_refresh(is_mandatory=True)
+
+
+def _renew_when_expired(credentials: RenewableCredentials) -> Callable[..., float | None]:
+    """A `needs-retry` handler: an expired-token refusal renews the credentials and retries at once."""
+
+    def needs_retry(response: Any = None, attempts: int = 0, **_: Any) -> float | None:
+        if response is None or attempts > _RENEWALS_PER_CALL:
+            return None
+        if response[1].get("Error", {}).get("Code") not in EXPIRED_CODES:
+            return None
+        credentials.renew()
+        return 0.0
+
+    return needs_retry
+
+
 def assumed_role_credentials(
     sts: Any,
     arn: str,
@@ -168,7 +219,7 @@ def assumed_role_credentials(
     session_name: str,
     external_id: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> RefreshableCredentials:
+) -> RenewableCredentials:
     """Credentials for `arn` that refresh by assuming it again; one object serves many clients.
 
     The first AssumeRole happens here, so a denied role fails now (as `ClientError`), not later.
@@ -188,7 +239,7 @@ def assumed_role_credentials(
         }
 
     first = fetch()
-    return RefreshableCredentials(
+    return RenewableCredentials(
         access_key=first["access_key"],
         secret_key=first["secret_key"],
         token=first["token"],
@@ -221,6 +272,9 @@ class ServiceModels:
         core.register_component("data_loader", self.loader)
         providers = [_AssumedRoleProvider(credentials)] if credentials is not None else []
         core.register_component("credential_provider", CredentialResolver(providers))
+        if isinstance(credentials, RenewableCredentials):
+            # Registered on the session, so every client made from it inherits it.
+            core.register("needs-retry", _renew_when_expired(credentials))
         return core
 
     def warm(self, services: tuple[str, ...], *, region: str, config: Config) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
+from config_report.aws import describe_error, is_access_denied
 from config_report.errors import DiscoveryError
 from config_report.model import Account
 
@@ -51,9 +51,15 @@ def list_active_accounts(organizations: Any, account_filter: AccountFilter) -> l
         roots = organizations.list_roots()["Roots"]
         accounts = [a for root in roots for a in _walk(organizations, root["Id"], (), (root["Id"],))]
     except (ClientError, BotoCoreError) as exc:
+        # Denied needs a fix; anything else (throttling, 5xx) outlasted the retries and may pass.
+        fix = (
+            "check CONFIG_REPORT_ORG_ROLE_ARN and that role's organizations:List* permissions"
+            if is_access_denied(exc)
+            else "AWS Organizations kept failing through CONFIG_REPORT_MAX_ATTEMPTS attempts; nothing "
+            "was published and the Job's next attempt starts over"
+        )
         raise DiscoveryError(
-            f"cannot list the organization's accounts ({describe_error(exc)}); check "
-            "CONFIG_REPORT_ORG_ROLE_ARN and that role's organizations:List* permissions"
+            f"cannot list the organization's accounts ({describe_error(exc)}); {fix}"
         ) from exc
     return sorted((a for a in accounts if account_filter.admits(a)), key=lambda a: a.id)
 

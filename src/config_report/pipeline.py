@@ -40,6 +40,7 @@ from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
 from config_report.publish import (
     PublishedRun,
+    Retry,
     describe_files,
     keep_local_copy,
     new_run_id,
@@ -78,7 +79,12 @@ class RunOutcome:
 def connect_hub(settings: Settings) -> Hub:
     """Hub credentials from the default chain, proven by asking STS who they are."""
     session = hub_session()
-    config = client_config(max_attempts=settings.max_attempts, pool_size=max(10, settings.concurrency))
+    config = client_config(
+        max_attempts=settings.max_attempts,
+        pool_size=max(10, settings.concurrency),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
     sts = session.client("sts", config=config)
     try:
         identity = caller_identity(session.client("sts", config=probe_config(config)))
@@ -214,6 +220,7 @@ def preflight(hub: Hub, settings: Settings, *, run_id: str) -> None:
             run_id=run_id,
             caller=hub.identity.arn,
             kms_key_id=settings.s3_kms_key_id,
+            retry=Retry(seconds=settings.upload_retry_seconds),
         )
     except ConfigReportError:
         get_logger().error("preflight.failed", run_id=run_id, scanned="nothing: no Config call was made")
@@ -309,7 +316,13 @@ def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_
         return published
     s3 = hub.session.client("s3", config=hub.config)
     try:
-        upload(s3, published.bucket, files, kms_key_id=settings.s3_kms_key_id)
+        upload(
+            s3,
+            published.bucket,
+            files,
+            kms_key_id=settings.s3_kms_key_id,
+            retry=Retry(seconds=settings.upload_retry_seconds),
+        )
     except ConfigReportError as exc:
         log.error(
             "publish.failed",

@@ -15,9 +15,11 @@ import hashlib
 import json
 import secrets
 import shutil
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from config_report import __version__
 from config_report.aws import NETWORK_HINT, describe_error, is_network_error
 from config_report.errors import PublishError
+from config_report.logs import get_logger
 from config_report.model import Report
 
 MANIFEST_SCHEMA = "config-report/manifest/v1"
@@ -216,15 +219,24 @@ def preflight_key(prefix: str, run_id: str) -> str:
 
 
 def write_preflight_marker(
-    s3: Any, bucket: str, prefix: str, *, run_id: str, caller: str, kms_key_id: str | None
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    *,
+    run_id: str,
+    caller: str,
+    kms_key_id: str | None,
+    retry: Retry | None = None,
 ) -> str:
     """Prove the bucket takes this run's writes (and its KMS key) before anything is scanned.
 
     Returns the marker's key; raises `PublishError` naming what to fix. The marker is tiny and kept
     (the hub role has no delete permission), so the bucket's lifecycle rule should expire `preflight/`.
+    A refused write is tried again as `retry` says (default: once, as `check` wants).
     """
     key = preflight_key(prefix, run_id)
-    try:
+
+    def put() -> None:
         s3.put_object(
             Bucket=bucket,
             Key=key,
@@ -232,11 +244,13 @@ def write_preflight_marker(
             IfNoneMatch="*",
             **encryption(kms_key_id),
         )
-    except (ClientError, BotoCoreError) as exc:
+
+    error, attempts = (retry or Retry()).call(put, key=key)
+    if error is not None:
         raise PublishError(
-            f"cannot write to s3://{bucket}/{key} ({describe_error(exc)})",
-            fix=s3_write_fix(exc, bucket=bucket, kms_key_id=kms_key_id),
-        ) from exc
+            f"cannot write to s3://{bucket}/{key}{_after(attempts)} ({describe_error(error)})",
+            fix=s3_write_fix(error, bucket=bucket, kms_key_id=kms_key_id),
+        ) from error
     return key
 
 
@@ -285,26 +299,78 @@ def _kind(name: str) -> str:
     return name.split(".")[1] if name.count(".") >= 2 else name
 
 
-def upload(s3: Any, bucket: str, files: Sequence[PublishedFile], *, kms_key_id: str | None) -> None:
-    """Upload each file with a conditional put; SSE-KMS with `kms_key_id` when one is set."""
-    for file in files:
-        content_type = _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
-        try:
-            with file.local_path.open("rb") as body:
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=file.key,
-                    Body=body,
-                    IfNoneMatch="*",
-                    ChecksumAlgorithm="SHA256",
-                    ContentType=content_type,
-                    **encryption(kms_key_id),
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """How long a refused S3 write is tried again: backoff 1, 2, 4 ... seconds (at most 30), on top of
+    botocore's own retries, for up to `seconds` (an outage, or a bucket or key policy still propagating)."""
+
+    seconds: float = 0.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def call(self, put: Callable[[], None], *, key: str) -> tuple[BaseException | None, int]:
+        """Call `put` until it succeeds or the time is spent: (the last error or None, attempts)."""
+        deadline = self.clock() + self.seconds
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                put()
+            except (ClientError, BotoCoreError) as exc:
+                delay = min(2.0 ** (attempts - 1), _MAX_BACKOFF_SECONDS)
+                if _is_overwrite(exc) or self.clock() + delay > deadline:
+                    return exc, attempts
+                get_logger().warning(
+                    "upload.retry", key=key, attempt=attempts, retry_in_s=delay, error=describe_error(exc)
                 )
-        except (ClientError, BotoCoreError) as exc:
+                self.sleep(delay)
+            else:
+                return None, attempts
+
+
+_MAX_BACKOFF_SECONDS = 30.0
+
+
+def _is_overwrite(exc: BaseException) -> bool:
+    # The key exists: trying again can only fail the same way, and it must never be overwritten.
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "PreconditionFailed"
+
+
+def _after(attempts: int) -> str:
+    return f" after {attempts} attempts" if attempts > 1 else ""
+
+
+def upload(
+    s3: Any,
+    bucket: str,
+    files: Sequence[PublishedFile],
+    *,
+    kms_key_id: str | None,
+    retry: Retry | None = None,
+) -> None:
+    """Upload each file with a conditional put (SSE-KMS with `kms_key_id` when set), retried per `retry`."""
+    for file in files:
+        put = partial(_put, s3, bucket, file, kms_key_id)
+        error, attempts = (retry or Retry()).call(put, key=file.key)
+        if error is not None:
             raise PublishError(
-                f"cannot upload s3://{bucket}/{file.key} ({describe_error(exc)})",
-                fix=s3_write_fix(exc, bucket=bucket, kms_key_id=kms_key_id),
-            ) from exc
+                f"cannot upload s3://{bucket}/{file.key}{_after(attempts)} ({describe_error(error)})",
+                fix=s3_write_fix(error, bucket=bucket, kms_key_id=kms_key_id),
+            ) from error
+
+
+def _put(s3: Any, bucket: str, file: PublishedFile, kms_key_id: str | None) -> None:
+    content_type = _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
+    with file.local_path.open("rb") as body:
+        s3.put_object(
+            Bucket=bucket,
+            Key=file.key,
+            Body=body,
+            IfNoneMatch="*",
+            ChecksumAlgorithm="SHA256",
+            ContentType=content_type,
+            **encryption(kms_key_id),
+        )
 
 
 def keep_local_copy(files: Sequence[PublishedFile], output_dir: Path) -> tuple[PublishedFile, ...]:

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="regions of one account scanned at once (its API quotas)"
     )
     max_attempts: int = Field(12, ge=1, le=50, description="attempts per AWS call (throttling retries)")
+    connect_timeout: float = Field(
+        5.0, gt=0, le=300, description="seconds to open a connection to AWS before the attempt fails"
+    )
+    read_timeout: float = Field(
+        60.0, gt=0, le=900, description="seconds to wait for an AWS answer before the attempt fails"
+    )
+    upload_retry_seconds: float = Field(
+        120.0, ge=0, le=3600, description="keep retrying a refused S3 upload this long, with backoff"
+    )
     session_name: str = Field(
         "config-report",
         pattern=r"^[\w+=,.@-]{2,64}$",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, PaginationError, ReadTimeoutError
 
 from config_report.simulated import FaultLayer, FaultPlan, SeededOrganization, SimulatedOrganization
 from simulated.aws_callers import NO_RETRIES, Caller
@@ -147,3 +149,193 @@ def test_requests_are_counted(faults: FaultLayer, hub: Caller) -> None:
 def test_impossible_fault_plans_are_refused(latency: float, rate: float) -> None:
     with pytest.raises(ValueError, match="must be"):
         FaultPlan(latency=latency, config_throttle_rate=rate)
+
+
+# --- faults a weekly run meets: each answers as AWS does -------------------------------------------
+
+
+def test_a_5xx_burst_alternates_internal_failure_and_service_unavailable(
+    faults: FaultLayer, spoke: Caller
+) -> None:
+    faults.configure(unavailable=2)
+    config = spoke.client("config", config=NO_RETRIES)
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ClientError) as excinfo:
+            config.describe_config_rules()
+        errors.append(excinfo.value.response)
+
+    config.describe_config_rules()  # the burst is over
+
+    assert [(e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]) for e in errors] == [
+        ("InternalFailure", 500),
+        ("ServiceUnavailable", 503),
+    ]
+    assert faults.counts.unavailable == 2
+
+
+def test_a_5xx_burst_is_absorbed_by_botocore_retries(faults: FaultLayer, spoke: Caller) -> None:
+    faults.configure(unavailable=3)
+    answer = spoke.client("config", config=RETRIES).describe_config_rules()
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 3
+
+
+def test_a_reset_connection_gets_no_response_at_all(faults: FaultLayer, spoke: Caller) -> None:
+    faults.configure(connection_resets=1)
+
+    with pytest.raises(ConnectionClosedError):
+        spoke.client("config", config=NO_RETRIES).describe_config_rules()
+
+    assert faults.counts.connection_resets == 1
+
+
+def test_a_stalled_answer_outlasts_a_short_read_timeout(faults: FaultLayer, spoke: Caller) -> None:
+    faults.configure(stalls=1, stall_seconds=3.0)
+    impatient = Config(read_timeout=0.5, retries={"mode": "standard", "total_max_attempts": 1})
+
+    with pytest.raises(ReadTimeoutError):
+        spoke.client("config", config=impatient).describe_config_rules()
+
+    assert faults.counts.stalls == 1
+
+
+def test_one_region_can_be_slow(faults: FaultLayer, spoke: Caller) -> None:
+    faults.configure(slow_region="us-east-1", slow_region_latency=0.3)
+    started = time.monotonic()
+    spoke.client("config", region="us-east-1").describe_configuration_recorders()
+    # A lower bound only: a loaded machine makes the call slower, never faster.
+    assert time.monotonic() - started >= 0.3
+
+
+def test_assume_role_storms_are_throttled_with_sts_throttling(
+    faults: FaultLayer, seeded: SeededOrganization, hub: Caller
+) -> None:
+    faults.configure(sts_throttle_rate=1.0)
+    role = f"arn:aws:iam::{seeded.accounts[2].id}:role/{seeded.spoke_role_name}"
+
+    with pytest.raises(ClientError) as excinfo:
+        hub.client("sts", config=NO_RETRIES).assume_role(RoleArn=role, RoleSessionName="tests")
+
+    error = excinfo.value.response["Error"]
+    assert (error["Code"], error["Message"], error["Type"]) == ("Throttling", "Rate exceeded", "Sender")
+    assert faults.counts.sts_throttled == 1
+
+
+def test_short_lived_credentials_say_so_and_are_refused_once_expired(
+    faults: FaultLayer, seeded: SeededOrganization, hub: Caller, simulated_org: SimulatedOrganization
+) -> None:
+    role = f"arn:aws:iam::{seeded.accounts[2].id}:role/{seeded.spoke_role_name}"
+    faults.configure(credential_lifetime=120)
+    lasting = hub.client("sts").assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
+    faults.configure(credential_lifetime=1e-6)  # expired by the time it is used
+    expired = hub.client("sts").assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
+
+    def caller(credentials: dict[str, Any]) -> Caller:
+        return Caller(
+            simulated_org.endpoint_url,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    lifetime = lasting["Expiration"] - datetime.now(UTC)
+    caller(lasting).client("config", config=NO_RETRIES).describe_config_rules()
+    refused = {}
+    for service, call in (("config", "describe_config_rules"), ("sts", "get_caller_identity")):
+        with pytest.raises(ClientError) as excinfo:
+            getattr(caller(expired).client(service, config=NO_RETRIES), call)()
+        refused[service] = excinfo.value.response["Error"]["Code"]
+
+    assert timedelta(0) < lifetime <= timedelta(seconds=120)
+    assert refused == {"config": "ExpiredTokenException", "sts": "ExpiredToken"}
+    assert faults.counts.expired_rejected == 2
+
+
+def test_credentials_in_use_can_be_cut_short_mid_run(faults: FaultLayer, spoke: Caller) -> None:
+    config = spoke.client("config", config=NO_RETRIES)
+    faults.configure(expire_credentials_after=2)
+    config.describe_config_rules()
+    config.describe_config_rules()  # the second: from the next one on, issued keys are expired
+
+    with pytest.raises(ClientError) as excinfo:
+        config.describe_config_rules()
+
+    assert excinfo.value.response["Error"]["Code"] == "ExpiredTokenException"
+
+
+def test_an_endless_paginator_repeats_the_same_next_token(
+    faults: FaultLayer, spoke: Caller, seeded: SeededOrganization
+) -> None:
+    account = seeded.account_named("acme-payments-prod")
+    faults.configure(endless_pages_in=[(account.id, "eu-west-1")])
+    config = spoke.client("config", config=NO_RETRIES)
+
+    first = config.describe_config_rules()
+    second = config.describe_config_rules(NextToken=first["NextToken"])
+    with pytest.raises(PaginationError, match="same next token"):
+        list(config.get_paginator("describe_config_rules").paginate())
+    elsewhere = spoke.client("config", region="us-east-1").get_paginator("describe_config_rules")
+
+    assert first["NextToken"] == second["NextToken"]
+    assert first["ConfigRules"] == second["ConfigRules"]
+    assert list(elsewhere.paginate())[-1].get("NextToken") is None
+
+
+def test_organizations_is_throttled_mid_listing(
+    faults: FaultLayer, hub: Caller, seeded: SeededOrganization
+) -> None:
+    faults.configure(organizations_throttle_after=1, organizations_throttles=1)
+    organizations = hub.client("organizations", config=NO_RETRIES)
+    # The hub is not the management account: act as the org role does, through the seeded role.
+    organizations.meta.events.register("before-sign", _as_account(seeded.management_account_id))
+    organizations.list_roots()
+
+    with pytest.raises(ClientError) as excinfo:
+        organizations.list_roots()
+    organizations.list_roots()
+
+    assert excinfo.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert faults.counts.organizations_throttled == 1
+
+
+@pytest.mark.parametrize(
+    ("refusal", "code", "status", "says"),
+    [
+        ("NoSuchBucket", "NoSuchBucket", 404, "The specified bucket does not exist"),
+        ("AccessDenied", "AccessDenied", 403, "s3:PutObject"),
+        ("KMSAccessDenied", "AccessDenied", 403, "kms:GenerateDataKey"),
+        ("ServiceUnavailable", "ServiceUnavailable", 503, "unable to handle request"),
+    ],
+)
+def test_s3_refuses_uploads_as_s3_does(
+    faults: FaultLayer,
+    hub: Caller,
+    seeded: SeededOrganization,
+    refusal: str,
+    code: str,
+    status: int,
+    says: str,
+) -> None:
+    faults.configure(s3_put_refusals=1, s3_put_refusal=refusal)
+    s3 = hub.client("s3", config=NO_RETRIES)
+    bucket = seeded.hub.report_bucket
+
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object(Bucket=bucket, Key=f"tests/refused-{refusal}", Body=b"x")
+    s3.put_object(Bucket=bucket, Key=f"tests/accepted-{refusal}", Body=b"x")
+
+    assert excinfo.value.response["Error"]["Code"] == code
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert says in excinfo.value.response["Error"]["Message"]
+
+
+def test_unknown_faults_are_refused(faults: FaultLayer) -> None:
+    with pytest.raises(TypeError, match="no_such_fault"):
+        faults.configure(no_such_fault=1)
+
+
+def _as_account(account_id: str) -> Callable[..., None]:
+    def act_as(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    return act_as

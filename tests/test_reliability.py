@@ -1,0 +1,308 @@
+"""Every fault a weekly run meets, injected by the simulator and survived by `config-report run`.
+
+Each test runs the real CLI (a subprocess, real boto3) against the simulated organization with one
+fault injected, and checks the outcome its `reliability` marker declares: the rows of
+docs/reliability.md. Runs cover a few accounts (CONFIG_REPORT_ACCOUNTS) to stay quick; the fault
+layer does not know which accounts are scanned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from config_report.simulated import SeededOrganization, SimulatedOrganization
+from config_report.workbook import fit_cell_text
+from reliability import FindingKey, Outcome, outcome_of, reliability
+from runner import Run, run_cli
+
+PAYMENTS = "acme-payments-prod"  # the account with the most rules and findings
+
+
+@pytest.fixture
+def sim(simulated_org: SimulatedOrganization) -> Iterator[SimulatedOrganization]:
+    """The shared simulated organization with no faults before the test and none after it."""
+    simulated_org.faults.reset()
+    yield simulated_org
+    simulated_org.faults.reset()
+
+
+@pytest.fixture
+def outcome(request: pytest.FixtureRequest) -> Outcome:
+    """The outcome the test declares with its `reliability` marker."""
+    declared = outcome_of(request.node)
+    assert declared is not None, "a reliability test declares its outcome"
+    return declared
+
+
+def scope(seeded: SeededOrganization) -> list[str]:
+    """The accounts scanned: a few ordinary ones and the one with most findings."""
+    return sorted({*(a.id for a in seeded.accounts[:3]), seeded.account_named(PAYMENTS).id})
+
+
+def expected_findings(seeded: SeededOrganization) -> Counter[FindingKey]:
+    """The findings rows a faultless run of `scope` writes."""
+    names = {a.id: a.name for a in seeded.accounts}
+    accounts = set(scope(seeded))
+    return Counter(
+        (
+            f.account_id,
+            names[f.account_id],
+            f.region,
+            f.rule_name,
+            f.resource_type,
+            f.resource_id,
+            fit_cell_text(f.annotation),
+        )
+        for f in seeded.findings
+        if f.account_id in accounts
+    )
+
+
+def run_scoped(sim: SimulatedOrganization, **env: str) -> Run:
+    """`config-report run` over `scope`, with extra settings."""
+    return run_cli(sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), **env)
+
+
+def events(run: Run, name: str) -> list[dict[str, object]]:
+    return [e for e in run.log_events() if e["event"] == name]
+
+
+# --- AWS answers badly, then well: retried, nothing lost ---------------------------------------------
+
+
+@reliability(
+    fault="5xx burst from AWS Config",
+    injected="30 Config calls answer `InternalFailure` (500) / `ServiceUnavailable` (503)",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_a_5xx_burst_is_retried_and_nothing_is_lost(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    sim.faults.configure(unavailable=30)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.unavailable == 30
+
+
+@reliability(
+    fault="Connections reset",
+    injected="10 Config calls get no response: the connection is dropped (TCP reset)",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_reset_connections_are_retried_and_nothing_is_lost(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(connection_resets=10)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.connection_resets == 10
+
+
+@reliability(
+    fault="Read timeouts",
+    injected="4 Config calls answered after 8 s; `CONFIG_REPORT_READ_TIMEOUT=2`",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_stalled_answers_time_out_and_are_retried(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    sim.faults.configure(stalls=4, stall_seconds=8.0)
+    run = run_scoped(sim, CONFIG_REPORT_READ_TIMEOUT="2")
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.stalls == 4
+
+
+@reliability(
+    fault="One slow region",
+    injected="every call to us-east-1 delayed 0.3 s",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_a_slow_region_only_makes_the_run_slower(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    sim.faults.configure(slow_region="us-east-1", slow_region_latency=0.3)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+
+
+@reliability(
+    fault="STS throttling in an AssumeRole storm",
+    injected="half of sts:AssumeRole calls answer `Throttling` (400)",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_throttled_assume_role_calls_are_retried(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    sim.faults.configure(sts_throttle_rate=0.5, seed=2)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.sts_throttled > 0
+
+
+@reliability(
+    fault="Credentials expire mid-run",
+    injected="after 40 Config calls every issued session is refused: `ExpiredToken(Exception)`",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_expired_credentials_are_renewed_and_nothing_is_lost(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(expire_credentials_after=40)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.expired_rejected > 0
+    # Each refused session was renewed by assuming its role again.
+    assert sim.faults.counts.assume_role_served > 1 + len(scope(sim.seeded))
+
+
+@reliability(
+    fault="Organizations throttled mid-listing",
+    injected="after 2 Organizations calls, the next 3 answer `TooManyRequestsException`",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_organizations_throttling_mid_listing_is_retried(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(organizations_throttle_after=2, organizations_throttles=3)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.organizations_throttled == 3
+
+
+@reliability(
+    fault="S3 short outage",
+    injected="3 PutObject calls answer `ServiceUnavailable` (503); no botocore retries",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_a_short_s3_outage_is_outlasted_by_the_upload_retry(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(s3_put_refusals=3, s3_put_refusal="ServiceUnavailable")
+    run = run_scoped(sim, CONFIG_REPORT_MAX_ATTEMPTS="1", CONFIG_REPORT_UPLOAD_RETRY_SECONDS="120")
+    outcome.check(run, expected_findings(sim.seeded))
+    assert len(events(run, "upload.retry")) == 3
+
+
+# --- one account × region cannot be read: recorded as a gap, the rest kept ----------------------------
+
+
+@reliability(
+    fault="A paginator that never ends",
+    injected="Config pages in one account × region always repeat the same `NextToken`",
+    published=True,
+    complete=False,
+    exit_code=3,
+    lost="that account × region only, listed as `ERROR` in Coverage",
+)
+def test_a_repeated_next_token_is_an_error_for_that_region_only(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    payments = sim.seeded.account_named(PAYMENTS).id
+    sim.faults.configure(endless_pages_in=[(payments, "eu-west-1")])
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded), lost_units=[(payments, "eu-west-1")])
+    (row,) = [r for r in run.sheet("Coverage")[1:] if (r[0], r[2]) == (payments, "eu-west-1")]
+    assert row[3] == "ERROR"
+    assert "same next token" in row[4]
+
+
+# --- what cannot be worked around: exit 1, nothing published, the Job retries --------------------------
+
+
+@reliability(
+    fault="Organizations failing",
+    injected="after 2 Organizations calls every call answers `TooManyRequestsException`",
+    published=False,
+    complete=False,
+    exit_code=1,
+    lost="the whole run; the Job's retry starts over",
+)
+def test_organizations_failing_mid_listing_fails_the_run_with_the_reason(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(organizations_throttle_after=2, organizations_throttles=10_000)
+    run = run_scoped(sim, CONFIG_REPORT_MAX_ATTEMPTS="3")
+    outcome.check(run, expected_findings(sim.seeded))
+    (failed,) = events(run, "run.failed")
+    assert "cannot list the organization's accounts" in str(failed["error"])
+    assert "TooManyRequestsException" in str(failed["error"])
+
+
+@pytest.mark.parametrize(
+    ("refusal", "says"),
+    [
+        pytest.param(
+            "NoSuchBucket",
+            "NoSuchBucket",
+            marks=reliability(
+                fault="S3 bucket missing",
+                injected="PutObject answers `NoSuchBucket` (404)",
+                published=False,
+                complete=False,
+                exit_code=1,
+                lost="the whole run; the Job's retry starts over",
+            ),
+            id="no-bucket",
+        ),
+        pytest.param(
+            "AccessDenied",
+            "s3:PutObject",
+            marks=reliability(
+                fault="S3 upload denied",
+                injected="PutObject answers `AccessDenied` (403)",
+                published=False,
+                complete=False,
+                exit_code=1,
+                lost="the whole run; the Job's retry starts over",
+            ),
+            id="access-denied",
+        ),
+        pytest.param(
+            "KMSAccessDenied",
+            "kms:GenerateDataKey",
+            marks=reliability(
+                fault="KMS key denied",
+                injected="PutObject answers `AccessDenied` for kms:GenerateDataKey (403)",
+                published=False,
+                complete=False,
+                exit_code=1,
+                lost="the whole run; the Job's retry starts over",
+            ),
+            id="kms-denied",
+        ),
+        pytest.param(
+            "ServiceUnavailable",
+            "ServiceUnavailable",
+            marks=reliability(
+                fault="S3 long outage",
+                injected="every PutObject answers `ServiceUnavailable` (503) past the retry time",
+                published=False,
+                complete=False,
+                exit_code=1,
+                lost="the whole run; the Job's retry starts over",
+            ),
+            id="outage",
+        ),
+    ],
+)
+def test_a_refused_upload_is_retried_for_a_bounded_time_then_fails_with_the_reason(
+    sim: SimulatedOrganization, outcome: Outcome, refusal: str, says: str
+) -> None:
+    sim.faults.configure(s3_put_refusals=10_000, s3_put_refusal=refusal)
+    run = run_scoped(sim, CONFIG_REPORT_MAX_ATTEMPTS="2", CONFIG_REPORT_UPLOAD_RETRY_SECONDS="2")
+    outcome.check(run, expected_findings(sim.seeded))
+    (failed,) = events(run, "run.failed")
+    assert says in str(failed["error"])
+    assert "attempts" in str(failed["error"])
+    assert events(run, "upload.retry"), "the upload was tried again before giving up"
