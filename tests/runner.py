@@ -45,15 +45,37 @@ class Run:
 
 def run_cli(sim: SimulatedOrganization, *args: str, **env: str) -> Run:
     """Run `config-report` in a clean environment pointed at the simulator; collect what it wrote to S3."""
-    s3 = sim.client("s3")
-    bucket = sim.seeded.hub.report_bucket
-    before = {o["Key"]: o["ETag"] for o in _objects(s3, bucket)}
-    done = run_process(sim, *args, **env)
-    # New keys, and `latest.json`, the one key a run replaces.
-    new = [o["Key"] for o in _objects(s3, bucket) if before.get(o["Key"]) != o["ETag"]]
-    files = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in new}
-    markers = {key: files.pop(key) for key in list(files) if _is_marker(key)}
-    return Run(done.returncode, done.stdout, done.stderr, files, markers)
+    return RunningCli(sim, *args, **env).finish()
+
+
+class RunningCli:
+    """`config-report` started in the background (to be signalled), whose S3 output `finish` collects."""
+
+    def __init__(self, sim: SimulatedOrganization, *args: str, **env: str) -> None:
+        self._s3 = sim.client("s3")
+        self._bucket = sim.seeded.hub.report_bucket
+        self._before = {o["Key"]: o["ETag"] for o in _objects(self._s3, self._bucket)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "config_report", *args],
+            env=_environment(sim, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(self) -> Run:
+        """Wait for the process (10 minutes at most: a hang guard, not a timing assumption)."""
+        try:
+            stdout, stderr = self.process.communicate(timeout=600)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.communicate()
+        # New keys, and `latest.json`, the one key a run replaces.
+        new = [o["Key"] for o in _objects(self._s3, self._bucket) if self._before.get(o["Key"]) != o["ETag"]]
+        files = {key: self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read() for key in new}
+        markers = {key: files.pop(key) for key in list(files) if _is_marker(key)}
+        return Run(self.process.returncode, stdout, stderr, files, markers)
 
 
 def _is_marker(key: str) -> bool:
@@ -62,16 +84,19 @@ def _is_marker(key: str) -> bool:
 
 def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m config_report ARGS` with only the simulator's AWS settings (and `env`) set."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
-    environment |= sim.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"} | env
     return subprocess.run(
         [sys.executable, "-m", "config_report", *args],
-        env=environment,
+        env=_environment(sim, env),
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+def _environment(sim: SimulatedOrganization, env: dict[str, str]) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
+    return environment | sim.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"} | env
 
 
 def _objects(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:

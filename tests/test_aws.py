@@ -143,7 +143,8 @@ def test_the_connect_timeout_is_explicit_and_the_first_call_is_not_retried_for_a
     config = client_config(max_attempts=12)
     assert config.connect_timeout == CONNECT_TIMEOUT <= 10
     assert probe_config(config).retries == {"mode": "standard", "max_attempts": 2}
-    assert config.retries == {"mode": "standard", "max_attempts": 12}
+    # `total_max_attempts`: CONFIG_REPORT_MAX_ATTEMPTS counts the first try, as documented.
+    assert config.retries == {"mode": "standard", "total_max_attempts": 12}
 
 
 def test_an_expired_token_refusal_renews_the_credentials_and_the_call_goes_through(

@@ -8,6 +8,7 @@ layer does not know which accounts are scanned.
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ import pytest
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from config_report.workbook import fit_cell_text
 from reliability import FindingKey, Outcome, outcome_of, reliability
-from runner import Run, run_cli
+from runner import Run, RunningCli, run_cli
 
 PAYMENTS = "acme-payments-prod"  # the account with the most rules and findings
 
@@ -64,6 +65,18 @@ def expected_findings(seeded: SeededOrganization) -> Counter[FindingKey]:
 def run_scoped(sim: SimulatedOrganization, **env: str) -> Run:
     """`config-report run` over `scope`, with extra settings."""
     return run_cli(sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), **env)
+
+
+def fails_the_run(fault: str, injected: str) -> pytest.MarkDecorator:
+    """The declaration of a fault no retry outlasts: nothing published, exit 1, the Job runs again."""
+    return reliability(
+        fault=fault,
+        injected=injected,
+        published=False,
+        complete=False,
+        exit_code=1,
+        lost="the whole run; the Job's retry starts over",
+    )
 
 
 def events(run: Run, name: str) -> list[dict[str, object]]:
@@ -217,16 +230,43 @@ def test_a_repeated_next_token_is_an_error_for_that_region_only(
     assert "same next token" in row[4]
 
 
-# --- what cannot be worked around: exit 1, nothing published, the Job retries --------------------------
+# --- Kubernetes stops the pod: what was read is published ---------------------------------------------
 
 
 @reliability(
-    fault="Organizations failing",
-    injected="after 2 Organizations calls every call answers `TooManyRequestsException`",
-    published=False,
+    fault="SIGTERM mid-scan (Job deadline, node drain, eviction)",
+    injected="SIGTERM once 20 Config calls were served (one unit at a time)",
+    published=True,
     complete=False,
-    exit_code=1,
-    lost="the whole run; the Job's retry starts over",
+    exit_code=3,
+    lost="nothing read; each account × region not yet started is listed `INTERRUPTED`",
+)
+def test_sigterm_mid_scan_publishes_what_was_read_and_marks_the_rest_interrupted(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(latency=0.02)
+    running = RunningCli(
+        sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), CONFIG_REPORT_CONCURRENCY="1"
+    )
+    # Synchronized on what the simulator has served, never on a sleep.
+    sim.faults.wait_for(lambda counts: counts.config_requests >= 20)
+    running.process.send_signal(signal.SIGTERM)
+    run = running.finish()
+
+    coverage = run.sheet("Coverage")[1:]
+    interrupted = [(row[0], row[2]) for row in coverage if row[3] == "INTERRUPTED"]
+    assert interrupted, "the run stopped before the end"
+    assert "OK" in {row[3] for row in coverage}, "what was read before the signal is in the report"
+    outcome.check(run, expected_findings(sim.seeded), lost_units=interrupted)
+    (stopped,) = events(run, "run.interrupted")
+    assert stopped["interrupted"] == len(interrupted)
+
+
+# --- what cannot be worked around: exit 1, nothing published, the Job retries --------------------------
+
+
+@fails_the_run(
+    "Organizations failing", "after 2 Organizations calls every call answers `TooManyRequestsException`"
 )
 def test_organizations_failing_mid_listing_fails_the_run_with_the_reason(
     sim: SimulatedOrganization, outcome: Outcome
@@ -245,52 +285,28 @@ def test_organizations_failing_mid_listing_fails_the_run_with_the_reason(
         pytest.param(
             "NoSuchBucket",
             "NoSuchBucket",
-            marks=reliability(
-                fault="S3 bucket missing",
-                injected="PutObject answers `NoSuchBucket` (404)",
-                published=False,
-                complete=False,
-                exit_code=1,
-                lost="the whole run; the Job's retry starts over",
-            ),
+            marks=fails_the_run("S3 bucket missing", "PutObject answers `NoSuchBucket` (404)"),
             id="no-bucket",
         ),
         pytest.param(
             "AccessDenied",
             "s3:PutObject",
-            marks=reliability(
-                fault="S3 upload denied",
-                injected="PutObject answers `AccessDenied` (403)",
-                published=False,
-                complete=False,
-                exit_code=1,
-                lost="the whole run; the Job's retry starts over",
-            ),
+            marks=fails_the_run("S3 upload denied", "PutObject answers `AccessDenied` (403)"),
             id="access-denied",
         ),
         pytest.param(
             "KMSAccessDenied",
             "kms:GenerateDataKey",
-            marks=reliability(
-                fault="KMS key denied",
-                injected="PutObject answers `AccessDenied` for kms:GenerateDataKey (403)",
-                published=False,
-                complete=False,
-                exit_code=1,
-                lost="the whole run; the Job's retry starts over",
+            marks=fails_the_run(
+                "KMS key denied", "PutObject answers `AccessDenied` for kms:GenerateDataKey (403)"
             ),
             id="kms-denied",
         ),
         pytest.param(
             "ServiceUnavailable",
             "ServiceUnavailable",
-            marks=reliability(
-                fault="S3 long outage",
-                injected="every PutObject answers `ServiceUnavailable` (503) past the retry time",
-                published=False,
-                complete=False,
-                exit_code=1,
-                lost="the whole run; the Job's retry starts over",
+            marks=fails_the_run(
+                "S3 long outage", "every PutObject answers `ServiceUnavailable` (503) past the retry time"
             ),
             id="outage",
         ),

@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 from config_report import __version__
 from config_report.errors import ConfigReportError, ExitCode, SettingsError
+from config_report.interrupt import stop_on_sigterm
 from config_report.logs import configure, get_logger, wants_json
 from config_report.settings import Settings, env_name, flag_name, load_settings
 
@@ -98,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings, sample=args.sample)
         from config_report.pipeline import run
 
-        return int(run(settings, as_json=as_json, dry_run=args.dry_run).exit_code)
+        with stop_on_sigterm() as stop:
+            return int(run(settings, as_json=as_json, dry_run=args.dry_run, stop=stop).exit_code)
     except SettingsError as exc:
         _report_settings_error(exc, args)
         return int(exc.exit_code)

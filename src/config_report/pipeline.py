@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from config_report.errors import (
 from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
-from config_report.model import AccountScan, Report, RunInfo
+from config_report.model import AccountScan, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
 from config_report.publish import (
@@ -140,8 +141,14 @@ def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
     )
 
 
-def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutcome:
-    """Scan the organization, write the report files and publish them; never raises for one account."""
+def run(
+    settings: Settings, *, as_json: bool, dry_run: bool = False, stop: threading.Event | None = None
+) -> RunOutcome:
+    """Scan the organization, write the report files and publish them; never raises for one account.
+
+    Once `stop` is set (SIGTERM) no more units are scanned; what was read is published, with the rest
+    `INTERRUPTED`.
+    """
     if not settings.s3_bucket and not dry_run:
         raise SettingsError(
             "CONFIG_REPORT_S3_BUCKET (--s3-bucket) is not set; `run` publishes to S3: set the report bucket"
@@ -168,7 +175,14 @@ def run(settings: Settings, *, as_json: bool, dry_run: bool = False) -> RunOutco
     if not dry_run:
         preflight(hub, settings, run_id=run_id)
 
-    report = scan_report(hub, settings, run_id=run_id, started=started, as_json=as_json)
+    report = scan_report(hub, settings, run_id=run_id, started=started, as_json=as_json, stop=stop)
+    if stop is not None and stop.is_set():
+        log.warning(
+            "run.interrupted",
+            run_id=run_id,
+            reason="SIGTERM: no more account × region was started; what was read is published now",
+            interrupted=sum(1 for c in report.coverage() if c.status is CoverageStatus.INTERRUPTED),
+        )
     if settings.exceptions_file:
         report = apply_exceptions(report, exceptions, today=started.date())
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
@@ -241,7 +255,15 @@ def load_exceptions(settings: Settings, hub: Hub | None) -> tuple[AcceptedExcept
     return exceptions
 
 
-def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime, as_json: bool) -> Report:
+def scan_report(
+    hub: Hub,
+    settings: Settings,
+    *,
+    run_id: str,
+    started: datetime,
+    as_json: bool,
+    stop: threading.Event | None = None,
+) -> Report:
     """Discover the accounts in scope and scan them all into one `Report`, logging progress."""
     log = get_logger()
     accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
@@ -270,6 +292,7 @@ def scan_report(hub: Hub, settings: Settings, *, run_id: str, started: datetime,
         per_account=settings.account_concurrency,
         on_account_done=account_done,
         on_unit_done=progress.update,
+        stop=stop,
     )
     return Report(
         run=RunInfo(

@@ -100,14 +100,24 @@ def scan_organization(
     per_account: int = DEFAULT_PER_ACCOUNT,
     on_account_done: AccountCallback | None = None,
     on_unit_done: UnitCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[AccountScan, ...]:
-    """Scan all accounts' regions with at most `concurrency` units at once; results in account order."""
+    """Scan all accounts' regions with at most `concurrency` units at once; results in account order.
+
+    Once `stop` is set no unit is started: those in flight finish, every other account × region is
+    reported `INTERRUPTED`.
+    """
     services = ("config",) if plan.regions else ("config", "ec2")
     plan.models.warm(services, region=plan.home_region, config=plan.config)
     coordinator = _Coordinator(accounts, plan, per_account, on_account_done, on_unit_done)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan") as pool:
-        coordinator.run(pool, concurrency)
+        coordinator.run(pool, concurrency, stop or threading.Event())
+    coordinator.interrupt_the_rest()
     return coordinator.results()
+
+
+# The Detail of a coverage row that was never read because the run was stopped.
+INTERRUPTED_DETAIL = "the run was stopped (SIGTERM) before this was read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +166,11 @@ class _Coordinator:
         self._units_known = 0  # units of accounts opened (or failed) so far
         self._units_done = 0
 
-    def run(self, pool: ThreadPoolExecutor, slots: int) -> None:
-        """Keep `slots` tasks in flight until every account is finished."""
+    def run(self, pool: ThreadPoolExecutor, slots: int, stop: threading.Event) -> None:
+        """Keep `slots` tasks in flight until every account is finished, or `stop` is set."""
         running: dict[Future[Any], _Open | _Unit] = {}
         while True:
-            while len(running) < slots and (task := self._next_task()) is not None:
+            while len(running) < slots and not stop.is_set() and (task := self._next_task()) is not None:
                 running[self._submit(pool, task)] = task
             if not running:
                 return
@@ -171,6 +181,20 @@ class _Coordinator:
                     self._opened(task, future)
                 else:
                     self._unit_finished(task, future)
+
+    def interrupt_the_rest(self) -> None:
+        """Report every unit not started as `INTERRUPTED` (nothing, when the scan ran to its end)."""
+        for index, state in list(self._open.items()):
+            while state.waiting:
+                region = state.waiting.popleft()
+                coverage = Coverage(
+                    state.spoke.account.id, region, CoverageStatus.INTERRUPTED, INTERRUPTED_DETAIL
+                )
+                state.done[region] = _RegionResult((), (), coverage)
+            self._account_finished(index)
+        while self._next_to_open < len(self._accounts):
+            self._account_failed(self._next_to_open, CoverageStatus.INTERRUPTED, INTERRUPTED_DETAIL)
+            self._next_to_open += 1
 
     def results(self) -> tuple[AccountScan, ...]:
         """Every account's scan, in the order the accounts were given."""

@@ -430,3 +430,9 @@ def test_checkov_finds_nothing_unjustified_in_the_rendered_manifests(
         # Each skip is an annotation in the template, and says why in the manifest itself.
         assert len(skipped["check_result"]["suppress_comment"]) > 30, skipped["check_id"]
     assert {c["check_id"] for c in results["skipped_checks"]} <= {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_43"}
+
+
+def test_the_pod_has_time_to_publish_what_it_read_after_sigterm(chart: Chart) -> None:
+    pod = cronjob_pod(chart.render(values=[FULL_VALUES]))
+    # Long enough for in-flight calls, writing the workbook and the upload retries (values.yaml says why).
+    assert pod["terminationGracePeriodSeconds"] == 300

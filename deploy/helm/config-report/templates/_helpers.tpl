@@ -164,6 +164,7 @@ The pod spec shared by the CronJob and the `helm test` preflight. Call with
 serviceAccountName: {{ include "config-report.serviceAccountName" $root }}
 automountServiceAccountToken: {{ .automountServiceAccountToken }}
 restartPolicy: Never
+terminationGracePeriodSeconds: {{ .cronJob.terminationGracePeriodSeconds }}
 {{- with .imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
