@@ -183,6 +183,7 @@ class FaultLayer:
         self._config_seen = 0
         self._expiry: dict[str, datetime | None] = {}  # issued access key -> when it stops being accepted
         self._served = threading.Condition(self._lock)
+        self._issued_secrets: list[str] = []  # secret keys and session tokens sts:AssumeRole handed out
 
     @property
     def plan(self) -> FaultPlan:
@@ -240,6 +241,16 @@ class FaultLayer:
             self._organizations_seen = 0
             self._config_seen = 0
             self._expiry.clear()
+            self._issued_secrets.clear()
+
+    @property
+    def issued_secrets(self) -> tuple[str, ...]:
+        """Every secret access key and session token sts:AssumeRole issued since the last `reset`.
+
+        What a test scans a run's outputs for: none of them may appear in logs, reports or tickets.
+        """
+        with self._lock:
+            return tuple(self._issued_secrets)
 
     def wait_for(self, condition: Callable[[FaultCounts], bool], *, timeout: float = 300.0) -> FaultCounts:
         """Block until `condition(counts)` holds (checked after each request); raises `TimeoutError`.
@@ -414,8 +425,10 @@ class FaultLayer:
         if not status.startswith("200") or key is None:
             return _respond_raw(status, headers, body)(start_response)
         expires = None if lifetime is None else datetime.now(UTC) + timedelta(seconds=lifetime)
+        secrets = re.findall(r"<(?:SecretAccessKey|SessionToken)>(.*?)</", text)
         with self._lock:
             self._expiry[key.group(1)] = expires
+            self._issued_secrets.extend(secrets)
         if expires is not None:
             stamp = expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z"
             text = re.sub(r"<Expiration>.*?</Expiration>", f"<Expiration>{stamp}</Expiration>", text)
