@@ -62,6 +62,18 @@ class RunningCli:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self._stderr_read: list[str] = []
+
+    def wait_for_event(self, name: str) -> dict[str, Any]:
+        """Read the log until the JSON event `name` (the process's own word, not a sleep); return it."""
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._stderr_read.append(line)
+            if line.startswith("{") and (event := json.loads(line)).get("event") == name:
+                return dict(event)
+        raise AssertionError(
+            f"the process ended without logging {name}: {''.join(self._stderr_read)[-2000:]}"
+        )
 
     def finish(self) -> Run:
         """Wait for the process (10 minutes at most: a hang guard, not a timing assumption)."""
@@ -75,7 +87,7 @@ class RunningCli:
         new = [o["Key"] for o in _objects(self._s3, self._bucket) if self._before.get(o["Key"]) != o["ETag"]]
         files = {key: self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read() for key in new}
         markers = {key: files.pop(key) for key in list(files) if _is_marker(key)}
-        return Run(self.process.returncode, stdout, stderr, files, markers)
+        return Run(self.process.returncode, stdout, "".join(self._stderr_read) + stderr, files, markers)
 
 
 def _is_marker(key: str) -> bool:

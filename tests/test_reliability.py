@@ -8,6 +8,7 @@ layer does not know which accounts are scanned.
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 from collections.abc import Iterator
@@ -260,6 +261,36 @@ def test_sigterm_mid_scan_publishes_what_was_read_and_marks_the_rest_interrupted
     outcome.check(run, expected_findings(sim.seeded), lost_units=interrupted)
     (stopped,) = events(run, "run.interrupted")
     assert stopped["interrupted"] == len(interrupted)
+
+
+@reliability(
+    fault="A second SIGTERM (or SIGKILL) in the grace period",
+    injected="SIGTERM, then SIGTERM again once the run logs `run.stopping` (uploads refused meanwhile)",
+    published=False,
+    complete=False,
+    exit_code=143,
+    lost="that run only (no manifest published); the next run is whole",
+)
+def test_a_second_sigterm_ends_the_run_at_once_and_loses_only_that_run(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(latency=0.02)
+    running = RunningCli(
+        sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), CONFIG_REPORT_CONCURRENCY="1"
+    )
+    sim.faults.wait_for(lambda counts: counts.config_requests >= 20)
+    # S3 refuses every upload from now on, so the run cannot publish before the second signal lands.
+    sim.faults.configure(s3_put_refusals=10_000)
+    running.process.send_signal(signal.SIGTERM)
+    running.wait_for_event("run.stopping")
+    running.process.send_signal(signal.SIGTERM)
+    killed = running.finish()
+    sim.faults.reset()
+    after = run_scoped(sim)
+
+    outcome.check(killed, expected_findings(sim.seeded))
+    assert after.returncode == 0, after.stderr[-3000:]
+    assert json.loads(after.file(".manifest.json"))["figures"]["coverage_gaps"] == 0
 
 
 # --- what cannot be worked around: exit 1, nothing published, the Job retries --------------------------

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from config_report.logs import get_logger
+
 
 @contextmanager
 def stop_on_sigterm() -> Iterator[threading.Event]:
@@ -34,7 +36,25 @@ def stop_on_sigterm() -> Iterator[threading.Event]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     previous = signal.signal(signal.SIGTERM, first_sigterm)
+    leaving = threading.Event()
+    herald = threading.Thread(target=_announce, args=(stop, leaving), name="sigterm-herald", daemon=True)
+    herald.start()
     try:
         yield stop
     finally:
         signal.signal(signal.SIGTERM, previous)
+        leaving.set()
+        stop.set()  # releases the herald, which says nothing once the block is left
+        herald.join()
+
+
+def _announce(stop: threading.Event, leaving: threading.Event) -> None:
+    # Logged from this thread, not from the handler: the log line says at once that SIGTERM was taken
+    # (and that a second one now ends the process), while the scan winds down.
+    stop.wait()
+    if not leaving.is_set():
+        get_logger().warning(
+            "run.stopping",
+            reason="SIGTERM: no new account × region is started; the report follows. "
+            "A second SIGTERM ends the process without one",
+        )
