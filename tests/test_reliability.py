@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from collections import Counter
 from collections.abc import Iterator
 
@@ -85,6 +86,22 @@ def events(run: Run, name: str) -> list[dict[str, object]]:
 
 
 # --- AWS answers badly, then well: retried, nothing lost ---------------------------------------------
+
+
+@reliability(
+    fault="AWS Config throttling",
+    injected="a fifth of Config calls answer `ThrottlingException` (400)",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_config_throttling_is_retried_and_nothing_is_lost(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(config_throttle_rate=0.2, seed=3)
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded))
+    assert sim.faults.counts.throttled > 0
 
 
 @reliability(
@@ -212,6 +229,23 @@ def test_a_short_s3_outage_is_outlasted_by_the_upload_retry(
 
 
 @reliability(
+    fault="A spoke role that cannot be assumed",
+    injected="sts:AssumeRole into one account answers `AccessDenied` (403)",
+    published=True,
+    complete=False,
+    exit_code=3,
+    lost="that account only, listed as `ACCESS_DENIED` in Coverage",
+)
+def test_a_denied_spoke_role_loses_that_account_only(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    payments = sim.seeded.account_named(PAYMENTS).id
+    sim.faults.configure(deny_assume_role_into=[payments])
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(sim.seeded), lost_units=[(payments, r) for r in sim.seeded.regions])
+    rows = [r for r in run.sheet("Coverage")[1:] if r[0] == payments]
+    assert {r[3] for r in rows} == {"ACCESS_DENIED"}
+
+
+@reliability(
     fault="A paginator that never ends",
     injected="Config pages in one account × region always repeat the same `NextToken`",
     published=True,
@@ -229,6 +263,28 @@ def test_a_repeated_next_token_is_an_error_for_that_region_only(
     (row,) = [r for r in run.sheet("Coverage")[1:] if (r[0], r[2]) == (payments, "eu-west-1")]
     assert row[3] == "ERROR"
     assert "same next token" in row[4]
+
+
+@reliability(
+    fault="Jira unreachable",
+    injected="`CONFIG_REPORT_JIRA_URL` points at a closed port",
+    published=True,
+    complete=True,
+    exit_code=4,
+)
+def test_an_unreachable_jira_keeps_the_report_published(sim: SimulatedOrganization, outcome: Outcome) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    run = run_scoped(
+        sim,
+        CONFIG_REPORT_JIRA_URL=f"http://127.0.0.1:{closed}",
+        CONFIG_REPORT_JIRA_PROJECT="SEC",
+        CONFIG_REPORT_JIRA_API_TOKEN="not-a-real-token",
+    )
+    outcome.check(run, expected_findings(sim.seeded))
+    (failed,) = events(run, "jira.failed")
+    assert "could not be reached" in str(failed["error"])
 
 
 # --- Kubernetes stops the pod: what was read is published ---------------------------------------------
