@@ -1,4 +1,4 @@
-"""The `config-report` command: `run`, `demo` and `check`.
+"""The `config-report` command: `run`, `demo`, `check` and `merge` (of a sharded run).
 
 Every setting is an environment variable (`CONFIG_REPORT_*`, what the Helm chart sets) and also a flag;
 a flag wins. Exit codes: 0 complete, 3 published with coverage gaps, 4 published but Jira failed,
@@ -53,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="prove the spoke role in only the first N accounts in scope (default: every account)",
     )
-    for sub in (run, check):
+    merge = commands.add_parser(
+        "merge", help="merge a sharded run's parts now; shards that never reported become coverage gaps"
+    )
+    for sub in (run, check, merge):
         _add_settings_flags(sub)
     return parser
 
@@ -97,6 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_json = configure(settings.log_format, settings.log_level)
         if args.command == "check":
             return _check(settings, sample=args.sample)
+        if args.command == "merge":
+            from config_report.shards import merge_run
+
+            return int(merge_run(settings).exit_code)
+        if settings.shard_count > 1 and not args.dry_run:
+            from config_report.shards import run_shard
+
+            return int(run_shard(settings, as_json=as_json).exit_code)
         from config_report.pipeline import run
 
         with stop_on_sigterm() as stop:

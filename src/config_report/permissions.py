@@ -33,6 +33,9 @@ ACTIONS_FILE = "actions.json"
 MODULES_DIR = Path("deploy/terraform/modules")
 # The folder under the report prefix where the Jira ticket ledger keeps one record per week.
 LEDGER_FOLDER = "jira/"
+# Where a sharded run's identity and each run's parts go (config_report.shards).
+SHARDS_FOLDER = "shards/"
+PARTS_FOLDER = "parts/"
 
 
 class Role(StrEnum):
@@ -58,12 +61,13 @@ class Scope(StrEnum):
     REPORT_OBJECTS = "report-objects"
     # The KMS key that encrypts the reports (only when one is configured).
     REPORT_KEY = "report-key"
-    # Objects the hub reads: the weekly Jira ticket records beside the reports (when Jira is used) and
-    # the accepted-exceptions file (when it is kept in S3).
+    # Objects the hub reads: the weekly Jira ticket records beside the reports (when Jira is used),
+    # the accepted-exceptions file (when it is kept in S3), and a sharded run's identity and parts
+    # (when sharded).
     READ_OBJECTS = "read-objects"
-    # The report bucket itself (only when Jira is used; see the statement that needs it).
+    # The report bucket itself (only when Jira is used or sharded; see the statement that needs it).
     LEDGER_BUCKET = "ledger-bucket"
-    # The report key, for reading a ticket record back (only when Jira is used and a key is set).
+    # The report key, for reading those records back (only then, and when a key is set).
     LEDGER_KEY = "ledger-key"
 
 
@@ -104,6 +108,7 @@ class Targets:
     report_key_arn: str | None = None
     ticket_ledger: bool = False
     exceptions_object_arn: str | None = None
+    sharded: bool = False
 
 
 POLICIES: Mapping[Role, tuple[Statement, ...]] = {
@@ -173,23 +178,30 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             (
                 Action(
                     "s3:GetObject",
-                    "jira: this week's ticket key, kept beside the reports; exceptions: the file, in S3",
+                    "jira: this week's ticket key; exceptions: the file, in S3; shards: run ID, parts",
                 ),
             ),
         ),
         Statement(
             # Without it S3 answers 403, not 404, for a week that has no ticket yet: the ledger could
-            # not tell "no ticket" from "denied". It lists key names; it reads no object.
+            # not tell "no ticket" from "denied". Sharded runs list their parts (ListObjectsV2, which
+            # S3 authorizes as s3:ListBucket). It lists key names; it reads no object.
             "FindTicketLedger",
             Scope.LEDGER_BUCKET,
-            (Action("s3:ListBucket", "jira: S3 then says NoSuchKey for a week without one", direct=False),),
+            (
+                Action(
+                    "s3:ListBucket",
+                    "jira: S3 then says NoSuchKey for a week without one; shards: ListObjectsV2 of the parts",
+                    direct=False,
+                ),
+            ),
         ),
         Statement(
             "DecryptTicketLedger",
             Scope.LEDGER_KEY,
             (
                 Action(
-                    "kms:Decrypt", "jira: S3 decrypts an SSE-KMS ticket record for the caller", direct=False
+                    "kms:Decrypt", "jira, shards: S3 decrypts an SSE-KMS record for the caller", direct=False
                 ),
             ),
         ),
@@ -236,14 +248,21 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
     if scope is Scope.REPORT_KEY:
         return [targets.report_key_arn] if targets.report_key_arn else []
     if scope is Scope.READ_OBJECTS:
-        ledger = f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}{LEDGER_FOLDER}*"
         exceptions = targets.exceptions_object_arn
-        return ([ledger] if targets.ticket_ledger else []) + ([exceptions] if exceptions else [])
-    if not targets.ticket_ledger:
+        return _records(targets) + ([exceptions] if exceptions else [])
+    if not (targets.ticket_ledger or targets.sharded):
         return []
     if scope is Scope.LEDGER_BUCKET:
         return [f"arn:aws:s3:::{targets.report_bucket}"]
     return [targets.report_key_arn] if targets.report_key_arn else []
+
+
+def _records(targets: Targets) -> list[str]:
+    objects = f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}"
+    ledger = [f"{objects}{LEDGER_FOLDER}*"] if targets.ticket_ledger else []
+    # A sharded run's identity (shards/<run name>.json) and its parts (<dated run folder>/parts/).
+    shards = [f"{objects}{SHARDS_FOLDER}*", f"{objects}*/{PARTS_FOLDER}*"] if targets.sharded else []
+    return ledger + shards
 
 
 def actions_file(role: Role) -> str:

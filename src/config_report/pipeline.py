@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from config_report.errors import (
 from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import Progress, get_logger
-from config_report.model import AccountScan, CoverageStatus, Report, RunInfo
+from config_report.model import Account, AccountScan, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
 from config_report.publish import (
@@ -185,6 +186,13 @@ def run(
         )
     if settings.exceptions_file:
         report = apply_exceptions(report, exceptions, today=started.date())
+    return deliver(report, settings, hub, dry_run=dry_run)
+
+
+def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> RunOutcome:
+    """Publish a scanned report, then the Jira ticket; the outcome says how the process exits."""
+    log = get_logger()
+    run_id = report.run.run_id
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
     published = publish(report, settings, hub, staging=staging, dry_run=dry_run)
     # Jira: the weekly ticket is created or updated here, once the report is safely published.
@@ -263,11 +271,13 @@ def scan_report(
     started: datetime,
     as_json: bool,
     stop: threading.Event | None = None,
+    accounts: Sequence[Account] | None = None,
 ) -> Report:
-    """Discover the accounts in scope and scan them all into one `Report`, logging progress."""
+    """Scan `accounts` (default: discover those in scope) into one `Report`, logging progress."""
     log = get_logger()
-    accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
-    log.info("discovery.done", accounts=len(accounts))
+    if accounts is None:
+        accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
+        log.info("discovery.done", accounts=len(accounts))
     progress = Progress(total=len(accounts) * max(1, len(settings.regions)), as_json=as_json)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:

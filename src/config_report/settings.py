@@ -7,6 +7,7 @@ the environment variable, the flag, what is wrong and how to fix it.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -81,6 +82,19 @@ class Settings(BaseSettings):
     )
     upload_retry_seconds: float = Field(
         120.0, ge=0, le=3600, description="keep retrying a refused S3 upload this long, with backoff"
+    )
+    # --- sharding (a Kubernetes Indexed Job; see config_report.shards) ---
+    shard_count: int = Field(1, ge=1, le=1000, description="pods sharing one run (1: not sharded)")
+    shard_index: int | None = Field(
+        default_factory=lambda: os.environ.get("JOB_COMPLETION_INDEX"),
+        ge=0,
+        validate_default=True,
+        description="this pod's shard, 0 to count-1 (default: JOB_COMPLETION_INDEX of an Indexed Job)",
+    )
+    run_name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="name every shard of one run shares (the chart sets the Job's name)",
     )
     session_name: str = Field(
         "config-report",
@@ -236,6 +250,15 @@ class Settings(BaseSettings):
         if not isinstance(parsed, dict):
             raise ValueError('must be a JSON object like {"customfield_10010": 3}')
         return value
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> Settings:
+        if self.shard_count > 1 and self.shard_index is not None and self.shard_index >= self.shard_count:
+            raise ValueError(
+                f"CONFIG_REPORT_SHARD_INDEX {self.shard_index} is not below CONFIG_REPORT_SHARD_COUNT "
+                f"{self.shard_count}; shards count from 0 (an Indexed Job's completions equal the count)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _jira_complete(self) -> Settings:

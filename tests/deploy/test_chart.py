@@ -25,8 +25,10 @@ CI_VALUES = sorted((CHART_DIR / "ci").glob("*-values.yaml"))
 FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"
 EXISTING_SA_VALUES = CHART_DIR / "ci" / "existing-serviceaccount-values.yaml"
 OLDEST_KUBERNETES = (1, 29)
-# Settings that never become an environment variable: the token is mounted as a file instead.
-NOT_IN_ENV = {"jira_api_token"}
+SHARDED_VALUES = CHART_DIR / "ci" / "sharded-values.yaml"
+# Settings that never become an environment variable: the token is mounted as a file instead; the
+# shard index is Kubernetes' own JOB_COMPLETION_INDEX; a sharded run's name comes from its Job's name.
+NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name"}
 
 
 def cronjob_pod(manifests: list[Manifest]) -> Manifest:
@@ -89,7 +91,7 @@ def test_rendered_manifests_are_valid_for_kubernetes_1_29_to_newest(
     assert_valid_kubernetes(deploy_tools, render_all(chart, tmp_path))
 
 
-@pytest.mark.parametrize("values", [None, FULL_VALUES], ids=["default", "full"])
+@pytest.mark.parametrize("values", [None, FULL_VALUES, SHARDED_VALUES], ids=["default", "full", "sharded"])
 def test_job_created_from_the_cronjob_is_a_valid_job(
     chart: Chart, deploy_tools: DeployTools, tmp_path: Path, values: Path | None
 ) -> None:
@@ -112,6 +114,22 @@ def test_job_created_from_the_cronjob_is_a_valid_job(
     assert_valid_kubernetes(deploy_tools, [target])
     # The API server rejects a podFailurePolicy unless the pods never restart in place.
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_sharded_runs_are_an_indexed_job_whose_pods_share_the_run_name(chart: Chart) -> None:
+    manifests = chart.render(values=[SHARDED_VALUES])
+    job = find(manifests, "CronJob")["spec"]["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    assert job["completions"] == job["parallelism"] == 4
+    (container,) = job["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["CONFIG_REPORT_SHARD_COUNT"]["value"] == "4"
+    run_name = env["CONFIG_REPORT_RUN_NAME"]["valueFrom"]["fieldRef"]["fieldPath"]
+    assert run_name == "metadata.labels['batch.kubernetes.io/job-name']"
+    # Unsharded (the default), the Job is the plain one-pod Job it always was.
+    plain = find(chart.render(), "CronJob")["spec"]["jobTemplate"]["spec"]
+    assert "completionMode" not in plain
+    assert "CONFIG_REPORT_RUN_NAME" not in env_of(cronjob_pod(chart.render()))
 
 
 def test_cronjob_runs_weekly_once_at_a_time_and_fails_fast_on_configuration_errors(chart: Chart) -> None:
@@ -382,6 +400,7 @@ def test_schema_limits_agree_with_the_application_settings() -> None:
     for value, field in (
         ("concurrency", "concurrency"),
         ("accountConcurrency", "account_concurrency"),
+        ("shardCount", "shard_count"),
         ("maxAttempts", "max_attempts"),
     ):
         metadata = {type(m).__name__: m for m in Settings.model_fields[field].metadata}

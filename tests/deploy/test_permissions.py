@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 
 import botocore.session
@@ -23,6 +25,8 @@ from config_report.permissions import (
     stale_files,
     statements,
 )
+from config_report.settings import load_settings
+from config_report.shards import Shard, SharedRun
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCE = REPO_ROOT / "src" / "config_report"
@@ -128,6 +132,25 @@ def test_hub_policy_with_a_key_and_the_ticket_ledger_reads_only_the_ledger() -> 
     }
     assert by_sid["ReadObjects"]["Resource"] == ["arn:aws:s3:::reports/weekly/jira/*"]
     assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
+
+
+def test_a_sharded_hub_reads_back_only_the_run_identities_and_parts_the_shards_write() -> None:
+    targets = Targets(HUB_TARGETS.scanner_role_arns, "reports", "weekly/", sharded=True)
+    by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, targets)["Statement"]}
+
+    assert by_sid["ReadObjects"]["Resource"] == [
+        "arn:aws:s3:::reports/weekly/shards/*",
+        "arn:aws:s3:::reports/weekly/*/parts/*",
+    ]
+    assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
+    assert "DecryptTicketLedger" not in by_sid  # no key configured
+    started = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    shared = SharedRun(name="config-report-29412345", run_id="20261123T090000Z-abcdef", started_at=started)
+    settings = load_settings({"s3_bucket": "reports", "s3_prefix": "weekly/"})
+    part = shared.parts_prefix(settings) + Shard(1, 3).part_name
+    assert fnmatch(f"arn:aws:s3:::reports/{part}", by_sid["ReadObjects"]["Resource"][1])
+    identity = f"arn:aws:s3:::reports/weekly/shards/{shared.name}.json"
+    assert fnmatch(identity, by_sid["ReadObjects"]["Resource"][0])
 
 
 def test_the_ledger_permission_covers_the_keys_the_jira_ledger_writes() -> None:

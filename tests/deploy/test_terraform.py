@@ -203,6 +203,7 @@ def test_example_grants_exactly_what_permissions_py_declares(
             report_prefix=Settings.model_fields["s3_prefix"].default,
             report_key_arn=variable(plan, "kms_key_arn"),
             ticket_ledger=variable(plan, "jira_ticket_ledger"),
+            sharded=variable(plan, "sharded"),
         )
     expected = policy_document(EXAMPLES[example], targets)
 

@@ -145,6 +145,13 @@ is only ever a file path.
 - name: CONFIG_REPORT_EXCEPTIONS_FILE
   value: {{ printf "%s/%s" (include "config-report.exceptionsDir" $) $.Values.exceptions.key | quote }}
 {{- end }}
+{{- if gt (int .Values.config.shardCount) 1 }}
+{{- /* Every shard of one run shares its Job's name (set on each pod by the Job controller). */}}
+- name: CONFIG_REPORT_RUN_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.labels['batch.kubernetes.io/job-name']
+{{- end }}
 {{- with .Values.awsRegion }}
 - name: AWS_REGION
   value: {{ . | quote }}

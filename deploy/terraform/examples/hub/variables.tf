@@ -33,3 +33,9 @@ variable "jira_ticket_ledger" {
   type        = bool
   default     = true
 }
+
+variable "sharded" {
+  description = "True when the chart's config.shardCount is above 1 (each report scanned by several pods)."
+  type        = bool
+  default     = false
+}

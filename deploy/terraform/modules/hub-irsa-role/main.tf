@@ -17,14 +17,20 @@ locals {
     AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn])
     WriteReports       = ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"]
     EncryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    # What the hub reads: the Jira ticket ledger, one small record per week under <prefix>jira/,
-    # and the accepted-exceptions file, when the job reads it from S3 rather than a mounted ConfigMap.
+    # What the hub reads: the Jira ticket ledger, one small record per week under <prefix>jira/;
+    # the accepted-exceptions file, when the job reads it from S3 rather than a mounted ConfigMap;
+    # and, when sharded, each run's identity under <prefix>shards/ and its parts under
+    # <prefix><run folder>/parts/ (src/config_report/shards.py).
     ReadObjects = concat(
       var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}jira/*"] : [],
+      var.sharded ? [
+        "arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}shards/*",
+        "arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*/parts/*",
+      ] : [],
       var.exceptions_object_arn == null ? [] : [var.exceptions_object_arn],
     )
-    FindTicketLedger    = var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}"] : []
-    DecryptTicketLedger = var.jira_ticket_ledger && var.kms_key_arn != null ? [var.kms_key_arn] : []
+    FindTicketLedger    = var.jira_ticket_ledger || var.sharded ? ["arn:${local.partition}:s3:::${var.report_bucket}"] : []
+    DecryptTicketLedger = (var.jira_ticket_ledger || var.sharded) && var.kms_key_arn != null ? [var.kms_key_arn] : []
   }
 
   trust_policy = {

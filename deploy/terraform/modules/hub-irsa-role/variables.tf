@@ -134,6 +134,12 @@ variable "exceptions_object_arn" {
   }
 }
 
+variable "sharded" {
+  description = "Set true when the chart runs each report as several pods (config.shardCount > 1): the hub may then read the run identity and partial snapshots the shards write under `<report_prefix>shards/` and `<report_prefix>*/parts/`, and list the bucket to find them."
+  type        = bool
+  default     = false
+}
+
 variable "permissions_boundary_arn" {
   description = "ARN of a managed policy set as the role's permissions boundary; null for none."
   type        = string

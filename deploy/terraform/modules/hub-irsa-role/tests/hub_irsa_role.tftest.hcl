@@ -155,6 +155,27 @@ run "reads_only_the_exceptions_object_when_one_is_set" {
   }
 }
 
+run "reads_only_the_shard_parts_and_run_identities_when_sharded" {
+  command = plan
+
+  variables {
+    sharded     = true
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
+      { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
+      { Sid = "DecryptTicketLedger", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
+      { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
+      { Sid = "FindTicketLedger", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"] },
+      { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/shards/*", "arn:aws:s3:::example-security-reports/aws-config-reports/*/parts/*"] },
+      { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
+    ]
+    error_message = "sharded, the hub may read back only the run identities and parts (and decrypt them with the report key)"
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
