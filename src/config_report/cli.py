@@ -104,13 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from config_report.shards import merge_run
 
             return int(merge_run(settings).exit_code)
-        if settings.shard_count > 1 and not args.dry_run:
-            from config_report.shards import run_shard
-
-            return int(run_shard(settings, as_json=as_json).exit_code)
         from config_report.pipeline import run
+        from config_report.shards import run_shard
 
         with stop_on_sigterm() as stop:
+            if settings.shard_count > 1 and not args.dry_run:
+                return int(run_shard(settings, as_json=as_json, stop=stop).exit_code)
             return int(run(settings, as_json=as_json, dry_run=args.dry_run, stop=stop).exit_code)
     except SettingsError as exc:
         _report_settings_error(exc, args)

@@ -23,6 +23,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,8 +107,11 @@ class SharedRun:
         return self.prefix(settings) + "parts/"
 
 
-def run_shard(settings: Settings, *, as_json: bool) -> RunOutcome:
-    """Scan this pod's shard, publish its part, and merge the whole run if it is the last to finish."""
+def run_shard(settings: Settings, *, as_json: bool, stop: threading.Event | None = None) -> RunOutcome:
+    """Scan this pod's shard, publish its part, and merge the whole run if it is the last to finish.
+
+    Once `stop` is set (SIGTERM) the shard scans no more; its part holds the rest as `INTERRUPTED`.
+    """
     shard = _shard(settings)
     log = get_logger()
     hub = connect_hub(settings)
@@ -117,7 +121,13 @@ def run_shard(settings: Settings, *, as_json: bool) -> RunOutcome:
     accounts = _discover(hub, settings)
     own = [a for a in accounts if shard.owns(a)]
     report = scan_report(
-        hub, settings, run_id=shared.run_id, started=shared.started_at, as_json=as_json, accounts=own
+        hub,
+        settings,
+        run_id=shared.run_id,
+        started=shared.started_at,
+        as_json=as_json,
+        stop=stop,
+        accounts=own,
     )
     part = _publish_part(s3, settings, shared, shard, report)
     finished = finished_shards(s3, settings, shared)
