@@ -12,7 +12,7 @@ import pytest
 
 import config_report.jira
 from config_report.errors import JiraError
-from config_report.jira import Flavor, JiraClient
+from config_report.jira import Flavor, JiraClient, week_label
 from config_report.jira._document import BulletList, Document, Heading, Link, Paragraph, Text, to_adf, to_wiki
 from config_report.simulated.jira import RETIRED_SEARCH, FakeJira
 
@@ -237,3 +237,8 @@ def test_v3_wants_adf_and_v2_on_data_center_wants_wiki(cloud: FakeJira, datacent
     assert wiki_on_cloud_v2.status_code == 201
     assert adf_on_dc.status_code == 400
     assert v3_on_dc.status_code == 404
+
+
+def test_each_environment_labels_its_own_weekly_ticket() -> None:
+    assert week_label("2026-W48") == "aws-config-report-2026-W48"
+    assert week_label("2026-W48", environment="stg") == "aws-config-report-stg-2026-W48"

@@ -112,6 +112,18 @@ def test_a_run_writes_its_preflight_marker_apart_from_the_reports_and_points_lat
     assert marker.endswith(f"/{start['run_id']}.txt")
 
 
+def test_each_environment_publishes_under_its_own_prefix(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    run = run_cli(
+        simulated_org, "run", CONFIG_REPORT_ENVIRONMENT="stg", CONFIG_REPORT_ACCOUNTS=_one(simulated_org)
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert all(key.startswith("aws-config-reports/stg/20") for key in run.files)
+    assert {k.split("/")[2] for k in run.markers} == {"preflight", "latest.json"}
+    latest = json.loads(run.markers["aws-config-reports/stg/latest.json"])
+    assert set(latest["keys"].values()) == set(run.files)
+
+
 def test_without_a_kms_key_every_upload_asks_for_sse_s3(simulated_org: SimulatedOrganization) -> None:
     simulated_org.faults.reset()
     run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))

@@ -103,3 +103,14 @@ def test_the_token_file_is_read_and_a_missing_file_is_named(tmp_path: Path) -> N
     missing = load_settings({"jira_api_token_file": str(token) + ".absent"})
     with pytest.raises(SettingsError, match="CONFIG_REPORT_JIRA_API_TOKEN_FILE"):
         missing.jira_token()
+
+
+def test_an_environment_gets_its_own_prefix_unless_one_is_given() -> None:
+    assert load_settings({"environment": "stg"}).s3_prefix == "aws-config-reports/stg/"
+    assert load_settings({"environment": "stg", "s3_prefix": "reports/"}).s3_prefix == "reports/"
+    assert load_settings().s3_prefix == "aws-config-reports/"
+
+
+def test_an_environment_name_that_cannot_be_a_key_or_label_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"CONFIG_REPORT_ENVIRONMENT \(--environment\): 'Prod Env'"):
+        load_settings({"environment": "Prod Env"})

@@ -19,6 +19,7 @@ from config_report.errors import SettingsError
 
 ENV_PREFIX = "CONFIG_REPORT_"
 DEFAULT_SPOKE_ROLE_NAME = "system-config-report-generator-read-role"
+DEFAULT_S3_PREFIX = "aws-config-reports/"
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -26,6 +27,7 @@ _OU = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}|[^,]{1,12
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_ENVIRONMENT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 CommaList = Annotated[list[str], NoDecode]
@@ -102,9 +104,19 @@ class Settings(BaseSettings):
         description="RoleSessionName, visible in CloudTrail (2-64 of letters, digits and +=,.@_-)",
     )
 
+    # --- which deployment this is (ptdev, stg, prod share the organization, not their reports) ---
+    environment: str | None = Field(
+        None,
+        description="environment name, e.g. ptdev, stg, prod: by default its own S3 prefix "
+        "(aws-config-reports/<environment>/, so its own Jira ticket records) and Jira week label",
+    )
+
     # --- where the report goes ---
     s3_bucket: str | None = Field(None, description="bucket receiving the reports")
-    s3_prefix: str = Field("aws-config-reports/", description="key prefix of every report")
+    s3_prefix: str = Field(
+        DEFAULT_S3_PREFIX,
+        description="key prefix of every report (default with an environment: <prefix><env>/)",
+    )
     s3_kms_key_id: str | None = Field(None, description="KMS key for SSE-KMS (default: bucket default)")
     output_dir: Path | None = Field(None, description="also keep a local copy of every published file")
 
@@ -186,6 +198,21 @@ class Settings(BaseSettings):
                 f"{', '.join(map(repr, bad))} is not an outcome; use gaps, jira, both (gaps,jira) or none"
             )
         return [v for v in value if v != "none"]
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str | None) -> str | None:
+        if value is not None and not _ENVIRONMENT.match(value):
+            raise ValueError(f"{value!r} is not an environment name (1-32 of a-z, 0-9 and -), e.g. prod")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_prefix(cls, data: Any) -> Any:
+        # Each environment keeps its reports and weekly ticket records apart, unless a prefix is given.
+        if isinstance(data, dict) and data.get("environment") and not data.get("s3_prefix"):
+            return {**data, "s3_prefix": f"{DEFAULT_S3_PREFIX}{data['environment']}/"}
+        return data
 
     @field_validator("org_role_arn")
     @classmethod

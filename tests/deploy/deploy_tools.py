@@ -22,6 +22,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = Path(os.environ.get("DEPLOY_TOOLS_DIR", REPO_ROOT / ".tools"))
 CHART_DIR = REPO_ROOT / "deploy" / "helm" / "config-report"
+MINIMAL_VALUES = CHART_DIR / "ci" / "minimal-values.yaml"
 # Rendering needs a Kubernetes version: helm 3.6 assumes 1.20, below the chart's kubeVersion.
 RENDER_KUBE_VERSION = "1.29.0"
 
@@ -74,11 +75,15 @@ class Chart:
 
     tools: DeployTools
     directory: Path = CHART_DIR
+    # The chart refuses to render without its required values: every render starts from these.
+    base_values: tuple[Path, ...] = (MINIMAL_VALUES,)
+    namespace: str = "security-compliance"
 
     def template_args(self, values: Sequence[Path] = (), sets: Sequence[str] = ()) -> list[str]:
-        """`helm template` arguments for these values files and `--set` overrides."""
+        """`helm template` arguments (release namespace, base values) for these values and overrides."""
         args = ["template", "config-report", str(self.directory), "--kube-version", RENDER_KUBE_VERSION]
-        for path in values:
+        args += ["--namespace", self.namespace]
+        for path in (*self.base_values, *values):
             args += ["--values", str(path)]
         for assignment in sets:
             args += ["--set", assignment]

@@ -54,11 +54,67 @@ def render_all(chart: Chart, directory: Path) -> list[Path]:
     return outputs
 
 
-@pytest.mark.parametrize("values", [None, *CI_VALUES], ids=lambda v: "default" if v is None else v.name)
-def test_helm_lint_strict_passes(deploy_tools: DeployTools, values: Path | None) -> None:
-    args = ["lint", "--strict", str(CHART_DIR)] + (["--values", str(values)] if values else [])
-    output = deploy_tools.check("helm", *args)
+@pytest.mark.parametrize("values", CI_VALUES, ids=lambda v: v.name)
+def test_helm_lint_strict_passes(deploy_tools: DeployTools, values: Path) -> None:
+    output = deploy_tools.check("helm", "lint", "--strict", str(CHART_DIR), "--values", str(values))
     assert "0 chart(s) failed" in output
+
+
+def test_the_defaults_alone_do_not_render_a_cronjob_that_would_fail_every_monday(
+    deploy_tools: DeployTools,
+) -> None:
+    done = deploy_tools.run("helm", "lint", "--strict", str(CHART_DIR))
+    assert done.returncode != 0
+    assert "serviceAccount.roleArn is required" in done.stdout + done.stderr
+
+
+REQUIRED = {  # what is missing: (--set overrides on the minimal values, what the message must say)
+    "hub IRSA role": (["serviceAccount.roleArn="], "serviceAccount.roleArn is required"),
+    "report bucket": (["config.s3Bucket="], "config.s3Bucket is required"),
+    "org-list role": (["config.orgRoleArn="], "config.orgRoleArn is required"),
+    "documentation account": (
+        ["serviceAccount.roleArn=arn:aws:iam::111122223333:role/system-config-report-generator-write-role"],
+        "documentation account 111122223333",
+    ),
+    "ExternalId twice": (
+        ["config.externalId=abc-123", "externalIdSecret.existingSecret=config-report-external-id"],
+        "keep one",
+    ),
+}
+
+
+@pytest.mark.parametrize(("sets", "message"), REQUIRED.values(), ids=REQUIRED.keys())
+def test_required_values_are_enforced_at_render_time_with_an_example(
+    chart: Chart, sets: list[str], message: str
+) -> None:
+    error = chart.rejects(sets)
+    assert message in error, error
+    assert "e.g." in error or "111122223333" in error or "keep one" in error
+
+
+def test_the_org_role_may_be_left_out_only_on_purpose(chart: Chart) -> None:
+    env = env_of(cronjob_pod(chart.render(sets=["config.orgRoleArn=", "orgRoleRequired=false"])))
+    assert "CONFIG_REPORT_ORG_ROLE_ARN" not in env
+
+
+def test_every_resource_goes_to_the_release_namespace(chart: Chart) -> None:
+    other = Chart(chart.tools, namespace="config-report-ptdev")
+    manifests = other.render(values=[FULL_VALUES])
+    assert {m["metadata"]["namespace"] for m in manifests} == {"config-report-ptdev"}
+    assert not [m for m in manifests if m["kind"] == "Namespace"], "the namespace is created beforehand"
+
+
+def test_the_external_id_can_come_from_a_secret_and_never_appears_in_the_manifest(chart: Chart) -> None:
+    manifests = chart.render(
+        sets=["externalIdSecret.existingSecret=config-report-external-id", "externalIdSecret.key=id"]
+    )
+    for pod in (cronjob_pod(manifests), find(manifests, "Pod")["spec"]):
+        (container,) = pod["containers"]
+        (item,) = [e for e in container["env"] if e["name"] == "CONFIG_REPORT_EXTERNAL_ID"]
+        assert item == {
+            "name": "CONFIG_REPORT_EXTERNAL_ID",
+            "valueFrom": {"secretKeyRef": {"name": "config-report-external-id", "key": "id"}},
+        }
 
 
 def kubernetes_versions(deploy_tools: DeployTools) -> list[str]:
@@ -197,6 +253,7 @@ def test_every_setting_reaches_the_pod_as_its_environment_variable(
     assert settings.accounts == ["012345678901", "123456789012"]
     assert settings.regions == ["eu-west-1", "eu-central-1", "us-east-1"]
     assert settings.concurrency == 32
+    assert (settings.environment, settings.s3_prefix) == ("prod", "aws-config-reports/prod/")
     assert settings.account_concurrency == 3
     assert (settings.fail_on, settings.gap_tolerance) == (["jira"], 2)
     assert settings.jira_attachment_max_mb == 7.5
@@ -208,7 +265,7 @@ def test_default_values_leave_unset_settings_to_the_application(
     chart: Chart, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = env_of(cronjob_pod(chart.render()))
-    for absent in ("ORG_ROLE_ARN", "EXTERNAL_ID", "REGIONS", "S3_BUCKET", "S3_KMS_KEY_ID", "JIRA_URL"):
+    for absent in ("EXTERNAL_ID", "REGIONS", "S3_PREFIX", "S3_KMS_KEY_ID", "JIRA_URL", "ENVIRONMENT"):
         assert "CONFIG_REPORT_" + absent not in env
     assert "AWS_REGION" not in env, "left to the IRSA webhook, which sets the cluster's region"
     for name, value in env.items():
@@ -219,7 +276,9 @@ def test_default_values_leave_unset_settings_to_the_application(
     defaults = load_settings()
     # The one deliberate difference: a pod's logs go to the cluster's pipeline as JSON lines.
     assert from_chart.log_format == "json"
-    assert from_chart.model_dump(exclude={"log_format"}) == defaults.model_dump(exclude={"log_format"})
+    # The others are the minimal values' required ones.
+    given = {"log_format", "org_role_arn", "s3_bucket"}
+    assert from_chart.model_dump(exclude=given) == defaults.model_dump(exclude=given)
 
 
 def test_jira_token_is_a_mounted_secret_file_never_an_environment_value(chart: Chart) -> None:
@@ -228,7 +287,7 @@ def test_jira_token_is_a_mounted_secret_file_never_an_environment_value(chart: C
         (container,) = pod["containers"]
         names = [item["name"] for item in container["env"]]
         assert "CONFIG_REPORT_JIRA_API_TOKEN" not in names
-        assert not [item for item in container["env"] if "valueFrom" in item]
+        assert not [item for item in container["env"] if "JIRA" in item["name"] and "valueFrom" in item]
         (volume,) = [v for v in pod["volumes"] if "secret" in v]
         assert volume["secret"]["secretName"] == "config-report-jira"
         (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
@@ -250,16 +309,6 @@ def test_exceptions_configmap_is_mounted_read_only_and_the_setting_names_its_fil
         assert env_of(pod)["CONFIG_REPORT_EXCEPTIONS_FILE"] == f"{mount['mountPath']}/exceptions.yaml"
 
 
-def test_namespace_is_created_only_when_asked_and_enforces_restricted_pods(chart: Chart) -> None:
-    default = chart.render()
-    assert not [m for m in default if m["kind"] == "Namespace"]
-    assert {m["metadata"]["namespace"] for m in default} == {"security-compliance"}
-    created = chart.render(sets=["namespace.create=true"])
-    namespace = find(created, "Namespace")
-    assert namespace["metadata"]["name"] == "security-compliance"
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-
-
 def test_service_account_carries_the_irsa_role_and_templated_annotations(chart: Chart) -> None:
     manifests = chart.render(values=[FULL_VALUES])
     account = find(manifests, "ServiceAccount")
@@ -278,12 +327,26 @@ def test_existing_service_account_is_used_not_created(chart: Chart) -> None:
     assert cronjob_pod(manifests)["serviceAccountName"] == "report-generator-sa"
 
 
-def test_network_policy_allows_only_dns_and_https_out_and_nothing_in(chart: Chart) -> None:
+def test_network_policy_allows_only_cluster_dns_and_https_out_and_nothing_in(chart: Chart) -> None:
     policy = find(chart.render(), "NetworkPolicy")["spec"]
     assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
     assert "ingress" not in policy
     ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
     assert ports == {("UDP", 53), ("TCP", 53), ("TCP", 443)}
+    dns, https = policy["egress"]
+    assert dns["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
+    assert "to" not in https, "without egressCidrs, HTTPS may go anywhere (values.yaml says so)"
+
+
+def test_network_policy_limits_https_to_the_listed_vpc_endpoint_cidrs(chart: Chart) -> None:
+    policy = find(chart.render(values=[FULL_VALUES]), "NetworkPolicy")["spec"]
+    (https,) = [rule for rule in policy["egress"] if {"protocol": "TCP", "port": 443} in rule["ports"]]
+    assert https["to"] == [{"ipBlock": {"cidr": "10.0.64.0/20"}}, {"ipBlock": {"cidr": "10.0.80.0/20"}}]
 
 
 def test_long_names_are_cut_to_kubernetes_limits(chart: Chart) -> None:
@@ -310,13 +373,14 @@ def notes(chart: Chart, tmp_path: Path, sets: list[str]) -> str:
 
 
 def test_notes_show_the_manual_trigger_and_log_commands(chart: Chart, tmp_path: Path) -> None:
-    text = notes(chart, tmp_path, sets=["config.s3Bucket=reports-bucket"])
+    text = notes(chart, tmp_path, sets=["config.s3Bucket=reports-bucket", "config.environment=stg"])
     assert "JOB=config-report-manual-$(date +%s)" in text
     assert 'kubectl create job --from=cronjob/config-report "$JOB" -n security-compliance' in text
     assert 'kubectl logs -f job/"$JOB" -n security-compliance' in text
     assert "helm test config-report" in text
-    assert "aws s3 ls s3://reports-bucket/aws-config-reports/ --recursive" in text
-    assert "WARNING: serviceAccount.roleArn is still the documentation placeholder" in text
+    assert (
+        "aws s3 cp s3://reports-bucket/aws-config-reports/stg/latest.json - | jq -r .files.workbook" in text
+    )
 
 
 def test_manual_job_names_stay_within_63_characters(chart: Chart, tmp_path: Path) -> None:
@@ -329,10 +393,6 @@ REJECTED = {  # what is wrong: (--set overrides, the value helm's message must n
     "schedule of the wrong type": (["cronJob.schedule=5"], "cronJob.schedule"),
     "schedule that is not cron": (["cronJob.schedule=every monday"], "cronJob.schedule"),
     "time zone inside the schedule": (["cronJob.schedule=TZ=UTC 0 9 * * 1"], "cronJob.schedule"),
-    "IRSA role ARN missing while creating the ServiceAccount": (
-        ["serviceAccount.roleArn="],
-        "serviceAccount.roleArn",
-    ),
     "IRSA role ARN that is not a role ARN": (
         ["serviceAccount.roleArn=arn:aws:iam::123:user/x"],
         "serviceAccount.roleArn",

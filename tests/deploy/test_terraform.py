@@ -22,13 +22,57 @@ import pytest
 import yaml
 
 from config_report.permissions import Role, Targets, policy_document
-from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, Settings
+from config_report.settings import DEFAULT_SPOKE_ROLE_NAME
 from deploy.deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 
 TERRAFORM_DIR = REPO_ROOT / "deploy" / "terraform"
 PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
 MODULES = ("hub-irsa-role", "spoke-read-role", "org-list-role")
 EXAMPLES = {"hub": Role.HUB, "spoke": Role.SPOKE, "org": Role.ORG}
+# Examples with `terraform test` files of their own (the modules all have them).
+TESTED_EXAMPLES = ("stackset",)
+
+# The examples have no placeholder defaults: every plan gets these inputs, as a deployer's tfvars would.
+# ptdev in its own security account; stg and prod matched by a pattern in another.
+HUB_ROLES = [
+    "arn:aws:iam::314159265358:role/system-config-report-generator-write-role-ptdev",
+    "arn:aws:iam::271828182845:role/system-config-report-generator-write-role-*",
+]
+# Every environment's hub role in one security account.
+ONE_HUB_ACCOUNT = [
+    "arn:aws:iam::271828182845:role/system-config-report-generator-write-role-ptdev",
+    "arn:aws:iam::271828182845:role/system-config-report-generator-write-role-prod",
+]
+EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
+    "spoke": {
+        "region": "eu-west-1",
+        "hub_role_arns": ONE_HUB_ACCOUNT,
+        "external_id": "config-report-7f3a9c",
+        "organization_id": "o-a1b2c3d4e5",
+    },
+    "org": {"region": "eu-west-1", "hub_role_arns": HUB_ROLES, "organization_id": "o-a1b2c3d4e5"},
+    "hub": {
+        "region": "eu-west-1",
+        "name": "system-config-report-generator-write-role",
+        "oidc_provider_arn": (
+            "arn:aws:iam::271828182845:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0A1B2C3D"
+        ),
+        "namespace": "security-compliance",
+        "org_role_arn": "arn:aws:iam::161803398874:role/system-config-report-generator-list-org-role",
+        "report_bucket": "acme-security-config-reports",
+        "report_prefix": "aws-config-reports/prod/",
+        "kms_key_arn": "arn:aws:kms:eu-west-1:271828182845:key/6f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b",
+        "jira_ticket_ledger": True,
+    },
+    "stackset": {
+        "region": "eu-west-1",
+        "call_as": "SELF",
+        "organizational_unit_ids": ["ou-q1w2-e3r4t5y6"],
+        "hub_role_arns": HUB_ROLES,
+        "external_id": "config-report-7f3a9c",
+        "organization_id": "o-a1b2c3d4e5",
+    },
+}
 
 # Added to each example's temporary copy: plan without an AWS account or network.
 OFFLINE_PROVIDER = """
@@ -58,13 +102,9 @@ ACCEPTED_PARLIAMENT_FINDINGS = {
 # checkov findings on the planned roles that are accepted, each with the reason. The modules say so in
 # place (`checkov:skip`), but checkov does not apply a skip comment to a counted resource in a plan scan,
 # so the plan scan accepts them here; a listed one that no longer occurs fails the test.
-ACCEPTED_PLAN_CHECKOV_FINDINGS = {
-    (example, "CKV_AWS_61"): (
-        "the trust names the hub account's root so that IAM accepts it before the hub role exists; "
-        "ArnEquals aws:PrincipalArn narrows it to the hub role, a condition the check does not read"
-    )
-    for example in ("spoke", "org")
-}
+# None today: CKV_AWS_61 (a trust open to an account root) reads the ArnLike aws:PrincipalArn that
+# narrows the hub accounts to the hub roles. An entry is (example, check ID): reason.
+ACCEPTED_PLAN_CHECKOV_FINDINGS: dict[tuple[str, str], str] = {}
 
 Plan = dict[str, Any]
 
@@ -134,13 +174,16 @@ def initialized(terraform: Terraform) -> Callable[[str], str]:
 @pytest.fixture(scope="session")
 def example_plans(terraform: Terraform, initialized: Callable[[str], str]) -> dict[str, Plan]:
     """Each example planned offline, as `terraform show -json` prints the plan."""
-    plans = {}
-    for example in EXAMPLES:
-        directory = initialized(f"examples/{example}")
-        (terraform.root / directory / "offline_override.tf").write_text(OFFLINE_PROVIDER)
-        terraform.check(directory, "plan", "-out=tfplan", "-lock=false", "-no-color")
-        plans[example] = json.loads(terraform.check(directory, "show", "-json", "tfplan"))
-    return plans
+    return {example: plan_example(terraform, initialized, example) for example in EXAMPLES}
+
+
+def plan_example(terraform: Terraform, initialized: Callable[[str], str], example: str) -> Plan:
+    """One example planned offline with EXAMPLE_INPUTS as its tfvars."""
+    directory = initialized(f"examples/{example}")
+    (terraform.root / directory / "offline_override.tf").write_text(OFFLINE_PROVIDER)
+    (terraform.root / directory / "terraform.tfvars.json").write_text(json.dumps(EXAMPLE_INPUTS[example]))
+    terraform.check(directory, "plan", "-out=tfplan", "-lock=false", "-no-color")
+    return dict(json.loads(terraform.check(directory, "show", "-json", "tfplan")))
 
 
 def planned(plan: Plan, resource_type: str) -> dict[str, Any]:
@@ -169,18 +212,22 @@ def test_terraform_files_are_formatted(terraform: Terraform) -> None:
     terraform.check(".", "fmt", "-check", "-recursive", "-diff")
 
 
-@pytest.mark.parametrize("directory", [f"modules/{m}" for m in MODULES] + [f"examples/{e}" for e in EXAMPLES])
+@pytest.mark.parametrize(
+    "directory", [f"modules/{m}" for m in MODULES] + [f"examples/{e}" for e in (*EXAMPLES, *TESTED_EXAMPLES)]
+)
 def test_module_or_example_validates(
     terraform: Terraform, initialized: Callable[[str], str], directory: str
 ) -> None:
     terraform.check(initialized(directory), "validate", "-no-color")
 
 
-@pytest.mark.parametrize("module", MODULES)
+@pytest.mark.parametrize(
+    "module", [f"modules/{m}" for m in MODULES] + [f"examples/{e}" for e in TESTED_EXAMPLES]
+)
 def test_module_terraform_tests_pass(
     terraform: Terraform, initialized: Callable[[str], str], module: str
 ) -> None:
-    output = terraform.check(initialized(f"modules/{module}"), "test", "-no-color")
+    output = terraform.check(initialized(module), "test", "-no-color")
     passed = re.search(r"Success! (\d+) passed, 0 failed", output)
     # Each module asserts its trust conditions and has at least a few rejected inputs.
     assert passed, output
@@ -200,7 +247,7 @@ def test_example_grants_exactly_what_permissions_py_declares(
                 variable(plan, "org_role_arn"),
             ),
             report_bucket=variable(plan, "report_bucket"),
-            report_prefix=Settings.model_fields["s3_prefix"].default,
+            report_prefix=variable(plan, "report_prefix"),
             report_key_arn=variable(plan, "kms_key_arn"),
             ticket_ledger=variable(plan, "jira_ticket_ledger"),
             sharded=variable(plan, "sharded"),
@@ -213,21 +260,21 @@ def test_example_grants_exactly_what_permissions_py_declares(
 def test_roles_keep_the_names_the_application_and_runbook_use(example_plans: dict[str, Plan]) -> None:
     names = {example: planned(plan, "aws_iam_role")["name"] for example, plan in example_plans.items()}
     assert names == {
-        "hub": "system-config-report-generator-write-role",
+        "hub": variable(example_plans["hub"], "name"),
         "spoke": DEFAULT_SPOKE_ROLE_NAME,
         "org": "system-config-report-generator-list-org-role",
     }
 
 
-def test_spoke_and_org_roles_trust_only_the_hub_role(example_plans: dict[str, Plan]) -> None:
+def test_spoke_and_org_roles_trust_only_the_environments_hub_roles(example_plans: dict[str, Plan]) -> None:
     for example in ("spoke", "org"):
         plan = example_plans[example]
-        hub_role_arn = variable(plan, "hub_role_arn")
-        hub_account = hub_role_arn.split(":")[4]
+        hub_role_arns = variable(plan, "hub_role_arns")
+        roots = list(dict.fromkeys(f"arn:aws:iam::{arn.split(':')[4]}:root" for arn in hub_role_arns))
         (statement,) = json.loads(planned(plan, "aws_iam_role")["assume_role_policy"])["Statement"]
-        # The hub account, narrowed to the hub role: IAM accepts it before the hub role exists.
-        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{hub_account}:root"}
-        assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": hub_role_arn}
+        # The hub accounts, narrowed to the hub roles: IAM accepts them before the hub roles exist.
+        assert statement["Principal"] == {"AWS": roots[0] if len(roots) == 1 else roots}
+        assert statement["Condition"]["ArnLike"] == {"aws:PrincipalArn": hub_role_arns}
         assert statement["Action"] == "sts:AssumeRole"
         assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == variable(
             plan, "organization_id"
@@ -237,15 +284,85 @@ def test_spoke_and_org_roles_trust_only_the_hub_role(example_plans: dict[str, Pl
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == variable(spoke, "external_id")
 
 
-def test_chart_namespace_and_service_account_match_the_hub_trust_subject(
+def test_stackset_example_deploys_the_spoke_role_by_ou_with_exactly_the_declared_reads(
+    terraform: Terraform, initialized: Callable[[str], str]
+) -> None:
+    plan = plan_example(terraform, initialized, "stackset")
+    resources = {r["type"]: r["values"] for r in plan["planned_values"]["root_module"]["resources"]}
+    stack_set = resources["aws_cloudformation_stack_set"]
+    assert stack_set["permission_model"] == "SERVICE_MANAGED"
+    assert stack_set["auto_deployment"] == [{"enabled": True, "retain_stacks_on_account_removal": False}]
+    (targets,) = resources["aws_cloudformation_stack_set_instance"]["deployment_targets"]
+    assert targets["organizational_unit_ids"] == EXAMPLE_INPUTS["stackset"]["organizational_unit_ids"]
+    role = json.loads(stack_set["template_body"])["Resources"]["SpokeReadRole"]["Properties"]
+    assert role["RoleName"] == DEFAULT_SPOKE_ROLE_NAME
+    (policy,) = role["Policies"]
+    assert by_sid(policy["PolicyDocument"]) == by_sid(policy_document(Role.SPOKE, Targets()))
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["ArnLike"] == {"aws:PrincipalArn": HUB_ROLES}
+    assert statement["Condition"]["StringEquals"] == {
+        "sts:ExternalId": "config-report-7f3a9c",
+        "aws:PrincipalOrgID": "o-a1b2c3d4e5",
+    }
+
+
+@pytest.mark.parametrize(
+    ("example", "name", "placeholder"),
+    [
+        ("spoke", "organization_id", "o-exampleorg1"),
+        ("org", "organization_id", "o-exampleorg1"),
+        (
+            "spoke",
+            "hub_role_arns",
+            ["arn:aws:iam::111122223333:role/system-config-report-generator-write-role"],
+        ),
+        ("hub", "kms_key_arn", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ("hub", "report_bucket", "example-security-config-reports"),
+    ],
+)
+def test_examples_refuse_documentation_placeholders(
+    terraform: Terraform, initialized: Callable[[str], str], example: str, name: str, placeholder: Any
+) -> None:
+    directory = initialized(f"examples/{example}")
+    (terraform.root / directory / "offline_override.tf").write_text(OFFLINE_PROVIDER)
+    inputs = EXAMPLE_INPUTS[example] | {name: placeholder}
+    (terraform.root / directory / "placeholder.tfvars.json").write_text(json.dumps(inputs))
+    done = terraform.run(directory, "plan", "-var-file=placeholder.tfvars.json", "-lock=false", "-no-color")
+    assert done.returncode != 0
+    assert "placeholder" in done.stderr or "documentation" in done.stderr, done.stderr
+
+
+def test_examples_have_no_default_for_what_only_the_deployer_knows() -> None:
+    for example, required in {
+        "spoke": ("hub_role_arns", "external_id", "organization_id"),
+        "org": ("hub_role_arns", "organization_id"),
+        "hub": (
+            "oidc_provider_arn",
+            "org_role_arn",
+            "report_bucket",
+            "report_prefix",
+            "kms_key_arn",
+            "namespace",
+        ),
+        "stackset": ("organizational_unit_ids", "hub_role_arns", "external_id", "organization_id", "call_as"),
+    }.items():
+        text = (TERRAFORM_DIR / "examples" / example / "variables.tf").read_text(encoding="utf-8")
+        for name in required:
+            block = text.split(f'variable "{name}" {{', 1)[1].split("\n}\n", 1)[0]
+            assert "default" not in block, f"examples/{example}: {name} must be required"
+
+
+def test_release_namespace_and_chart_service_account_match_the_hub_trust_subject(
     example_plans: dict[str, Plan],
 ) -> None:
+    # The chart's namespace is the release's (helm -n); the hub example is told the same one.
     values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
-    subject = f"system:serviceaccount:{values['namespace']['name']}:{values['serviceAccount']['name']}"
     hub = example_plans["hub"]
+    namespace = variable(hub, "namespace")
+    subject = f"system:serviceaccount:{namespace}:{values['serviceAccount']['name']}"
     (statement,) = json.loads(planned(hub, "aws_iam_role")["assume_role_policy"])["Statement"]
 
-    assert subject == "system:serviceaccount:security-compliance:report-generator-sa"
+    assert variable(hub, "service_account") == values["serviceAccount"]["name"]
     assert hub["planned_values"]["outputs"]["service_account_subject"]["value"] == subject
     subjects = [v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")]
     assert subjects == [subject]

@@ -20,9 +20,12 @@ def iso_week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def week_label(week: str) -> str:
-    """The stable label that marks `week`'s ticket, e.g. `aws-config-report-2026-W48`."""
-    return LABEL_PREFIX + week
+def week_label(week: str, *, environment: str | None = None) -> str:
+    """The stable label that marks `week`'s ticket, e.g. `aws-config-report-2026-W48`.
+
+    With an environment, `aws-config-report-stg-2026-W48`: a stg run never finds prod's ticket.
+    """
+    return LABEL_PREFIX + (f"{environment}-" if environment else "") + week
 
 
 @dataclass(frozen=True, slots=True)

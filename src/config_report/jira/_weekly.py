@@ -110,7 +110,7 @@ class _WeeklyTicket:
         self._settings = settings
         self._project = project
         self._week = week
-        self._label = week_label(week)
+        self._label = week_label(week, environment=settings.environment)
         self._ledger = ledger
 
     def find(self) -> Issue | None:

@@ -63,10 +63,35 @@ app.kubernetes.io/instance: {{ .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
-The namespace of every resource (see values: the hub role's trust policy names it).
+The namespace of every resource: the release's (`helm install -n <namespace>`). The hub role's trust
+policy names it, so the Terraform hub example's `namespace` must be the same.
 */}}
 {{- define "config-report.namespace" -}}
-{{- .Values.namespace.name }}
+{{- .Release.Namespace }}
+{{- end }}
+
+{{/*
+Values without which the CronJob would fail every Monday: refuse to render, naming the value and an
+example. (The schema cannot say these: an empty string is valid until the deployer fills it in.)
+*/}}
+{{- define "config-report.validate" -}}
+{{- with .Values }}
+{{- if and .serviceAccount.create (not .serviceAccount.roleArn) }}
+{{- fail "serviceAccount.roleArn is required: this environment's hub IRSA role, e.g. --set serviceAccount.roleArn=arn:aws:iam::<hub-account>:role/system-config-report-generator-write-role (Terraform examples/hub output role_arn)" }}
+{{- end }}
+{{- if or (contains ":111122223333:" .serviceAccount.roleArn) (contains ":111122223333:" .config.orgRoleArn) }}
+{{- fail "serviceAccount.roleArn or config.orgRoleArn holds the documentation account 111122223333: use your hub and management accounts' role ARNs" }}
+{{- end }}
+{{- if and (has "run" $.Values.args) (not .config.s3Bucket) }}
+{{- fail "config.s3Bucket is required: the report bucket, e.g. --set config.s3Bucket=acme-security-config-reports" }}
+{{- end }}
+{{- if and .orgRoleRequired (not .config.orgRoleArn) }}
+{{- fail "config.orgRoleArn is required: the org-list role in the management account, e.g. --set config.orgRoleArn=arn:aws:iam::<management-account>:role/system-config-report-generator-list-org-role (or orgRoleRequired=false when the hub role itself may list the organization)" }}
+{{- end }}
+{{- if and .config.externalId .externalIdSecret.existingSecret }}
+{{- fail "config.externalId and externalIdSecret.existingSecret are both set: keep one (the Secret)" }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -136,6 +161,13 @@ is only ever a file path.
 - name: CONFIG_REPORT_{{ snakecase $key | upper }}
   value: {{ $text | quote }}
 {{- end }}
+{{- end }}
+{{- if .Values.externalIdSecret.existingSecret }}
+- name: CONFIG_REPORT_EXTERNAL_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.externalIdSecret.existingSecret | quote }}
+      key: {{ .Values.externalIdSecret.key | quote }}
 {{- end }}
 {{- if .Values.jiraApiToken.existingSecret }}
 - name: CONFIG_REPORT_JIRA_API_TOKEN_FILE
@@ -240,5 +272,18 @@ affinity:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The S3 prefix the application uses: config.s3Prefix, or with config.environment and the default
+prefix, <prefix><environment>/ (as the application's settings derive it).
+*/}}
+{{- define "config-report.prefix" -}}
+{{- $prefix := .Values.config.s3Prefix | default "aws-config-reports/" }}
+{{- if and .Values.config.environment (eq $prefix "aws-config-reports/") }}
+{{- printf "%s%s/" $prefix .Values.config.environment }}
+{{- else }}
+{{- $prefix }}
 {{- end }}
 {{- end }}

@@ -1,37 +1,82 @@
+# One hub role per environment (cluster). No input has a placeholder default: set each in tfvars.
+
 variable "region" {
-  description = "Region of the provider (IAM is global)."
+  description = "Region of the provider (IAM is global; any enabled region works)."
   type        = string
-  default     = "eu-west-1"
+}
+
+variable "name" {
+  description = "Name of this environment's hub role, e.g. system-config-report-generator-write-role-ptdev (the spoke and org roles' hub_role_arns list, or match, it)."
+  type        = string
 }
 
 variable "oidc_provider_arn" {
-  description = "The EKS cluster's IAM OIDC provider (aws eks describe-cluster ... identity.oidc.issuer)."
+  description = "This cluster's IAM OIDC provider (from aws eks describe-cluster ... identity.oidc.issuer)."
   type        = string
-  default     = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+  validation {
+    condition     = !can(regex("EXAMPLE", var.oidc_provider_arn))
+    error_message = "oidc_provider_arn is the documentation placeholder: use your cluster's OIDC provider ARN."
+  }
+}
+
+variable "namespace" {
+  description = "Namespace the chart is installed in (helm -n); the role trusts only its ServiceAccount."
+  type        = string
+}
+
+variable "service_account" {
+  description = "The chart's serviceAccount.name."
+  type        = string
+  default     = "report-generator-sa"
 }
 
 variable "org_role_arn" {
   description = "The org-list role in the management account (the org example's output)."
   type        = string
-  default     = "arn:aws:iam::999988887777:role/system-config-report-generator-list-org-role"
+}
+
+variable "spoke_account_ids" {
+  description = "Only these accounts' spoke roles may be assumed; [] for every account (the role name still limits it)."
+  type        = list(string)
+  default     = []
 }
 
 variable "report_bucket" {
   description = "The bucket receiving the reports."
   type        = string
-  default     = "example-security-config-reports"
+
+  validation {
+    condition     = !startswith(var.report_bucket, "example-")
+    error_message = "report_bucket is the documentation placeholder: use your report bucket's name."
+  }
+}
+
+variable "report_prefix" {
+  description = "This environment's key prefix: the chart's config.s3Prefix, or aws-config-reports/<environment>/ when config.environment is set."
+  type        = string
 }
 
 variable "kms_key_arn" {
-  description = "The key encrypting the reports; null when the bucket uses SSE-S3."
+  description = "The key encrypting the reports; null when the bucket uses SSE-S3. Required: write null explicitly."
   type        = string
-  default     = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  nullable    = true
+
+  validation {
+    condition     = var.kms_key_arn == null || !can(regex("1234abcd-12ab-34cd-56ef-1234567890ab|EXAMPLE|\\.\\.\\.", coalesce(var.kms_key_arn, "-")))
+    error_message = "kms_key_arn is a documentation placeholder: use your key's ARN, or null for SSE-S3."
+  }
 }
 
 variable "jira_ticket_ledger" {
   description = "True when the report opens a weekly Jira ticket (CONFIG_REPORT_JIRA_URL is set)."
   type        = bool
-  default     = true
+}
+
+variable "permissions_boundary_arn" {
+  description = "Managed policy set as the role's permissions boundary, when the account requires one; null for none."
+  type        = string
+  default     = null
 }
 
 variable "sharded" {

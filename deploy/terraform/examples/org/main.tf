@@ -1,4 +1,4 @@
-# The org-list role, in the organization's management account.
+# The org-list role, in the organization's management account (or a delegated administrator account).
 
 provider "aws" {
   region = var.region
@@ -7,6 +7,7 @@ provider "aws" {
 module "org_list_role" {
   source = "../../modules/org-list-role"
 
-  hub_role_arn    = var.hub_role_arn
-  organization_id = var.organization_id
+  hub_role_arns            = var.hub_role_arns
+  organization_id          = var.organization_id
+  permissions_boundary_arn = var.permissions_boundary_arn
 }

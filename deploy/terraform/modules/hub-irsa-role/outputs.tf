@@ -1,5 +1,5 @@
 output "role_arn" {
-  description = "ARN of the hub role: the chart's serviceAccount.roleArn (rendered as the eks.amazonaws.com/role-arn annotation), and the hub_role_arn of the spoke and org roles."
+  description = "ARN of the hub role: the chart's serviceAccount.roleArn (rendered as the eks.amazonaws.com/role-arn annotation), and one of the hub_role_arns of the spoke and org roles."
   value       = try(aws_iam_role.this[0].arn, null)
 }
 

@@ -2,15 +2,20 @@ locals {
   # The actions come from src/config_report/permissions.py (one source for code, Terraform and tests).
   actions = jsondecode(file("${path.module}/actions.json")).statements
 
-  partition   = split(":", var.hub_role_arn)[1]
-  hub_account = split(":", var.hub_role_arn)[4]
+  partition = split(":", var.hub_role_arns[0])[1]
+  # Every environment's hub account (ptdev, stg and prod may run in different security accounts).
+  hub_roots = distinct([for arn in var.hub_role_arns : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+  # ArnLike: an exact ARN matches itself, and a pattern (role/…-write-role-*) matches each environment.
+  # One value is written as a string, several as a list (jsondecode: a conditional cannot mix the types).
+  hub_principal_arns = jsondecode(length(var.hub_role_arns) == 1 ? jsonencode(var.hub_role_arns[0]) : jsonencode(var.hub_role_arns))
+  hub_principals     = jsondecode(length(local.hub_roots) == 1 ? jsonencode(local.hub_roots[0]) : jsonencode(local.hub_roots))
 
   string_conditions = merge(
     var.external_id == null ? {} : { "sts:ExternalId" = var.external_id },
     var.organization_id == null ? {} : { "aws:PrincipalOrgID" = var.organization_id },
   )
 
-  # The principal is the hub's account, narrowed to the hub role by aws:PrincipalArn, not the hub role
+  # The principal is the hub's account, narrowed to the hub roles by aws:PrincipalArn, not the hub role
   # itself: IAM refuses a trust policy naming a role that does not exist yet (so this role could not be
   # applied before the hub role), and stores a named role as its unique ID, which silently stops
   # matching when the hub role is recreated. aws:PrincipalArn matches the role ARN, not its ID.
@@ -19,10 +24,10 @@ locals {
     Statement = [{
       Sid       = "ConfigReportHub"
       Effect    = "Allow"
-      Principal = { AWS = "arn:${local.partition}:iam::${local.hub_account}:root" }
+      Principal = { AWS = local.hub_principals }
       Action    = "sts:AssumeRole"
       Condition = merge(
-        { ArnEquals = { "aws:PrincipalArn" = var.hub_role_arn } },
+        { ArnLike = { "aws:PrincipalArn" = local.hub_principal_arns } },
         length(local.string_conditions) == 0 ? {} : { StringEquals = local.string_conditions },
       )
     }]
@@ -53,7 +58,7 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
-  # checkov:skip=CKV_AWS_61: the hub account root is narrowed to the hub role by aws:PrincipalArn (see trust_policy); the check ignores conditions
+  # checkov:skip=CKV_AWS_61: the hub account root is narrowed to the hub roles by aws:PrincipalArn (see trust_policy); the check ignores conditions
   count = var.create ? 1 : 0
 
   name               = var.name

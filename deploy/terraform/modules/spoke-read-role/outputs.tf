@@ -14,11 +14,12 @@ output "role_unique_id" {
 }
 
 output "trust_policy" {
-  description = "The role's trust policy (JSON): the hub account, narrowed to the hub role by aws:PrincipalArn, with the optional conditions."
-  value       = try(aws_iam_role.this[0].assume_role_policy, null)
+  description = "The role's trust policy (JSON): the hub account, narrowed to the hub roles by aws:PrincipalArn, with the optional conditions."
+  # From the locals, so it is known with create = false too (the StackSet example renders it).
+  value = jsonencode(local.trust_policy)
 }
 
 output "permissions_policy" {
   description = "The role's permission policy (JSON), rendered from the actions in actions.json."
-  value       = try(aws_iam_role_policy.this[0].policy, null)
+  value       = jsonencode(local.permissions_policy)
 }

@@ -21,13 +21,17 @@ variable "description" {
   default     = "config-report: read-only access to AWS Config compliance, assumed by the hub role."
 }
 
-variable "hub_role_arn" {
-  description = "ARN of the hub role (the hub-irsa-role module's role_arn): the only principal trusted to assume this role. It need not exist yet."
-  type        = string
+variable "hub_role_arns" {
+  description = "The hub roles trusted to assume this role, one per environment (e.g. the ptdev, stg and prod clusters' hub-irsa-role role_arn), as ARNs or aws:PrincipalArn patterns with * or ? in the role name. They need not exist yet."
+  type        = list(string)
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$", var.hub_role_arn))
-    error_message = "hub_role_arn must be an IAM role ARN: arn:aws:iam::<account-id>:role/<name>."
+    condition     = length(var.hub_role_arns) > 0 && alltrue([for arn in var.hub_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/*?-]{1,512}$", arn))])
+    error_message = "hub_role_arns must be a non-empty list of IAM role ARNs or patterns: arn:aws:iam::<account-id>:role/<name>, with * or ? allowed in <name>."
+  }
+  validation {
+    condition     = length(distinct([for arn in var.hub_role_arns : try(split(":", arn)[1], "")])) <= 1
+    error_message = "hub_role_arns must all be in one partition (aws, aws-us-gov or aws-cn)."
   }
 }
 

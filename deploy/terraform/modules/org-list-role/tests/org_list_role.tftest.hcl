@@ -2,7 +2,7 @@
 mock_provider "aws" {}
 
 variables {
-  hub_role_arn = "arn:aws:iam::111122223333:role/system-config-report-generator-write-role"
+  hub_role_arns = ["arn:aws:iam::111122223333:role/system-config-report-generator-write-role"]
 }
 
 run "trusts_only_the_hub_role_through_its_account" {
@@ -18,7 +18,7 @@ run "trusts_only_the_hub_role_through_its_account" {
       Effect    = "Allow"
       Principal = { AWS = "arn:aws:iam::111122223333:root" }
       Action    = "sts:AssumeRole"
-      Condition = { ArnEquals = { "aws:PrincipalArn" = var.hub_role_arn } }
+      Condition = { ArnLike = { "aws:PrincipalArn" = var.hub_role_arns[0] } }
     }]
     error_message = "only the hub role may assume the org role: its account as principal, its ARN as aws:PrincipalArn"
   }
@@ -33,7 +33,7 @@ run "requires_the_callers_organization_when_one_is_set" {
 
   assert {
     condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == {
-      ArnEquals    = { "aws:PrincipalArn" = var.hub_role_arn }
+      ArnLike      = { "aws:PrincipalArn" = var.hub_role_arns[0] }
       StringEquals = { "aws:PrincipalOrgID" = "o-a1b2c3d4e5" }
     }
     error_message = "the trust policy must require the hub role and the organization"
@@ -49,7 +49,7 @@ run "trusts_the_hub_account_of_the_hub_roles_own_partition" {
   command = plan
 
   variables {
-    hub_role_arn = "arn:aws-cn:iam::444455556666:role/platform/config-report-hub"
+    hub_role_arns = ["arn:aws-cn:iam::444455556666:role/platform/config-report-hub"]
   }
 
   assert {
@@ -57,7 +57,7 @@ run "trusts_the_hub_account_of_the_hub_roles_own_partition" {
     error_message = "the principal must be the hub role's account in the hub role's partition"
   }
   assert {
-    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { ArnEquals = { "aws:PrincipalArn" = "arn:aws-cn:iam::444455556666:role/platform/config-report-hub" } }
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition == { ArnLike = { "aws:PrincipalArn" = "arn:aws-cn:iam::444455556666:role/platform/config-report-hub" } }
     error_message = "aws:PrincipalArn must be the hub role's full ARN, path included"
   }
 }
@@ -95,9 +95,9 @@ run "create_false_creates_nothing" {
 run "rejects_a_hub_that_is_not_a_role_arn" {
   command = plan
   variables {
-    hub_role_arn = "111122223333"
+    hub_role_arns = ["111122223333"]
   }
-  expect_failures = [var.hub_role_arn]
+  expect_failures = [var.hub_role_arns]
 }
 
 run "rejects_an_organization_id_that_is_not_one" {
@@ -114,4 +114,55 @@ run "rejects_a_role_name_iam_would_refuse" {
     name = "list/org"
   }
   expect_failures = [var.name]
+}
+
+# ptdev, stg and prod each run their own cluster and hub role, two of them in another security account.
+run "trusts_every_environments_hub_role" {
+  command = plan
+
+  variables {
+    hub_role_arns = [
+      "arn:aws:iam::111122223333:role/system-config-report-generator-write-role-ptdev",
+      "arn:aws:iam::222233334444:role/system-config-report-generator-write-role-stg",
+      "arn:aws:iam::222233334444:role/system-config-report-generator-write-role-prod",
+    ]
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Principal == { AWS = ["arn:aws:iam::111122223333:root", "arn:aws:iam::222233334444:root"] }
+    error_message = "each hub account must be a principal, once"
+  }
+  assert {
+    condition     = tolist(jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.ArnLike["aws:PrincipalArn"]) == var.hub_role_arns
+    error_message = "aws:PrincipalArn must list exactly the environments' hub roles"
+  }
+}
+
+run "trusts_hub_roles_by_an_arn_pattern" {
+  command = plan
+
+  variables {
+    hub_role_arns = ["arn:aws:iam::111122223333:role/system-config-report-generator-write-role-*"]
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement[0].Condition.ArnLike == { "aws:PrincipalArn" = "arn:aws:iam::111122223333:role/system-config-report-generator-write-role-*" }
+    error_message = "a pattern must reach aws:PrincipalArn as written, under ArnLike"
+  }
+}
+
+run "rejects_an_empty_hub_list" {
+  command = plan
+  variables {
+    hub_role_arns = []
+  }
+  expect_failures = [var.hub_role_arns]
+}
+
+run "rejects_a_wildcard_hub_account" {
+  command = plan
+  variables {
+    hub_role_arns = ["arn:aws:iam::*:role/system-config-report-generator-write-role"]
+  }
+  expect_failures = [var.hub_role_arns]
 }
