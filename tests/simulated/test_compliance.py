@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from config_report.simulated import SimulatedOrganization
-from config_report.simulated.compliance import result_token
+from config_report.simulated import SimulatedOrganization, _moto
+from config_report.simulated.compliance import EvaluationFailure, result_token
 
 _scratch_accounts = itertools.count(900_000_000_001)
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -332,3 +332,34 @@ def test_evaluation_status_says_which_rules_were_evaluated(config: Any) -> None:
     assert by_name["evaluated"]["LastSuccessfulEvaluationTime"] == WHEN
     assert by_name["waiting"]["FirstEvaluationStarted"] is False
     assert "LastSuccessfulEvaluationTime" not in by_name["waiting"]
+
+
+def test_evaluation_status_comes_50_rules_per_page_and_no_more(config: Any) -> None:
+    for n in range(60):
+        add_rule(config, f"rule-{n:02d}")
+
+    pages = list(config.get_paginator("describe_config_rule_evaluation_status").paginate())
+    with pytest.raises(ClientError) as excinfo:
+        config.describe_config_rule_evaluation_status(Limit=51)
+
+    assert [len(p["ConfigRulesEvaluationStatus"]) for p in pages] == [50, 10]
+    assert error_of(excinfo) == ("ValidationException", 400)
+
+
+def test_evaluation_status_reports_the_last_failure_with_its_error(
+    config: Any, simulated_org: SimulatedOrganization, account_id: str
+) -> None:
+    add_rule(config, "failing")
+    evaluate(config, "failing", buckets(1, "COMPLIANT"))
+    failed_at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    failure = EvaluationFailure(failed_at, "AccessDenied", "the service-linked role lacks permission")
+    _moto.compliance_store(account_id, "eu-west-1").fail("failing", failure)
+
+    (status,) = config.describe_config_rule_evaluation_status()["ConfigRulesEvaluationStatus"]
+
+    assert status["LastSuccessfulEvaluationTime"] == WHEN
+    assert status["LastFailedEvaluationTime"] == status["LastFailedInvocationTime"] == failed_at
+    assert (status["LastErrorCode"], status["LastErrorMessage"]) == (
+        failure.error_code,
+        failure.error_message,
+    )

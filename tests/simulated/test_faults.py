@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, PaginationError, ReadTimeoutError
 
 from config_report.simulated import FaultLayer, FaultPlan, SeededOrganization, SimulatedOrganization
+from config_report.simulated.faults import RuleFault
 from simulated.aws_callers import NO_RETRIES, Caller
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 12})
@@ -339,3 +340,55 @@ def _as_account(account_id: str) -> Callable[..., None]:
         request.headers["x-moto-account-id"] = account_id
 
     return act_as
+
+
+def test_a_region_not_enabled_rejects_the_token_and_an_scp_denied_region_says_so(
+    fresh_simulated_org: SimulatedOrganization, assume_role: Callable[[str], Caller]
+) -> None:
+    fresh_simulated_org.reset()
+    seeded = fresh_simulated_org.seed(
+        accounts=6, suspended=0, regions=("eu-west-1", "us-east-1", "eu-south-2")
+    )
+    ((account_id, opt_in), *_) = sorted(seeded.regions_not_enabled)
+    ((sandbox, denied), *_) = sorted(seeded.regions_denied_by_scp - seeded.regions_not_enabled)
+    errors = {}
+    for account, region in ((account_id, opt_in), (sandbox, denied)):
+        spoke = assume_role(f"arn:aws:iam::{account}:role/{seeded.spoke_role_name}")
+        with pytest.raises(ClientError) as excinfo:
+            spoke.client("config", region=region, config=NO_RETRIES).describe_configuration_recorder_status()
+        errors[region] = excinfo.value.response["Error"]
+    home = assume_role(f"arn:aws:iam::{sandbox}:role/{seeded.spoke_role_name}").client("config")
+
+    assert opt_in == "eu-south-2"
+    assert errors[opt_in] == {
+        "Code": "UnrecognizedClientException",
+        "Message": "The security token included in the request is invalid.",
+    }
+    assert errors[denied]["Code"] == "AccessDeniedException"
+    assert errors[denied]["Message"].endswith(
+        "config:DescribeConfigurationRecorderStatus with an explicit deny in a service control policy"
+    )
+    assert home.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        (RuleFault.DENIED, "AccessDeniedException"),
+        (RuleFault.THROTTLED, "ThrottlingException"),
+        (RuleFault.DELETED, "NoSuchConfigRuleException"),
+    ],
+)
+def test_reading_one_rule_can_fail_while_the_others_are_read(
+    faults: FaultLayer, spoke: Caller, seeded: SeededOrganization, fault: RuleFault, code: str
+) -> None:
+    config = spoke.client("config", config=NO_RETRIES)
+    faults.configure(rule_faults=[("s3-*", fault)])
+
+    with pytest.raises(ClientError) as excinfo:
+        config.get_compliance_details_by_config_rule(ConfigRuleName="s3-bucket-public-read-prohibited")
+    other = config.get_compliance_details_by_config_rule(ConfigRuleName="restricted-ssh")
+
+    assert excinfo.value.response["Error"]["Code"] == code
+    assert "EvaluationResults" in other
+    assert faults.counts.rule_faults == 1

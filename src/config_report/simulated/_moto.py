@@ -11,10 +11,15 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
 3. Organizations has no API to choose a new account's ID; `chosen_account_id` makes moto's ID generator
    return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
    management account, which moto always calls "master".
-4. The fault layer asks who the caller is (`caller_identity`) to deny Config per account and region.
+4. The fault layer asks who the caller is (`caller_identity`) to deny Config per account and region,
+   and whether the account may use a region at all (`region_access`: opt-in regions not enabled,
+   regions denied by a service control policy), which is kept on moto's per-region backend.
 5. The seeder sets up Config (recorder, delivery channel, rules) on moto's backend objects directly
    (`enable_config`), through the same methods moto's HTTP handlers call: one HTTP round trip costs
    about 7 ms in moto, and a demo organization needs some 1,500 of them (12 s instead of 2 s).
+   What PutConfigRule refuses to set but AWS reports (`ConfigRuleState` other than ACTIVE,
+   `CreatedBy` of service-linked rules, `EvaluationModes`, which moto does not know) is set on the
+   rule object (`set_rule_fields`); moto's `DescribeConfigRules` serializes every attribute it holds.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
 from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
+from config_report.simulated.faults import RegionAccess
 
 _STORE_ATTRIBUTE = "_config_report_compliance_store"
+_REGION_ACCESS_ATTRIBUTE = "_config_report_region_access"
 _PARTITION = "aws"
 _lock = threading.Lock()
 
@@ -118,6 +125,32 @@ def enable_config(
     backend.start_configuration_recorder(recorder["name"])
     for rule in rules:
         backend.put_config_rule(rule)
+
+
+def stop_recorder(account_id: str, region: str) -> None:
+    """Stop the region's configuration recorder (its rules and results stay, and go stale)."""
+    config_backends[account_id][region].stop_configuration_recorder("default")
+
+
+def set_rule_fields(account_id: str, region: str, rule_name: str, **fields: Any) -> None:
+    """Set attributes of a rule that PutConfigRule will not (snake_case: `config_rule_state`, ...)."""
+    rule = config_backends[account_id][region].config_rules[rule_name]
+    for name, value in fields.items():
+        setattr(rule, name, value)
+
+
+def set_region_access(account_id: str, region: str, access: RegionAccess) -> None:
+    """Make a region unusable for an account: not enabled (opt-in), or denied by an SCP."""
+    setattr(config_backends[account_id][region], _REGION_ACCESS_ATTRIBUTE, access)
+
+
+def region_access(account_id: str, region: str) -> RegionAccess | None:
+    """Whether the account may use the region (None: it may), for the fault layer."""
+    backends = config_backends.get(account_id)
+    if backends is None or region not in backends.regions:
+        return None
+    access = config_backends[account_id][region].__dict__.get(_REGION_ACCESS_ATTRIBUTE)
+    return access if isinstance(access, RegionAccess) else None
 
 
 def rename_account(management_account_id: str, account_id: str, name: str) -> None:

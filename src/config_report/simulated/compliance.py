@@ -15,7 +15,9 @@ Faithful to the AWS Config API reference (2014-11-12) where it is documented:
 - `DescribeComplianceByResource`: `Limit` as above; a resource's contributor count is the number of
   rules it fails.
 - `GetComplianceSummaryByConfigRule`: rule counts capped at 25.
-- `DescribeConfigRuleEvaluationStatus`: `Limit` up to 50.
+- `DescribeConfigRuleEvaluationStatus`: `Limit` up to 50 (also the page size without one), at most
+  25 `ConfigRuleNames`; a rule whose last evaluation failed carries `LastFailedEvaluationTime`,
+  `LastFailedInvocationTime`, `LastErrorCode` and `LastErrorMessage` (`ComplianceStore.fail`).
 - `PutEvaluations`: at most 100 evaluations; INSUFFICIENT_DATA is refused; `TestMode` stores nothing.
 
 Where AWS does not document behaviour, the simulator picks the plain choice: results are ordered by
@@ -82,6 +84,15 @@ class Evaluation:
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationFailure:
+    """A rule's last failed evaluation: when, and the error Config recorded."""
+
+    failed_at: datetime
+    error_code: str
+    error_message: str
+
+
+@dataclass(frozen=True, slots=True)
 class RuleInfo:
     """What the compliance APIs need to know about a Config rule that moto holds."""
 
@@ -97,11 +108,18 @@ def result_token(rule_name: str) -> str:
 
 
 def rule_compliance(evaluations: Iterable[Evaluation]) -> tuple[str, int]:
-    """A rule's compliance type and its number of non-compliant resources, by AWS's definition."""
+    """A rule's compliance type and its number of non-compliant resources, by AWS's definition.
+
+    A type AWS has not defined yet (only ever written straight into the store, to prove that clients
+    survive one) wins over COMPLIANT: the simulator's plain choice, AWS says nothing of it.
+    """
     compliances = [e.compliance for e in evaluations]
     noncompliant = compliances.count(NON_COMPLIANT)
     if noncompliant:
         return NON_COMPLIANT, noncompliant
+    unknown = sorted(set(compliances) - set(_ALL_COMPLIANCE_TYPES))
+    if unknown:
+        return unknown[0], 0
     if COMPLIANT in compliances:
         return COMPLIANT, 0
     return INSUFFICIENT_DATA, 0
@@ -113,6 +131,7 @@ class ComplianceStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_rule: dict[str, dict[tuple[str, str], Evaluation]] = {}
+        self._failures: dict[str, EvaluationFailure] = {}
 
     def put(self, evaluations: Iterable[Evaluation]) -> None:
         """Store evaluations, each replacing an older one for the same rule and resource."""
@@ -123,6 +142,16 @@ class ComplianceStore:
                 previous = by_resource.get(key)
                 if previous is None or previous.evaluated_at <= evaluation.evaluated_at:
                     by_resource[key] = evaluation
+
+    def fail(self, rule_name: str, failure: EvaluationFailure) -> None:
+        """Record that the rule's last evaluation failed (a Lambda error, a missing permission...)."""
+        with self._lock:
+            self._failures[rule_name] = failure
+
+    def failure(self, rule_name: str) -> EvaluationFailure | None:
+        """The rule's last failed evaluation, if one was recorded."""
+        with self._lock:
+            return self._failures.get(rule_name)
 
     def for_rule(self, rule_name: str) -> tuple[Evaluation, ...]:
         """The rule's evaluations ordered by resource type and ID."""
@@ -272,6 +301,16 @@ class ComplianceApi:
                 FirstEvaluationStarted=True,
                 LastSuccessfulInvocationTime=latest,
                 LastSuccessfulEvaluationTime=latest,
+            )
+        failure = self._store.failure(rule.name)
+        if failure is not None:
+            failed = _epoch(failure.failed_at)
+            status.update(
+                FirstEvaluationStarted=True,
+                LastFailedInvocationTime=failed,
+                LastFailedEvaluationTime=failed,
+                LastErrorCode=failure.error_code,
+                LastErrorMessage=failure.error_message,
             )
         return status
 

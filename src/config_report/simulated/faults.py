@@ -8,7 +8,11 @@
 - `deny_assume_role_into`: account IDs into which sts:AssumeRole fails with STS's `AccessDenied` XML
   error (HTTP 403), as when a spoke role is missing or does not trust the hub.
 - `deny_config_in`: (account ID, region) pairs where every Config call fails with
-  `AccessDeniedException` (HTTP 400, JSON), as when an SCP or the role's policy forbids it there.
+  `AccessDeniedException` (HTTP 400, JSON), as when the role's own policy forbids it there.
+- `rule_faults`: (glob on the rule name, `RuleFault`) pairs: `GetComplianceDetailsByConfigRule` for a
+  matching rule is denied (`AccessDeniedException`, as when an organization denies reads of
+  `securityhub-*` rules), always throttled (retries run out on that one rule), or answers
+  `NoSuchConfigRuleException` (the rule was deleted after it was listed; AWS deletes in the background).
 - `deny_s3_put_into`: buckets (`name`) or key prefixes (`name/prefix`) where s3:PutObject fails with
   S3's `AccessDenied` XML error (HTTP 403), as when the hub role's policy or the bucket policy does not
   allow the write.
@@ -37,6 +41,13 @@
 - `s3_put_refusals` / `s3_put_refusal`: the next N S3 PutObject requests are refused with one of
   `S3_REFUSALS` (no bucket, access denied, KMS key denied, service unavailable).
 
+Besides faults, the layer enforces two states of the organization that live in moto's state (so that
+they survive `configure`/`reset` of the faults and vanish with moto's reset), asked of `region_access`:
+a region not enabled in the account (an opt-in region) answers every Config call with
+`UnrecognizedClientException` "The security token included in the request is invalid." (HTTP 400),
+and a region denied by a service control policy answers `AccessDeniedException` "... with an explicit
+deny in a service control policy".
+
 The random draws come from one `random.Random(seed)`, so a given seed yields the same sequence of
 decisions; a count ("the next N") is re-armed each time `configure` sets it. `FaultCounts` says what
 was injected, so a test can prove a throttle really fired; `wait_for` blocks until it has.
@@ -61,6 +72,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -69,6 +82,26 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StartResponse = Callable[..., Any]
 # Who is calling: (access key ID, region) -> (account ID, principal ARN).
 CallerResolver = Callable[[str, str], tuple[str, str]]
+
+
+class RegionAccess(StrEnum):
+    """Why an account cannot use a region at all (a state of the organization, not a fault)."""
+
+    NOT_ENABLED = "NOT_ENABLED"  # an opt-in region the account has not enabled
+    DENIED_BY_SCP = "DENIED_BY_SCP"  # a service control policy denies the region (Control Tower's deny)
+
+
+class RuleFault(StrEnum):
+    """What reading one rule's compliance details answers."""
+
+    DENIED = "DENIED"
+    THROTTLED = "THROTTLED"
+    DELETED = "DELETED"
+
+
+# (account ID, region) -> the region's access state, None when usable.
+RegionAccessResolver = Callable[[str, str], RegionAccess | None]
+_DETAILS_ACTION = "GetComplianceDetailsByConfigRule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +114,7 @@ class FaultPlan:
     deny_config_in: frozenset[tuple[str, str]] = frozenset()
     deny_s3_put_into: frozenset[str] = frozenset()
     deny_kms_keys: frozenset[str] = frozenset()
+    rule_faults: frozenset[tuple[str, RuleFault]] = frozenset()
     seed: int | None = None
     slow_region: str = ""
     slow_region_latency: float = 0.0
@@ -127,6 +161,7 @@ _SET_FIELDS = (
     "deny_s3_put_into",
     "deny_kms_keys",
     "endless_pages_in",
+    "rule_faults",
 )
 
 
@@ -149,6 +184,8 @@ class FaultCounts:
     endless_pages: int = 0
     organizations_throttled: int = 0
     s3_put_refused: int = 0
+    region_refused: int = 0
+    rule_faults: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +206,17 @@ Responder = Callable[[StartResponse], Iterable[bytes]]
 class FaultLayer:
     """The middleware: `FaultLayer(app, caller)` is itself a WSGI app. Thread-safe."""
 
-    def __init__(self, app: WsgiApp, caller: CallerResolver, plan: FaultPlan | None = None) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        caller: CallerResolver,
+        plan: FaultPlan | None = None,
+        *,
+        region_access: RegionAccessResolver | None = None,
+    ) -> None:
         self._app = app
         self._caller = caller
+        self._region_access = region_access
         self._lock = threading.Lock()
         self._plan = plan or FaultPlan()
         self._random = random.Random(self._plan.seed)  # noqa: S311 - simulated faults, not secrets
@@ -380,11 +425,18 @@ class FaultLayer:
         return None
 
     def _config_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
-        if plan.deny_config_in:
+        if self._region_access is not None or plan.deny_config_in:
             account_id, caller_arn = self._caller(request.access_key, request.region)
+            refused = self._refused_region(account_id, request.region, caller_arn, request.action)
+            if refused is not None:
+                return refused
             if (account_id, request.region) in plan.deny_config_in:
                 self._bump("config_denied")
                 return _config_access_denied(caller_arn, request.action)
+        if plan.rule_faults and request.action == _DETAILS_ACTION:
+            fault = self._rule_fault(plan, request)
+            if fault is not None:
+                return fault
         if self._take("unavailable"):
             self._bump("unavailable")
             # A burst alternates the two 5xx errors of the JSON protocol.
@@ -394,6 +446,35 @@ class FaultLayer:
         if plan.config_throttle_rate and self._draw() < plan.config_throttle_rate:
             self._bump("throttled")
             return _throttled
+        return None
+
+    def _refused_region(self, account_id: str, region: str, caller_arn: str, action: str) -> Responder | None:
+        access = self._region_access(account_id, region) if self._region_access else None
+        if access is None:
+            return None
+        self._bump("region_refused")
+        if access is RegionAccess.NOT_ENABLED:
+            return _invalid_token
+        return _scp_denied(caller_arn, action)
+
+    def _rule_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
+        try:
+            rule = str(json.loads(request.body or b"{}").get("ConfigRuleName", ""))
+        except ValueError:
+            return None
+        for pattern, kind in sorted(plan.rule_faults):
+            if fnmatchcase(rule, pattern):
+                self._bump("rule_faults")
+                if kind is RuleFault.DENIED:
+                    _, caller_arn = self._caller(request.access_key, request.region)
+                    return _scp_denied(caller_arn, request.action)
+                if kind is RuleFault.THROTTLED:
+                    return _throttled
+                return _json_error(
+                    "NoSuchConfigRuleException",
+                    f"The ConfigRule '{rule}' provided in the request is invalid. "
+                    "Please check the configRule name",
+                )
         return None
 
     def _pass(
@@ -596,7 +677,20 @@ def _json_error(error_type: str, message: str, *, status: str = "400 Bad Request
 _throttled = _json_error("ThrottlingException", "Rate exceeded")
 
 
+_invalid_token = _json_error(
+    "UnrecognizedClientException", "The security token included in the request is invalid."
+)
+
+
 def _config_access_denied(caller_arn: str, action: str) -> Responder:
+    return _json_error(
+        "AccessDeniedException",
+        f"User: {caller_arn} is not authorized to perform: config:{action} "
+        f"because no identity-based policy allows the config:{action} action",
+    )
+
+
+def _scp_denied(caller_arn: str, action: str) -> Responder:
     return _json_error(
         "AccessDeniedException",
         f"User: {caller_arn} is not authorized to perform: config:{action} "

@@ -24,7 +24,17 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   with `=`, `+`, `-`, `@`, unicode, and one annotation longer than Excel's 32,767-character cell.
   That annotation is longer than AWS allows (256), deliberately: the report must survive it anyway.
   Evaluations are written straight into the simulator's store (not through PutEvaluations), which is
-  what lets it exceed AWS's limits.
+  what lets it exceed AWS's limits;
+- a stopped configuration recorder (`acme-log-archive`, last region): its rules and results remain,
+  stale, as AWS keeps them;
+- in `acme-payments-prod`'s first region, rules in every state and mode: `DELETING`,
+  `DELETING_RESULTS`, `EVALUATING`, proactive only (`EvaluationModes` without `DETECTIVE`), one whose
+  last evaluation failed and one last evaluated 20 days ago;
+- service-linked rules with a generated suffix per account and region and their `CreatedBy` (Security
+  Hub, AWS Organizations, a conformance pack) in every core and production account;
+- a Control Tower-like region deny: a service control policy on the `Sandbox` OU denies every region
+  but the first; and opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in
+  core and production accounts. Both are kept in moto's state and enforced by the fault layer.
 
 `SeededOrganization` describes the result in the report model's own types (`Account`, `RuleResult`,
 `Finding`, `Coverage`), ACTIVE accounts only: exactly what a correct report contains.
@@ -36,19 +46,32 @@ import json
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from config_report.model import Account, Compliance, Coverage, CoverageStatus, Finding, RuleResult
+from config_report.model import (
+    Account,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    EvaluationFlag,
+    Finding,
+    RuleResult,
+    SkippedRule,
+    SkipReason,
+)
+from config_report.rules import normalize_rule_name
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,
     NON_COMPLIANT,
     NOT_APPLICABLE,
     Evaluation,
+    EvaluationFailure,
     rule_compliance,
 )
+from config_report.simulated.faults import RegionAccess
 
 if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
@@ -61,6 +84,24 @@ SPOKE_ROLE_NAME = "system-config-report-generator-read-role"
 ORG_ROLE_NAME = "system-config-report-generator-list-org-role"
 HUB_ROLE_NAME = "system-config-report-generator-write-role"
 BIG_RULE_NAME = "encrypted-volumes"
+# Regions an account must enable before it can use them (AWS's list of opt-in regions).
+OPT_IN_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1",
+})  # fmt: skip
+SCP_REGION_DENY_OU = "Sandbox"
+# How the seeder flags rules, as the scanner does with CONFIG_REPORT_STALE_RULE_DAYS' default.
+STALE_AFTER = timedelta(days=7)
+DELETING_RULES = {
+    "s3-bucket-acl-prohibited": "DELETING",
+    "ec2-security-group-attached-to-eni": "DELETING_RESULTS",
+}
+PROACTIVE_RULE = "s3-bucket-level-public-access-prohibited"
+EVALUATING_RULE = "lambda-concurrency-check"
+FAILING_RULE = "cloudtrail-enabled"
+STALE_RULE = "vpc-flow-logs-enabled"
+FAILURE_CODE = "AccessDenied"
 
 LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
 FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
@@ -106,6 +147,10 @@ class SeededOrganization:
     config_enabled: frozenset[tuple[str, str]]
     rules: tuple[RuleResult, ...]
     findings: tuple[Finding, ...]
+    config_stopped: frozenset[tuple[str, str]] = frozenset()
+    regions_not_enabled: frozenset[tuple[str, str]] = frozenset()
+    regions_denied_by_scp: frozenset[tuple[str, str]] = frozenset()
+    skipped_rules: tuple[SkippedRule, ...] = ()
 
     def account(self, account_id: str) -> Account:
         """The ACTIVE or SUSPENDED account with this ID."""
@@ -122,18 +167,25 @@ class SeededOrganization:
         raise KeyError(name)
 
     def coverage(self) -> tuple[Coverage, ...]:
-        """Expected coverage without faults: OK where Config records, else CONFIG_NOT_ENABLED."""
+        """Expected coverage without faults (details aside): OK where Config records, else the state."""
         return tuple(
-            Coverage(
-                account.id,
-                region,
-                CoverageStatus.OK
-                if (account.id, region) in self.config_enabled
-                else CoverageStatus.CONFIG_NOT_ENABLED,
-            )
+            Coverage(account.id, region, self.coverage_status(account.id, region))
             for account in self.accounts
             for region in self.regions
         )
+
+    def coverage_status(self, account_id: str, region: str) -> CoverageStatus:
+        """What a correct scan says of one account and region."""
+        where = (account_id, region)
+        if where in self.regions_not_enabled:
+            return CoverageStatus.REGION_NOT_ENABLED
+        if where in self.regions_denied_by_scp:
+            return CoverageStatus.DENIED_BY_SCP
+        if where in self.config_stopped:
+            return CoverageStatus.CONFIG_NOT_RECORDING
+        if where in self.config_enabled:
+            return CoverageStatus.OK
+        return CoverageStatus.CONFIG_NOT_ENABLED
 
     def rules_in(self, account_id: str, region: str) -> tuple[RuleResult, ...]:
         """The rules seeded in one account and region."""
@@ -319,6 +371,26 @@ class _PlannedAccount:
 class _Expected:
     rules: list[RuleResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    skipped: list[SkippedRule] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Deployed:
+    """A rule as deployed in one account and region, with what AWS reports beyond PutConfigRule."""
+
+    name: str
+    spec: _RuleSpec
+    created_by: str = ""
+    state: str = "ACTIVE"
+    modes: tuple[str, ...] = ()
+
+    @property
+    def skip_reason(self) -> SkipReason | None:
+        if self.state in ("DELETING", "DELETING_RESULTS"):
+            return SkipReason.DELETING
+        if self.modes and "DETECTIVE" not in self.modes:
+            return SkipReason.PROACTIVE_ONLY
+        return None
 
 
 def seed_organization(
@@ -356,9 +428,13 @@ def seed_organization(
     _create_roles(sim, plan, hub)
     _create_report_bucket(sim, hub)
     expected = _Expected()
+    access = _region_access(plan, regions)
+    for (account_id, region), state in access.items():
+        _moto.set_region_access(account_id, region, state)
     for planned in plan:
         _seed_config(rng, planned, regions, anchor, big_rule_resources, expected)
     active = tuple(p for p in plan if not p.suspended)
+    active_ids = {p.account.id for p in active}
     return SeededOrganization(
         seed=seed,
         regions=tuple(regions),
@@ -371,7 +447,37 @@ def seed_organization(
         config_enabled=frozenset((p.account.id, r) for p in active for r in p.config_regions),
         rules=tuple(expected.rules),
         findings=tuple(expected.findings),
+        config_stopped=frozenset(
+            (p.account.id, r) for p in active for r in p.config_regions if _stopped(p, r, regions)
+        ),
+        regions_not_enabled=_where(access, RegionAccess.NOT_ENABLED, active_ids),
+        regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
+        skipped_rules=tuple(expected.skipped),
     )
+
+
+def _region_access(
+    plan: list[_PlannedAccount], regions: tuple[str, ...]
+) -> dict[tuple[str, str], RegionAccess]:
+    """Opt-in regions are enabled in core and production accounts only; sandboxes keep to the first."""
+    access: dict[tuple[str, str], RegionAccess] = {}
+    for planned in plan:
+        for region in regions:
+            if region in OPT_IN_REGIONS and planned.profile.config_regions != "all":
+                access[(planned.account.id, region)] = RegionAccess.NOT_ENABLED
+            elif planned.account.ou == SCP_REGION_DENY_OU and region != regions[0]:
+                access[(planned.account.id, region)] = RegionAccess.DENIED_BY_SCP
+    return access
+
+
+def _where(
+    access: dict[tuple[str, str], RegionAccess], state: RegionAccess, accounts: set[str]
+) -> frozenset[tuple[str, str]]:
+    return frozenset(where for where, value in access.items() if value is state and where[0] in accounts)
+
+
+def _stopped(planned: _PlannedAccount, region: str, regions: tuple[str, ...]) -> bool:
+    return planned.index == _LEADING_ZERO and region == regions[-1]
 
 
 # --- planning: pure and deterministic ---------------------------------------------------------------
@@ -441,7 +547,9 @@ def _config_regions(rng: random.Random, profile: _Profile, regions: tuple[str, .
     if profile.config_regions == "home":
         return regions[:1]
     if profile.config_regions == "some":
-        return (regions[0], *(r for r in regions[1:] if rng.random() < 0.5))
+        # An opt-in region is enabled only in accounts that record everywhere (see _region_access).
+        drawn = [r for r in regions[1:] if rng.random() < 0.5]
+        return (regions[0], *(r for r in drawn if r not in OPT_IN_REGIONS))
     return ()
 
 
@@ -528,18 +636,121 @@ def _seed_config(
     account_id = planned.account.id
     for region in planned.config_regions:
         home = region == regions[0]
-        rules = list(_rules_for(planned, home))
+        rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
+        if planned.index == _BIG_RULE and home:
+            rules.extend(_lifecycle_rules())
         _moto.enable_config(
             account_id,
             region,
             recorder=_recorder(account_id),
-            rules=[_config_rule(rule_name, spec) for rule_name, spec in rules],
+            rules=[_config_rule(rule.name, rule.spec) for rule in rules],
         )
-        for rule_name, spec in rules:
-            evaluations = _evaluations(rng, planned, region, rule_name, spec, now, big_rule_resources, home)
-            _moto.compliance_store(account_id, region).put(evaluations)
-            if not planned.suspended:
-                _expect(expected, account_id, region, rule_name, evaluations)
+        stopped = _stopped(planned, region, regions)
+        if stopped:
+            _moto.stop_recorder(account_id, region)
+        store = _moto.compliance_store(account_id, region)
+        for rule in rules:
+            _set_reported_fields(account_id, region, rule)
+            evaluations = _rule_evaluations(rng, planned, region, rule, now, big_rule_resources, home=home)
+            store.put(evaluations)
+            failure = _failure(planned, home, rule, now)
+            if failure is not None:
+                store.fail(rule.name, failure)
+            if planned.suspended or stopped:
+                continue
+            if rule.skip_reason is not None:
+                normalized = normalize_rule_name(rule.name, rule.created_by or None)
+                expected.skipped.append(
+                    SkippedRule(account_id, region, rule.name, normalized, rule.skip_reason)
+                )
+            else:
+                _expect(expected, account_id, region, rule, evaluations, failure, now)
+
+
+def _set_reported_fields(account_id: str, region: str, rule: _Deployed) -> None:
+    fields: dict[str, Any] = {}
+    if rule.created_by:
+        fields["created_by"] = rule.created_by
+    if rule.state != "ACTIVE":
+        fields["config_rule_state"] = rule.state
+    if rule.modes:
+        fields["evaluation_modes"] = [{"Mode": mode} for mode in rule.modes]
+    if fields:
+        _moto.set_rule_fields(account_id, region, rule.name, **fields)
+
+
+def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Iterator[_Deployed]:
+    """Rules AWS services deploy into core and production accounts, each copy with its own suffix."""
+    if planned.profile.config_regions != "all":
+        return
+    yield _Deployed(
+        f"securityhub-s3-bucket-level-public-access-prohibited-{_suffix(rng, 5)}",
+        _RuleSpec("", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", _S3, "Block Public Access is off."),
+        created_by="securityhub.amazonaws.com",
+    )
+    yield _Deployed(
+        f"OrgConfigRule-ec2-stopped-instance-{_suffix(rng, 8)}",
+        _RuleSpec("", "EC2_STOPPED_INSTANCE", _INSTANCE),
+        created_by="config-multiaccountsetup.amazonaws.com",
+    )
+    yield _Deployed(
+        f"ebs-snapshot-public-restorable-check-conformance-pack-{_suffix(rng, 9)}",
+        _RuleSpec("", "EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK", _ACCOUNT_RESOURCE),
+        created_by="config-conforms.amazonaws.com",
+    )
+
+
+def _lifecycle_rules() -> Iterator[_Deployed]:
+    """Rules in every state and evaluation mode AWS reports besides a plain ACTIVE one."""
+    for name, state in DELETING_RULES.items():
+        identifier = name.upper().replace("-", "_")
+        yield _Deployed(name, _RuleSpec(name, identifier, _S3 if "s3" in name else _SG), state=state)
+    yield _Deployed(
+        PROACTIVE_RULE,
+        _RuleSpec(PROACTIVE_RULE, "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", _S3),
+        modes=("PROACTIVE",),
+    )
+    yield _Deployed(
+        EVALUATING_RULE,
+        _RuleSpec(EVALUATING_RULE, "LAMBDA_CONCURRENCY_CHECK", "AWS::Lambda::Function"),
+        state="EVALUATING",
+        modes=("DETECTIVE", "PROACTIVE"),
+    )
+
+
+def _suffix(rng: random.Random, length: int) -> str:
+    return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=length))
+
+
+def _failure(
+    planned: _PlannedAccount, home: bool, rule: _Deployed, now: datetime
+) -> EvaluationFailure | None:
+    if planned.index != _BIG_RULE or not home or rule.name != FAILING_RULE:
+        return None
+    return EvaluationFailure(
+        failed_at=now - timedelta(minutes=5),
+        error_code=FAILURE_CODE,
+        error_message="AWS Config could not read the trails: the service-linked role lacks permission.",
+    )
+
+
+def _rule_evaluations(
+    rng: random.Random,
+    planned: _PlannedAccount,
+    region: str,
+    rule: _Deployed,
+    now: datetime,
+    big_rule_resources: int,
+    *,
+    home: bool,
+) -> list[Evaluation]:
+    if rule.skip_reason is SkipReason.PROACTIVE_ONLY:
+        return []  # a proactive-only rule never has detective results
+    evaluations = _evaluations(rng, planned, region, rule.name, rule.spec, now, big_rule_resources, home)
+    if planned.index == _BIG_RULE and home and rule.name == STALE_RULE:
+        # Last evaluated three weeks ago: a rule AWS stopped evaluating without a word.
+        return [replace(e, evaluated_at=now - timedelta(days=20)) for e in evaluations]
+    return evaluations
 
 
 def _recorder(account_id: str) -> dict[str, Any]:
@@ -550,16 +761,16 @@ def _recorder(account_id: str) -> dict[str, Any]:
     }
 
 
-def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[tuple[str, _RuleSpec]]:
+def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[_Deployed]:
     for spec in _CATALOGUE:
         if (spec.name in _BASELINE or planned.profile.full_catalogue) and (
             home or spec.name not in _HOME_REGION_ONLY
         ):
-            yield spec.name, spec
+            yield _Deployed(spec.name, spec)
     if planned.index == _HOSTILE and home:
         by_name = {spec.name: spec for spec in _CATALOGUE}
-        yield HOSTILE_RULE_NAMES[0], by_name["s3-bucket-public-read-prohibited"]
-        yield HOSTILE_RULE_NAMES[1], by_name["restricted-ssh"]
+        yield _Deployed(HOSTILE_RULE_NAMES[0], by_name["s3-bucket-public-read-prohibited"])
+        yield _Deployed(HOSTILE_RULE_NAMES[1], by_name["restricted-ssh"])
 
 
 def _config_rule(rule_name: str, spec: _RuleSpec) -> dict[str, Any]:
@@ -653,20 +864,49 @@ def _resource_id(
 
 
 def _expect(
-    expected: _Expected, account_id: str, region: str, rule_name: str, evaluations: list[Evaluation]
+    expected: _Expected,
+    account_id: str,
+    region: str,
+    rule: _Deployed,
+    evaluations: list[Evaluation],
+    failure: EvaluationFailure | None,
+    now: datetime,
 ) -> None:
     compliance, noncompliant = rule_compliance(evaluations)
-    expected.rules.append(RuleResult(account_id, region, rule_name, Compliance(compliance), noncompliant))
+    normalized = normalize_rule_name(rule.name, rule.created_by or None)
+    succeeded = max((e.evaluated_at for e in evaluations), default=None)
+    flag = None
+    if failure is not None and (succeeded is None or failure.failed_at > succeeded):
+        flag = EvaluationFlag.FAILED
+    elif succeeded is not None and now - succeeded > STALE_AFTER:
+        flag = EvaluationFlag.STALE
+    expected.rules.append(
+        RuleResult(
+            account_id,
+            region,
+            rule.name,
+            Compliance(compliance),
+            noncompliant,
+            normalized_name=normalized,
+            created_by=rule.created_by,
+            state=rule.state,
+            last_successful_evaluation=succeeded,
+            last_failed_evaluation=failure.failed_at if failure else None,
+            last_error_code=failure.error_code if failure else "",
+            evaluation_flag=flag,
+        )
+    )
     for e in evaluations:
         if e.compliance == NON_COMPLIANT:
             expected.findings.append(
                 Finding(
                     account_id,
                     region,
-                    rule_name,
+                    rule.name,
                     e.resource_type,
                     e.resource_id,
                     e.annotation,
                     e.evaluated_at,
+                    normalized_name=normalized,
                 )
             )

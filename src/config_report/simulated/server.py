@@ -80,7 +80,10 @@ class SimulatedOrganization:
         try:
             _moto.install_compliance_apis()
             self._faults = FaultLayer(
-                DomainDispatcherApplication(create_backend_app), _moto.caller_identity, self._initial_faults
+                DomainDispatcherApplication(create_backend_app),
+                _moto.caller_identity,
+                self._initial_faults,
+                region_access=_moto.region_access,
             )
             self._server = make_server(
                 HOST, self._port, self._faults, threaded=True, request_handler=_QuietHandler
