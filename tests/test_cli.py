@@ -281,8 +281,7 @@ def test_without_a_region_list_each_account_is_scanned_in_its_enabled_regions(
     assert not any(region.startswith(("cn-", "us-gov-")) for _, region in coverage)
     for account in accounts:
         for region in seeded.regions:
-            expected = "OK" if (account, region) in enabled else "CONFIG_NOT_ENABLED"
-            assert coverage[(account, region)] == expected
+            assert coverage[(account, region)] == seeded.coverage_status(account, region).value
 
 
 def test_an_org_role_that_cannot_be_assumed_fails_with_exit_1_and_names_the_setting(

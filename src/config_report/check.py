@@ -176,10 +176,11 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
         if not settings.regions:
             session.client("ec2", region_name=region, config=hub.config).describe_regions(AllRegions=False)
         config = session.client("config", region_name=region, config=hub.config)
-        if not config.describe_configuration_recorders()["ConfigurationRecorders"]:
+        if not config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]:
             return CheckResult(name, True, "allowed; no recorder here (would be CONFIG_NOT_ENABLED)")
         rules = config.describe_config_rules()["ConfigRules"]
         config.describe_compliance_by_config_rule()
+        config.describe_config_rule_evaluation_status(Limit=1)
         if rules:
             config.get_compliance_details_by_config_rule(ConfigRuleName=rules[0]["ConfigRuleName"], Limit=1)
     except (ClientError, BotoCoreError) as exc:

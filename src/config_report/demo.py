@@ -19,6 +19,8 @@ from config_report.settings import ENV_PREFIX, load_settings
 DEMO_SEED = 7
 # Throttling the demo absorbs without losing a row: what a busy Monday morning looks like.
 DEMO_THROTTLE_RATE = 0.1
+# The seeder's regions plus an opt-in one, which only some accounts have enabled (REGION_NOT_ENABLED).
+DEMO_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-south-2")
 
 
 @contextmanager
@@ -50,7 +52,7 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
     from config_report.pipeline import run
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
-        seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED)
+        seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS)
         denied = [seeded.accounts[-1].id] if deny else []
         simulator.faults.configure(
             config_throttle_rate=DEMO_THROTTLE_RATE, deny_assume_role_into=denied, seed=DEMO_SEED

@@ -114,14 +114,21 @@ class Targets:
 POLICIES: Mapping[Role, tuple[Statement, ...]] = {
     Role.SPOKE: (
         Statement(
-            # DescribeConfigurationRecorders stays on "*": in a region without Config there is no
+            # DescribeConfigurationRecorderStatus stays on "*": in a region without Config there is no
             # recorder to name, and the answer "none" is what the report needs to hear.
             "ReadConfigCompliance",
             Scope.ANY,
             (
-                Action("config:DescribeConfigurationRecorders", "scan: is Config recording in this region?"),
+                Action(
+                    "config:DescribeConfigurationRecorderStatus",
+                    "scan: is there a recorder in this region, and is it recording?",
+                ),
                 Action("config:DescribeConfigRules", "scan: the rules of one region, all pages"),
                 Action("config:DescribeComplianceByConfigRule", "scan: each rule's compliance"),
+                Action(
+                    "config:DescribeConfigRuleEvaluationStatus",
+                    "scan: when each rule last evaluated, and whether that failed",
+                ),
             ),
         ),
         Statement(

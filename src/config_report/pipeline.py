@@ -7,7 +7,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ from config_report.publish import (
     write_manifest,
     write_preflight_marker,
 )
+from config_report.region import ReadOptions
+from config_report.rules import RuleFilter
 from config_report.scan import ScanPlan, scan_organization
 from config_report.settings import Settings
 from config_report.snapshot import write_snapshot
@@ -128,9 +130,18 @@ def account_filter(settings: Settings) -> AccountFilter:
     )
 
 
+def read_options(settings: Settings) -> ReadOptions:
+    """How each region is read: the rule filters and when a rule counts as stale."""
+    return ReadOptions(
+        rule_filter=RuleFilter(include=tuple(settings.rules), exclude=tuple(settings.exclude_rules)),
+        stale_after=timedelta(days=settings.stale_rule_days),
+    )
+
+
 def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
     """What every scanning worker shares."""
     return ScanPlan(
+        reading=read_options(settings),
         hub=hub.identity,
         sts=hub.sts,
         spoke_role_name=settings.spoke_role_name,
@@ -215,6 +226,7 @@ def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> R
         dry_run=dry_run,
         accounts=figures.accounts,
         coverage_gaps=figures.coverage_gaps,
+        rules_unread=figures.rules_unread,
         noncompliant_resources=figures.noncompliant_resources,
         files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
     )
@@ -409,4 +421,8 @@ def _gaps(scan: AccountScan) -> dict[str, list[str]]:
     for row in scan.coverage:
         if row.status.is_gap:
             reasons.setdefault(f"{row.status.value}: {row.detail}", []).append(row.region)
+    # A rule that alone could not be read is a partial gap: its reason, once per rule.
+    for rule in scan.rules:
+        if rule.unread:
+            reasons.setdefault(f"{rule.read_status.value}: {rule.read_detail}", []).append(rule.region)
     return reasons

@@ -10,10 +10,9 @@ the others.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,15 +33,10 @@ from config_report.model import (
     ALL_REGIONS,
     Account,
     AccountScan,
-    Compliance,
     Coverage,
     CoverageStatus,
-    Finding,
-    RuleResult,
 )
-
-# GetComplianceDetailsByConfigRule accepts at most 100 results per page.
-_DETAIL_PAGE_SIZE = 100
+from config_report.region import ReadOptions, RegionResult, scan_region
 
 # Regions of one account read at once. Config's quotas are per account and region, and every unit
 # reads its region one call at a time, so this bounds one account's share of the workers (and its
@@ -63,13 +57,7 @@ class ScanPlan:
     config: Config
     home_region: str
     models: ServiceModels = field(default_factory=ServiceModels)
-
-
-@dataclass(frozen=True, slots=True)
-class _RegionResult:
-    rules: tuple[RuleResult, ...]
-    findings: tuple[Finding, ...]
-    coverage: Coverage
+    reading: ReadOptions = field(default_factory=ReadOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +130,7 @@ class _AccountState:
     spoke: SpokeAccount
     waiting: deque[str]
     running: int = 0
-    done: dict[str, _RegionResult] = field(default_factory=dict)
+    done: dict[str, RegionResult] = field(default_factory=dict)
 
 
 class _Coordinator:
@@ -217,7 +205,7 @@ class _Coordinator:
         if isinstance(task, _Open):
             return pool.submit(open_account, self._accounts[task.index], self._plan)
         spoke = self._open[task.index].spoke
-        return pool.submit(_scan_unit, spoke, task.region)
+        return pool.submit(_scan_unit, spoke, task.region, self._plan.reading)
 
     def _opened(self, task: _Open, future: Future[SpokeAccount]) -> None:
         try:
@@ -234,14 +222,14 @@ class _Coordinator:
         if not spoke.regions:
             self._account_finished(task.index)
 
-    def _unit_finished(self, task: _Unit, future: Future[_RegionResult]) -> None:
+    def _unit_finished(self, task: _Unit, future: Future[RegionResult]) -> None:
         state = self._open[task.index]
         try:
             result = future.result()
         except Exception as exc:  # scan_region turns AWS errors into coverage; this is the unexpected
             account_id = state.spoke.account.id
             coverage = Coverage(account_id, task.region, CoverageStatus.ERROR, describe_error(exc))
-            result = _RegionResult((), (), coverage)
+            result = RegionResult((), (), coverage)
         state.running -= 1
         state.done[task.region] = result
         self._units_done += 1
@@ -265,6 +253,7 @@ class _Coordinator:
             rules=tuple(rule for r in results for rule in r.rules),
             findings=tuple(finding for r in results for finding in r.findings),
             coverage=tuple(r.coverage for r in results),
+            skipped=tuple(rule for r in results for rule in r.skipped),
         )
         self._record(index, scan)
 
@@ -298,8 +287,8 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
     return SpokeAccount(account=account, regions=regions, session=session, config=plan.config)
 
 
-def _scan_unit(spoke: SpokeAccount, region: str) -> _RegionResult:
-    return scan_region(spoke.client("config", region), spoke.account, region)
+def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> RegionResult:
+    return scan_region(spoke.client("config", region), spoke.account, region, reading)
 
 
 def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:
@@ -313,69 +302,3 @@ def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:
 def _failed(account: Account, regions: Sequence[str], status: CoverageStatus, detail: str) -> AccountScan:
     rows = tuple(Coverage(account.id, region, status, detail) for region in (regions or (ALL_REGIONS,)))
     return AccountScan(account=account, coverage=rows)
-
-
-def scan_region(config_client: Any, account: Account, region: str) -> _RegionResult:
-    """Read one region: recorder, rules, compliance, and every non-compliant evaluation."""
-    try:
-        if not config_client.describe_configuration_recorders()["ConfigurationRecorders"]:
-            return _RegionResult(
-                (),
-                (),
-                Coverage(account.id, region, CoverageStatus.CONFIG_NOT_ENABLED, "no configuration recorder"),
-            )
-        rule_names = list(_rule_names(config_client))
-        compliance = _rule_compliance(config_client)
-        rules: list[RuleResult] = []
-        findings: list[Finding] = []
-        for name in rule_names:
-            state = compliance.get(name, Compliance.INSUFFICIENT_DATA)
-            failing = (
-                tuple(_noncompliant(config_client, account.id, region, name))
-                if state is Compliance.NON_COMPLIANT
-                else ()
-            )
-            rules.append(RuleResult(account.id, region, name, state, len(failing)))
-            findings.extend(failing)
-    except (ClientError, BotoCoreError) as exc:
-        status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
-        return _RegionResult((), (), Coverage(account.id, region, status, describe_error(exc)))
-    return _RegionResult(tuple(rules), tuple(findings), Coverage(account.id, region, CoverageStatus.OK))
-
-
-def _rule_names(config_client: Any) -> Iterator[str]:
-    for page in config_client.get_paginator("describe_config_rules").paginate():
-        for rule in page["ConfigRules"]:
-            yield rule["ConfigRuleName"]
-
-
-def _rule_compliance(config_client: Any) -> dict[str, Compliance]:
-    states: dict[str, Compliance] = {}
-    for page in config_client.get_paginator("describe_compliance_by_config_rule").paginate():
-        for item in page["ComplianceByConfigRules"]:
-            kind = item.get("Compliance", {}).get("ComplianceType", Compliance.INSUFFICIENT_DATA.value)
-            states[item["ConfigRuleName"]] = Compliance(kind)
-    return states
-
-
-def _noncompliant(config_client: Any, account_id: str, region: str, rule: str) -> Iterator[Finding]:
-    # Every page is read: ComplianceContributorCount stops counting at 100, the detail pages do not.
-    pages = config_client.get_paginator("get_compliance_details_by_config_rule").paginate(
-        ConfigRuleName=rule,
-        ComplianceTypes=[Compliance.NON_COMPLIANT.value],
-        PaginationConfig={"PageSize": _DETAIL_PAGE_SIZE},
-    )
-    for page in pages:
-        for result in page["EvaluationResults"]:
-            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
-            # Types and annotations repeat across thousands of findings: one copy of each is kept
-            # (measured: 392 → 222 bytes per finding, docs/benchmarks.md).
-            yield Finding(
-                account_id=account_id,
-                region=region,
-                rule_name=rule,
-                resource_type=sys.intern(qualifier.get("ResourceType", "")),
-                resource_id=qualifier.get("ResourceId", ""),
-                annotation=sys.intern(result.get("Annotation", "")),
-                last_evaluated=result.get("ResultRecordedTime"),
-            )

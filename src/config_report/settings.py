@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         default_factory=list, description="only accounts in these OUs (IDs or names, sub-OUs included)"
     )
     exclude_ous: CommaList = Field(default_factory=list, description="skip accounts in these OUs")
+    rules: CommaList = Field(
+        default_factory=list,
+        description="only rules whose normalized name matches one of these globs (e.g. s3-*)",
+    )
+    exclude_rules: CommaList = Field(
+        default_factory=list,
+        description="leave out rules whose normalized name matches one of these globs (e.g. securityhub-*)",
+    )
+    stale_rule_days: int = Field(
+        7, ge=1, le=3650, description="flag a rule whose last successful evaluation is older (days)"
+    )
     concurrency: int = Field(16, ge=1, le=256, description="account-regions scanned at once (workers)")
     account_concurrency: int = Field(
         4, ge=1, le=64, description="regions of one account scanned at once (its API quotas)"
@@ -165,6 +176,8 @@ class Settings(BaseSettings):
         "exclude_accounts",
         "ous",
         "exclude_ous",
+        "rules",
+        "exclude_rules",
         "jira_labels",
         "jira_components",
         "fail_on",

@@ -93,7 +93,7 @@ ACCEPTED_PARLIAMENT_FINDINGS = {
         "assuming the spoke and org roles is the hub's job; sts:AssumeRole is limited to those role "
         "ARNs, whose trust policies name only the hub and which grant reads only"
     ),
-    ("spoke", "RESOURCE_STAR", "config:DescribeConfigurationRecorders"): (
+    ("spoke", "RESOURCE_STAR", "config:DescribeConfigurationRecorderStatus"): (
         "in a region without Config there is no recorder ARN to name, and the answer 'none' is what "
         "the report needs (CONFIG_NOT_ENABLED rather than ACCESS_DENIED)"
     ),

@@ -36,9 +36,10 @@ locals {
   # What each statement of permissions.py may touch. Every action is a read of this account's own
   # Config data; nothing here can change the account.
   resources = {
-    # "*": DescribeConfigRules, DescribeComplianceByConfigRule and ec2:DescribeRegions accept no
-    # narrower resource, and in a region without Config there is no recorder for
-    # DescribeConfigurationRecorders to name: its answer "none" is what the report needs to hear.
+    # "*": DescribeConfigRules, DescribeComplianceByConfigRule, DescribeConfigRuleEvaluationStatus
+    # (called without rule names, for all rules at once) and ec2:DescribeRegions accept no narrower
+    # resource, and in a region without Config there is no recorder for
+    # DescribeConfigurationRecorderStatus to name: its answer "none" is what the report needs to hear.
     ReadConfigCompliance      = ["*"]
     ListEnabledRegions        = ["*"]
     ReadNoncompliantResources = ["arn:${local.partition}:config:*:*:config-rule/*"]

@@ -88,9 +88,10 @@ run "grants_exactly_the_config_and_region_reads" {
 
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action])) == toset([
-      "config:DescribeConfigurationRecorders",
+      "config:DescribeConfigurationRecorderStatus",
       "config:DescribeConfigRules",
       "config:DescribeComplianceByConfigRule",
+      "config:DescribeConfigRuleEvaluationStatus",
       "config:GetComplianceDetailsByConfigRule",
       "ec2:DescribeRegions",
     ])

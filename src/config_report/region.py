@@ -1,0 +1,335 @@
+"""Reading AWS Config in one account × region: recorder, rules, compliance, evaluation health, findings.
+
+What is read, in order, and how many calls it costs (n = rules, k = non-compliant rules):
+
+1. `DescribeConfigurationRecorderStatus` (1 call): no recorder is `CONFIG_NOT_ENABLED`; a stopped one is
+   `CONFIG_NOT_RECORDING` with the time it stopped (its results are stale: AWS keeps them).
+2. `DescribeConfigRules` (n/25 calls): rules being deleted (`DELETING`, `DELETING_RESULTS`), proactive-only
+   rules (`EvaluationModes` without `DETECTIVE`, which never have detective results) and rules the rule
+   filters exclude are left out and counted; `EVALUATING` and states AWS may add are reported as they come.
+3. `DescribeComplianceByConfigRule` (n/25 calls) and `DescribeConfigRuleEvaluationStatus` (n/50 calls):
+   a rule whose last evaluation failed, or whose last success is older than `stale_after`, is flagged.
+4. `GetComplianceDetailsByConfigRule` (every page, per non-compliant rule).
+
+A failure before the rules are known costs the region (its `Coverage` says why). A failure reading one
+rule's details costs that rule only: it is kept with its `read_status` and reason, the region stays `OK`
+and lists it in `Detail`, and the run counts it as a partial gap (exit code 3: data is missing). A
+failure reading the evaluation status keeps the rules and findings but not the flags: the region gets
+the failure's status (a gap) with the reason in `Detail`. Values this version does not know (a
+compliance type, a rule state) are reported as they came, with one warning per value per run.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from config_report.aws import describe_error, is_access_denied
+from config_report.logs import get_logger
+from config_report.model import (
+    Account,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    EvaluationFlag,
+    Finding,
+    RuleResult,
+    SkippedRule,
+    SkipReason,
+)
+from config_report.rules import RuleFilter, normalize_rule_name
+
+# GetComplianceDetailsByConfigRule accepts at most 100 results per page.
+_DETAIL_PAGE_SIZE = 100
+# DescribeConfigRuleEvaluationStatus accepts at most 50 results per page.
+_EVALUATION_STATUS_PAGE_SIZE = 50
+DEFAULT_STALE_AFTER = timedelta(days=7)
+
+_KNOWN_STATES = frozenset({"ACTIVE", "EVALUATING", "DELETING", "DELETING_RESULTS"})
+_DELETING_STATES = frozenset({"DELETING", "DELETING_RESULTS"})
+_SCP_DENY = "with an explicit deny in a service control policy"
+_REGION_NOT_ENABLED_CODES = frozenset({"UnrecognizedClientException"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """What the reader needs from settings: which rules to report, and when a rule is stale."""
+
+    rule_filter: RuleFilter = field(default_factory=RuleFilter)
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionResult:
+    """Everything read from one account × region."""
+
+    rules: tuple[RuleResult, ...]
+    findings: tuple[Finding, ...]
+    coverage: Coverage
+    skipped: tuple[SkippedRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _ListedRule:
+    name: str
+    normalized_name: str
+    created_by: str
+    state: str
+    modes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Health:
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+    error_code: str = ""
+
+
+class _WarnOnce:
+    """Logs a warning the first time a value this version does not know is seen (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[tuple[str, str]] = set()
+
+    def __call__(self, what: str, value: str) -> None:
+        with self._lock:
+            if (what, value) in self._seen:
+                return
+            self._seen.add((what, value))
+        get_logger().warning("config.unknown_value", field=what, value=value, reported="as it came")
+
+
+warn_unknown = _WarnOnce()
+
+
+def region_status(exc: BaseException) -> CoverageStatus:
+    """The coverage status of a region whose reading failed with `exc`.
+
+    An opt-in region the account has not enabled rejects the credentials (UnrecognizedClientException,
+    "The security token included in the request is invalid."); a service control policy that denies the
+    region says so in AccessDenied's message. Both are the account's state, not gaps.
+    """
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        if error.get("Code") in _REGION_NOT_ENABLED_CODES:
+            return CoverageStatus.REGION_NOT_ENABLED
+        if is_access_denied(exc) and _SCP_DENY in str(error.get("Message", "")):
+            return CoverageStatus.DENIED_BY_SCP
+    return CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
+
+
+def scan_region(
+    config_client: Any, account: Account, region: str, options: ReadOptions | None = None
+) -> RegionResult:
+    """Read one region: recorder status, rules, compliance, evaluation health, non-compliant results."""
+    options = options or ReadOptions()
+    try:
+        stopped = _recorder_state(config_client)
+        if stopped is not None:
+            return RegionResult((), (), Coverage(account.id, region, *stopped))
+        listed = list(_listed_rules(config_client))
+        compliance = _rule_compliance(config_client)
+    except (ClientError, BotoCoreError) as exc:
+        return RegionResult((), (), Coverage(account.id, region, region_status(exc), describe_error(exc)))
+    live, skipped = _choose(listed, options.rule_filter, account.id, region)
+    health, health_error = _evaluation_health(config_client, bool(live))
+    rules: list[RuleResult] = []
+    findings: list[Finding] = []
+    for rule in live:
+        result, failing = _read_rule(config_client, account.id, region, rule, compliance, health, options)
+        rules.append(result)
+        findings.extend(failing)
+    status = region_status(health_error) if health_error is not None else CoverageStatus.OK
+    coverage = Coverage(account.id, region, status, _detail(rules, health_error))
+    return RegionResult(tuple(rules), tuple(findings), coverage, tuple(skipped))
+
+
+def _recorder_state(config_client: Any) -> tuple[CoverageStatus, str] | None:
+    """None when a recorder records; else the status and detail of the region."""
+    recorders = config_client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    if not recorders:
+        return CoverageStatus.CONFIG_NOT_ENABLED, "no configuration recorder"
+    if any(r.get("recording") for r in recorders):
+        return None
+    stopped = [
+        f"recorder {r.get('name', '?')!r} stopped at {_utc_text(r['lastStopTime'])}"
+        if r.get("lastStopTime")
+        else f"recorder {r.get('name', '?')!r} not recording"
+        for r in recorders
+    ]
+    return CoverageStatus.CONFIG_NOT_RECORDING, "; ".join(stopped) + ": its results are stale, not reported"
+
+
+def _listed_rules(config_client: Any) -> Iterator[_ListedRule]:
+    for page in config_client.get_paginator("describe_config_rules").paginate():
+        for rule in page.get("ConfigRules", []):
+            name = rule["ConfigRuleName"]
+            created_by = rule.get("CreatedBy") or ""
+            state = rule.get("ConfigRuleState") or "ACTIVE"
+            if state not in _KNOWN_STATES:
+                warn_unknown("ConfigRuleState", state)
+            yield _ListedRule(
+                name=name,
+                normalized_name=normalize_rule_name(name, created_by or None),
+                created_by=created_by,
+                state=state,
+                modes=tuple(str(m.get("Mode", "")) for m in rule.get("EvaluationModes") or ()),
+            )
+
+
+def _choose(
+    listed: list[_ListedRule], rule_filter: RuleFilter, account_id: str, region: str
+) -> tuple[list[_ListedRule], list[SkippedRule]]:
+    live: list[_ListedRule] = []
+    skipped: list[SkippedRule] = []
+    for rule in listed:
+        reason = _skip_reason(rule, rule_filter)
+        if reason is None:
+            live.append(rule)
+        else:
+            skipped.append(SkippedRule(account_id, region, rule.name, rule.normalized_name, reason))
+    return live, skipped
+
+
+def _skip_reason(rule: _ListedRule, rule_filter: RuleFilter) -> SkipReason | None:
+    if rule.state in _DELETING_STATES:
+        return SkipReason.DELETING
+    if rule.modes and "DETECTIVE" not in rule.modes:
+        return SkipReason.PROACTIVE_ONLY
+    if not rule_filter.includes(rule.normalized_name):
+        return SkipReason.EXCLUDED
+    return None
+
+
+def _rule_compliance(config_client: Any) -> dict[str, Compliance]:
+    states: dict[str, Compliance] = {}
+    for page in config_client.get_paginator("describe_compliance_by_config_rule").paginate():
+        for item in page.get("ComplianceByConfigRules", []):
+            kind = (item.get("Compliance") or {}).get("ComplianceType") or Compliance.INSUFFICIENT_DATA.value
+            compliance = Compliance(kind)
+            if not compliance.is_known:
+                warn_unknown("ComplianceType", kind)
+            states[item["ConfigRuleName"]] = compliance
+    return states
+
+
+def _evaluation_health(
+    config_client: Any, any_rules: bool
+) -> tuple[dict[str, _Health], ClientError | BotoCoreError | None]:
+    """Each rule's last success and failure, or the error that prevented reading them."""
+    health: dict[str, _Health] = {}
+    if not any_rules:
+        return health, None
+    try:
+        pages = config_client.get_paginator("describe_config_rule_evaluation_status").paginate(
+            PaginationConfig={"PageSize": _EVALUATION_STATUS_PAGE_SIZE}
+        )
+        for page in pages:
+            for status in page.get("ConfigRulesEvaluationStatus", []):
+                failures = [status.get("LastFailedEvaluationTime"), status.get("LastFailedInvocationTime")]
+                health[status["ConfigRuleName"]] = _Health(
+                    last_success=status.get("LastSuccessfulEvaluationTime")
+                    or status.get("LastSuccessfulInvocationTime"),
+                    last_failure=max((f for f in failures if f is not None), default=None),
+                    error_code=status.get("LastErrorCode") or "",
+                )
+    except (ClientError, BotoCoreError) as exc:
+        return {}, exc
+    return health, None
+
+
+def _flag(health: _Health, now: datetime, stale_after: timedelta) -> EvaluationFlag | None:
+    if health.last_failure is not None and (
+        health.last_success is None or health.last_failure > health.last_success
+    ):
+        return EvaluationFlag.FAILED
+    if health.last_success is not None and now - health.last_success > stale_after:
+        return EvaluationFlag.STALE
+    return None
+
+
+def _read_rule(
+    config_client: Any,
+    account_id: str,
+    region: str,
+    rule: _ListedRule,
+    compliance: dict[str, Compliance],
+    health_by_rule: dict[str, _Health],
+    options: ReadOptions,
+) -> tuple[RuleResult, tuple[Finding, ...]]:
+    state = compliance.get(rule.name, Compliance.INSUFFICIENT_DATA)
+    health = health_by_rule.get(rule.name, _Health())
+    result = RuleResult(
+        account_id,
+        region,
+        rule.name,
+        state,
+        normalized_name=rule.normalized_name,
+        created_by=rule.created_by,
+        state=rule.state,
+        last_successful_evaluation=health.last_success,
+        last_failed_evaluation=health.last_failure,
+        last_error_code=health.error_code,
+        evaluation_flag=_flag(health, options.clock(), options.stale_after),
+    )
+    if state is not Compliance.NON_COMPLIANT:
+        return result, ()
+    try:
+        failing = tuple(_noncompliant(config_client, account_id, region, rule))
+    except (ClientError, BotoCoreError) as exc:
+        # This rule alone is lost (deleted since it was listed, denied, retries exhausted): keep the rest.
+        status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
+        return replace(result, read_status=status, read_detail=describe_error(exc)), ()
+    return replace(result, noncompliant_resources=len(failing)), failing
+
+
+def _noncompliant(config_client: Any, account_id: str, region: str, rule: _ListedRule) -> Iterator[Finding]:
+    # Every page is read: ComplianceContributorCount stops counting at 100, the detail pages do not.
+    pages = config_client.get_paginator("get_compliance_details_by_config_rule").paginate(
+        ConfigRuleName=rule.name,
+        ComplianceTypes=[Compliance.NON_COMPLIANT.value],
+        PaginationConfig={"PageSize": _DETAIL_PAGE_SIZE},
+    )
+    for page in pages:
+        for result in page.get("EvaluationResults", []):
+            qualifier = (result.get("EvaluationResultIdentifier") or {}).get(
+                "EvaluationResultQualifier"
+            ) or {}
+            # Types and annotations repeat across thousands of findings: one copy of each is kept
+            # (measured: 392 → 222 bytes per finding, docs/benchmarks.md).
+            yield Finding(
+                account_id=account_id,
+                region=region,
+                rule_name=rule.name,
+                resource_type=sys.intern(qualifier.get("ResourceType", "")),
+                resource_id=qualifier.get("ResourceId", ""),
+                annotation=sys.intern(result.get("Annotation", "")),
+                last_evaluated=result.get("ResultRecordedTime"),
+                normalized_name=rule.normalized_name,
+            )
+
+
+def _detail(rules: list[RuleResult], health_error: BaseException | None) -> str:
+    parts = []
+    if health_error is not None:
+        parts.append(
+            f"{describe_error(health_error)} (rules and findings were read; stale and failing rules"
+            " could not be flagged)"
+        )
+    unread = [r for r in rules if r.unread]
+    if unread:
+        listed = "; ".join(f"{r.rule_name} ({r.read_status.value}: {r.read_detail})" for r in unread)
+        parts.append(f"{len(unread)} rule(s) could not be read, the others were: {listed}")
+    return " | ".join(parts)
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

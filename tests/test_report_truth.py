@@ -1,0 +1,322 @@
+"""End to end: what real AWS organizations hold that a naive scan would report wrongly, and the report right.
+
+Each case is produced by the simulated organization the way AWS produces it (the seeder's special cases,
+or the fault layer for what happens between two calls), then read through `config-report run`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from config_report.model import Compliance, RuleResult
+from config_report.simulated import SimulatedOrganization, _moto
+from config_report.simulated.compliance import Evaluation
+from config_report.simulated.faults import RuleFault
+from config_report.simulated.seed import (
+    BIG_RULE_NAME,
+    DELETING_RULES,
+    EVALUATING_RULE,
+    FAILING_RULE,
+    FAILURE_CODE,
+    PROACTIVE_RULE,
+    STALE_RULE,
+)
+from runner import Run, run_cli
+
+RULE_COLUMNS = [
+    "Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources",
+    "Normalized Rule Name", "Rule State", "Read Status", "Read Detail", "Evaluation",
+    "Last Successful Evaluation", "Last Failed Evaluation", "Last Error Code",
+]  # fmt: skip
+
+
+def rules_by_name(run: Run) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Rules sheet rows as dicts keyed by (account, region, rule name)."""
+    header, *rows = run.sheet("Rules")
+    assert header[: len(RULE_COLUMNS)] == RULE_COLUMNS
+    return {(r[0], r[2], r[3]): dict(zip(header, r, strict=True)) for r in rows}
+
+
+def summary(run: Run) -> dict[str, Any]:
+    return {str(row[0]): row[1] for row in run.sheet("Summary") if row and row[0]}
+
+
+def snapshot(run: Run) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(gzip.decompress(run.file(".json.gz")))
+    return document
+
+
+@pytest.fixture(scope="module")
+def clean_run(simulated_org: SimulatedOrganization) -> Run:
+    """The default organization, no faults: every special case of the seeder, read once."""
+    simulated_org.faults.reset()
+    return run_cli(simulated_org, "run")
+
+
+def test_states_of_the_accounts_are_reported_but_are_not_gaps(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+
+    assert clean_run.returncode == 0, clean_run.stderr[-3000:]
+    assert {key: status for key, (status, _) in coverage.items()} == {
+        (c.account_id, c.region): c.status.value for c in seeded.coverage()
+    }
+    statuses = Counter(status for status, _ in coverage.values())
+    assert statuses["CONFIG_NOT_RECORDING"] == len(seeded.config_stopped) == 1
+    assert statuses["DENIED_BY_SCP"] == len(seeded.regions_denied_by_scp) > 0
+    figures = summary(clean_run)
+    assert figures["AWS Config not recording"] == 1
+    assert figures["Denied by an organization policy (SCP)"] == statuses["DENIED_BY_SCP"]
+    assert figures["Could not be read (access denied or error)"] == 0
+
+
+def test_a_stopped_recorder_says_when_it_stopped_and_its_stale_results_are_not_reported(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    ((account_id, region),) = simulated_org.seeded.config_stopped
+    coverage = {(row[0], row[2]): row[4] for row in clean_run.sheet("Coverage")[1:]}
+    recorder = simulated_org.client("config", region=region, account_id=account_id)
+    (status,) = recorder.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+
+    stopped_at = status["lastStopTime"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert coverage[(account_id, region)].startswith(f"recorder 'default' stopped at {stopped_at}")
+    assert not [key for key in rules_by_name(clean_run) if key[:2] == (account_id, region)]
+    assert recorder.describe_config_rules()["ConfigRules"], "Config still holds the stale rules"
+
+
+def test_rules_being_deleted_or_only_proactive_are_left_out_and_counted(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    reported = {name for _, _, name in rules_by_name(clean_run)}
+    left_out = Counter(r.reason.value for r in seeded.skipped_rules)
+
+    assert not reported & {*DELETING_RULES, PROACTIVE_RULE}
+    figures = summary(clean_run)
+    assert figures["Rules left out: being deleted"] == left_out["being deleted"] == 2
+    assert figures["Rules left out: proactive only"] == left_out["proactive only"] == 1
+    evaluating = [row for key, row in rules_by_name(clean_run).items() if key[2] == EVALUATING_RULE]
+    assert evaluating
+    assert {row["Rule State"] for row in evaluating} == {"EVALUATING"}
+
+
+def test_service_linked_rules_are_one_entry_under_their_normalized_name(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    rows = rules_by_name(clean_run)
+    suffixed = [row for row in rows.values() if row["Rule Name"] != row["Normalized Rule Name"]]
+    totals: Counter[str] = Counter()
+    for rule in seeded.rules:
+        totals[rule.normalized_name] += rule.noncompliant_resources
+
+    assert {row["Normalized Rule Name"] for row in suffixed} == {
+        "securityhub-s3-bucket-level-public-access-prohibited",
+        "ec2-stopped-instance",
+        "ebs-snapshot-public-restorable-check",
+    }
+    assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
+    ranked = snapshot(clean_run)["figures"]["worst_rules"]
+    expected = sorted(((n, c) for n, c in totals.items() if c), key=lambda item: (-item[1], item[0]))[:10]
+    assert [(r["name"], r["count"]) for r in ranked] == expected
+    findings = clean_run.sheet("Non-compliant resources")
+    assert findings[0][-1] == "Normalized Rule Name"
+    assert {row[-1] for row in findings[1:] if row[3].startswith("securityhub-s3-")} == {
+        "securityhub-s3-bucket-level-public-access-prohibited"
+    }
+
+
+def test_failing_and_stale_rules_are_flagged_with_time_and_error_code(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    flagged = {(r.account_id, r.region, r.rule_name): r for r in seeded.rules if r.evaluation_flag}
+    rows = rules_by_name(clean_run)
+
+    assert {key for key, row in rows.items() if row["Evaluation"]} == set(flagged)
+    failing = _only(flagged, FAILING_RULE)
+    row = rows[(failing.account_id, failing.region, failing.rule_name)]
+    assert (row["Evaluation"], row["Last Error Code"]) == ("FAILED", FAILURE_CODE)
+    assert failing.last_failed_evaluation is not None
+    assert _same_second(row["Last Failed Evaluation"], failing.last_failed_evaluation)
+    stale = _only(flagged, STALE_RULE)
+    row = rows[(stale.account_id, stale.region, stale.rule_name)]
+    assert row["Evaluation"] == "STALE"
+    assert stale.last_successful_evaluation is not None
+    assert _same_second(row["Last Successful Evaluation"], stale.last_successful_evaluation)
+    figures = summary(clean_run)
+    assert figures["Rules whose last evaluation failed"] == 1
+    assert figures["Rules not evaluated recently"] == 1
+
+
+def _only(rules: dict[tuple[str, str, str], RuleResult], name: str) -> RuleResult:
+    (rule,) = [r for key, r in rules.items() if key[2] == name]
+    return rule
+
+
+def _same_second(cell: object, moment: datetime) -> bool:
+    assert isinstance(cell, datetime)
+    return abs(cell - moment.astimezone(UTC).replace(tzinfo=None)).total_seconds() < 1
+
+
+def test_a_longer_stale_age_flags_only_the_failing_rule(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    big = simulated_org.seeded.accounts[2].id
+
+    run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=big, CONFIG_REPORT_STALE_RULE_DAYS="30")
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    flags = {key[2]: row["Evaluation"] for key, row in rules_by_name(run).items() if row["Evaluation"]}
+    assert flags == {FAILING_RULE: "FAILED"}
+
+
+def test_one_bad_rule_costs_only_itself_and_the_run_exits_3(simulated_org: SimulatedOrganization) -> None:
+    seeded = simulated_org.seeded
+    big = seeded.accounts[2]
+    home = seeded.regions[0]
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(
+        rule_faults=[
+            ("securityhub-*", RuleFault.DENIED),
+            (BIG_RULE_NAME, RuleFault.DELETED),
+            ("restricted-ssh", RuleFault.THROTTLED),
+        ]
+    )
+    try:
+        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=big.id, CONFIG_REPORT_MAX_ATTEMPTS="2")
+    finally:
+        simulated_org.faults.reset()
+
+    assert run.returncode == 3, run.stderr[-3000:]
+    rows = rules_by_name(run)
+    expected = {(r.account_id, r.region, r.rule_name): r for r in seeded.rules if r.account_id == big.id}
+    assert set(rows) == set(expected), "every rule is listed, read or not"
+    unread = {key: row for key, row in rows.items() if row["Read Status"] != "OK"}
+    noncompliant = {key for key, r in expected.items() if r.compliance is Compliance.NON_COMPLIANT}
+    assert unread
+    assert set(unread) <= noncompliant
+    for (_, _, name), row in unread.items():
+        reason = {
+            BIG_RULE_NAME: ("ERROR", "NoSuchConfigRuleException"),
+            "restricted-ssh": ("ERROR", "ThrottlingException"),
+        }.get(name, ("ACCESS_DENIED", "AccessDeniedException"))
+        assert (row["Read Status"], reason[1] in row["Read Detail"]) == (reason[0], True), row
+    read = {key for key in noncompliant if key not in unread}
+    findings = Counter((row[0], row[2], row[3]) for row in run.sheet("Non-compliant resources")[1:])
+    assert all(findings[key] == expected[key].noncompliant_resources for key in read)
+    coverage = {row[2]: (row[3], row[4]) for row in run.sheet("Coverage")[1:]}
+    assert coverage[home][0] == "OK"
+    assert "could not be read" in coverage[home][1]
+    assert BIG_RULE_NAME in coverage[home][1]
+    assert summary(run)["Rules that could not be read"] == len(unread)
+    (done,) = [e for e in run.log_events() if e["event"] == "run.done"]
+    assert (done["coverage_gaps"], done["rules_unread"]) == (0, len(unread))
+
+
+def test_excluded_rules_are_not_read_and_are_counted_in_a_note(simulated_org: SimulatedOrganization) -> None:
+    seeded = simulated_org.seeded
+    big = seeded.accounts[2]
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(rule_faults=[("securityhub-*", RuleFault.DENIED)])
+    try:
+        run = run_cli(
+            simulated_org,
+            "run",
+            CONFIG_REPORT_ACCOUNTS=big.id,
+            CONFIG_REPORT_EXCLUDE_RULES="securityhub-*, ec2-*",
+        )
+    finally:
+        simulated_org.faults.reset()
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    names = {row["Normalized Rule Name"] for row in rules_by_name(run).values()}
+    excluded = [
+        r
+        for r in seeded.rules
+        if r.account_id == big.id and r.normalized_name.startswith(("securityhub-", "ec2-"))
+    ]
+    assert excluded
+    assert not any(name.startswith(("securityhub-", "ec2-")) for name in names)
+    assert summary(run)["Rules left out: excluded by the rule filters"] == len(excluded)
+
+
+def test_only_the_chosen_rules_are_reported(simulated_org: SimulatedOrganization) -> None:
+    simulated_org.faults.reset()
+    big = simulated_org.seeded.accounts[2]
+
+    run = run_cli(simulated_org, "run", "--rules", "s3-*", CONFIG_REPORT_ACCOUNTS=big.id)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    names = {row["Normalized Rule Name"] for row in rules_by_name(run).values()}
+    assert names
+    assert all(name.startswith("s3-") for name in names)
+
+
+def test_regions_not_enabled_or_denied_by_scp_are_states_but_other_denials_are_gaps(
+    fresh_simulated_org: SimulatedOrganization,
+) -> None:
+    sim = fresh_simulated_org
+    sim.reset()
+    seeded = sim.seed(accounts=6, suspended=0, regions=("eu-west-1", "us-east-1", "eu-south-2"))
+
+    clean = run_cli(sim, "run")
+    denied_account = seeded.accounts[0].id
+    sim.faults.configure(deny_config_in=[(denied_account, "us-east-1")])
+    denied = run_cli(sim, "run")
+
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean.sheet("Coverage")[1:]}
+    assert {key: status for key, (status, _) in coverage.items()} == {
+        (c.account_id, c.region): c.status.value for c in seeded.coverage()
+    }
+    not_enabled = [detail for status, detail in coverage.values() if status == "REGION_NOT_ENABLED"]
+    assert len(not_enabled) == len(seeded.regions_not_enabled) > 0
+    assert all("UnrecognizedClientException" in detail for detail in not_enabled)
+    scp = [detail for status, detail in coverage.values() if status == "DENIED_BY_SCP"]
+    assert scp
+    assert all("explicit deny in a service control policy" in detail for detail in scp)
+    assert summary(clean)["Region not enabled in the account"] == len(not_enabled)
+    assert denied.returncode == 3, denied.stderr[-3000:]
+    after = {(row[0], row[2]): row[3] for row in denied.sheet("Coverage")[1:]}
+    assert after[(denied_account, "us-east-1")] == "ACCESS_DENIED"
+
+
+def test_values_aws_may_add_are_reported_as_they_came_with_one_warning(
+    fresh_simulated_org: SimulatedOrganization,
+) -> None:
+    sim = fresh_simulated_org
+    sim.reset()
+    seeded = sim.seed(accounts=6, suspended=0, regions=("eu-west-1",))
+    account = seeded.accounts[0].id
+    first, second = [
+        r.rule_name
+        for r in seeded.rules_in(account, "eu-west-1")
+        if r.compliance is not Compliance.NON_COMPLIANT
+    ][:2]
+    when = datetime.now(UTC)
+    store = _moto.compliance_store(account, "eu-west-1")
+    for rule in (first, second):
+        # Straight into the store: PutEvaluations (rightly) refuses a type AWS has not defined yet.
+        store.put([Evaluation(rule, "AWS::S3::Bucket", f"new-{rule}", "PARTIALLY_COMPLIANT", when)])
+        store.put([Evaluation(rule, "AWS::S3::Bucket", "x", "NOT_APPLICABLE", when)])
+    _moto.set_rule_fields(account, "eu-west-1", first, config_rule_state="PAUSED")
+
+    run = run_cli(sim, "run", CONFIG_REPORT_ACCOUNTS=account)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = rules_by_name(run)
+    assert rows[(account, "eu-west-1", first)]["Rule State"] == "PAUSED"
+    assert {rows[(account, "eu-west-1", r)]["Compliance"] for r in (first, second)} == {"PARTIALLY_COMPLIANT"}
+    warnings = [e for e in run.log_events() if e["event"] == "config.unknown_value"]
+    assert sorted((e["field"], e["value"]) for e in warnings) == [
+        ("ComplianceType", "PARTIALLY_COMPLIANT"),
+        ("ConfigRuleState", "PAUSED"),
+    ]
