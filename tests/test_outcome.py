@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from config_report.errors import ExitCode
-from config_report.model import Report
+from config_report.model import CoverageStatus, Report
 from config_report.outcome import judge_outcome
 from config_report.simulated import SimulatedOrganization
 from factories import prod_scan, run_info, sample_report
@@ -22,6 +23,18 @@ def test_a_complete_run_exits_0_at_info() -> None:
     ending = judge_outcome(clean_report(), jira_ok=True, fail_on=["gaps", "jira"], gap_tolerance=0)
     assert (ending.outcome, ending.exit_code, ending.log_level) == (ExitCode.OK, ExitCode.OK, "info")
     assert not ending.tolerated
+
+
+def test_a_rule_that_alone_could_not_be_read_is_a_gap() -> None:
+    scan = prod_scan()
+    first, *others = scan.rules
+    unread = replace(first, read_status=CoverageStatus.ACCESS_DENIED, read_detail="denied")
+    report = Report(run=run_info(), scans=(replace(scan, rules=(unread, *others)),))
+
+    ending = judge_outcome(report, jira_ok=True, fail_on=["gaps", "jira"], gap_tolerance=0)
+
+    assert (ending.exit_code, ending.gap_accounts) == (ExitCode.INCOMPLETE, 1)
+    assert report.scans[0].status == "PARTIAL"
 
 
 def test_by_default_gaps_exit_3_and_a_failed_ticket_exits_4() -> None:

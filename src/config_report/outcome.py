@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from config_report.errors import ExitCode
-from config_report.model import Report
+from config_report.model import CoverageStatus, Report
 
 # The outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
 FAIL_ON_CHOICES = ("gaps", "jira")
@@ -43,7 +43,8 @@ def judge_outcome(report: Report, *, jira_ok: bool, fail_on: Collection[str], ga
     A failed ticket outranks a coverage gap: both reports are published, but nobody was told.
     Gaps fail the Job when `gaps` is in `fail_on` and more than `gap_tolerance` accounts have one.
     """
-    gap_accounts = len({c.account_id for c in report.coverage() if c.status.is_gap})
+    # An account has a gap when one of its regions, or one rule alone, could not be read.
+    gap_accounts = sum(1 for scan in report.scans if scan.status != CoverageStatus.OK.value)
     if not jira_ok:
         outcome = ExitCode.JIRA_FAILED
         fails = "jira" in fail_on
