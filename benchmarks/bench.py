@@ -26,9 +26,6 @@ from typing import IO, Any
 
 DEFAULT_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-north-1", "ap-southeast-2")
 HUB_ACCESS_KEY = "testing"
-_OPTIONAL = frozenset(
-    {"config:DescribeConfigurationRecorderStatus", "config:DescribeConfigRuleEvaluationStatus"}
-)
 
 
 # --- the simulator process ----------------------------------------------------------------------
@@ -330,8 +327,8 @@ def _ratio_rows(
     baseline: Measured,
 ) -> list[tuple[str, str, str]]:
     made = full.operations
-    # Recorder status and evaluation status count only when the scan reads them; S3 is publishing.
-    counted = {op: n for op, n in needed.items() if made.get(op) or op not in _OPTIONAL}
+    # S3 is publishing, not scanning: only the operations a scan needs are counted.
+    counted = needed
     counted_made = sum(made.get(op, 0) for op in counted)
     counted_needed = sum(counted.values()) or 1
     calls = sum(made.values())
