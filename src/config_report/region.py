@@ -132,9 +132,9 @@ def scan_region(
     """Read one region: recorder status, rules, compliance, evaluation health, non-compliant results."""
     options = options or ReadOptions()
     try:
-        stopped = _recorder_state(config_client)
-        if stopped is not None:
-            return RegionResult((), (), Coverage(account.id, region, *stopped))
+        not_recording = _recorder_state(config_client)
+        if not_recording is not None:
+            return RegionResult((), (), Coverage(account.id, region, *not_recording))
         listed = list(_listed_rules(config_client))
         compliance = _rule_compliance(config_client)
     except (ClientError, BotoCoreError) as exc:
