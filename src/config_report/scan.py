@@ -179,7 +179,7 @@ class _Coordinator:
                 coverage = Coverage(
                     state.spoke.account.id, region, CoverageStatus.INTERRUPTED, INTERRUPTED_DETAIL
                 )
-                state.done[region] = _RegionResult((), (), coverage)
+                state.done[region] = RegionResult((), (), coverage)
             self._account_finished(index)
         while self._next_to_open < len(self._accounts):
             self._account_failed(self._next_to_open, CoverageStatus.INTERRUPTED, INTERRUPTED_DETAIL)
