@@ -61,6 +61,8 @@ def test_a_bad_region_names_the_variable_the_flag_and_the_fix(monkeypatch: pytes
         ("CONFIG_REPORT_LOG_FORMAT", "xml", "CONFIG_REPORT_LOG_FORMAT"),
         ("CONFIG_REPORT_JIRA_EXTRA_FIELDS", "[1, 2]", "JSON object"),
         ("CONFIG_REPORT_SESSION_NAME", "x", "CONFIG_REPORT_SESSION_NAME"),
+        ("CONFIG_REPORT_OWNER_TAG_KEYS", " , ", "at least one tag key"),
+        ("CONFIG_REPORT_EXCEPTIONS_FILE", "s3://Bad_Bucket/x.yaml", "S3 object URI"),
     ],
 )
 def test_each_invalid_setting_is_rejected_with_its_name(

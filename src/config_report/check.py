@@ -28,7 +28,8 @@ from config_report.aws import (
 )
 from config_report.errors import ConfigReportError, JiraError, NetworkError, PublishError
 from config_report.organization import list_active_accounts
-from config_report.pipeline import Hub, account_filter, connect_hub, organizations_client
+from config_report.owners import resource_queries
+from config_report.pipeline import Hub, account_filter, account_owners, connect_hub, organizations_client
 from config_report.publish import new_run_id, write_preflight_marker
 from config_report.settings import Settings
 
@@ -102,6 +103,8 @@ def _check_organization(hub: Hub, settings: Settings) -> Generator[CheckResult, 
         if settings.org_role_arn:
             yield CheckResult("org role", True, f"assumed {settings.org_role_arn}")
         accounts = list_active_accounts(client, account_filter(settings))
+        # One account's tags prove the owner lookup is allowed; the run reads every account's.
+        account_owners(client, accounts[:1], settings.owner_tag_keys)
     except ConfigReportError as exc:
         yield CheckResult(
             name, False, str(exc), "deploy the org-list role and set CONFIG_REPORT_ORG_ROLE_ARN"
@@ -183,6 +186,8 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
         config.describe_config_rule_evaluation_status(Limit=1)
         if rules:
             config.get_compliance_details_by_config_rule(ConfigRuleName=rules[0]["ConfigRuleName"], Limit=1)
+        # The owners' tags: a resource ID no account has, so the answer is empty but the call is proven.
+        config.select_resource_config(Expression=next(resource_queries(["config-report-check"])), Limit=1)
     except (ClientError, BotoCoreError) as exc:
         return CheckResult(
             name, False, describe_error(exc), "attach the spoke-read-role policy from deploy/terraform"

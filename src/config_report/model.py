@@ -89,6 +89,7 @@ class Account:
     ou: str = "Root"
     ou_ids: tuple[str, ...] = ()
     email: str = ""
+    owner: str = ""  # from the account's Organizations tags (the owner tag keys setting), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,31 @@ class Acceptance:
         return f"{self.reason} ({self.ticket}, until {self.expires:%Y-%m-%d})"
 
 
+class OwnerSource(StrEnum):
+    """Where a finding's owner came from."""
+
+    RESOURCE_TAG = "resource tag"
+    ACCOUNT_TAG = "account tag"
+    NONE = "none"
+    UNREAD = "not read"  # the resource's tags could not be read (the detail says why)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who should act on a finding, and how the report knows."""
+
+    name: str
+    source: OwnerSource
+    resource_deleted: bool = False  # Config holds no configuration item: the resource is gone
+    detail: str = ""  # why the tags could not be read (UNREAD)
+
+    def source_label(self) -> str:
+        """The `Owner Source` cell: the source, and whether the resource no longer exists."""
+        deleted = " (resource deleted: no configuration item)" if self.resource_deleted else ""
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.source.value}{deleted}{detail}"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One non-compliant evaluation: a resource that fails a rule."""
@@ -163,6 +189,7 @@ class Finding:
     last_evaluated: datetime | None = None
     normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
     accepted: Acceptance | None = None  # set by the exceptions stage when a live exception matches
+    owner: Owner | None = None  # set by the owners stage
 
     def __post_init__(self) -> None:
         if not self.normalized_name:
@@ -243,6 +270,22 @@ class RankedItem:
 
     name: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """One row of the Summary's `By owner` and `By OU` tables."""
+
+    name: str
+    noncompliant_resources: int  # not accepted by an exception, as in the headline
+    accounts: int
+    compliant_rules: int
+    rules_judged: int  # compliant plus non-compliant rule results (the share's denominator)
+
+    @property
+    def compliant_share(self) -> float | None:
+        """Compliant rules ÷ rules judged compliant or not; None when no rule was judged."""
+        return self.compliant_rules / self.rules_judged if self.rules_judged else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,8 @@ class Scope(StrEnum):
     CONFIG_RULES = "config-rules"
     # The organization's root and OUs (their IDs are only learnt by listing them).
     ORGANIZATION_PARENTS = "organization-parents"
+    # The organization's member accounts (their tags name each account's owner).
+    ORGANIZATION_ACCOUNTS = "organization-accounts"
     # The spoke role in every account and the org role in the management account.
     SCANNER_ROLES = "scanner-roles"
     # Objects under the report prefix of the report bucket.
@@ -129,6 +131,10 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
                     "config:DescribeConfigRuleEvaluationStatus",
                     "scan: when each rule last evaluated, and whether that failed",
                 ),
+                Action(
+                    "config:SelectResourceConfig",
+                    "owners: failing resources' tags, by advanced query (BatchGetResourceConfig has none)",
+                ),
             ),
         ),
         Statement(
@@ -157,6 +163,11 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
                     "organizations:ListAccountsForParent", "organization: accounts, names and state per OU"
                 ),
             ),
+        ),
+        Statement(
+            "ReadAccountOwners",
+            Scope.ORGANIZATION_ACCOUNTS,
+            (Action("organizations:ListTagsForResource", "owners: each account's tags, once per run"),),
         ),
     ),
     Role.HUB: (
@@ -248,6 +259,8 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return ["arn:aws:config:*:*:config-rule/*"]
     if scope is Scope.ORGANIZATION_PARENTS:
         return ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
+    if scope is Scope.ORGANIZATION_ACCOUNTS:
+        return ["arn:aws:organizations::*:account/o-*/*"]
     if scope is Scope.SCANNER_ROLES:
         return list(targets.scanner_role_arns)
     if scope is Scope.REPORT_OBJECTS:

@@ -40,6 +40,7 @@ from config_report.logs import Progress, get_logger
 from config_report.model import Account, AccountScan, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
+from config_report.owners import read_account_owners, with_account_owners
 from config_report.publish import (
     PublishedRun,
     Retry,
@@ -150,6 +151,7 @@ def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
         regions=tuple(settings.regions),
         config=hub.config,
         home_region=hub_region(),
+        owner_tag_keys=tuple(settings.owner_tag_keys),
     )
 
 
@@ -287,9 +289,12 @@ def scan_report(
 ) -> Report:
     """Scan `accounts` (default: discover those in scope) into one `Report`, logging progress."""
     log = get_logger()
+    organizations = organizations_client(hub, settings)
     if accounts is None:
-        accounts = list_active_accounts(organizations_client(hub, settings), account_filter(settings))
+        accounts = list_active_accounts(organizations, account_filter(settings))
         log.info("discovery.done", accounts=len(accounts))
+    # Each account's owner tag, once per run (a shard reads those of its own accounts).
+    accounts = account_owners(organizations, accounts, settings.owner_tag_keys)
     progress = Progress(total=len(accounts) * max(1, len(settings.regions)), as_json=as_json)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
@@ -316,7 +321,7 @@ def scan_report(
         on_unit_done=progress.update,
         stop=stop,
     )
-    return Report(
+    report = Report(
         run=RunInfo(
             run_id=run_id,
             started_at=started,
@@ -327,6 +332,18 @@ def scan_report(
         ),
         scans=scans,
     )
+    return with_account_owners(report)
+
+
+def account_owners(organizations: Any, accounts: Sequence[Account], keys: list[str]) -> tuple[Account, ...]:
+    """`accounts` with their owners from Organizations tags; raises `DiscoveryError` when denied."""
+    try:
+        return read_account_owners(organizations, accounts, keys)
+    except (ClientError, BotoCoreError) as exc:
+        raise DiscoveryError(
+            f"cannot read the accounts' tags ({describe_error(exc)}); the org role needs "
+            "organizations:ListTagsForResource on the organization's accounts"
+        ) from exc
 
 
 def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_run: bool) -> PublishedRun:

@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.config import Config
@@ -36,6 +36,7 @@ from config_report.model import (
     Coverage,
     CoverageStatus,
 )
+from config_report.owners import DEFAULT_OWNER_TAG_KEYS, owned_findings
 from config_report.region import ReadOptions, RegionResult, scan_region
 
 # Regions of one account read at once. Config's quotas are per account and region, and every unit
@@ -58,6 +59,7 @@ class ScanPlan:
     home_region: str
     models: ServiceModels = field(default_factory=ServiceModels)
     reading: ReadOptions = field(default_factory=ReadOptions)
+    owner_tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class SpokeAccount:
     session: Any  # botocore session with the account's refreshable credentials
     config: Config
     lock: threading.Lock = field(default_factory=threading.Lock)
+    owner_tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
 
     def client(self, service: str, region: str) -> Any:
         """A client in `region`; the session is shared by the account's units, so creation is locked."""
@@ -284,11 +287,28 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
     regions = plan.regions or enabled_regions(
         session.create_client("ec2", region_name=plan.home_region, config=plan.config), plan.hub.partition
     )
-    return SpokeAccount(account=account, regions=regions, session=session, config=plan.config)
+    return SpokeAccount(
+        account=account,
+        regions=regions,
+        session=session,
+        config=plan.config,
+        owner_tag_keys=plan.owner_tag_keys,
+    )
 
 
 def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> RegionResult:
-    return scan_region(spoke.client("config", region), spoke.account, region, reading)
+    client = spoke.client("config", region)
+    result = scan_region(client, spoke.account, region, reading)
+    # Owners last: the findings are already safe. A refusal marks their owners unread and makes the
+    # region a gap (exit 3), its rules and findings kept.
+    owned = owned_findings(client, result.findings, spoke.owner_tag_keys)
+    if owned.error is None:
+        return replace(result, findings=owned.findings)
+    status = CoverageStatus.ACCESS_DENIED if is_access_denied(owned.error) else CoverageStatus.ERROR
+    detail = f"{describe_error(owned.error)} (owners not read; rules and findings are reported)"
+    return replace(
+        result, findings=owned.findings, coverage=Coverage(spoke.account.id, region, status, detail)
+    )
 
 
 def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:

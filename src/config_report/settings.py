@@ -28,6 +28,7 @@ _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _ENVIRONMENT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+_TAG_KEY = re.compile(r"^[^,]{1,128}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 CommaList = Annotated[list[str], NoDecode]
@@ -141,6 +142,10 @@ class Settings(BaseSettings):
     )
 
     # --- judging the findings ---
+    owner_tag_keys: CommaList = Field(
+        default_factory=lambda: ["Owner", "owner", "Team", "team"],
+        description="tag keys naming a resource's or account's owner, first match wins",
+    )
     exceptions_file: str | None = Field(
         None, description="YAML file of accepted exceptions: a path (mounted ConfigMap) or s3://bucket/key"
     )
@@ -181,6 +186,7 @@ class Settings(BaseSettings):
         "jira_labels",
         "jira_components",
         "fail_on",
+        "owner_tag_keys",
         mode="before",
     )
     @classmethod
@@ -254,6 +260,13 @@ class Settings(BaseSettings):
         if value is not None and (not _BUCKET.match(value) or ".." in value):
             raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
         return value
+
+    @field_validator("owner_tag_keys")
+    @classmethod
+    def _owner_tag_keys(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("needs at least one tag key; the default is Owner,owner,Team,team")
+        return _each(value, _TAG_KEY, "a tag key (1-128 characters)", "Owner,Team")
 
     @field_validator("exceptions_file")
     @classmethod

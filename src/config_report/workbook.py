@@ -30,9 +30,11 @@ from config_report.model import (
     EvaluationFlag,
     ExceptionStatus,
     Figures,
+    GroupFigures,
     RankedItem,
     Report,
 )
+from config_report.owners import by_ou, by_owner
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows per sheet, header included; XlsxWriter silently drops rows past it, so sheets split before."""
@@ -138,6 +140,8 @@ _FINDINGS_TABLE = _Table(
         _Column("Annotation", 80),
         _Column("Last Evaluated", 20),
         _Column("Accepted", 48),
+        _Column("Owner", 28),
+        _Column("Owner Source", 24),
         _Column("Normalized Rule Name", 40),
     ),
 )
@@ -181,6 +185,7 @@ class _Formats:
     section: Format
     section_figure: Format
     figure: Format
+    percent: Format
     note: Format
     footnote: Format
 
@@ -198,6 +203,7 @@ class _Formats:
             section=book.add_format(section),
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),
+            percent=book.add_format({"num_format": "0%"}),
             note=book.add_format({"font_color": "#595959"}),
             footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
         )
@@ -312,6 +318,8 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             f.annotation,
             _excel_time_or_none(f.last_evaluated),
             f.accepted.label() if f.accepted else None,
+            f.owner.name if f.owner else None,
+            f.owner.source_label() if f.owner else None,
             f.normalized_name,
         )
 
@@ -437,6 +445,26 @@ class _SummaryLines:
         self.row += 1
         return self.row - 1
 
+    def groups(self, title: str, rows: Sequence[GroupFigures], empty: str) -> None:
+        """Write a `By owner` / `By OU` table: resources, accounts, share of compliant rules."""
+        headers = ("Non-compliant resources", "Accounts", "Compliant rules")
+        self.sheet.write_string(self.row, 0, title, self.formats.section)
+        for col, header in enumerate(headers, start=1):
+            self.sheet.write_string(self.row, col, header, self.formats.section_figure)
+        self.row += 1
+        if not rows:
+            self.text(empty, self.formats.note)
+        for group in rows:
+            self.sheet.write_string(self.row, 0, fit_cell_text(group.name))
+            self.sheet.write_number(self.row, 1, group.noncompliant_resources, self.formats.figure)
+            self.sheet.write_number(self.row, 2, group.accounts, self.formats.figure)
+            share = group.compliant_share
+            if share is None:
+                self.sheet.write_string(self.row, 3, "no rules judged", self.formats.note)
+            else:
+                self.sheet.write_number(self.row, 3, share, self.formats.percent)
+            self.row += 1
+
     def ranking(self, title: str, items: Sequence[RankedItem], empty: str) -> tuple[int, int]:
         """Write a 'worst' table and return the first and last rows of its items."""
         self.section(title, "Non-compliant resources")
@@ -458,6 +486,7 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     sheet.set_column(0, 0, 58)
     sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
+    sheet.set_column(3, 3, 18)
     out = _SummaryLines(sheet, formats)
     run = report.run
 
@@ -522,6 +551,10 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
     out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
+    out.blank()
+    out.groups("By owner", by_owner(report, top=SUMMARY_TOP), "No non-compliant resources.")
+    out.blank()
+    out.groups("By OU", by_ou(report, top=SUMMARY_TOP), "No accounts in scope.")
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
     out.text(

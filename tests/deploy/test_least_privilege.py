@@ -49,7 +49,7 @@ POLICY_NAME = "config-report"
 HUB_SESSION = "report-generator"
 
 # Statements whose narrow resources moto cannot evaluate (it checks these services against "*").
-WIDENED_FOR_MOTO = {Scope.CONFIG_RULES, Scope.ORGANIZATION_PARENTS}
+WIDENED_FOR_MOTO = {Scope.CONFIG_RULES, Scope.ORGANIZATION_PARENTS, Scope.ORGANIZATION_ACCOUNTS}
 
 # Granted actions whose removal the simulation cannot observe, each with the reason.
 NOT_OBSERVABLE = {

@@ -6,7 +6,8 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
 1. Config's compliance actions are taught to moto's `ConfigResponse` (`install_compliance_apis`), so
    moto itself resolves the caller's account (from the access key, including keys returned by
    sts:AssumeRole) and region (from the request signature) before our code answers.
-2. Evaluation results live on moto's own per-account, per-region `ConfigBackend` object, so moto's
+2. Evaluation results and the resource inventory (configuration items with tags, read by our
+   `SelectResourceConfig`) live on moto's own per-account, per-region `ConfigBackend` object, so moto's
    reset (`POST /moto-api/reset`) discards them along with everything else.
 3. Organizations has no API to choose a new account's ID; `chosen_account_id` makes moto's ID generator
    return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
@@ -41,9 +42,11 @@ from moto.sts.models import sts_backends
 
 from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
 from config_report.simulated.faults import RegionAccess
+from config_report.simulated.inventory import Inventory, select_resource_config
 
 _STORE_ATTRIBUTE = "_config_report_compliance_store"
 _REGION_ACCESS_ATTRIBUTE = "_config_report_region_access"
+_INVENTORY_ATTRIBUTE = "_config_report_inventory"
 _PARTITION = "aws"
 _lock = threading.Lock()
 
@@ -56,6 +59,8 @@ def install_compliance_apis() -> None:
     """
     for action in ComplianceApi.ACTIONS:
         setattr(ConfigResponse, action, _handler(action))
+    # moto's own SelectResourceConfig only replays canned answers; ours queries the inventory.
+    setattr(ConfigResponse, "select_resource_config", _select_handler)  # noqa: B010 - mypy: method-assign
 
 
 def _handler(action: str) -> Callable[[ConfigResponse], str]:
@@ -70,6 +75,29 @@ def _handler(action: str) -> Callable[[ConfigResponse], str]:
 
     handle.__name__ = action
     return handle
+
+
+def _select_handler(self: ConfigResponse) -> str:
+    params = json.loads(self.body or b"{}")
+    try:
+        response = select_resource_config(
+            inventory(self.current_account, self.region), self.current_account, self.region, params
+        )
+    except ConfigApiError as exc:
+        raise JsonRESTError(exc.code, exc.message) from exc
+    return json.dumps(response)
+
+
+def inventory(account_id: str, region: str) -> Inventory:
+    """The current configuration items of one account and region (created on first use)."""
+    backend = config_backends[account_id][region]
+    with _lock:
+        found = backend.__dict__.get(_INVENTORY_ATTRIBUTE)
+        if found is None:
+            found = Inventory()
+            setattr(backend, _INVENTORY_ATTRIBUTE, found)
+    assert isinstance(found, Inventory)
+    return found
 
 
 def compliance_store(account_id: str, region: str) -> ComplianceStore:

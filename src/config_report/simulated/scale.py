@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from config_report.model import Account
+from config_report.owners import resource_queries
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,
@@ -23,6 +24,7 @@ from config_report.simulated.compliance import (
     RULES_PAGE_SIZE,
     Evaluation,
 )
+from config_report.simulated.inventory import ConfigurationItem
 from config_report.simulated.seed import (
     _CATALOGUE,
     _MANAGEMENT,
@@ -42,6 +44,7 @@ from config_report.simulated.seed import (
     _recorder,
     _role_arn,
 )
+from config_report.simulated.tags import ACCOUNT_RESOURCE
 
 if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
@@ -95,6 +98,14 @@ class ScaleOrganization:
             "config:GetComplianceDetailsByConfigRule": units
             * failing
             * math.ceil(self.noncompliant_per_rule / DETAILS_MAX_LIMIT),
+            # Owners: each account's Organizations tags once, and the failing resources' tags by
+            # advanced query, as few queries as the 100-ID and 4,096-character limits allow.
+            "organizations:ListTagsForResource": len(self.accounts),
+            "config:SelectResourceConfig": sum(
+                len(list(resource_queries(_failing_ids(a.id, r, self.rules, self.noncompliant_per_rule))))
+                for a in self.accounts
+                for r in self.regions
+            ),
         }
 
     def client_env(self, endpoint_url: str, access_key: str) -> dict[str, str]:
@@ -164,6 +175,20 @@ def seed_scale_organization(
     )
 
 
+def _resource_id(resource_type: str, account_id: str, region: str, n: int) -> str:
+    return f"{resource_type.split('::')[-1].lower()}-{account_id}-{region}-{n:06d}"
+
+
+def _failing_resources(account_id: str, region: str, rules: int, failing: int) -> set[tuple[str, str]]:
+    # Rules of one resource type fail on the same resources; account-level rules name no resource.
+    types = {_CATALOGUE[n % len(_CATALOGUE)].resource_type for n in range(rules)} - {ACCOUNT_RESOURCE}
+    return {(t, _resource_id(t, account_id, region, n)) for t in types for n in range(failing)}
+
+
+def _failing_ids(account_id: str, region: str, rules: int, failing: int) -> list[str]:
+    return [rid for _, rid in _failing_resources(account_id, region, rules, failing)]
+
+
 def _seed_config(account_id: str, regions: tuple[str, ...], rules: int, resources: int, failing: int) -> None:
     when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     catalogue = [_CATALOGUE[n % len(_CATALOGUE)] for n in range(rules)]
@@ -176,12 +201,15 @@ def _seed_config(account_id: str, regions: tuple[str, ...], rules: int, resource
             rules=[_config_rule(name, spec) for name, spec in specs],
         )
         store = _moto.compliance_store(account_id, region)
+        inventory = _moto.inventory(account_id, region)
+        for resource_type, resource_id in _failing_resources(account_id, region, rules, failing):
+            inventory.put(ConfigurationItem(resource_type, resource_id, {"Owner": "platform-team"}))
         for name, spec in specs:
             store.put(
                 Evaluation(
                     name,
                     spec.resource_type,
-                    f"{spec.resource_type.split('::')[-1].lower()}-{account_id}-{region}-{n:06d}",
+                    _resource_id(spec.resource_type, account_id, region, n),
                     NON_COMPLIANT if n < failing else COMPLIANT,
                     when - timedelta(minutes=n),
                     "The resource does not comply with the rule's parameters." if n < failing else "",

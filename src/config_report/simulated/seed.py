@@ -72,6 +72,7 @@ from config_report.simulated.compliance import (
     rule_compliance,
 )
 from config_report.simulated.faults import RegionAccess
+from config_report.simulated.tags import SeededTags, seed_tags
 
 if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
@@ -151,6 +152,7 @@ class SeededOrganization:
     regions_not_enabled: frozenset[tuple[str, str]] = frozenset()
     regions_denied_by_scp: frozenset[tuple[str, str]] = frozenset()
     skipped_rules: tuple[SkippedRule, ...] = ()
+    tags: SeededTags = field(default_factory=SeededTags)  # owners of failing resources and accounts
 
     def account(self, account_id: str) -> Account:
         """The ACTIVE or SUSPENDED account with this ID."""
@@ -435,7 +437,7 @@ def seed_organization(
         _seed_config(rng, planned, regions, anchor, big_rule_resources, expected)
     active = tuple(p for p in plan if not p.suspended)
     active_ids = {p.account.id for p in active}
-    return SeededOrganization(
+    built = SeededOrganization(
         seed=seed,
         regions=tuple(regions),
         hub=hub,
@@ -454,6 +456,7 @@ def seed_organization(
         regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
         skipped_rules=tuple(expected.skipped),
     )
+    return seed_tags(sim, built, HOSTILE_ACCOUNT_NAME)
 
 
 def _region_access(

@@ -29,13 +29,16 @@ locals {
   }
 
   # What each statement of permissions.py may touch: ListRoots accepts no narrower resource; the
-  # walk is limited to roots and OUs. Every action is a List*; nothing here can change the organization.
+  # walk is limited to roots and OUs, tags to accounts. Every action is a List*; nothing here can
+  # change the organization.
   resources = {
     FindOrganizationRoot = ["*"]
     ListActiveAccounts = [
       "arn:${local.partition}:organizations::*:root/o-*/r-*",
       "arn:${local.partition}:organizations::*:ou/o-*/ou-*",
     ]
+    # Each member account's tags, which name its owner in the report.
+    ReadAccountOwners = ["arn:${local.partition}:organizations::*:account/o-*/*"]
   }
 
   permissions_policy = {

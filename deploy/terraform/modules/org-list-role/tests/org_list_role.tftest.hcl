@@ -70,12 +70,17 @@ run "grants_exactly_the_organizations_reads" {
       "organizations:ListRoots",
       "organizations:ListOrganizationalUnitsForParent",
       "organizations:ListAccountsForParent",
+      "organizations:ListTagsForResource",
     ])
     error_message = "the org role must grant exactly the Organizations reads the scanner makes"
   }
   assert {
     condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ListActiveAccounts"] == ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
     error_message = "the OU walk must be limited to the organization's root and OUs"
+  }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ReadAccountOwners"] == ["arn:aws:organizations::*:account/o-*/*"]
+    error_message = "tags may be read from the organization's accounts only"
   }
 }
 

@@ -92,13 +92,14 @@ run "grants_exactly_the_config_and_region_reads" {
       "config:DescribeConfigRules",
       "config:DescribeComplianceByConfigRule",
       "config:DescribeConfigRuleEvaluationStatus",
+      "config:SelectResourceConfig",
       "config:GetComplianceDetailsByConfigRule",
       "ec2:DescribeRegions",
     ])
     error_message = "the spoke role must grant exactly the reads the scanner makes"
   }
   assert {
-    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Effect == "Allow" && alltrue([for a in s.Action : can(regex("^[a-z0-9]+:(Describe|Get|List)", a))])])
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Effect == "Allow" && alltrue([for a in s.Action : can(regex("^[a-z0-9]+:(Describe|Get|List|Select)", a))])])
     error_message = "the spoke role must be read-only"
   }
   assert {
