@@ -1,4 +1,4 @@
-"""Logs for `kubectl logs` and for people: JSON lines off a terminal, readable text and a bar on one.
+"""Logs for `kubectl logs` and for people: JSON lines off a terminal, readable text on one.
 
 Logs go to stderr; stdout carries only what a command answers (the report path, check results).
 """
@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import structlog
+
+from config_report.terminal import ConsoleLoggerFactory, console
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "external_id")
 
@@ -50,7 +50,10 @@ def configure(log_format: str = "auto", level: str = "INFO", stream: TextIO | No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        # On a terminal, lines go through the console that also draws the progress bar, never over it.
+        logger_factory=structlog.PrintLoggerFactory(file=out)
+        if as_json
+        else ConsoleLoggerFactory(console(out)),
         cache_logger_on_first_use=False,
     )
     return as_json
@@ -59,46 +62,3 @@ def configure(log_format: str = "auto", level: str = "INFO", stream: TextIO | No
 def get_logger() -> Any:
     """The project's logger (structlog bound logger)."""
     return structlog.get_logger("config_report")
-
-
-@dataclass
-class Progress:
-    """Account-regions done out of total, with rate and ETA: a bar on a terminal, periodic events otherwise.
-
-    The total may grow or shrink while accounts' regions are learned (each `update` says it).
-    """
-
-    total: int
-    as_json: bool
-    stream: TextIO = field(default_factory=lambda: sys.stderr)
-    every_seconds: float = 15.0
-    started: float = field(default_factory=time.monotonic)
-    _last_event: float = 0.0
-
-    def update(self, done: int, total: int | None = None) -> None:
-        """Report that `done` account-regions out of `total` (when given, else the last) are finished."""
-        if total is not None:
-            self.total = total
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = done / elapsed
-        eta = (self.total - done) / rate if rate > 0 else None
-        if self.as_json:
-            now = time.monotonic()
-            if done == self.total or now - self._last_event >= self.every_seconds:
-                self._last_event = now
-                get_logger().info(
-                    "scan.progress",
-                    units_done=done,
-                    units_total=self.total,
-                    rate_per_s=round(rate, 2),
-                    eta_s=round(eta, 1) if eta is not None else None,
-                )
-            return
-        width = 30
-        filled = int(width * done / self.total) if self.total else width
-        bar = "#" * filled + "." * (width - filled)
-        eta_text = f"ETA {eta:5.0f}s" if eta is not None else ""
-        self.stream.write(f"\r[{bar}] {done}/{self.total} account-regions  {rate:5.1f}/s  {eta_text}")
-        if done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()

@@ -36,7 +36,7 @@ from config_report.errors import (
 )
 from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
-from config_report.logs import Progress, get_logger
+from config_report.logs import get_logger
 from config_report.model import Account, AccountScan, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
@@ -59,6 +59,7 @@ from config_report.rules import RuleFilter
 from config_report.scan import ScanPlan, scan_organization
 from config_report.settings import Settings
 from config_report.snapshot import write_snapshot
+from config_report.terminal import Progress, show_figures
 from config_report.workbook import write_workbook
 
 
@@ -232,6 +233,8 @@ def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> R
         noncompliant_resources=figures.noncompliant_resources,
         files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
     )
+    if not as_json:
+        show_figures(figures, exit_code=int(exit_code))
     return RunOutcome(report=report, published=published, exit_code=exit_code)
 
 
@@ -321,6 +324,7 @@ def scan_report(
         on_unit_done=progress.update,
         stop=stop,
     )
+    progress.close()
     report = Report(
         run=RunInfo(
             run_id=run_id,

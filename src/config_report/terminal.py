@@ -1,0 +1,139 @@
+"""The terminal view: a progress bar that log lines never overwrite, and the run's figures at the end.
+
+On a terminal, one `rich` console owns stderr. Log lines are rendered by structlog and printed
+through that console, which puts them above the live bar; before, a line written while the bar was
+drawn landed in the middle of it. Off a terminal (a pod's log) nothing is drawn: progress is a
+`scan.progress` JSON event every 15 seconds, as it always was.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import structlog
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+from rich.text import Text
+
+from config_report.model import Figures
+
+_consoles: dict[int, Console] = {}
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """The one console writing to `stream` (default stderr), shared by log lines and the bar."""
+    out = stream or sys.stderr
+    found = _consoles.get(id(out))
+    if found is None:
+        found = Console(file=out, highlight=False, soft_wrap=True)
+        _consoles[id(out)] = found
+    return found
+
+
+class ConsoleLogger:
+    """A structlog logger that prints each rendered line through the shared console."""
+
+    def __init__(self, target: Console) -> None:
+        self._console = target
+
+    def msg(self, message: str) -> None:
+        """Print one rendered log line (ANSI colours kept) above any live progress bar."""
+        self._console.print(Text.from_ansi(message))
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleLoggerFactory:
+    """structlog's logger factory for the terminal: every logger prints through `target`."""
+
+    target: Console
+
+    def __call__(self, *args: Any) -> ConsoleLogger:
+        return ConsoleLogger(self.target)
+
+
+@dataclass
+class Progress:
+    """Account-regions done out of total: a live bar on a terminal, periodic events otherwise.
+
+    The total may grow or shrink while accounts' regions are learned (each `update` says it).
+    """
+
+    total: int
+    as_json: bool
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    every_seconds: float = 15.0
+    started: float = field(default_factory=time.monotonic)
+    _last_event: float = 0.0
+    _bar: RichProgress | None = None
+    _task: Any = None
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """Report that `done` account-regions out of `total` (when given, else the last) are finished."""
+        if total is not None:
+            self.total = total
+        if self.as_json:
+            self._event(done)
+            return
+        if self._bar is None:
+            self._bar = RichProgress(
+                TextColumn("scanning"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("account-regions"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console(self.stream),
+            )
+            self._task = self._bar.add_task("scan", total=self.total)
+            self._bar.start()
+        self._bar.update(self._task, completed=done, total=self.total)
+        if done >= self.total:
+            self.close()
+
+    def close(self) -> None:
+        """Stop drawing the bar (it stays on screen, finished); safe to call more than once."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def _event(self, done: int) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (self.total - done) / rate if rate > 0 else None
+        now = time.monotonic()
+        if done == self.total or now - self._last_event >= self.every_seconds:
+            self._last_event = now
+            structlog.get_logger("config_report").info(
+                "scan.progress",
+                units_done=done,
+                units_total=self.total,
+                rate_per_s=round(rate, 2),
+                eta_s=round(eta, 1) if eta is not None else None,
+            )
+
+
+def show_figures(figures: Figures, *, exit_code: int, stream: TextIO | None = None) -> None:
+    """The run's figures as a small table, for a person at a terminal (JSON logs carry them already)."""
+    table = Table(title="config-report: this run", title_justify="left", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = (
+        ("Accounts in scope", f"{figures.accounts:,}"),
+        ("Accounts fully scanned", f"{figures.accounts_fully_scanned:,}"),
+        ("Account-regions read", f"{figures.regions_scanned:,} of {figures.regions_total:,}"),
+        ("Coverage gaps", f"{figures.coverage_gaps:,}"),
+        ("Non-compliant rules", f"{figures.rules_noncompliant:,}"),
+        ("Non-compliant resources", f"{figures.noncompliant_resources:,}"),
+        ("Accepted resources", f"{figures.accepted_resources:,}"),
+        ("Exit code", str(exit_code)),
+    )
+    for label, value in rows:
+        table.add_row(label, value)
+    console(stream).print(table)
