@@ -103,18 +103,15 @@ def read_resource_tags(config_client: Any, findings: Sequence[Finding]) -> dict[
     ids = (f.resource_id for f in findings if f.resource_type != _ACCOUNT_RESOURCE and f.resource_id)
     found: dict[ResourceKey, dict[str, str]] = {}
     for expression in resource_queries(ids):
-        token: str | None = None
-        while True:
-            page = config_client.select_resource_config(
-                Expression=expression, Limit=_PAGE_SIZE, **({"NextToken": token} if token else {})
-            )
+        # The paginator stops a NextToken that comes back unchanged (PaginationError) instead of looping.
+        pages = config_client.get_paginator("select_resource_config").paginate(
+            Expression=expression, PaginationConfig={"PageSize": _PAGE_SIZE}
+        )
+        for page in pages:
             for line in page.get("Results", []):
                 item = json.loads(line)
                 tags = {t["key"]: t.get("value", "") for t in item.get("tags", [])}
                 found[(item["resourceType"], item["resourceId"])] = tags
-            token = page.get("NextToken")
-            if not token:
-                break
     return found
 
 
