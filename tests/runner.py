@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
@@ -38,6 +40,17 @@ class Run:
         book = CalamineWorkbook.from_filelike(io.BytesIO(self.file(".xlsx")))
         rows: list[list[Any]] = book.get_sheet_by_name(name).to_python()
         return rows
+
+    def sheet_xml(self, name: str) -> str:
+        """The raw XML of one sheet of the published workbook (hyperlinks, print setup)."""
+        rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+        main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        with zipfile.ZipFile(io.BytesIO(self.file(".xlsx"))) as archive:
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+            targets = {r.get("Id"): r.get("Target", "") for r in rels}
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
+            (sheet,) = [s for s in book.iter(f"{main}sheet") if s.get("name") == name]
+            return archive.read("xl/" + targets[sheet.get(rel)]).decode()
 
     def log_events(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.stderr.splitlines() if line.startswith("{")]

@@ -31,7 +31,9 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
     assert workbook.is_file()
     assert workbook.is_relative_to(tmp_path / "reports")
     book = CalamineWorkbook.from_path(str(workbook))
-    assert book.sheet_names == ["Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage"]
+    assert book.sheet_names == [
+        *("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Rule catalogue"),
+    ]
     assert len(book.get_sheet_by_name("Accounts").to_python()) == 1 + 6
     statuses = {row[3] for row in book.get_sheet_by_name("Coverage").to_python()[1:]}
     # What a real organization shows, none of it a gap: the run above exited 0.

@@ -80,7 +80,7 @@ def summary_figures(sheets: Sheets) -> dict[object, object]:
 def test_sheets_come_in_contract_order_with_exact_headers(tmp_path: Path) -> None:
     sheets = write_and_read(tmp_path, sample_report())
 
-    assert list(sheets) == ["Summary", *DATA_SHEETS]
+    assert list(sheets) == ["Summary", *DATA_SHEETS, "Rule catalogue"]
     assert sheets["Accounts"][0][:4] == ACCOUNTS_HEADERS
     assert sheets["Rules"][0] == RULES_HEADERS + RULE_HEALTH_HEADERS
     assert sheets["Non-compliant resources"][0][:8] == FINDINGS_HEADERS
@@ -209,6 +209,7 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
         "Non-compliant resources (4)",
         "Coverage",
         "Coverage (2)",
+        "Rule catalogue",
     ]
     assert all(len(name) <= 31 for name in split)  # Excel's limit for a sheet name
     pages = [name for name in split if name.startswith("Non-compliant resources")]
@@ -306,7 +307,7 @@ def test_summary_says_coverage_is_complete_when_every_region_was_read(tmp_path: 
 def test_empty_organization_still_gives_every_sheet_its_header(tmp_path: Path) -> None:
     sheets = write_and_read(tmp_path, Report(run=run_info(), scans=()))
 
-    assert list(sheets) == ["Summary", *DATA_SHEETS]
+    assert list(sheets) == ["Summary", *DATA_SHEETS, "Rule catalogue"]
     assert [len(sheets[name]) for name in DATA_SHEETS] == [1, 1, 1, 1]
     assert summary_figures(sheets)["Accounts in scope"] == 0.0
     assert "No non-compliant resources." in summary_figures(sheets)

@@ -93,6 +93,15 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a rule is, as DescribeConfigRules says: its source and description (for the catalogue)."""
+
+    source_owner: str = ""  # AWS (a managed rule), CUSTOM_LAMBDA or CUSTOM_POLICY (Guard)
+    source_identifier: str = ""  # the managed rule's identifier, or the Lambda function's ARN
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RuleResult:
     """One Config rule's compliance in one account and region.
 
@@ -116,6 +125,7 @@ class RuleResult:
     last_failed_evaluation: datetime | None = None
     last_error_code: str = ""
     evaluation_flag: EvaluationFlag | None = None
+    info: RuleInfo | None = None  # the rule's catalogue facts, from the same DescribeConfigRules page
 
     def __post_init__(self) -> None:
         if not self.normalized_name:

@@ -31,6 +31,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report.aws import describe_error, is_access_denied
+from config_report.catalogue import rule_info
 from config_report.logs import get_logger
 from config_report.model import (
     Account,
@@ -39,6 +40,7 @@ from config_report.model import (
     CoverageStatus,
     EvaluationFlag,
     Finding,
+    RuleInfo,
     RuleResult,
     SkippedRule,
     SkipReason,
@@ -83,6 +85,7 @@ class _ListedRule:
     created_by: str
     state: str
     modes: tuple[str, ...]
+    info: RuleInfo | None = None  # the catalogue facts (source, identifier, description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ def _listed_rules(config_client: Any) -> Iterator[_ListedRule]:
                 created_by=created_by,
                 state=state,
                 modes=tuple(str(m.get("Mode", "")) for m in rule.get("EvaluationModes") or ()),
+                info=rule_info(rule),
             )
 
 
@@ -275,6 +279,7 @@ def _read_rule(
         normalized_name=rule.normalized_name,
         created_by=rule.created_by,
         state=rule.state,
+        info=rule.info,
         last_successful_evaluation=health.last_success,
         last_failed_evaluation=health.last_failure,
         last_error_code=health.error_code,

@@ -21,6 +21,7 @@ from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from config_report.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
 from config_report.errors import PublishError
 from config_report.layout import ChartStack, fix_row_heights, print_setup
 from config_report.model import (
@@ -56,6 +57,10 @@ RULES = "Rules"
 FINDINGS = "Non-compliant resources"
 COVERAGE = "Coverage"
 EXCEPTIONS = "Accepted exceptions"
+CATALOGUE = "Rule catalogue"
+
+EXCEL_MAX_LINKS = 65_530
+"""Hyperlinks Excel keeps per sheet; past it, the normalized name is the key to look a rule up."""
 
 _DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _ALERT_RED = "#9C0006"
@@ -75,8 +80,24 @@ _WORKBOOK_OPTIONS = {
     "strings_to_urls": False,
 }
 
-Cell = str | int | datetime | None
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A cell showing `text` that links to `target` (`internal:'Sheet'!A1` or an https URL)."""
+
+    text: str
+    target: str
+
+
+Cell = str | int | datetime | _Link | None
 Row = tuple[Cell, ...]
+
+
+@dataclass(slots=True)
+class _LinkBudget:
+    """Links left on the sheet being written: past Excel's limit a link is written as plain text."""
+
+    left: int = EXCEL_MAX_LINKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +178,21 @@ _COVERAGE_TABLE = _Table(
 )
 
 
+_CATALOGUE_TABLE = _Table(
+    CATALOGUE,
+    (
+        _Column("Rule", 44),
+        _Column("Source", 16),
+        _Column("Identifier", 36),
+        _Column("Description", 60),
+        _Column("Created By", 28),
+        _Column("Docs Link", 60),
+        _Column("Accounts Deployed", 18),
+        _Column("Account-Regions Deployed", 24),
+        _Column("Accounts Failing", 16),
+        _Column("Resources Failing", 18),
+    ),
+)
 _EXCEPTIONS_TABLE = _Table(
     EXCEPTIONS,
     (
@@ -186,6 +222,7 @@ class _Formats:
     section_figure: Format
     figure: Format
     percent: Format
+    link: Format
     note: Format
     footnote: Format
 
@@ -204,6 +241,7 @@ class _Formats:
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),
             percent=book.add_format({"num_format": "0%"}),
+            link=book.add_format({"font_color": "#0563C1", "underline": 1}),
             note=book.add_format({"font_color": "#595959"}),
             footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
         )
@@ -241,9 +279,12 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     _write_summary(book, report, report.figures(top=SUMMARY_TOP), formats)
     run_id = report.run.run_id
     _write_table(book, _ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows, run_id)
-    _write_table(book, _RULES_TABLE, _rule_rows(report, names), formats, max_rows, run_id)
+    catalogue = build_catalogue(report)
+    rows = catalogue_rows(catalogue)
+    _write_table(book, _RULES_TABLE, _rule_rows(report, names, rows), formats, max_rows, run_id)
     _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows, run_id)
     _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows, run_id)
+    _write_table(book, _CATALOGUE_TABLE, _catalogue_entry_rows(catalogue), formats, max_rows, run_id)
     if report.exceptions:
         _write_table(book, _EXCEPTIONS_TABLE, _exception_rows(report), formats, max_rows, run_id)
 
@@ -286,13 +327,33 @@ def _account_rows(scans: Iterable[AccountScan]) -> Iterator[Row]:
         )
 
 
-def _rule_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+def _catalogue_link(text: str, row: int | None) -> Cell:
+    return text if row is None else _Link(text, f"internal:'{CATALOGUE}'!A{row + 1}")
+
+
+def _catalogue_entry_rows(entries: Iterable[CatalogueEntry]) -> Iterator[Row]:
+    for e in entries:
+        yield (
+            e.name,
+            e.source,
+            e.identifier,
+            e.description,
+            e.created_by,
+            _Link(e.docs_url, e.docs_url) if e.docs_url else None,
+            e.accounts_deployed,
+            e.regions_deployed,
+            e.accounts_failing,
+            e.resources_failing,
+        )
+
+
+def _rule_rows(report: Report, names: dict[str, str], catalogue_rows: dict[str, int]) -> Iterator[Row]:
     for r in report.rules():
         yield (
             r.account_id,
             names.get(r.account_id, ""),
             r.region,
-            r.rule_name,
+            _catalogue_link(r.rule_name, catalogue_rows.get(r.normalized_name)),
             r.compliance.value,
             r.noncompliant_resources,
             r.normalized_name,
@@ -363,6 +424,7 @@ def _write_table(
     """Stream `rows` under `table`'s header, continuing on a numbered sheet before `max_rows`."""
     page = 1
     sheet = _start_page(book, table, page, formats, run_id)
+    links = _LinkBudget()
     row_number = 0
     for row in rows:
         row_number += 1
@@ -370,8 +432,9 @@ def _write_table(
             _finish_page(sheet, table, last_row=row_number - 1)
             page += 1
             sheet = _start_page(book, table, page, formats, run_id)
+            links = _LinkBudget()
             row_number = 1
-        _write_row(sheet, row_number, row, table.columns, formats)
+        _write_row(sheet, row_number, row, table.columns, formats, links)
     _finish_page(sheet, table, last_row=row_number)
 
 
@@ -398,12 +461,24 @@ def _page_name(name: str, page: int) -> str:
 
 
 def _write_row(
-    sheet: Worksheet, row: int, values: Row, columns: Sequence[_Column], formats: _Formats
+    sheet: Worksheet,
+    row: int,
+    values: Row,
+    columns: Sequence[_Column],
+    formats: _Formats,
+    links: _LinkBudget,
 ) -> None:
     for col, value in enumerate(values):
         if value is None:
             continue  # an empty cell, e.g. a finding AWS never dated
-        if isinstance(value, str):
+        if isinstance(value, _Link):
+            if links.left > 0:
+                links.left -= 1
+                # The shown text is written as a string: a link's text is never a formula either.
+                sheet.write_url(row, col, value.target, formats.link, fit_cell_text(value.text))
+            else:
+                sheet.write_string(row, col, fit_cell_text(value.text))
+        elif isinstance(value, str):
             style = formats.alert if value in columns[col].alert else None
             sheet.write_string(row, col, fit_cell_text(value), style)
         elif isinstance(value, datetime):

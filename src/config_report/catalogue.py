@@ -1,0 +1,109 @@
+"""The rule catalogue: what each rule is, who deployed it, where it runs, where it fails, how to fix it.
+
+Built from what `DescribeConfigRules` already returned while scanning (no call per rule): the
+rule's source (an AWS managed rule's identifier, or a custom Lambda or Guard rule), its description
+and who created it. One entry per normalized rule name (`config_report.rules`), so an
+organization-wide control deployed with a different suffix in every account is one entry.
+
+AWS managed rules link to their page in the AWS Config Developer Guide. The page is named after the
+identifier, lower-cased with dashes (`S3_BUCKET_VERSIONING_ENABLED` → `s3-bucket-versioning-enabled.html`),
+except for the few rules whose identifier and documented name differ, which AWS documents under
+their name (`INCOMING_SSH_DISABLED` → `restricted-ssh.html`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from config_report.model import Compliance, Report, RuleInfo, RuleResult
+
+DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
+# Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule
+# identifier and rule name are different").
+_DOCS_PAGE_BY_NAME = {
+    "INCOMING_SSH_DISABLED": "restricted-ssh",
+    "CLOUD_TRAIL_ENABLED": "cloudtrail-enabled",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED": "multi-region-cloudtrail-enabled",
+    "RESTRICTED_INCOMING_TRAFFIC": "restricted-common-ports",
+}
+_IDENTIFIER = re.compile(r"^[A-Z0-9_]{1,128}$")
+
+_SOURCES = {"AWS": "AWS managed", "CUSTOM_LAMBDA": "custom (Lambda)", "CUSTOM_POLICY": "custom (Guard)"}
+_CREATORS = {
+    "": "the account",
+    "config-multiaccountsetup.amazonaws.com": "AWS Organizations",
+    "config-conforms.amazonaws.com": "a conformance pack",
+    "securityhub.amazonaws.com": "Security Hub",
+    "fms.amazonaws.com": "Firewall Manager",
+}
+
+
+def rule_info(rule: Mapping[str, object]) -> RuleInfo:
+    """The catalogue facts of one `DescribeConfigRules` item."""
+    source = rule.get("Source")
+    source = source if isinstance(source, Mapping) else {}
+    return RuleInfo(
+        source_owner=str(source.get("Owner", "")),
+        source_identifier=str(source.get("SourceIdentifier", "")),
+        description=str(rule.get("Description", "") or ""),
+    )
+
+
+def docs_url(info: RuleInfo) -> str:
+    """The Developer Guide page of an AWS managed rule; '' for custom rules or odd identifiers."""
+    if info.source_owner != "AWS" or not _IDENTIFIER.match(info.source_identifier):
+        return ""
+    page = _DOCS_PAGE_BY_NAME.get(info.source_identifier, info.source_identifier.lower().replace("_", "-"))
+    return f"{DOCS_BASE}{page}.html"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """One row of the `Rule catalogue` sheet."""
+
+    name: str  # the normalized rule name
+    source: str
+    identifier: str
+    description: str
+    created_by: str
+    docs_url: str
+    accounts_deployed: int
+    regions_deployed: int  # account × region pairs where the rule exists
+    accounts_failing: int
+    resources_failing: int  # non-compliant resources not accepted by an exception
+
+
+def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
+    """One entry per normalized rule, in name order."""
+    rules: dict[str, list[RuleResult]] = defaultdict(list)
+    for rule in report.rules():
+        rules[rule.normalized_name].append(rule)
+    failing: dict[str, int] = defaultdict(int)
+    for finding in report.findings():
+        if finding.accepted is None:
+            failing[finding.normalized_name] += 1
+    return tuple(_entry(name, rules[name], failing[name]) for name in sorted(rules))
+
+
+def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> CatalogueEntry:
+    info = next((r.info for r in deployed if r.info is not None), RuleInfo())
+    return CatalogueEntry(
+        name=name,
+        source=_SOURCES.get(info.source_owner, info.source_owner),
+        identifier=info.source_identifier,
+        description=info.description,
+        created_by=", ".join(sorted({_CREATORS.get(r.created_by, r.created_by) for r in deployed})),
+        docs_url=docs_url(info),
+        accounts_deployed=len({r.account_id for r in deployed}),
+        regions_deployed=len({(r.account_id, r.region) for r in deployed}),
+        accounts_failing=len({r.account_id for r in deployed if r.compliance is Compliance.NON_COMPLIANT}),
+        resources_failing=resources_failing,
+    )
+
+
+def catalogue_rows(entries: Iterable[CatalogueEntry]) -> dict[str, int]:
+    """Normalized name → its row on the `Rule catalogue` sheet (0-based, the header is row 0)."""
+    return {entry.name: row for row, entry in enumerate(entries, start=1)}
