@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,13 +19,16 @@ from config_report.model import (
     CoverageStatus,
     EvaluationFlag,
     Finding,
+    Owner,
+    OwnerSource,
     Report,
+    RuleInfo,
     RuleResult,
     SkippedRule,
     SkipReason,
 )
 from config_report.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
-from factories import HOSTILE_STRINGS, PROD, finding, run_info, sample_report
+from factories import HOSTILE_STRINGS, PROD, finding, prod_scan, run_info, sample_report
 
 
 def test_snapshot_reads_back_into_an_equal_report(tmp_path: Path) -> None:
@@ -45,6 +49,24 @@ def test_accepted_findings_keep_their_reason_ticket_and_expiry(tmp_path: Path) -
 
     assert [f.accepted for f in read.findings() if f.accepted] == [accepted]
     assert read == report
+
+
+def test_owners_account_owners_and_rule_facts_survive_the_round_trip(tmp_path: Path) -> None:
+    prod = prod_scan()
+    owned = replace(
+        prod,
+        account=replace(prod.account, owner="payments-leads"),
+        rules=tuple(
+            replace(r, info=RuleInfo("AWS", "ENCRYPTED_VOLUMES", "EBS encrypted")) for r in prod.rules
+        ),
+        findings=tuple(
+            replace(f, owner=Owner("web", OwnerSource.ACCOUNT_TAG, resource_deleted=True))
+            for f in prod.findings
+        ),
+    )
+    report = Report(run=run_info(), scans=(owned,))
+
+    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
 
 
 def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Path) -> None:

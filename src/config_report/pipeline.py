@@ -200,7 +200,10 @@ def run(
         )
     if settings.exceptions_file:
         report = apply_exceptions(report, exceptions, today=started.date())
-    return deliver(report, settings, hub, dry_run=dry_run)
+    outcome = deliver(report, settings, hub, dry_run=dry_run)
+    if not as_json:
+        show_figures(outcome.report.figures(), exit_code=int(outcome.exit_code))
+    return outcome
 
 
 def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> RunOutcome:
@@ -233,8 +236,6 @@ def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> R
         noncompliant_resources=figures.noncompliant_resources,
         files=published.uris() if not dry_run else [str(f.local_path) for f in published.files],
     )
-    if not as_json:
-        show_figures(figures, exit_code=int(exit_code))
     return RunOutcome(report=report, published=published, exit_code=exit_code)
 
 

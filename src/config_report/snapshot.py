@@ -37,7 +37,10 @@ from config_report.model import (
     CoverageStatus,
     EvaluationFlag,
     Finding,
+    Owner,
+    OwnerSource,
     Report,
+    RuleInfo,
     RuleResult,
     RunInfo,
     SkippedRule,
@@ -148,6 +151,7 @@ def _encode_account(scan: AccountScan) -> dict[str, object]:
         "ou_ids": list(account.ou_ids),
         "email": account.email,
         "status": scan.status,
+        "owner": account.owner,
     }
 
 
@@ -167,6 +171,7 @@ def _encode_rule(rule: RuleResult) -> dict[str, object]:
         "last_failed_evaluation": _iso_or_none(rule.last_failed_evaluation),
         "last_error_code": rule.last_error_code,
         "evaluation_flag": rule.evaluation_flag.value if rule.evaluation_flag else None,
+        "info": dataclasses.asdict(rule.info) if rule.info else None,
     }
 
 
@@ -191,6 +196,16 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "last_evaluated": _iso_or_none(finding.last_evaluated),
         "normalized_name": finding.normalized_name,
         "accepted": _encode_acceptance(finding.accepted) if finding.accepted else None,
+        "owner": _encode_owner(finding.owner) if finding.owner else None,
+    }
+
+
+def _encode_owner(owner: Owner) -> dict[str, object]:
+    return {
+        "name": owner.name,
+        "source": owner.source.name,
+        "resource_deleted": owner.resource_deleted,
+        "detail": owner.detail,
     }
 
 
@@ -246,7 +261,12 @@ def _decode_run(item: dict[str, Any]) -> RunInfo:
 
 def _decode_account(item: dict[str, Any]) -> Account:
     return Account(
-        id=item["id"], name=item["name"], ou=item["ou"], ou_ids=tuple(item["ou_ids"]), email=item["email"]
+        id=item["id"],
+        name=item["name"],
+        ou=item["ou"],
+        ou_ids=tuple(item["ou_ids"]),
+        email=item["email"],
+        owner=item.get("owner", ""),
     )
 
 
@@ -267,6 +287,7 @@ def _decode_rule(item: dict[str, Any]) -> RuleResult:
         last_failed_evaluation=_datetime_or_none(item.get("last_failed_evaluation")),
         last_error_code=item.get("last_error_code", ""),
         evaluation_flag=EvaluationFlag(item["evaluation_flag"]) if item.get("evaluation_flag") else None,
+        info=RuleInfo(**item["info"]) if item.get("info") else None,
     )
 
 
@@ -295,6 +316,16 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         last_evaluated=_datetime_or_none(item["last_evaluated"]),
         normalized_name=item.get("normalized_name", ""),
         accepted=_decode_acceptance(item.get("accepted")),
+        owner=_decode_owner(item.get("owner")),
+    )
+
+
+def _decode_owner(item: dict[str, Any] | None) -> Owner | None:
+    # Snapshots written before owners existed have no "owner" key.
+    if item is None:
+        return None
+    return Owner(
+        item["name"], OwnerSource[item["source"]], bool(item["resource_deleted"]), item.get("detail", "")
     )
 
 
