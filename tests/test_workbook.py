@@ -21,7 +21,17 @@ from config_report.workbook import (
     fit_cell_text,
     write_workbook,
 )
-from factories import DENIED, HOSTILE_STRINGS, PROD, SANDBOX, finding, prod_scan, run_info, sample_report
+from factories import (
+    DENIED,
+    HOSTILE_STRINGS,
+    PROD,
+    SANDBOX,
+    finding,
+    prod_scan,
+    run_info,
+    sample_report,
+    sandbox_scan,
+)
 
 Sheets = dict[str, Sequence[Sequence[object]]]
 
@@ -302,6 +312,16 @@ def test_summary_says_coverage_is_complete_when_every_region_was_read(tmp_path: 
 
     assert sheets["Summary"][1][0] == "Coverage complete: every account and region in scope was read."
     assert summary_figures(sheets)["Accounts fully scanned"] == 1.0
+
+
+def test_summary_never_claims_every_region_was_read_when_some_hold_no_config_results(tmp_path: Path) -> None:
+    # The sandbox has Config off in one region: a state of the account, not a gap, yet nothing was read.
+    sheets = write_and_read(tmp_path, Report(run=run_info(), scans=(prod_scan(), sandbox_scan())))
+
+    headline = str(sheets["Summary"][1][0])
+    assert headline.startswith("Coverage complete: every account was read; 1 of 4 account-region pairs")
+    assert "every account and region in scope was read" not in headline
+    assert summary_figures(sheets)["AWS Config not enabled"] == 1.0
 
 
 def test_empty_organization_still_gives_every_sheet_its_header(tmp_path: Path) -> None:

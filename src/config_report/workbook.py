@@ -551,6 +551,19 @@ class _SummaryLines:
         return first, self.row - 1
 
 
+def _complete_coverage_sentence(figures: Figures) -> str:
+    # "Every region was read" would hide regions that hold no results by the account's own state
+    # (Config off or stopped, opt-in region, SCP): they are not gaps, but the reader must see them.
+    without_data = figures.regions_total - figures.regions_scanned
+    if not without_data:
+        return "Coverage complete: every account and region in scope was read."
+    return (
+        f"Coverage complete: every account was read; {without_data} of {figures.regions_total}"
+        " account-region pairs hold no Config results (Config off or stopped, region not enabled"
+        " or denied by SCP) — see Coverage below."
+    )
+
+
 def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _Formats) -> None:
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
@@ -567,7 +580,7 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
 
     out.text(f"AWS Config compliance report — {_excel_time(run.started_at):%d %B %Y}", formats.title)
     if figures.complete:
-        out.text("Coverage complete: every account and region in scope was read.", formats.good)
+        out.text(_complete_coverage_sentence(figures), formats.good)
     elif figures.coverage_gaps:
         out.text(
             f"Coverage incomplete: {figures.coverage_gaps} account-region pair(s) could not be read"
