@@ -38,9 +38,10 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(simulator: Simulate
         "PASS  spoke roles",
         f"PASS  config reads in {simulator.seeded.regions[0]}",
         "PASS  s3 write",
+        "PASS  s3 read",
     ]
     assert "every one of the 1 accounts in scope" in done.stdout
-    assert lines[-1] == "7 of 7 checks passed"
+    assert lines[-1] == "8 of 8 checks passed"
 
 
 def test_the_preflight_writes_one_marker_under_the_prefix(

@@ -32,12 +32,33 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
     assert workbook.is_relative_to(tmp_path / "reports")
     book = CalamineWorkbook.from_path(str(workbook))
     assert book.sheet_names == [
-        *("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Rule catalogue"),
+        *("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue"),
     ]
     assert len(book.get_sheet_by_name("Accounts").to_python()) == 1 + 6
     statuses = {row[3] for row in book.get_sheet_by_name("Coverage").to_python()[1:]}
     # What a real organization shows, none of it a gap: the run above exited 0.
     assert statuses >= {"OK", "CONFIG_NOT_RECORDING", "REGION_NOT_ENABLED", "DENIED_BY_SCP"}
+
+
+def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_path: Path) -> None:
+    done = demo(tmp_path, "--accounts-count", "6")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "since last week: 2 new, 3 resolved (see the Changes sheet)" in done.stdout
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
+    book = CalamineWorkbook.from_path(line.removeprefix("report: "))
+    changes = book.get_sheet_by_name("Changes").to_python()[1:]
+    assert sorted(row[0] for row in changes) == ["NEW", "NEW", "RESOLVED", "RESOLVED", "RESOLVED"]
+    summary = [str(row[0]) for row in book.get_sheet_by_name("Summary").to_python()]
+    assert any(text.startswith("Compared with the run of") for text in summary)
+    trend = summary.index(next(text for text in summary if text.startswith("Trend (last 12 weeks)")))
+    assert [text[:2] for text in summary[trend + 1 : trend + 3]] == ["20", "20"]
+    redeployed = [
+        row for row in book.get_sheet_by_name("Non-compliant resources").to_python()[1:]
+        if str(row[3]).startswith("OrgConfigRule-")
+    ]  # fmt: skip
+    assert redeployed
+    assert {row[8] for row in redeployed} == {"PERSISTING"}
 
 
 def test_the_demo_can_show_a_denied_account_as_a_coverage_gap(tmp_path: Path) -> None:

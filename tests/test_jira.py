@@ -9,6 +9,8 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +18,16 @@ import pytest
 import structlog
 
 from config_report import logs
+from config_report.changes import compare
 from config_report.errors import JiraError
 from config_report.jira import S3TicketLedger, TicketOutcome, sync_weekly_ticket
-from config_report.model import Report
+from config_report.model import Baseline, Changes, Finding, Report
 from config_report.publish import PublishedRun, describe_files
 from config_report.settings import Settings
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira, Flavor
 from config_report.workbook import write_workbook
-from factories import DENIED, PROD, finding, sample_report
+from factories import DENIED, PROD, STARTED, finding, sample_report
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
 LABEL = f"aws-config-report-{WEEK}"
@@ -224,17 +227,91 @@ def test_closed_ticket_of_the_week_gets_a_new_ticket_recorded_in_its_place(
     assert ledger.known_key(WEEK) == second.key
 
 
-def test_changes_since_the_previous_report_are_counted(
+def judged(extra_before: list[Finding], extra_now: list[Finding]) -> Report:
+    """This week's sample report compared with last week's (the sample report with other findings)."""
+    before = sample_report(extra_findings=extra_before)
+    last_week = replace(
+        before,
+        run=replace(before.run, run_id="20261116T090000Z-aaaaaa", started_at=STARTED - timedelta(days=7)),
+    )
+    baseline = Baseline(
+        source="s3://b/last.snapshot.json.gz",
+        run_id=last_week.run.run_id,
+        started_at=last_week.run.started_at,
+        figures=last_week.figures(),
+    )
+    return compare(sample_report(extra_findings=extra_now), last_week, baseline)
+
+
+def test_the_ticket_leads_with_new_and_resolved_counts_and_the_worst_new_findings(
     jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
 ) -> None:
-    previous = sample_report(extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "old-bucket")])
-    sync_weekly_ticket(settings_for(jira), sample_report(), published, ledger, previous=previous)
+    fixed = finding(PROD, "s3-bucket-public-read-prohibited", "old-bucket")
+    new = [
+        finding(
+            PROD,
+            "OrgConfigRule-restricted-ssh-ab12cd",
+            f"sg-new-{n}",
+            resource_type="AWS::EC2::SecurityGroup",
+        )
+        for n in range(4)
+    ]
+    sync(jira, published, ledger, report=judged([fixed], new))
 
     [issue] = jira.issues.values()
+    assert issue.fields["summary"].startswith(
+        f"AWS Config compliance {WEEK}: 4 new, 1 resolved; 8 non-compliant"
+    )
     text = body_text(issue.fields["description"]).replace("\\", "")
-    assert "Changes since the previous report" in text
+    changes = text.index("Since the previous run (2026-11-16, run 20261116T090000Z-aaaaaa)")
+    assert changes < text.index("Figures") < text.index("Worst rules")
+    assert "New non-compliant resources: 4" in text
     assert "Resolved: 1" in text
-    assert "Non-compliant resources: -1" in text
+    assert f"restricted-ssh: 4 new: Prod Payments ({PROD.id}) eu-west-1 sg-new-0" in text
+    assert "and 1 more" in text
+
+
+def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    creating = judged([], [])
+    sync(jira, published, ledger, report=creating)
+    asked: list[str] = []
+    since_creation = judged(
+        [
+            finding(PROD, "s3-bucket-public-read-prohibited", "a"),
+            finding(PROD, "s3-bucket-public-read-prohibited", "b"),
+        ],
+        [],
+    )
+
+    def since_run(run_id: str) -> Changes | None:
+        asked.append(run_id)
+        return since_creation.changes
+
+    sync_weekly_ticket(
+        settings_for(jira), judged([], []), published, ledger, since_run=since_run, sleep=Sleeps()
+    )
+
+    assert asked == [creating.run.run_id]
+    [issue] = jira.issues.values()
+    [comment] = issue.comments
+    text = body_text(comment)
+    assert "Since this ticket was created" in text
+    assert "Resolved: 2" in text
+
+
+def test_without_a_baseline_the_ticket_says_why(
+    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+) -> None:
+    report = compare(sample_report(), None, Baseline(problem="first run: no earlier report under s3://b/p/"))
+    sync(jira, published, ledger, report=report)
+
+    [issue] = jira.issues.values()
+    assert "No baseline: first run: no earlier report under s3://b/p/" in body_text(
+        issue.fields["description"]
+    ).replace("\\", "")
+    assert issue.fields["summary"].startswith(f"AWS Config compliance {WEEK}: 4 non-compliant")
 
 
 @pytest.mark.parametrize(("flavor", "who"), [("cloud", "accountId"), ("datacenter", "name")])
@@ -445,11 +522,12 @@ def test_ticket_record_is_one_small_object_per_week_encrypted_with_the_report_ke
     key_id = simulated_org.client("kms").create_key()["KeyMetadata"]["KeyId"]
     ledger = S3TicketLedger(s3, bucket=bucket, prefix="reports/", kms_key_id=key_id)
 
-    ledger.remember(WEEK, "SEC-7")
+    ledger.remember(WEEK, "SEC-7", run_id="20261123T090000Z-3f9c2a")
 
     head = s3.head_object(Bucket=bucket, Key=f"reports/jira/{WEEK}.json")
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"].endswith(key_id)) == ("aws:kms", True)
     assert (ledger.known_key(WEEK), ledger.known_key("2026-W49")) == ("SEC-7", None)
+    assert ledger.created_by(WEEK) == "20261123T090000Z-3f9c2a"
 
 
 def test_unreadable_ticket_record_stops_the_ticket_rather_than_risking_a_duplicate(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config_report.jira import iso_week
-from config_report.simulated import SimulatedOrganization
+from config_report.simulated import SimulatedOrganization, evolve
 from config_report.simulated.jira import FakeJira, Flavor
 from runner import run_process
 
@@ -122,3 +123,37 @@ def test_dry_run_names_the_ticket_and_writes_nothing_to_jira(
 def _started(stderr: str) -> datetime:
     [start] = events(stderr, "run.start")
     return datetime.fromisoformat(start["timestamp"])
+
+
+def test_a_rerun_comment_says_what_changed_since_the_ticket_was_created(
+    organization: SimulatedOrganization, tmp_path: Path
+) -> None:
+    # Runs in this week: the one that creates the ticket, one after a fix, one after a new breakage.
+    seeded = organization.seeded
+    fixed, broken = seeded.findings[0], replace(seeded.findings[1], resource_id="broken-this-week")
+    with FakeJira("cloud").running() as jira:
+        creating = run_report(organization, jira, tmp_path)
+        evolve.fix([fixed], at=datetime.now(UTC))
+        run_report(organization, jira, tmp_path)
+        evolve.break_resource(broken, at=datetime.now(UTC))
+        last = run_report(organization, jira, tmp_path)
+
+    assert last.returncode == creating.returncode, last.stderr[-3000:]
+    [issue] = jira.issues.values()
+    assert issue.fields["description"]  # created by the first run, which had no baseline under this prefix
+    *_, comment = issue.comments
+    text = adf_text(comment)
+    (start,) = events(creating.stderr, "run.start")
+    assert (
+        f"Since this ticket was created ({_started(creating.stderr):%Y-%m-%d}, run {start['run_id']})" in text
+    )
+    assert "New non-compliant resources: 1" in text
+    assert "Resolved: 1" in text
+    assert "broken-this-week" in text
+
+
+def adf_text(node: Any) -> str:
+    """The text of an ADF document."""
+    if isinstance(node, dict):
+        return str(node.get("text", "")) + " ".join(adf_text(child) for child in node.get("content", []))
+    return ""

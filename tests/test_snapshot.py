@@ -119,7 +119,7 @@ def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: P
 
     assert document["schema"] == SCHEMA == "config-report/snapshot/v1"
     assert list(document) == [
-        "schema", "run", "figures", "accounts", "rules", "findings", "coverage", "skipped_rules"
+        "schema", "run", "figures", "accounts", "rules", "findings", "coverage", "skipped_rules", "carried"
     ]  # fmt: skip
     assert [a["id"] for a in document["accounts"]] == ["012345678901", "210987654321", "000000000042"]
     assert [a["status"] for a in document["accounts"]] == ["OK", "OK", "ACCESS_DENIED"]

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from python_calamine import CalamineWorkbook
 
+from config_report.changes import compare
 from config_report.errors import PublishError
-from config_report.model import Report
+from config_report.model import Baseline, Report
 from config_report.workbook import (
     EXCEL_MAX_CELL_CHARS,
     EXCEL_MAX_ROWS,
@@ -46,6 +48,9 @@ FINDINGS_HEADERS = [
     "Resource ID",
     "Annotation",
     "Last Evaluated",
+    "Status",
+    "First Seen",
+    "Age (days)",
 ]
 RULE_HEALTH_HEADERS = [
     "Normalized Rule Name",
@@ -58,7 +63,7 @@ RULE_HEALTH_HEADERS = [
     "Last Error Code",
 ]
 COVERAGE_HEADERS = ["Account ID", "Account Name", "Region", "Status", "Detail"]
-DATA_SHEETS = ("Accounts", "Rules", "Non-compliant resources", "Coverage")
+DATA_SHEETS = ("Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes")
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -93,7 +98,7 @@ def test_sheets_come_in_contract_order_with_exact_headers(tmp_path: Path) -> Non
     assert list(sheets) == ["Summary", *DATA_SHEETS, "Rule catalogue"]
     assert sheets["Accounts"][0][:4] == ACCOUNTS_HEADERS
     assert sheets["Rules"][0] == RULES_HEADERS + RULE_HEALTH_HEADERS
-    assert sheets["Non-compliant resources"][0][:8] == FINDINGS_HEADERS
+    assert sheets["Non-compliant resources"][0][:11] == FINDINGS_HEADERS
     assert sheets["Non-compliant resources"][0][-1] == "Normalized Rule Name"
     assert sheets["Coverage"][0] == COVERAGE_HEADERS
 
@@ -219,11 +224,12 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
         "Non-compliant resources (4)",
         "Coverage",
         "Coverage (2)",
+        "Changes",
         "Rule catalogue",
     ]
     assert all(len(name) <= 31 for name in split)  # Excel's limit for a sheet name
     pages = [name for name in split if name.startswith("Non-compliant resources")]
-    assert all(split[page][0][:8] == FINDINGS_HEADERS for page in pages)
+    assert all(split[page][0][:11] == FINDINGS_HEADERS for page in pages)
     assert all(len(split[page]) <= 5 for page in pages)
     assert [row for page in pages for row in split[page][1:]] == whole["Non-compliant resources"][1:]
     assert len(whole["Non-compliant resources"]) - 1 == 13
@@ -262,7 +268,7 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
     expected_filters = {
         "Accounts": "A1:J4",
         "Rules": "A1:N7",
-        "Non-compliant resources": "A1:L5",
+        "Non-compliant resources": "A1:O5",
         "Coverage": "A1:E6",
     }
     for name, ref in expected_filters.items():
@@ -328,7 +334,7 @@ def test_empty_organization_still_gives_every_sheet_its_header(tmp_path: Path) -
     sheets = write_and_read(tmp_path, Report(run=run_info(), scans=()))
 
     assert list(sheets) == ["Summary", *DATA_SHEETS, "Rule catalogue"]
-    assert [len(sheets[name]) for name in DATA_SHEETS] == [1, 1, 1, 1]
+    assert [len(sheets[name]) for name in DATA_SHEETS] == [1, 1, 1, 1, 1]
     assert summary_figures(sheets)["Accounts in scope"] == 0.0
     assert "No non-compliant resources." in summary_figures(sheets)
 
@@ -336,3 +342,31 @@ def test_empty_organization_still_gives_every_sheet_its_header(tmp_path: Path) -
 def test_unwritable_destination_is_a_publish_error(tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="could not write the workbook"):
         write_workbook(sample_report(), tmp_path / "missing-folder" / "report.xlsx")
+
+
+def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path: Path) -> None:
+    fixed = finding(PROD, "s3-bucket-public-read-prohibited", "fixed-bucket")
+    fresh = finding(PROD, "s3-bucket-public-read-prohibited", "fresh-bucket")
+    before = sample_report(extra_findings=[fixed])
+    last_week = replace(
+        before,
+        run=replace(
+            before.run, run_id="20261116T090000Z-aaaaaa", started_at=before.run.started_at - timedelta(days=7)
+        ),
+    )
+    baseline = Baseline("s3://b/k", last_week.run.run_id, last_week.run.started_at, last_week.figures())
+    sheets = write_and_read(tmp_path, compare(sample_report(extra_findings=[fresh]), last_week, baseline))
+
+    assert [(row[0], row[6], str(row[9]), row[10]) for row in sheets["Changes"][1:]] == [
+        ("NEW", "fresh-bucket", "2026-11-23", 0.0),
+        ("RESOLVED", "fixed-bucket", "2026-11-16", 7.0),
+    ]
+    statuses = {row[5]: (row[8], str(row[9]), row[10]) for row in sheets["Non-compliant resources"][1:]}
+    assert statuses["fresh-bucket"] == ("NEW", "2026-11-23", 0.0)
+    assert statuses["+1"] == ("PERSISTING", "2026-11-16", 7.0)
+    summary = {row[0]: row for row in sheets["Summary"] if row[0]}
+    assert summary["Headline figures"][3] == "Since 16 Nov"
+    assert summary["Non-compliant resources"][3] == 0.0  # one fixed, one new
+    assert summary["New non-compliant resources"][1] == 1.0
+    assert summary["Resolved"][1] == 1.0
+    assert summary["Worst rules"][3] == ""  # rankings carry no change column

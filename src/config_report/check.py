@@ -90,7 +90,11 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
     usable = yield from _check_spokes(hub, settings, accounts, sample=sample)
     if usable is not None:
         yield _check_config_reads(usable, hub, settings)
-    yield _check_s3_write(hub, settings)
+    marker = f"{settings.s3_prefix}preflight/{new_run_id(datetime.now(UTC))}.txt"
+    write = _check_s3_write(hub, settings, marker)
+    yield write
+    if write.ok:
+        yield _check_s3_read(hub, settings, marker)
     if settings.jira_enabled:
         yield _check_jira(settings)
 
@@ -195,7 +199,7 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
     return CheckResult(name, True, f"allowed; {len(rules)} rules on the first page")
 
 
-def _check_s3_write(hub: Hub, settings: Settings) -> CheckResult:
+def _check_s3_write(hub: Hub, settings: Settings, key: str) -> CheckResult:
     if not settings.s3_bucket:
         return CheckResult("s3 write", False, "CONFIG_REPORT_S3_BUCKET is not set", "set the report bucket")
     try:
@@ -210,6 +214,25 @@ def _check_s3_write(hub: Hub, settings: Settings) -> CheckResult:
     except PublishError as exc:
         return CheckResult("s3 write", False, exc.reason, exc.fix)
     return CheckResult("s3 write", True, f"wrote s3://{settings.s3_bucket}/{key}")
+
+
+def _check_s3_read(hub: Hub, settings: Settings, key: str) -> CheckResult:
+    """Earlier reports can be found and read back (each run compares itself with the previous one):
+    lists under the prefix down to the marker just written, then reads the marker."""
+    bucket, prefix = settings.s3_bucket, settings.s3_prefix
+    s3 = hub.session.client("s3", config=hub.config)
+    fix = (
+        f"grant the hub role s3:ListBucket on {bucket} with the condition s3:prefix like {prefix}*, "
+        "s3:GetObject on the prefix (and kms:Decrypt on the key)"
+    )
+    action = "s3:ListBucket"
+    try:
+        s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        action = "s3:GetObject"
+        s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult("s3 read", False, f"{action} under {prefix}: {describe_error(exc)}", fix)
+    return CheckResult("s3 read", True, f"listed s3://{bucket}/{prefix} and read {key} back")
 
 
 def _check_jira(settings: Settings) -> CheckResult:

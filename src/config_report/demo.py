@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config_report.errors import ExitCode
@@ -41,7 +42,7 @@ def _isolated_environment() -> Iterator[None]:
 def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
     """Seed a simulated organization, run the pipeline through it, print the workbook's path."""
     try:
-        from config_report.simulated import SimulatedOrganization
+        from config_report.simulated import SimulatedOrganization, evolve
     except ImportError:
         print(
             "config-report: the demo needs the simulated organization; install it with "
@@ -53,14 +54,23 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
         seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS)
+        os.environ.update(simulator.client_env())
+        now = datetime.now(UTC)
+        # Last week's run first, so this week's report already has a baseline, a Changes sheet and a trend.
+        week = evolve.demo_week(simulator)
+        evolve.before_last_week(simulator, week)
+        print("replaying last week's run first…", flush=True)
+        quiet = load_settings({"log_format": "auto", "log_level": "ERROR"})
+        run(quiet, as_json=configure(quiet.log_format, quiet.log_level), started_at=now - timedelta(days=7))
+        evolve.during_the_week(simulator, week, at=now)
+
         denied = [seeded.accounts[-1].id] if deny else []
         simulator.faults.configure(
             config_throttle_rate=DEMO_THROTTLE_RATE, deny_assume_role_into=denied, seed=DEMO_SEED
         )
-        os.environ.update(simulator.client_env())
         settings = load_settings({"output_dir": str(Path(output).resolve()), "log_format": "auto"})
         as_json = configure(settings.log_format, settings.log_level)
-        outcome = run(settings, as_json=as_json)
+        outcome = run(settings, as_json=as_json, started_at=now)
     workbook = outcome.published.workbook.local_path
     print(f"report: {workbook}")
     figures = outcome.report.figures()
@@ -68,4 +78,8 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         f"{figures.accounts} accounts, {figures.rules_noncompliant} non-compliant rules, "
         f"{figures.noncompliant_resources} non-compliant resources, {figures.coverage_gaps} coverage gaps"
     )
+    changes = outcome.report.changes
+    if changes is not None and changes.baseline.usable:
+        new, resolved = len(changes.new), len(changes.resolved)
+        print(f"since last week: {new} new, {resolved} resolved (see the Changes sheet)")
     return int(outcome.exit_code)

@@ -76,6 +76,14 @@ class SkipReason(StrEnum):
     EXCLUDED = "excluded by the rule filters"  # CONFIG_REPORT_RULES / CONFIG_REPORT_EXCLUDE_RULES
 
 
+class FindingStatus(StrEnum):
+    """A finding's place in the week-over-week comparison (see `config_report.changes`)."""
+
+    NEW = "NEW"  # failing now, not failing in the previous run's same account and region
+    PERSISTING = "PERSISTING"  # failing in both runs
+    RESOLVED = "RESOLVED"  # failing in the previous run, no longer failing in an account-region read now
+
+
 # Used as the region of a coverage row when an account failed before its regions were known.
 ALL_REGIONS = "all regions"
 
@@ -200,6 +208,14 @@ class Finding:
     normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
     accepted: Acceptance | None = None  # set by the exceptions stage when a live exception matches
     owner: Owner | None = None  # set by the owners stage
+    # Set by the comparison with the previous run: the date of the first run that reported this finding
+    # (carried from snapshot to snapshot), and NEW or PERSISTING; None where nothing could be compared.
+    first_seen: date | None = None
+    status: FindingStatus | None = None
+
+    def age_days(self, today: date) -> int | None:
+        """Days from the first run that reported this finding to `today`; None when not known."""
+        return (today - self.first_seen).days if self.first_seen is not None else None
 
     def __post_init__(self) -> None:
         if not self.normalized_name:
@@ -332,12 +348,74 @@ class Figures:
 
 
 @dataclass(frozen=True, slots=True)
+class Baseline:
+    """The previous run a report is compared with, or why there is none.
+
+    `source` is where it was looked for or found (an `s3://` URI or a path; empty when nothing was
+    found); `problem` says why no comparison was made (empty when `figures` is that run's figures).
+    """
+
+    source: str = ""
+    run_id: str = ""
+    started_at: datetime | None = None
+    figures: Figures | None = None
+    problem: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """True when the report was compared with this baseline."""
+        return self.figures is not None and not self.problem
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since the baseline, counted only where both runs read the account and region."""
+
+    baseline: Baseline
+    new: tuple[Finding, ...] = ()
+    resolved: tuple[Finding, ...] = ()
+    persisting: int = 0
+    # Findings of this run in account-regions that were not read in both runs: neither new nor persisting.
+    not_comparable: int = 0
+    joined: tuple[Account, ...] = ()
+    left: tuple[Account, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One run's line in the history object: the headline figures the trend chart plots."""
+
+    run_id: str
+    started_at: datetime
+    accounts: int
+    noncompliant_resources: int
+    regions_scanned: int
+    regions_total: int
+    coverage_gaps: int
+    new_findings: int | None = None
+    resolved_findings: int | None = None
+
+    @property
+    def coverage(self) -> float:
+        """The share of account-region pairs read, 0 to 1 (1 when there was nothing to read)."""
+        return self.regions_scanned / self.regions_total if self.regions_total else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    """The whole run's result, in account order."""
+    """The whole run's result, in account order.
+
+    `changes` and `trend` are added by the comparison with earlier runs (None and empty until then);
+    `carried` holds earlier findings in account-regions this run could not read, kept only so that
+    their first-seen dates survive until the place is read again.
+    """
 
     run: RunInfo
     scans: tuple[AccountScan, ...]
     exceptions: tuple[ExceptionUse, ...] = ()  # every entry of the exceptions file, when one is set
+    changes: Changes | None = None
+    trend: tuple[HistoryEntry, ...] = ()
+    carried: tuple[Finding, ...] = ()
 
     @property
     def accounts(self) -> tuple[Account, ...]:

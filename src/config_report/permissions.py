@@ -31,11 +31,6 @@ GENERATED_NOTE = (
 )
 ACTIONS_FILE = "actions.json"
 MODULES_DIR = Path("deploy/terraform/modules")
-# The folder under the report prefix where the Jira ticket ledger keeps one record per week.
-LEDGER_FOLDER = "jira/"
-# Where a sharded run's identity and each run's parts go (config_report.shards).
-SHARDS_FOLDER = "shards/"
-PARTS_FOLDER = "parts/"
 
 
 class Role(StrEnum):
@@ -61,16 +56,14 @@ class Scope(StrEnum):
     SCANNER_ROLES = "scanner-roles"
     # Objects under the report prefix of the report bucket.
     REPORT_OBJECTS = "report-objects"
+    # The report bucket, listed only under the report prefix (an s3:prefix condition).
+    REPORT_LISTING = "report-listing"
     # The KMS key that encrypts the reports (only when one is configured).
     REPORT_KEY = "report-key"
-    # Objects the hub reads: the weekly Jira ticket records beside the reports (when Jira is used),
-    # the accepted-exceptions file (when it is kept in S3), and a sharded run's identity and parts
-    # (when sharded).
+    # Objects the hub reads: everything under the report prefix (earlier runs' snapshots, the run history,
+    # the Jira ticket records, a sharded run's identity and parts) and the accepted-exceptions file (when
+    # it is kept in S3).
     READ_OBJECTS = "read-objects"
-    # The report bucket itself (only when Jira is used or sharded; see the statement that needs it).
-    LEDGER_BUCKET = "ledger-bucket"
-    # The report key, for reading those records back (only then, and when a key is set).
-    LEDGER_KEY = "ledger-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +101,7 @@ class Targets:
     report_bucket: str = ""
     report_prefix: str = ""
     report_key_arn: str | None = None
-    ticket_ledger: bool = False
     exceptions_object_arn: str | None = None
-    sharded: bool = False
 
 
 POLICIES: Mapping[Role, tuple[Statement, ...]] = {
@@ -196,30 +187,32 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             (
                 Action(
                     "s3:GetObject",
-                    "jira: this week's ticket key; exceptions: the file, in S3; shards: run ID, parts",
+                    "baseline: the previous run's snapshot; history: the trend's lines; jira: this week's "
+                    "ticket key; exceptions: the file, in S3; shards: run ID, parts; check: its marker",
                 ),
             ),
         ),
         Statement(
-            # Without it S3 answers 403, not 404, for a week that has no ticket yet: the ledger could
-            # not tell "no ticket" from "denied". Sharded runs list their parts (ListObjectsV2, which
-            # S3 authorizes as s3:ListBucket). It lists key names; it reads no object.
-            "FindTicketLedger",
-            Scope.LEDGER_BUCKET,
+            "ListEarlierReports",
+            Scope.REPORT_LISTING,
             (
+                # The IAM action of ListObjectsV2 (there is no ListBucket call).
                 Action(
                     "s3:ListBucket",
-                    "jira: S3 then says NoSuchKey for a week without one; shards: ListObjectsV2 of the parts",
+                    "baseline: finds the previous run's snapshot; history, jira: is there one yet; "
+                    "shards: the parts; check",
                     direct=False,
                 ),
             ),
         ),
         Statement(
-            "DecryptTicketLedger",
-            Scope.LEDGER_KEY,
+            "DecryptReports",
+            Scope.REPORT_KEY,
             (
                 Action(
-                    "kms:Decrypt", "jira, shards: S3 decrypts an SSE-KMS record for the caller", direct=False
+                    "kms:Decrypt",
+                    "baseline, history, jira, shards: S3 decrypts SSE-KMS objects for the caller",
+                    direct=False,
                 ),
             ),
         ),
@@ -241,7 +234,7 @@ def policy_document(role: Role, targets: Targets, *, without: str | None = None)
     """The IAM permission policy of `role` naming `targets`, optionally minus the action `without`.
 
     Mirrors what the Terraform modules render: a statement whose scope has no target (no KMS key
-    configured, no Jira ticket ledger) is left out, and so is a statement left with no action.
+    configured) is left out, and so is a statement left with no action.
     """
     rendered: list[dict[str, Any]] = []
     for statement in POLICIES[role]:
@@ -249,6 +242,9 @@ def policy_document(role: Role, targets: Targets, *, without: str | None = None)
         resources = _resources(statement.scope, targets)
         if names and resources:
             rendered.append({"Sid": statement.sid, "Effect": "Allow", "Action": names, "Resource": resources})
+            condition = _condition(statement.scope, targets)
+            if condition:
+                rendered[-1]["Condition"] = condition
     return {"Version": "2012-10-17", "Statement": rendered}
 
 
@@ -265,24 +261,23 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return list(targets.scanner_role_arns)
     if scope is Scope.REPORT_OBJECTS:
         return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}*"]
+    if scope is Scope.REPORT_LISTING:
+        return [f"arn:aws:s3:::{targets.report_bucket}"]
     if scope is Scope.REPORT_KEY:
         return [targets.report_key_arn] if targets.report_key_arn else []
     if scope is Scope.READ_OBJECTS:
         exceptions = targets.exceptions_object_arn
-        return _records(targets) + ([exceptions] if exceptions else [])
-    if not (targets.ticket_ledger or targets.sharded):
-        return []
-    if scope is Scope.LEDGER_BUCKET:
-        return [f"arn:aws:s3:::{targets.report_bucket}"]
-    return [targets.report_key_arn] if targets.report_key_arn else []
+        return [f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}*"] + (
+            [exceptions] if exceptions else []
+        )
+    return []
 
 
-def _records(targets: Targets) -> list[str]:
-    objects = f"arn:aws:s3:::{targets.report_bucket}/{targets.report_prefix}"
-    ledger = [f"{objects}{LEDGER_FOLDER}*"] if targets.ticket_ledger else []
-    # A sharded run's identity (shards/<run name>.json) and its parts (<dated run folder>/parts/).
-    shards = [f"{objects}{SHARDS_FOLDER}*", f"{objects}*/{PARTS_FOLDER}*"] if targets.sharded else []
-    return ledger + shards
+def _condition(scope: Scope, targets: Targets) -> dict[str, Any]:
+    """The statement's Condition: listing the bucket is allowed under the report prefix only."""
+    if scope is Scope.REPORT_LISTING:
+        return {"StringLike": {"s3:prefix": [f"{targets.report_prefix}*"]}}
+    return {}
 
 
 def actions_file(role: Role) -> str:

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,16 @@ from config_report.aws import (
     probe_config,
     region_source,
 )
+from config_report.baseline import (
+    UnreadableSnapshot,
+    describe_baseline,
+    find_baseline,
+    list_snapshots,
+    read_s3_snapshot,
+    recent_reports,
+)
+from config_report.changes import compare
+from config_report.clock import run_started_at
 from config_report.errors import (
     ConfigReportError,
     DiscoveryError,
@@ -35,9 +45,18 @@ from config_report.errors import (
     SettingsError,
 )
 from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
+from config_report.history import (
+    HistoryStore,
+    LoadedHistory,
+    entry_for,
+    rebuilt_entry,
+    recorded,
+    trend,
+    trend_start,
+)
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import get_logger
-from config_report.model import Account, AccountScan, CoverageStatus, Report, RunInfo
+from config_report.model import Account, AccountScan, Changes, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
 from config_report.owners import read_account_owners, with_account_owners
@@ -157,19 +176,25 @@ def scan_plan(hub: Hub, settings: Settings) -> ScanPlan:
 
 
 def run(
-    settings: Settings, *, as_json: bool, dry_run: bool = False, stop: threading.Event | None = None
+    settings: Settings,
+    *,
+    as_json: bool,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+    started_at: datetime | None = None,
 ) -> RunOutcome:
     """Scan the organization, write the report files and publish them; never raises for one account.
 
     Once `stop` is set (SIGTERM) no more units are scanned; what was read is published, with the rest
-    `INTERRUPTED`.
+    `INTERRUPTED`. `started_at` is the run's clock when given (the demo replays last week's run), else
+    `clock`'s.
     """
     if not settings.s3_bucket and not dry_run:
         raise SettingsError(
             "CONFIG_REPORT_S3_BUCKET (--s3-bucket) is not set; `run` publishes to S3: set the report bucket"
         )
     log = get_logger()
-    started = datetime.now(UTC)
+    started = started_at or run_started_at()
     run_id = new_run_id(started)
     # A local exceptions file is checked before any AWS call; one in S3 as soon as the hub can read it.
     in_s3 = (settings.exceptions_file or "").startswith("s3://")
@@ -207,11 +232,18 @@ def run(
 
 
 def deliver(report: Report, settings: Settings, hub: Hub, *, dry_run: bool) -> RunOutcome:
-    """Publish a scanned report, then the Jira ticket; the outcome says how the process exits."""
+    """Compare with earlier runs, publish a scanned report, then the Jira ticket; the outcome says how
+    the process exits."""
     log = get_logger()
     run_id = report.run.run_id
+    s3 = hub.session.client("s3", config=hub.config)
+    report = compare_with_previous_run(report, settings, s3)
+    report, history = with_trend(report, settings, s3)
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{run_id}-"))
     published = publish(report, settings, hub, staging=staging, dry_run=dry_run)
+    if history is not None and not dry_run:
+        # Only a published run joins the history, so the trend never shows a report nobody can open.
+        history.save(report)
     # Jira: the weekly ticket is created or updated here, once the report is safely published.
     jira_ok = sync_jira(settings, report, published, hub, dry_run=dry_run)
     if not dry_run:
@@ -294,6 +326,7 @@ def scan_report(
     """Scan `accounts` (default: discover those in scope) into one `Report`, logging progress."""
     log = get_logger()
     organizations = organizations_client(hub, settings)
+    clock_started = datetime.now(UTC)  # `started` may be a testing time (config_report.clock)
     if accounts is None:
         accounts = list_active_accounts(organizations, account_filter(settings))
         log.info("discovery.done", accounts=len(accounts))
@@ -330,7 +363,7 @@ def scan_report(
         run=RunInfo(
             run_id=run_id,
             started_at=started,
-            finished_at=datetime.now(UTC),
+            finished_at=started + (datetime.now(UTC) - clock_started),
             identity=hub.identity.arn,
             regions=tuple(settings.regions),
             settings=settings.public_view(),
@@ -349,6 +382,62 @@ def account_owners(organizations: Any, accounts: Sequence[Account], keys: list[s
             f"cannot read the accounts' tags ({describe_error(exc)}); the org role needs "
             "organizations:ListTagsForResource on the organization's accounts"
         ) from exc
+
+
+def compare_with_previous_run(report: Report, settings: Settings, s3: Any) -> Report:
+    """`report` judged against the previous run's snapshot: statuses, first-seen dates and changes."""
+    log = get_logger()
+    previous, baseline = find_baseline(
+        s3,
+        bucket=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        explicit=settings.baseline,
+        run_id=report.run.run_id,
+    )
+    if baseline.usable:
+        log.info("baseline.found", source=baseline.source, baseline_run_id=baseline.run_id)
+    else:
+        log.warning("baseline.none", reason=baseline.problem)
+    judged = compare(report, previous, baseline)
+    changes = judged.changes
+    if changes is not None and baseline.usable:
+        log.info(
+            "changes.done",
+            new=len(changes.new),
+            resolved=len(changes.resolved),
+            persisting=changes.persisting,
+            not_comparable=changes.not_comparable,
+            joined=[a.id for a in changes.joined],
+            left=[a.id for a in changes.left],
+        )
+    return judged
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    store: HistoryStore
+    loaded: LoadedHistory
+
+    def save(self, report: Report) -> None:
+        if self.store.save(self.loaded, entry_for(report)):
+            get_logger().info("history.saved", history=self.store.uri)
+
+
+def with_trend(report: Report, settings: Settings, s3: Any) -> tuple[Report, _History | None]:
+    """`report` with its 12-week trend, and the history to record it in (None without a bucket)."""
+    current = entry_for(report)
+    until = report.run.started_at
+    if settings.s3_bucket is None:
+        return replace(report, trend=trend([current], until=until)), None
+    bucket, prefix = settings.s3_bucket, settings.s3_prefix
+    store = HistoryStore(s3, bucket=bucket, prefix=prefix, kms_key_id=settings.s3_kms_key_id)
+    since = f"{trend_start(until):%Y%m%dT%H%M%SZ}"
+    loaded = store.load(
+        lambda: [rebuilt_entry(r) for r in recent_reports(s3, bucket, prefix, since_run_id=since)]
+    )
+    return replace(report, trend=trend(recorded(loaded.entries, current), until=until)), _History(
+        store, loaded
+    )
 
 
 def publish(report: Report, settings: Settings, hub: Hub, *, staging: Path, dry_run: bool) -> PublishedRun:
@@ -422,19 +511,44 @@ def sync_jira(
     if not settings.jira_enabled:
         log.info("jira.skipped", reason="no Jira configured (CONFIG_REPORT_JIRA_URL is unset)")
         return True
+    s3 = hub.session.client("s3", config=hub.config)
     ledger = S3TicketLedger(
-        hub.session.client("s3", config=hub.config),
+        s3,
         bucket=published.bucket,
         prefix=settings.s3_prefix,
         kms_key_id=settings.s3_kms_key_id,
     )
     try:
-        outcome = sync_weekly_ticket(settings, report, published, ledger, dry_run=dry_run)
+        outcome = sync_weekly_ticket(
+            settings,
+            report,
+            published,
+            ledger,
+            dry_run=dry_run,
+            since_run=lambda run_id: changes_since_run(report, run_id, settings, s3),
+        )
     except JiraError as exc:
         log.error("jira.failed", error=str(exc), exit_code=int(ExitCode.JIRA_FAILED))
         return False
     log.info("jira.done", action=outcome.action, key=outcome.key, url=outcome.url, message=outcome.message)
     return True
+
+
+def changes_since_run(report: Report, run_id: str, settings: Settings, s3: Any) -> Changes | None:
+    """What changed between run `run_id` (e.g. the one that created this week's ticket) and `report`."""
+    changes = report.changes
+    if changes is not None and changes.baseline.run_id == run_id:
+        return changes
+    bucket = settings.s3_bucket or ""
+    try:
+        found = [s for s in list_snapshots(s3, bucket, settings.s3_prefix) if s.run_id == run_id]
+        if not found:
+            return None
+        earlier = read_s3_snapshot(s3, bucket, found[0].key)
+    except UnreadableSnapshot as exc:
+        get_logger().warning("jira.ticket_run_unreadable", run_id=run_id, reason=str(exc))
+        return None
+    return compare(report, earlier, describe_baseline(earlier, found[0].uri)).changes
 
 
 def _gaps(scan: AccountScan) -> dict[str, list[str]]:

@@ -30,6 +30,7 @@ _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _ENVIRONMENT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 _TAG_KEY = re.compile(r"^[^,]{1,128}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_OBJECT = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -131,6 +132,10 @@ class Settings(BaseSettings):
     )
     s3_kms_key_id: str | None = Field(None, description="KMS key for SSE-KMS (default: bucket default)")
     output_dir: Path | None = Field(None, description="also keep a local copy of every published file")
+    baseline: str | None = Field(
+        None,
+        description="compare with this snapshot (a path or s3://bucket/key) instead of the previous run's",
+    )
 
     # --- which outcomes fail the Job (the exit codes keep their meaning; see outcome.py) ---
     fail_on: CommaList = Field(
@@ -282,6 +287,22 @@ class Settings(BaseSettings):
     def _prefix(cls, value: str) -> str:
         value = value.lstrip("/")
         return value if not value or value.endswith("/") else value + "/"
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("s3://"):
+            if not _S3_OBJECT.match(value):
+                raise ValueError(
+                    f"{value!r} is not an S3 object URI; use s3://bucket/path/run.snapshot.json.gz"
+                )
+        elif not Path(value).is_file():
+            raise ValueError(
+                f"{value!r} is not a file; give an earlier run's .snapshot.json.gz (a path or s3://bucket/key)"
+            )
+        return value
 
     @field_validator("jira_url")
     @classmethod

@@ -5,11 +5,17 @@ parse a spreadsheet. The layout is a contract, versioned by its `schema` field:
 
     {"schema": "config-report/snapshot/v1",
      "run": {...}, "figures": {...},
-     "accounts": [...], "rules": [...], "findings": [...], "coverage": [...], "skipped_rules": [...]}
+     "accounts": [...], "rules": [...], "findings": [...], "coverage": [...], "skipped_rules": [...],
+     "carried": [...]}
 
 Lists are flat and in account order; every row names its `account_id`. Datetimes are ISO-8601 in UTC
 (`2026-11-23T09:00:00.000000Z`); a naive datetime is taken to be UTC already. `figures` and each account's
 `status` are derived, for readers' convenience, and ignored when reading back.
+
+Added within v1, optional when reading (snapshots written before them are still read): each finding's
+`first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
+the previous run, and `carried`: earlier findings in account-regions this run could not read, kept
+only for their first-seen dates (see `config_report.changes`).
 
 Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
 report (no gzip timestamp or file name), so identical runs have identical checksums.
@@ -37,6 +43,7 @@ from config_report.model import (
     CoverageStatus,
     EvaluationFlag,
     Finding,
+    FindingStatus,
     Owner,
     OwnerSource,
     Report,
@@ -107,6 +114,7 @@ def _write_document(report: Report, out: IO[str]) -> None:
         ("findings", (_encode_finding(finding) for finding in report.findings())),
         ("coverage", (_encode_coverage(row) for row in report.coverage())),
         ("skipped_rules", (_encode_skipped(rule) for rule in report.skipped_rules())),
+        ("carried", (_encode_finding(finding) for finding in report.carried)),
     )
     for name, rows in sections:
         out.write(f',\n "{name}": [')
@@ -197,6 +205,8 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "normalized_name": finding.normalized_name,
         "accepted": _encode_acceptance(finding.accepted) if finding.accepted else None,
         "owner": _encode_owner(finding.owner) if finding.owner else None,
+        "first_seen": finding.first_seen.isoformat() if finding.first_seen else None,
+        "status": finding.status.value if finding.status else None,
     }
 
 
@@ -245,7 +255,8 @@ def _decode_report(document: dict[str, Any]) -> Report:
         )
         for account in accounts
     )
-    return Report(run=_decode_run(document["run"]), scans=scans)
+    carried = tuple(_decode_finding(item) for item in document.get("carried", ()))
+    return Report(run=_decode_run(document["run"]), scans=scans, carried=carried)
 
 
 def _decode_run(item: dict[str, Any]) -> RunInfo:
@@ -306,6 +317,7 @@ def _datetime_or_none(value: str | None) -> datetime | None:
 
 
 def _decode_finding(item: dict[str, Any]) -> Finding:
+    first_seen, status = item.get("first_seen"), item.get("status")
     return Finding(
         account_id=item["account_id"],
         region=item["region"],
@@ -317,6 +329,8 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         normalized_name=item.get("normalized_name", ""),
         accepted=_decode_acceptance(item.get("accepted")),
         owner=_decode_owner(item.get("owner")),
+        first_seen=date.fromisoformat(first_seen) if first_seen is not None else None,
+        status=FindingStatus(status) if status is not None else None,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from xlsxwriter import Workbook
@@ -25,13 +25,18 @@ from config_report.catalogue import CatalogueEntry, build_catalogue, catalogue_r
 from config_report.errors import PublishError
 from config_report.layout import ChartStack, fix_row_heights, print_setup
 from config_report.model import (
+    Account,
     AccountScan,
+    Changes,
     Compliance,
     CoverageStatus,
     EvaluationFlag,
     ExceptionStatus,
     Figures,
+    Finding,
+    FindingStatus,
     GroupFigures,
+    HistoryEntry,
     RankedItem,
     Report,
 )
@@ -61,6 +66,11 @@ CATALOGUE = "Rule catalogue"
 
 EXCEL_MAX_LINKS = 65_530
 """Hyperlinks Excel keeps per sheet; past it, the normalized name is the key to look a rule up."""
+CHANGES = "Changes"
+
+_TREND_CHART_HEIGHT = 288  # pixels: twelve weekly points and two axes stay readable
+CHANGES_LISTED_ACCOUNTS = 10
+"""How many joined or left accounts the Summary names before saying how many more."""
 
 _DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _ALERT_RED = "#9C0006"
@@ -89,7 +99,7 @@ class _Link:
     target: str
 
 
-Cell = str | int | datetime | _Link | None
+Cell = str | int | float | datetime | date | _Link | None
 Row = tuple[Cell, ...]
 
 
@@ -160,6 +170,9 @@ _FINDINGS_TABLE = _Table(
         _Column("Resource ID", 50),
         _Column("Annotation", 80),
         _Column("Last Evaluated", 20),
+        _Column("Status", 13, alert=frozenset({FindingStatus.NEW.value})),
+        _Column("First Seen", 12),
+        _Column("Age (days)", 11),
         _Column("Accepted", 48),
         _Column("Owner", 28),
         _Column("Owner Source", 24),
@@ -174,6 +187,15 @@ _COVERAGE_TABLE = _Table(
         _Column("Region", 16),
         _Column("Status", 22, alert=_GAPS),
         _Column("Detail", 80),
+    ),
+)
+_CHANGES_TABLE = _Table(
+    CHANGES,
+    (
+        _Column("Status", 13, alert=frozenset({FindingStatus.NEW.value})),
+        *_FINDINGS_TABLE.columns[:8],
+        _Column("First Seen", 12),
+        _Column("Age (days)", 11),
     ),
 )
 
@@ -214,6 +236,8 @@ _EXCEPTIONS_TABLE = _Table(
 class _Formats:
     header: Format
     date: Format
+    day: Format
+    change: Format
     alert: Format
     title: Format
     good: Format
@@ -233,6 +257,8 @@ class _Formats:
         return cls(
             header=book.add_format({"bold": True, "bg_color": _HEADER_FILL, "bottom": 1}),
             date=book.add_format({"num_format": _DATE_FORMAT}),
+            day=book.add_format({"num_format": "yyyy-mm-dd"}),
+            change=book.add_format({"num_format": "+#,##0;-#,##0;0", "font_color": "#595959"}),
             alert=book.add_format({"font_color": _ALERT_RED, "bg_color": _ALERT_FILL}),
             title=book.add_format({"bold": True, "font_size": 16}),
             good=book.add_format({"bold": True, "font_color": "#006100"}),
@@ -284,6 +310,7 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     _write_table(book, _RULES_TABLE, _rule_rows(report, names, rows), formats, max_rows, run_id)
     _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows, run_id)
     _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows, run_id)
+    _write_table(book, _CHANGES_TABLE, _change_rows(report, names), formats, max_rows, run_id)
     _write_table(book, _CATALOGUE_TABLE, _catalogue_entry_rows(catalogue), formats, max_rows, run_id)
     if report.exceptions:
         _write_table(book, _EXCEPTIONS_TABLE, _exception_rows(report), formats, max_rows, run_id)
@@ -368,21 +395,47 @@ def _rule_rows(report: Report, names: dict[str, str], catalogue_rows: dict[str, 
 
 
 def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    today = report.run.started_at.date()
     for f in report.findings():
         yield (
-            f.account_id,
-            names.get(f.account_id, ""),
-            f.region,
-            f.rule_name,
-            f.resource_type,
-            f.resource_id,
-            f.annotation,
-            _excel_time_or_none(f.last_evaluated),
+            *_finding_cells(f, names),
+            f.status.value if f.status else None,
+            *_age_cells(f, today),
             f.accepted.label() if f.accepted else None,
             f.owner.name if f.owner else None,
             f.owner.source_label() if f.owner else None,
             f.normalized_name,
         )
+
+
+def _finding_cells(f: Finding, names: dict[str, str]) -> Row:
+    """The eight fixed columns of a finding, shared by the resources and Changes sheets."""
+    return (
+        f.account_id,
+        names.get(f.account_id, ""),
+        f.region,
+        f.rule_name,
+        f.resource_type,
+        f.resource_id,
+        f.annotation,
+        _excel_time_or_none(f.last_evaluated),
+    )
+
+
+def _age_cells(f: Finding, today: date) -> Row:
+    if f.first_seen is None:
+        return (None, None)
+    return (f.first_seen, f.age_days(today))
+
+
+def _change_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    """New findings, then resolved ones (each list in account order)."""
+    if report.changes is None:
+        return
+    today = report.run.started_at.date()
+    for f in (*report.changes.new, *report.changes.resolved):
+        status = f.status.value if f.status else None
+        yield (status, *_finding_cells(f, names), *_age_cells(f, today))
 
 
 def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
@@ -483,6 +536,8 @@ def _write_row(
             sheet.write_string(row, col, fit_cell_text(value), style)
         elif isinstance(value, datetime):
             sheet.write_datetime(row, col, value, formats.date)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, col, value, formats.day)
         else:
             sheet.write_number(row, col, value)
 
@@ -493,10 +548,25 @@ def _write_row(
 class _SummaryLines:
     """Writes the Summary top to bottom, one line at a time, as constant_memory requires."""
 
-    def __init__(self, sheet: Worksheet, formats: _Formats) -> None:
+    def __init__(
+        self, sheet: Worksheet, formats: _Formats, figures: Figures, changes: Changes | None = None
+    ) -> None:
         self.sheet = sheet
         self.formats = formats
         self.row = 0
+        self._figures = figures
+        baseline = changes.baseline if changes is not None else None
+        self._previous = baseline.figures if baseline is not None and baseline.usable else None
+        when = baseline.started_at if baseline is not None else None
+        self._since = f"Since {_excel_time(when):%d %b}" if self._previous and when else ""
+
+    def change(self, field: str) -> int | None:
+        """The change of headline figure `field` since the baseline; None without one."""
+        if self._previous is None:
+            return None
+        now: int = getattr(self._figures, field)
+        before: int = getattr(self._previous, field)
+        return now - before
 
     def text(self, text: str, style: Format | None = None) -> None:
         self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
@@ -505,18 +575,25 @@ class _SummaryLines:
     def blank(self) -> None:
         self.row += 1
 
-    def section(self, title: str, count_header: str = "") -> None:
+    def section(self, title: str, count_header: str = "", *, with_change: bool = False) -> None:
+        """A section's title row; `with_change` heads a column of changes since the baseline."""
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         self.sheet.write_string(self.row, 1, count_header, self.formats.section_figure)
         self.sheet.write_string(self.row, 2, "", self.formats.section)
+        if with_change:
+            self.sheet.write_string(self.row, 3, self._since, self.formats.section_figure)
         self.row += 1
 
-    def figure(self, label: str, value: int, note: str = "", *, alert: bool = False) -> int:
-        """Write one labelled number and return its row, for charts that plot it."""
+    def figure(
+        self, label: str, value: int, note: str = "", *, alert: bool = False, change: int | None = None
+    ) -> int:
+        """Write one labelled number (and its change since the baseline); return its row, for charts."""
         self.sheet.write_string(self.row, 0, fit_cell_text(label), self.formats.bad if alert else None)
         self.sheet.write_number(self.row, 1, value, self.formats.figure)
         if note:
             self.sheet.write_string(self.row, 2, note, self.formats.note)
+        if change is not None:
+            self.sheet.write_number(self.row, 3, change, self.formats.change)
         self.row += 1
         return self.row - 1
 
@@ -575,7 +652,7 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
     sheet.set_column(3, 3, 18)
-    out = _SummaryLines(sheet, formats)
+    out = _SummaryLines(sheet, formats, figures, report.changes)
     run = report.run
 
     out.text(f"AWS Config compliance report — {_excel_time(run.started_at):%d %B %Y}", formats.title)
@@ -593,49 +670,79 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
             " — see Read Status on the Rules sheet.",
             formats.bad,
         )
+    out.text(_baseline_line(report.changes), formats.note)
     out.blank()
 
     chart_top = out.row
-    out.section("Headline figures")
-    out.figure("Accounts in scope", figures.accounts)
+    out.section("Headline figures", with_change=True)
+    out.figure("Accounts in scope", figures.accounts, change=out.change("accounts"))
     out.figure(
         "Accounts fully scanned",
         figures.accounts_fully_scanned,
         _share(figures.accounts_fully_scanned, figures.accounts, "accounts"),
         alert=figures.accounts_fully_scanned < figures.accounts,
+        change=out.change("accounts_fully_scanned"),
     )
-    out.figure("Non-compliant resources", figures.noncompliant_resources)
+    out.figure(
+        "Non-compliant resources", figures.noncompliant_resources, change=out.change("noncompliant_resources")
+    )
     if report.exceptions:
         out.figure(
             "Accepted resources",
             figures.accepted_resources,
             "accepted risks, not counted above (see Accepted)",
+            change=out.change("accepted_resources"),
         )
     rule_slices = _rule_slices(figures)
-    rule_rows = [out.figure(label, count, note) for label, count, note in rule_slices]
+    rule_rows = [
+        out.figure(label, count, note, change=out.change(field)) for label, count, note, field in rule_slices
+    ]
     out.blank()
-    out.section("Coverage (account-region pairs)")
+    out.section("Coverage (account-region pairs)", with_change=True)
     out.figure(
-        "Read", figures.regions_scanned, _share(figures.regions_scanned, figures.regions_total, "pairs")
+        "Read",
+        figures.regions_scanned,
+        _share(figures.regions_scanned, figures.regions_total, "pairs"),
+        change=out.change("regions_scanned"),
     )
-    out.figure("AWS Config not enabled", figures.regions_without_config, "nothing to report there")
+    out.figure(
+        "AWS Config not enabled",
+        figures.regions_without_config,
+        "nothing to report there",
+        change=out.change("regions_without_config"),
+    )
     out.figure(
         "AWS Config not recording",
         figures.regions_not_recording,
         "recorder stopped: results there are stale, not reported",
+        change=out.change("regions_not_recording"),
     )
-    out.figure("Region not enabled in the account", figures.regions_not_enabled, "opt-in region")
-    out.figure("Denied by an organization policy (SCP)", figures.regions_denied_by_scp, "region denied")
+    out.figure(
+        "Region not enabled in the account",
+        figures.regions_not_enabled,
+        "opt-in region",
+        change=out.change("regions_not_enabled"),
+    )
+    out.figure(
+        "Denied by an organization policy (SCP)",
+        figures.regions_denied_by_scp,
+        "region denied",
+        change=out.change("regions_denied_by_scp"),
+    )
     out.figure(
         "Could not be read (access denied or error)",
         figures.coverage_gaps,
         "see the Coverage sheet" if figures.coverage_gaps else "",
         alert=figures.coverage_gaps > 0,
+        change=out.change("coverage_gaps"),
     )
     out.blank()
     _write_rule_health(out, figures)
     if report.exceptions:
         _exceptions_section(out, report, figures)
+    if report.changes is not None and report.changes.baseline.usable:
+        _write_changes_section(out, report.changes)
+        out.blank()
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
     out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
@@ -643,6 +750,7 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     out.groups("By owner", by_owner(report, top=SUMMARY_TOP), "No non-compliant resources.")
     out.blank()
     out.groups("By OU", by_ou(report, top=SUMMARY_TOP), "No accounts in scope.")
+    trend_rows = _write_trend_section(out, report.trend)
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
     out.text(
@@ -658,6 +766,8 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
     _insert_compliance_chart(book, charts, (rule_rows[0], rule_rows[-1]), rule_slices)
     if figures.worst_rules:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
+    if report.trend:
+        _insert_trend_chart(book, charts, trend_rows, report.trend)
 
 
 def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
@@ -702,17 +812,22 @@ def _share(part: int, whole: int, noun: str) -> str:
     return f"of {whole:,} {noun} ({part / whole:.0%})" if whole else f"of 0 {noun}"
 
 
-def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str], ...]:
-    """Label, count and note of each slice of the compliance chart, in the colours' order."""
+def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str, str], ...]:
+    """Label, count, note and `Figures` field of each slice of the compliance chart, in colour order."""
     return (
-        ("Non-compliant rules", figures.rules_noncompliant, "counted per account and region"),
-        ("Compliant rules", figures.rules_compliant, ""),
-        ("Other rules", figures.rules_other, "not applicable or insufficient data"),
+        (
+            "Non-compliant rules",
+            figures.rules_noncompliant,
+            "counted per account and region",
+            "rules_noncompliant",
+        ),
+        ("Compliant rules", figures.rules_compliant, "", "rules_compliant"),
+        ("Other rules", figures.rules_other, "not applicable or insufficient data", "rules_other"),
     )
 
 
 def _insert_compliance_chart(
-    book: Workbook, charts: ChartStack, rows: tuple[int, int], slices: Sequence[tuple[str, int, str]]
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], slices: Sequence[tuple[str, int, str, str]]
 ) -> None:
     chart = book.add_chart({"type": "doughnut"})
     chart.add_series(
@@ -722,8 +837,8 @@ def _insert_compliance_chart(
             "values": [SUMMARY, rows[0], 1, rows[1], 1],
             # constant_memory cannot read cells back for the chart's cache; give the values directly so
             # viewers that do not recalculate (previews, mail clients) still draw the chart.
-            "categories_data": [label for label, _, _ in slices],
-            "values_data": [count for _, count, _ in slices],
+            "categories_data": [label for label, _, _, _ in slices],
+            "values_data": [count for _, count, _, _ in slices],
             "points": [{"fill": {"color": c}} for c in (_NONCOMPLIANT_RED, _COMPLIANT_GREEN, _OTHER_GREY)],
             "data_labels": {"value": True},
         }
@@ -752,3 +867,97 @@ def _insert_worst_rules_chart(
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
     charts.add(chart, height=80 + 28 * len(items))
+
+
+# --- Summary: changes since the previous run, and the trend -------------------------------------------
+
+
+def _baseline_line(changes: Changes | None) -> str:
+    """What this report is compared with, or why it is compared with nothing."""
+    baseline = changes.baseline if changes is not None else None
+    if baseline is None or not baseline.usable or baseline.started_at is None:
+        problem = baseline.problem if baseline is not None else "no comparison was made"
+        return (
+            f"No baseline: {problem}. Statuses and changes start with the next run;"
+            " first-seen dates start with this one."
+        )
+    return (
+        f"Compared with the run of {_excel_time(baseline.started_at):%d %B %Y %H:%M} UTC"
+        f" ({baseline.run_id}); changes are counted only where both runs read the account and region."
+    )
+
+
+def _write_changes_section(out: _SummaryLines, changes: Changes) -> None:
+    out.section("Changes since the previous run", "Findings")
+    out.figure(
+        "New non-compliant resources", len(changes.new), "see the Changes sheet", alert=bool(changes.new)
+    )
+    out.figure("Resolved", len(changes.resolved), "see the Changes sheet")
+    out.figure("Still non-compliant", changes.persisting, "age in days on the resources sheet")
+    out.figure(
+        "Not compared",
+        changes.not_comparable,
+        "account-regions not read in both runs" if changes.not_comparable else "",
+    )
+    out.text(_accounts_line("Accounts that joined", changes.joined))
+    out.text(_accounts_line("Accounts that left (or are no longer in scope)", changes.left))
+
+
+def _accounts_line(title: str, accounts: Sequence[Account]) -> str:
+    if not accounts:
+        return f"{title}: none."
+    named = [f"{a.name} ({a.id})" for a in accounts[:CHANGES_LISTED_ACCOUNTS]]
+    more = len(accounts) - len(named)
+    return f"{title}: {', '.join(named)}" + (f" and {more} more." if more else ".")
+
+
+def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) -> tuple[int, int]:
+    """The trend table (week, non-compliant resources, coverage); returns its first and last rows."""
+    sheet, formats = out.sheet, out.formats
+    sheet.write_string(out.row, 0, "Trend (last 12 weeks): week of the run", formats.section)
+    sheet.write_string(out.row, 1, "Non-compliant resources", formats.section_figure)
+    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section)
+    out.row += 1
+    first = out.row
+    for entry in entries:
+        year, week, _ = entry.started_at.isocalendar()
+        sheet.write_string(out.row, 0, f"{year}-W{week:02d} ({_excel_time(entry.started_at):%d %b %Y})")
+        sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
+        sheet.write_number(out.row, 2, entry.coverage, formats.percent)
+        out.row += 1
+    return first, out.row - 1
+
+
+def _insert_trend_chart(
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], entries: Sequence[HistoryEntry]
+) -> None:
+    chart = book.add_chart({"type": "line"})
+    weeks = [f"{e.started_at.isocalendar()[0]}-W{e.started_at.isocalendar()[1]:02d}" for e in entries]
+    chart.add_series(
+        {
+            "name": "Non-compliant resources",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            "categories_data": weeks,
+            "values_data": [e.noncompliant_resources for e in entries],
+            "line": {"color": _NONCOMPLIANT_RED, "width": 2.25},
+            "marker": {"type": "circle"},
+        }
+    )
+    chart.add_series(
+        {
+            "name": "Coverage",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 2, rows[1], 2],
+            "categories_data": weeks,
+            "values_data": [e.coverage for e in entries],
+            "line": {"color": _COMPLIANT_GREEN, "width": 2.25, "dash_type": "dash"},
+            "marker": {"type": "square"},
+            "y2_axis": True,
+        }
+    )
+    chart.set_title({"name": "Trend: non-compliant resources and coverage, last 12 weeks"})
+    chart.set_y_axis({"name": "Non-compliant resources", "min": 0})
+    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%"})
+    chart.set_legend({"position": "bottom"})
+    charts.add(chart, height=_TREND_CHART_HEIGHT)

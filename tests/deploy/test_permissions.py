@@ -12,9 +12,9 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
+from config_report.history import HistoryStore
 from config_report.jira import S3TicketLedger
 from config_report.permissions import (
-    LEDGER_FOLDER,
     MODULES_DIR,
     Role,
     Targets,
@@ -114,49 +114,59 @@ def test_hub_policy_names_only_its_targets_and_leaves_out_what_is_not_configured
             "Action": ["s3:PutObject"],
             "Resource": ["arn:aws:s3:::reports/weekly/*"],
         },
+        {
+            "Sid": "ReadObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": ["arn:aws:s3:::reports/weekly/*"],
+        },
+        {
+            "Sid": "ListEarlierReports",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::reports"],
+            "Condition": {"StringLike": {"s3:prefix": ["weekly/*"]}},
+        },
     ]
 
 
-def test_hub_policy_with_a_key_and_the_ticket_ledger_reads_only_the_ledger() -> None:
+def test_hub_policy_with_a_key_decrypts_what_it_reads_with_that_key_only() -> None:
     key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    targets = Targets(
-        HUB_TARGETS.scanner_role_arns, "reports", "weekly/", report_key_arn=key, ticket_ledger=True
-    )
+    targets = Targets(HUB_TARGETS.scanner_role_arns, "reports", "weekly/", report_key_arn=key)
     by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, targets)["Statement"]}
 
     assert by_sid["EncryptReports"]["Resource"] == [key]
-    assert by_sid["DecryptTicketLedger"] == {
-        "Sid": "DecryptTicketLedger",
+    assert by_sid["DecryptReports"] == {
+        "Sid": "DecryptReports",
         "Effect": "Allow",
         "Action": ["kms:Decrypt"],
         "Resource": [key],
     }
-    assert by_sid["ReadObjects"]["Resource"] == ["arn:aws:s3:::reports/weekly/jira/*"]
-    assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
 
 
-def test_a_sharded_hub_reads_back_only_the_run_identities_and_parts_the_shards_write() -> None:
-    targets = Targets(HUB_TARGETS.scanner_role_arns, "reports", "weekly/", sharded=True)
-    by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, targets)["Statement"]}
+def test_the_read_permissions_cover_the_run_identities_and_parts_a_sharded_run_writes() -> None:
+    by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, HUB_TARGETS)["Statement"]}
 
-    assert by_sid["ReadObjects"]["Resource"] == [
-        "arn:aws:s3:::reports/weekly/shards/*",
-        "arn:aws:s3:::reports/weekly/*/parts/*",
-    ]
-    assert by_sid["FindTicketLedger"]["Resource"] == ["arn:aws:s3:::reports"]
-    assert "DecryptTicketLedger" not in by_sid  # no key configured
     started = datetime(2026, 11, 23, 9, tzinfo=UTC)
     shared = SharedRun(name="config-report-29412345", run_id="20261123T090000Z-abcdef", started_at=started)
     settings = load_settings({"s3_bucket": "reports", "s3_prefix": "weekly/"})
     part = shared.parts_prefix(settings) + Shard(1, 3).part_name
-    assert fnmatch(f"arn:aws:s3:::reports/{part}", by_sid["ReadObjects"]["Resource"][1])
+    assert fnmatch(f"arn:aws:s3:::reports/{part}", by_sid["ReadObjects"]["Resource"][0])
     identity = f"arn:aws:s3:::reports/weekly/shards/{shared.name}.json"
     assert fnmatch(identity, by_sid["ReadObjects"]["Resource"][0])
+    assert fnmatch(
+        shared.parts_prefix(settings), by_sid["ListEarlierReports"]["Condition"]["StringLike"]["s3:prefix"][0]
+    )
 
 
-def test_the_ledger_permission_covers_the_keys_the_jira_ledger_writes() -> None:
+def test_the_read_permissions_cover_the_ledger_history_and_snapshots_the_run_reads() -> None:
     ledger = S3TicketLedger(object(), bucket="reports", prefix="weekly/")
-    assert ledger.object_key("2026-W48").startswith("weekly/" + LEDGER_FOLDER)
+    store = HistoryStore(object(), bucket="reports", prefix="weekly/", kms_key_id=None)
+    readable = policy_document(Role.HUB, HUB_TARGETS)["Statement"][2]["Resource"][0]
+
+    assert readable == "arn:aws:s3:::reports/weekly/*"
+    assert ledger.object_key("2026-W48").startswith("weekly/")
+    assert store.uri.startswith("s3://reports/weekly/")
 
 
 def test_without_drops_one_action_and_an_emptied_statement() -> None:

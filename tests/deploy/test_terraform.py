@@ -62,7 +62,6 @@ EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "report_bucket": "acme-security-config-reports",
         "report_prefix": "aws-config-reports/prod/",
         "kms_key_arn": "arn:aws:kms:eu-west-1:271828182845:key/6f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b",
-        "jira_ticket_ledger": True,
     },
     "stackset": {
         "region": "eu-west-1",
@@ -249,8 +248,6 @@ def test_example_grants_exactly_what_permissions_py_declares(
             report_bucket=variable(plan, "report_bucket"),
             report_prefix=variable(plan, "report_prefix"),
             report_key_arn=variable(plan, "kms_key_arn"),
-            ticket_ledger=variable(plan, "jira_ticket_ledger"),
-            sharded=variable(plan, "sharded"),
         )
     expected = policy_document(EXAMPLES[example], targets)
 

@@ -17,6 +17,7 @@ from config_report.errors import JiraError
 from config_report.publish import encryption
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
+_RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]+$")
 
 
 class TicketLedger(Protocol):
@@ -26,8 +27,12 @@ class TicketLedger(Protocol):
         """The key stored for `week`, or None when no ticket was created for it yet."""
         ...
 
-    def remember(self, week: str, key: str) -> None:
-        """Store `key` as the ticket of `week`."""
+    def created_by(self, week: str) -> str | None:
+        """The run ID that created `week`'s ticket, or None when not recorded."""
+        ...
+
+    def remember(self, week: str, key: str, *, run_id: str) -> None:
+        """Store `key` as the ticket of `week`, created by run `run_id`."""
         ...
 
 
@@ -47,25 +52,44 @@ class S3TicketLedger:
 
     def known_key(self, week: str) -> str | None:
         """The key stored for `week`, or None; an unreadable ledger is an error, not an empty one."""
-        try:
-            body = self._s3.get_object(Bucket=self._bucket, Key=self.object_key(week))["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise self._error("read", week, exc) from exc
-        except BotoCoreError as exc:
-            raise self._error("read", week, exc) from exc
-        try:
-            key = str(json.loads(body)["key"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise self._not_a_record(week) from exc
+        record = self._record(week)
+        if record is None:
+            return None
+        key = str(record.get("key"))
         if not _ISSUE_KEY.match(key):  # it goes into a URL path: only a real issue key may
             raise self._not_a_record(week)
         return key
 
-    def remember(self, week: str, key: str) -> None:
-        """Write `{"week", "key", "recorded_at"}` for `week` (a week's record, never a run's file)."""
-        record = {"week": week, "key": key, "recorded_at": datetime.now(UTC).isoformat()}
+    def created_by(self, week: str) -> str | None:
+        """The run that created `week`'s ticket (records written before runs were recorded have none)."""
+        record = self._record(week)
+        run_id = record.get("run_id") if record is not None else None
+        return run_id if isinstance(run_id, str) and _RUN_ID.match(run_id) else None
+
+    def _record(self, week: str) -> dict[str, object] | None:
+        key = self.object_key(week)
+        try:
+            # Listing first: without a right to list the whole bucket, S3 answers a missing key with
+            # 403, not 404; listing the prefix tells "no ticket yet" from "denied" under least privilege.
+            listed = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+            if not any(item["Key"] == key for item in listed.get("Contents", ())):
+                return None
+            body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            raise self._error("read", week, exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("read", week, exc) from exc
+        try:
+            record = json.loads(body)
+        except ValueError as exc:
+            raise self._not_a_record(week) from exc
+        if not isinstance(record, dict):
+            raise self._not_a_record(week)
+        return record
+
+    def remember(self, week: str, key: str, *, run_id: str) -> None:
+        """Write `{"week", "key", "run_id", "recorded_at"}` for `week` (a week's record, not a run's file)."""
+        record = {"week": week, "key": key, "run_id": run_id, "recorded_at": datetime.now(UTC).isoformat()}
         try:
             self._s3.put_object(
                 Bucket=self._bucket,

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from config_report.changes import control_name
 from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
-from config_report.model import Figures, Finding, RankedItem, Report
+from config_report.model import Account, Changes, Figures, Finding, RankedItem, Report
 
 LABEL_PREFIX = "aws-config-report-"
 # Long lists would bury the point and run into Jira's 32,767-character field limit.
 MAX_GAPS_LISTED = 20
+MAX_NEW_RULES_LISTED = 5
+MAX_NEW_RESOURCES_PER_RULE = 3
+MAX_ACCOUNTS_LISTED = 10
 SUMMARY_LIMIT = 255
 
 
@@ -29,35 +33,6 @@ def week_label(week: str, *, environment: str | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Changes:
-    """What moved since the previous report."""
-
-    new_findings: int
-    resolved_findings: int
-    noncompliant_resources_delta: int
-    rules_noncompliant_delta: int
-    coverage_gaps_delta: int
-
-
-def changes_since(current: Report, previous: Report) -> Changes:
-    """Compare two reports; a finding is the same when account, region, rule and resource match."""
-    now = {_finding_id(f) for f in current.findings()}
-    before = {_finding_id(f) for f in previous.findings()}
-    a, b = current.figures(), previous.figures()
-    return Changes(
-        new_findings=len(now - before),
-        resolved_findings=len(before - now),
-        noncompliant_resources_delta=a.noncompliant_resources - b.noncompliant_resources,
-        rules_noncompliant_delta=a.rules_noncompliant - b.rules_noncompliant,
-        coverage_gaps_delta=a.coverage_gaps - b.coverage_gaps,
-    )
-
-
-def _finding_id(finding: Finding) -> tuple[str, ...]:
-    return (finding.account_id, finding.region, finding.rule_name, finding.resource_type, finding.resource_id)
-
-
-@dataclass(frozen=True, slots=True)
 class WorkbookLocation:
     """Where people find the workbook, and whether it rides along as an attachment."""
 
@@ -73,10 +48,13 @@ class WorkbookLocation:
         return self.size_bytes <= self.limit_mb * 1024 * 1024
 
 
-def summary(week: str, figures: Figures) -> str:
-    """One line: the week and the headline figures."""
+def summary(week: str, figures: Figures, changes: Changes | None = None) -> str:
+    """One line: the week, what changed since the previous run, and the headline figures."""
+    moved = ""
+    if changes is not None and changes.baseline.usable:
+        moved = f"{len(changes.new):,} new, {len(changes.resolved):,} resolved; "
     text = (
-        f"AWS Config compliance {week}: {figures.noncompliant_resources:,} non-compliant resources, "
+        f"AWS Config compliance {week}: {moved}{figures.noncompliant_resources:,} non-compliant resources, "
         f"{figures.rules_noncompliant:,} failing rule evaluations, {figures.accounts:,} accounts"
     )
     if figures.coverage_gaps:
@@ -84,36 +62,43 @@ def summary(week: str, figures: Figures) -> str:
     return text[:SUMMARY_LIMIT]
 
 
-def description(
-    week: str, report: Report, figures: Figures, changes: Changes | None, where: WorkbookLocation
-) -> Document:
-    """The new ticket's body: figures, coverage gaps, worst rules and accounts, changes, the report."""
+def description(week: str, report: Report, figures: Figures, where: WorkbookLocation) -> Document:
+    """The new ticket's body: what changed (new and resolved, the worst new findings) first, then the
+    figures, coverage gaps, worst rules and accounts, and where the report is."""
     intro = Paragraph((Text(f"Weekly AWS Config compliance report for {week}. {_run_line(report)}"),))
     return Document(
         (
             intro,
+            *_change_blocks(report.changes, "Since the previous run", report.account_names()),
             *_figures_blocks(figures),
             *_gap_blocks(report, figures),
             Heading("Worst rules"),
             _ranked(figures.worst_rules, "No rule has non-compliant resources."),
             Heading("Worst accounts"),
             _ranked(figures.worst_accounts, "No account has non-compliant resources."),
-            *_change_blocks(changes),
             *_location_blocks(where),
         )
     )
 
 
-def comment(report: Report, figures: Figures, changes: Changes | None, where: WorkbookLocation) -> Document:
-    """A later run's note on the week's ticket: its figures, gaps, changes and workbook."""
+def comment(
+    report: Report, figures: Figures, since_ticket: Changes | None, where: WorkbookLocation
+) -> Document:
+    """A later run's note on the week's ticket: what changed since the ticket was created (or, when the
+    run that created it is not known, since the previous run), its figures, gaps and workbook."""
+    changes, title = (
+        (since_ticket, "Since this ticket was created")
+        if since_ticket
+        else (report.changes, "Since the previous run")
+    )
     return Document(
         (
             Paragraph(
                 (Text("New run of the weekly report. ", strong=True), Text(_run_line(report))),
             ),
+            *_change_blocks(changes, title, report.account_names()),
             *_figures_blocks(figures),
             *_gap_blocks(report, figures),
-            *_change_blocks(changes),
             *_location_blocks(where),
         )
     )
@@ -156,16 +141,58 @@ def _ranked(items: tuple[RankedItem, ...], empty: str) -> Paragraph | BulletList
     return _bullets(*(f"{item.name}: {item.count:,}" for item in items))
 
 
-def _change_blocks(changes: Changes | None) -> tuple[Heading, BulletList] | tuple[()]:
+def _change_blocks(
+    changes: Changes | None, title: str, names: dict[str, str]
+) -> tuple[Heading | Paragraph | BulletList, ...]:
+    """New and resolved counts, the worst new findings, and who joined or left; or why there are none."""
     if changes is None:
         return ()
-    return Heading("Changes since the previous report"), _bullets(
-        f"New non-compliant resources: {changes.new_findings:,}",
-        f"Resolved: {changes.resolved_findings:,}",
-        f"Non-compliant resources: {changes.noncompliant_resources_delta:+,}",
-        f"Non-compliant rule evaluations: {changes.rules_noncompliant_delta:+,}",
-        f"Coverage gaps: {changes.coverage_gaps_delta:+,}",
-    )
+    baseline = changes.baseline
+    if not baseline.usable or baseline.started_at is None or baseline.figures is None:
+        return Heading("Changes"), Paragraph((Text(f"No baseline: {baseline.problem}."),))
+    lines = [
+        f"New non-compliant resources: {len(changes.new):,}",
+        f"Resolved: {len(changes.resolved):,}",
+        f"Still non-compliant: {changes.persisting:,}",
+    ]
+    if changes.not_comparable:
+        lines.append(f"Not compared (account-regions not read in both runs): {changes.not_comparable:,}")
+    lines += [
+        _accounts(label, accounts)
+        for label, accounts in (("Joined", changes.joined), ("Left", changes.left))
+        if accounts
+    ]
+    heading = Heading(f"{title} ({baseline.started_at:%Y-%m-%d}, run {baseline.run_id})")
+    return heading, _bullets(*lines), *_worst_new_blocks(changes.new, names)
+
+
+def _accounts(label: str, accounts: tuple[Account, ...]) -> str:
+    named = ", ".join(f"{a.name} ({a.id})" for a in accounts[:MAX_ACCOUNTS_LISTED])
+    more = len(accounts) - MAX_ACCOUNTS_LISTED
+    return f"{label} the organization (or the scope): {named}" + (f" and {more:,} more" if more > 0 else "")
+
+
+def _worst_new_blocks(
+    new: tuple[Finding, ...], names: dict[str, str]
+) -> tuple[Heading, BulletList] | tuple[()]:
+    """The rules with the most new findings, each with a few of its new resources."""
+    if not new:
+        return ()
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in new:
+        by_rule.setdefault(control_name(finding), []).append(finding)
+    ranked = sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0]))[:MAX_NEW_RULES_LISTED]
+    lines = []
+    for rule, findings in ranked:
+        examples = "; ".join(
+            f"{names.get(f.account_id, '')} ({f.account_id}) {f.region} {f.resource_id}"
+            for f in findings[:MAX_NEW_RESOURCES_PER_RULE]
+        )
+        more = len(findings) - MAX_NEW_RESOURCES_PER_RULE
+        lines.append(
+            f"{rule}: {len(findings):,} new: {examples}" + (f"; and {more:,} more" if more > 0 else "")
+        )
+    return Heading("Worst new findings"), _bullets(*lines)
 
 
 def _location_blocks(where: WorkbookLocation) -> tuple[Heading, BulletList]:

@@ -14,7 +14,6 @@ from config_report.jira._document import Document
 from config_report.jira._ledger import TicketLedger
 from config_report.jira._ticket import (
     WorkbookLocation,
-    changes_since,
     comment,
     description,
     file_size,
@@ -23,7 +22,7 @@ from config_report.jira._ticket import (
     week_label,
 )
 from config_report.logs import get_logger
-from config_report.model import Report
+from config_report.model import Changes, Report
 from config_report.publish import PublishedRun
 from config_report.settings import Settings
 
@@ -61,7 +60,7 @@ def sync_weekly_ticket(
     ledger: TicketLedger,
     *,
     dry_run: bool = False,
-    previous: Report | None = None,
+    since_run: Callable[[str], Changes | None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> TicketOutcome:
     """Create this week's ticket, or comment on it, and attach the workbook when small enough.
@@ -70,12 +69,15 @@ def sync_weekly_ticket(
     (when still open and labelled for the week), else by searching for the week's label; a new
     ticket's key is stored at once so a re-run cannot create a second one while search lags.
     A dry run reads Jira and the ledger but writes nothing. Raises `JiraError` on any failure.
+
+    The ticket leads with what changed since the previous run (`report.changes`); a re-run's comment
+    says what changed since the run that created the ticket, which `since_run(run_id)` compares this
+    report with (None when it cannot: the comment then says what changed since the previous run).
     """
     if settings.jira_url is None or settings.jira_project is None:
         raise JiraError("Jira is not configured: set CONFIG_REPORT_JIRA_URL and CONFIG_REPORT_JIRA_PROJECT")
     week = iso_week(report.run.started_at)
     figures = report.figures()
-    changes = changes_since(report, previous) if previous is not None else None
     workbook = published.workbook
     where = WorkbookLocation(
         file_name=workbook.name,
@@ -88,13 +90,16 @@ def sync_weekly_ticket(
         weekly = _WeeklyTicket(client, settings, settings.jira_project, week, ledger)
         existing = weekly.find()
         if dry_run:
-            return weekly.dry_run(existing, summary(week, figures), where)
+            return weekly.dry_run(existing, summary(week, figures, report.changes), where)
         if existing is None:
-            key = weekly.create(summary(week, figures), description(week, report, figures, changes, where))
+            title = summary(week, figures, report.changes)
+            key = weekly.create(title, description(week, report, figures, where), report.run.run_id)
             action: Literal["created", "updated"] = "created"
         else:
             key = existing.key
-            client.add_comment(key, comment(report, figures, changes, where))
+            created_by = ledger.created_by(week)
+            since = since_run(created_by) if since_run is not None and created_by else None
+            client.add_comment(key, comment(report, figures, since, where))
             action = "updated"
         if where.attachable:
             client.attach(key, workbook.local_path)
@@ -138,11 +143,11 @@ class _WeeklyTicket:
             )
         return found[0] if found else None
 
-    def create(self, title: str, body: Document) -> str:
-        """Create the ticket and record its key before anything else can fail."""
+    def create(self, title: str, body: Document, run_id: str) -> str:
+        """Create the ticket and record its key (and the run creating it) before anything else can fail."""
         key = self._create_without_duplicate(self._fields(title), body)
         try:
-            self._ledger.remember(self._week, key)
+            self._ledger.remember(self._week, key, run_id=run_id)
         except ConfigReportError as exc:
             raise JiraError(
                 f"created {key} but could not record it, so a re-run soon may create a second ticket: {exc}"

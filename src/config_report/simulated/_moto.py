@@ -21,6 +21,9 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
    What PutConfigRule refuses to set but AWS reports (`ConfigRuleState` other than ACTIVE,
    `CreatedBy` of service-linked rules, `EvaluationModes`, which moto does not know) is set on the
    rule object (`set_rule_fields`); moto's `DescribeConfigRules` serializes every attribute it holds.
+6. moto checks an S3 request's signature (when IAM is enforced) over a decoded query string, so any
+   listing under a prefix with a `/` failed with SignatureDoesNotMatch where AWS answers it; the
+   query is encoded again, as the client signed it (`sign_s3_queries_as_sent`).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
+from moto.iam.access_control import S3IAMRequest
 from moto.iam.models import get_account_id_from
 from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
@@ -98,6 +103,23 @@ def inventory(account_id: str, region: str) -> Inventory:
             setattr(backend, _INVENTORY_ATTRIBUTE, found)
     assert isinstance(found, Inventory)
     return found
+
+
+def sign_s3_queries_as_sent() -> None:
+    """Make moto's S3 signature check see the query string encoded, as botocore signed it (idempotent)."""
+    if getattr(S3IAMRequest._create_aws_request, "_config_report", False):
+        return
+    original = S3IAMRequest._create_aws_request
+
+    def create_aws_request(self: S3IAMRequest) -> Any:
+        path, separator, query = self._path.partition("?")
+        if separator:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            self._path = f"{path}?{urlencode(pairs, quote_via=quote, safe='-_.~')}"
+        return original(self)
+
+    create_aws_request._config_report = True  # type: ignore[attr-defined]
+    S3IAMRequest._create_aws_request = create_aws_request  # type: ignore[method-assign,assignment]
 
 
 def compliance_store(account_id: str, region: str) -> ComplianceStore:

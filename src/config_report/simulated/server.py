@@ -79,6 +79,7 @@ class SimulatedOrganization:
             )
         try:
             _moto.install_compliance_apis()
+            _moto.sign_s3_queries_as_sent()
             self._faults = FaultLayer(
                 DomainDispatcherApplication(create_backend_app),
                 _moto.caller_identity,

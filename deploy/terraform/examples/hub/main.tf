@@ -19,12 +19,6 @@ module "hub_role" {
   kms_key_arn              = var.kms_key_arn
   permissions_boundary_arn = var.permissions_boundary_arn
 
-  # The report opens a weekly Jira ticket, so the hub reads back its ticket records.
-  jira_ticket_ledger = var.jira_ticket_ledger
-
-  # Each report is scanned by several pods (the chart's config.shardCount > 1) and merged.
-  sharded = var.sharded
-
   tags = {
     Application = "config-report"
   }

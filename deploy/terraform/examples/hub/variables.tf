@@ -68,10 +68,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "jira_ticket_ledger" {
-  description = "True when the report opens a weekly Jira ticket (CONFIG_REPORT_JIRA_URL is set)."
-  type        = bool
-}
 
 variable "permissions_boundary_arn" {
   description = "Managed policy set as the role's permissions boundary, when the account requires one; null for none."
@@ -79,8 +75,3 @@ variable "permissions_boundary_arn" {
   default     = null
 }
 
-variable "sharded" {
-  description = "True when the chart's config.shardCount is above 1 (each report scanned by several pods)."
-  type        = bool
-  default     = false
-}

@@ -17,20 +17,21 @@ locals {
     AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn])
     WriteReports       = ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"]
     EncryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    # What the hub reads: the Jira ticket ledger, one small record per week under <prefix>jira/;
-    # the accepted-exceptions file, when the job reads it from S3 rather than a mounted ConfigMap;
-    # and, when sharded, each run's identity under <prefix>shards/ and its parts under
-    # <prefix><run folder>/parts/ (src/config_report/shards.py).
+    # What the hub reads: everything under the prefix (earlier runs' snapshots, the week-over-week
+    # baseline, the run history, the Jira ticket records, a sharded run's identity and parts), and the
+    # accepted-exceptions file when the job reads it from S3 rather than a mounted ConfigMap. Listing is
+    # limited to the prefix (below).
     ReadObjects = concat(
-      var.jira_ticket_ledger ? ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}jira/*"] : [],
-      var.sharded ? [
-        "arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}shards/*",
-        "arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*/parts/*",
-      ] : [],
+      ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"],
       var.exceptions_object_arn == null ? [] : [var.exceptions_object_arn],
     )
-    FindTicketLedger    = var.jira_ticket_ledger || var.sharded ? ["arn:${local.partition}:s3:::${var.report_bucket}"] : []
-    DecryptTicketLedger = (var.jira_ticket_ledger || var.sharded) && var.kms_key_arn != null ? [var.kms_key_arn] : []
+    ListEarlierReports = ["arn:${local.partition}:s3:::${var.report_bucket}"]
+    DecryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+  }
+
+  # Conditions of the statements that have one (src/config_report/permissions.py, `_condition`).
+  conditions = {
+    ListEarlierReports = { StringLike = { "s3:prefix" = ["${var.report_prefix}*"] } }
   }
 
   trust_policy = {
@@ -52,12 +53,15 @@ locals {
   permissions_policy = {
     Version = "2012-10-17"
     Statement = [
-      for sid, actions in local.actions : {
-        Sid      = sid
-        Effect   = "Allow"
-        Action   = actions
-        Resource = local.resources[sid]
-      } if length(local.resources[sid]) > 0
+      for sid, actions in local.actions : merge(
+        {
+          Sid      = sid
+          Effect   = "Allow"
+          Action   = actions
+          Resource = local.resources[sid]
+        },
+        contains(keys(local.conditions), sid) ? { Condition = local.conditions[sid] } : {},
+      ) if length(local.resources[sid]) > 0
     ]
   }
 }

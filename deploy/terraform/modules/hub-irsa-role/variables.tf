@@ -117,12 +117,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "jira_ticket_ledger" {
-  description = "Set true when the report opens a Jira ticket (CONFIG_REPORT_JIRA_URL): the hub may then read back the weekly ticket records it writes under `<report_prefix>jira/`, and list the bucket so that S3 answers 404 rather than 403 for a week without one."
-  type        = bool
-  default     = false
-}
-
 variable "exceptions_object_arn" {
   description = "ARN of the S3 object holding the accepted exceptions when CONFIG_REPORT_EXCEPTIONS_FILE is an s3:// URI (arn:aws:s3:::bucket/key); null when they come from a mounted ConfigMap or are not used."
   type        = string
@@ -132,12 +126,6 @@ variable "exceptions_object_arn" {
     condition     = var.exceptions_object_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?]+$", var.exceptions_object_arn))
     error_message = "exceptions_object_arn must be one S3 object's ARN, arn:aws:s3:::<bucket>/<key>, without wildcards."
   }
-}
-
-variable "sharded" {
-  description = "Set true when the chart runs each report as several pods (config.shardCount > 1): the hub may then read the run identity and partial snapshots the shards write under `<report_prefix>shards/` and `<report_prefix>*/parts/`, and list the bucket to find them."
-  type        = bool
-  default     = false
 }
 
 variable "permissions_boundary_arn" {

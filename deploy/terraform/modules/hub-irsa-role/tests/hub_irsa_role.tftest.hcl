@@ -97,7 +97,7 @@ run "writes_only_under_the_report_prefix_and_uses_no_kms_without_a_key" {
     error_message = "s3:PutObject must be limited to the report prefix"
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid] == ["AssumeScannerRoles", "WriteReports"]
+    condition     = [for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid] == ["AssumeScannerRoles", "ListEarlierReports", "ReadObjects", "WriteReports"]
     error_message = "without a KMS key the role must get no KMS permission at all"
   }
 }
@@ -121,28 +121,27 @@ run "uses_only_the_report_key_when_one_is_set" {
   }
 }
 
-run "reads_only_the_jira_ticket_records_when_the_ledger_is_on" {
+run "reads_and_lists_earlier_reports_only_under_the_prefix_and_decrypts_with_the_report_key" {
   command = plan
 
   variables {
-    jira_ticket_ledger = true
-    kms_key_arn        = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 
   assert {
     condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
       { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
-      { Sid = "DecryptTicketLedger", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
+      { Sid = "DecryptReports", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
       { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
-      { Sid = "FindTicketLedger", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"] },
-      { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/jira/*"] },
+      { Sid = "ListEarlierReports", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"], Condition = { StringLike = { "s3:prefix" = ["aws-config-reports/*"] } } },
+      { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
       { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
     ]
-    error_message = "with the Jira ledger on, the hub may read only the ticket records (and decrypt them with the report key)"
+    error_message = "the hub may read and list only under the report prefix (earlier snapshots, history, ticket records), decrypting with the report key"
   }
 }
 
-run "reads_only_the_exceptions_object_when_one_is_set" {
+run "reads_the_exceptions_object_besides_the_reports_when_one_is_set" {
   command = plan
 
   variables {
@@ -150,29 +149,8 @@ run "reads_only_the_exceptions_object_when_one_is_set" {
   }
 
   assert {
-    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["ReadObjects"] == { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = [var.exceptions_object_arn] }
-    error_message = "the exceptions file must be readable, and only that one object"
-  }
-}
-
-run "reads_only_the_shard_parts_and_run_identities_when_sharded" {
-  command = plan
-
-  variables {
-    sharded     = true
-    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  }
-
-  assert {
-    condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
-      { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
-      { Sid = "DecryptTicketLedger", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
-      { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
-      { Sid = "FindTicketLedger", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"] },
-      { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/shards/*", "arn:aws:s3:::example-security-reports/aws-config-reports/*/parts/*"] },
-      { Sid = "WriteReports", Effect = "Allow", Action = ["s3:PutObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*"] },
-    ]
-    error_message = "sharded, the hub may read back only the run identities and parts (and decrypt them with the report key)"
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["ReadObjects"] == { Sid = "ReadObjects", Effect = "Allow", Action = ["s3:GetObject"], Resource = ["arn:aws:s3:::example-security-reports/aws-config-reports/*", var.exceptions_object_arn] }
+    error_message = "the exceptions file must be readable, that one object besides the reports"
   }
 }
 

@@ -1,0 +1,137 @@
+"""Week over week: which findings are new, which persist (and since when), which were resolved.
+
+A pure function of the previous run's report (read back from its snapshot) and this run's report.
+A finding is identified by `finding_key`: account, region, normalized rule name, resource type and
+resource ID, so a rule redeployed under a new generated suffix keeps its findings' history.
+
+Honest comparisons: only an account-region read (`OK`) in both runs is compared. Elsewhere (a coverage
+gap in either run, Config switched off, a filter, an account that joined or left) nothing is counted
+as new or resolved. The first-seen dates of earlier findings in a place this run could not read are
+carried in this run's snapshot (`Report.carried`), so they survive until the place is read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+
+from config_report.model import (
+    Account,
+    AccountScan,
+    Baseline,
+    Changes,
+    CoverageStatus,
+    Finding,
+    FindingStatus,
+    Report,
+)
+from config_report.rules import normalize_rule_name
+
+FindingKey = tuple[str, str, str, str, str]
+Place = tuple[str, str]
+
+
+def finding_key(finding: Finding) -> FindingKey:
+    """What makes two findings the same across runs: account, region, control, resource type and ID."""
+    return (
+        finding.account_id,
+        finding.region,
+        control_name(finding),
+        finding.resource_type,
+        finding.resource_id,
+    )
+
+
+def control_name(finding: Finding) -> str:
+    """The finding's rule by its normalized name (the same control whatever suffix it was deployed with)."""
+    # A snapshot written before findings carried their normalized name reads back with the rule's own
+    # name there: normalize it now (a name the scan normalized differs from the rule's own name).
+    if finding.normalized_name == finding.rule_name:
+        return normalize_rule_name(finding.rule_name)
+    return finding.normalized_name
+
+
+def compare(current: Report, previous: Report | None, baseline: Baseline) -> Report:
+    """`current` with each finding's status and first-seen date, its `changes` and its `carried` findings.
+
+    `previous` is the baseline run's report, or None when there is no usable baseline (then every
+    finding is first seen today and has no status). `baseline` describes where it came from.
+    """
+    today = current.run.started_at.date()
+    if previous is None:
+        scans = tuple(
+            _with_findings(scan, (replace(f, first_seen=today) for f in scan.findings))
+            for scan in current.scans
+        )
+        return replace(current, scans=scans, changes=Changes(baseline=baseline), carried=())
+    earlier_day = previous.run.started_at.date()
+    comparable = _read_places(current) & _read_places(previous)
+    before = {finding_key(f): _dated(f, earlier_day) for f in (*previous.carried, *previous.findings())}
+
+    judged_scans = []
+    new: list[Finding] = []
+    persisting = not_comparable = 0
+    for scan in current.scans:
+        judged = []
+        for finding in scan.findings:
+            known = before.get(finding_key(finding))
+            first_seen = known.first_seen if known is not None else today
+            if (finding.account_id, finding.region) not in comparable:
+                status = None
+                not_comparable += 1
+            elif known is None:
+                status = FindingStatus.NEW
+            else:
+                status = FindingStatus.PERSISTING
+                persisting += 1
+            judged.append(replace(finding, first_seen=first_seen, status=status))
+            if status is FindingStatus.NEW:
+                new.append(judged[-1])
+        judged_scans.append(_with_findings(scan, judged))
+
+    now_keys = {finding_key(f) for f in current.findings()}
+    resolved = tuple(
+        replace(_dated(f, earlier_day), status=FindingStatus.RESOLVED)
+        for f in previous.findings()
+        if (f.account_id, f.region) in comparable and finding_key(f) not in now_keys
+    )
+    changes = Changes(
+        baseline=baseline,
+        new=tuple(new),
+        resolved=resolved,
+        persisting=persisting,
+        not_comparable=not_comparable,
+        joined=_accounts_missing_from(current.accounts, previous.accounts),
+        left=_accounts_missing_from(previous.accounts, current.accounts),
+    )
+    return replace(current, scans=tuple(judged_scans), changes=changes, carried=_carry(current, before))
+
+
+def _read_places(report: Report) -> set[Place]:
+    return {(c.account_id, c.region) for c in report.coverage() if c.status is CoverageStatus.OK}
+
+
+def _dated(finding: Finding, default: date) -> Finding:
+    # A snapshot written before first-seen dates were stored: its run is the earliest date known.
+    return finding if finding.first_seen is not None else replace(finding, first_seen=default)
+
+
+def _with_findings(scan: AccountScan, findings: Iterable[Finding]) -> AccountScan:
+    return replace(scan, findings=tuple(findings))
+
+
+def _accounts_missing_from(these: Iterable[Account], those: Iterable[Account]) -> tuple[Account, ...]:
+    known = {a.id for a in those}
+    return tuple(a for a in these if a.id not in known)
+
+
+def _carry(current: Report, before: dict[FindingKey, Finding]) -> tuple[Finding, ...]:
+    """Earlier findings in places of accounts still in scope that this run could not read."""
+    read = _read_places(current)
+    in_scope = {a.id for a in current.accounts}
+    return tuple(
+        replace(f, status=None)
+        for f in before.values()
+        if f.account_id in in_scope and (f.account_id, f.region) not in read
+    )
