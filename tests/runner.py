@@ -104,7 +104,8 @@ class RunningCli:
 
 
 def _is_marker(key: str) -> bool:
-    return "/preflight/" in f"/{key}" or key.endswith("latest.json")
+    # Objects every run rewrites beside its own files: the newest-run pointer and the run history.
+    return "/preflight/" in f"/{key}" or key.endswith(("latest.json", "history/runs.jsonl"))
 
 
 def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

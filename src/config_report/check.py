@@ -30,7 +30,7 @@ from config_report.errors import ConfigReportError, JiraError, NetworkError, Pub
 from config_report.organization import list_active_accounts
 from config_report.owners import resource_queries
 from config_report.pipeline import Hub, account_filter, account_owners, connect_hub, organizations_client
-from config_report.publish import new_run_id, write_preflight_marker
+from config_report.publish import new_run_id, preflight_key, write_preflight_marker
 from config_report.settings import Settings
 
 
@@ -90,11 +90,11 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
     usable = yield from _check_spokes(hub, settings, accounts, sample=sample)
     if usable is not None:
         yield _check_config_reads(usable, hub, settings)
-    marker = f"{settings.s3_prefix}preflight/{new_run_id(datetime.now(UTC))}.txt"
-    write = _check_s3_write(hub, settings, marker)
+    run_id = new_run_id(datetime.now(UTC))
+    write = _check_s3_write(hub, settings, run_id)
     yield write
     if write.ok:
-        yield _check_s3_read(hub, settings, marker)
+        yield _check_s3_read(hub, settings, preflight_key(settings.s3_prefix, run_id))
     if settings.jira_enabled:
         yield _check_jira(settings)
 
@@ -199,7 +199,7 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
     return CheckResult(name, True, f"allowed; {len(rules)} rules on the first page")
 
 
-def _check_s3_write(hub: Hub, settings: Settings, key: str) -> CheckResult:
+def _check_s3_write(hub: Hub, settings: Settings, run_id: str) -> CheckResult:
     if not settings.s3_bucket:
         return CheckResult("s3 write", False, "CONFIG_REPORT_S3_BUCKET is not set", "set the report bucket")
     try:
@@ -207,7 +207,7 @@ def _check_s3_write(hub: Hub, settings: Settings, key: str) -> CheckResult:
             hub.session.client("s3", config=hub.config),
             settings.s3_bucket,
             settings.s3_prefix,
-            run_id=new_run_id(datetime.now(UTC)),
+            run_id=run_id,
             caller=hub.identity.arn,
             kms_key_id=settings.s3_kms_key_id,
         )
