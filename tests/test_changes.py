@@ -129,3 +129,30 @@ def test_accounts_that_joined_or_left_are_named_and_their_findings_not_counted()
     assert changes.resolved == ()
     assert statuses(judged)["sg-9"] == (None, TODAY)
     assert judged.carried == ()
+
+
+def test_a_rule_that_alone_could_not_be_read_is_never_resolved_and_keeps_first_seen() -> None:
+    # This week restricted-ssh could not be read in production (deleted mid-scan, denied, throttled):
+    # its region was read, but last week's finding of that rule is not known to be fixed.
+    previous = last_week(sample_report())
+    unread_rule = "restricted-ssh"
+    scan = prod_scan()
+    unreadable = replace(
+        scan,
+        rules=tuple(
+            replace(r, read_status=CoverageStatus.ERROR, read_detail="NoSuchConfigRuleException")
+            if r.rule_name == unread_rule
+            else r
+            for r in scan.rules
+        ),
+        findings=tuple(f for f in scan.findings if f.rule_name != unread_rule),
+    )
+    now = replace(sample_report(), scans=(unreadable, *sample_report().scans[1:]))
+
+    judged = compare(now, previous, BASELINE)
+
+    assert judged.changes is not None
+    assert [f.rule_name for f in judged.changes.resolved] == []
+    assert [(f.rule_name, f.first_seen) for f in judged.carried] == [(unread_rule, LAST_WEEK)]
+    # The other rules of the same region are still compared.
+    assert {f.status for f in judged.findings() if f.account_id == PROD.id} == {FindingStatus.PERSISTING}

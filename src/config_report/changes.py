@@ -4,9 +4,10 @@ A pure function of the previous run's report (read back from its snapshot) and t
 A finding is identified by `finding_key`: account, region, normalized rule name, resource type and
 resource ID, so a rule redeployed under a new generated suffix keeps its findings' history.
 
-Honest comparisons: only an account-region read (`OK`) in both runs is compared. Elsewhere (a coverage
-gap in either run, Config switched off, a filter, an account that joined or left) nothing is counted
-as new or resolved. The first-seen dates of earlier findings in a place this run could not read are
+Honest comparisons: only an account-region read (`OK`) in both runs is compared, and within it only
+the rules read in full in both runs. Elsewhere (a coverage gap in either run, a rule that alone could
+not be read, Config switched off, a filter, an account that joined or left) nothing is counted as new
+or resolved. The first-seen dates of earlier findings in a place this run could not read are
 carried in this run's snapshot (`Report.carried`), so they survive until the place is read again.
 """
 
@@ -25,31 +26,32 @@ from config_report.model import (
     Finding,
     FindingStatus,
     Report,
+    RuleResult,
 )
 from config_report.rules import normalize_rule_name
 
 FindingKey = tuple[str, str, str, str, str]
 Place = tuple[str, str]
+# A rule in one place, by its control name: where a rule alone could not be read.
+RulePlace = tuple[str, str, str]
 
 
 def finding_key(finding: Finding) -> FindingKey:
     """What makes two findings the same across runs: account, region, control, resource type and ID."""
-    return (
-        finding.account_id,
-        finding.region,
-        control_name(finding),
-        finding.resource_type,
-        finding.resource_id,
-    )
+    return (*_rule_place(finding), finding.resource_type, finding.resource_id)
 
 
-def control_name(finding: Finding) -> str:
-    """The finding's rule by its normalized name (the same control whatever suffix it was deployed with)."""
-    # A snapshot written before findings carried their normalized name reads back with the rule's own
-    # name there: normalize it now (a name the scan normalized differs from the rule's own name).
-    if finding.normalized_name == finding.rule_name:
-        return normalize_rule_name(finding.rule_name)
-    return finding.normalized_name
+def control_name(item: Finding | RuleResult) -> str:
+    """The rule by its normalized name (the same control whatever suffix it was deployed with)."""
+    # A snapshot written before rules and findings carried their normalized name reads back with the
+    # rule's own name there: normalize it now (a name the scan normalized differs from the rule's own).
+    if item.normalized_name == item.rule_name:
+        return normalize_rule_name(item.rule_name)
+    return item.normalized_name
+
+
+def _rule_place(item: Finding | RuleResult) -> RulePlace:
+    return (item.account_id, item.region, control_name(item))
 
 
 def compare(current: Report, previous: Report | None, baseline: Baseline) -> Report:
@@ -67,6 +69,11 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         return replace(current, scans=scans, changes=Changes(baseline=baseline), carried=())
     earlier_day = previous.run.started_at.date()
     comparable = _read_places(current) & _read_places(previous)
+    unread = _unread_rules(current) | _unread_rules(previous)
+
+    def compared(finding: Finding) -> bool:
+        return (finding.account_id, finding.region) in comparable and _rule_place(finding) not in unread
+
     before = {finding_key(f): _dated(f, earlier_day) for f in (*previous.carried, *previous.findings())}
 
     judged_scans = []
@@ -77,7 +84,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         for finding in scan.findings:
             known = before.get(finding_key(finding))
             first_seen = known.first_seen if known is not None else today
-            if (finding.account_id, finding.region) not in comparable:
+            if not compared(finding):
                 status = None
                 not_comparable += 1
             elif known is None:
@@ -94,7 +101,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
     resolved = tuple(
         replace(_dated(f, earlier_day), status=FindingStatus.RESOLVED)
         for f in previous.findings()
-        if (f.account_id, f.region) in comparable and finding_key(f) not in now_keys
+        if compared(f) and finding_key(f) not in now_keys
     )
     changes = Changes(
         baseline=baseline,
@@ -112,6 +119,10 @@ def _read_places(report: Report) -> set[Place]:
     return {(c.account_id, c.region) for c in report.coverage() if c.status is CoverageStatus.OK}
 
 
+def _unread_rules(report: Report) -> set[RulePlace]:
+    return {_rule_place(rule) for rule in report.rules() if rule.unread}
+
+
 def _dated(finding: Finding, default: date) -> Finding:
     # A snapshot written before first-seen dates were stored: its run is the earliest date known.
     return finding if finding.first_seen is not None else replace(finding, first_seen=default)
@@ -127,11 +138,12 @@ def _accounts_missing_from(these: Iterable[Account], those: Iterable[Account]) -
 
 
 def _carry(current: Report, before: dict[FindingKey, Finding]) -> tuple[Finding, ...]:
-    """Earlier findings in places of accounts still in scope that this run could not read."""
+    """Earlier findings of accounts still in scope, in places or rules that this run could not read."""
     read = _read_places(current)
+    unread = _unread_rules(current)
     in_scope = {a.id for a in current.accounts}
     return tuple(
         replace(f, status=None)
         for f in before.values()
-        if f.account_id in in_scope and (f.account_id, f.region) not in read
+        if f.account_id in in_scope and ((f.account_id, f.region) not in read or _rule_place(f) in unread)
     )
