@@ -28,7 +28,9 @@ OLDEST_KUBERNETES = (1, 29)
 SHARDED_VALUES = CHART_DIR / "ci" / "sharded-values.yaml"
 # Settings that never become an environment variable: the token is mounted as a file instead; the
 # shard index is Kubernetes' own JOB_COMPLETION_INDEX; a sharded run's name comes from its Job's name.
-NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name"}
+# A fixed baseline is for one-off backfills (`run --baseline`), never the weekly CronJob, which would
+# then compare every week with the same old run.
+NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name", "baseline"}
 
 
 def cronjob_pod(manifests: list[Manifest]) -> Manifest:
