@@ -23,7 +23,7 @@ from factories import PROD, finding, run_info, sample_report
 
 _XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-SHEETS = ("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Rule catalogue")
+SHEETS = ("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue")
 
 
 @dataclass(frozen=True)
