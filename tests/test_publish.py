@@ -119,7 +119,7 @@ def test_each_environment_publishes_under_its_own_prefix(simulated_org: Simulate
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert all(key.startswith("aws-config-reports/stg/20") for key in run.files)
-    assert {k.split("/")[2] for k in run.markers} == {"preflight", "latest.json"}
+    assert {k.split("/")[2] for k in run.markers} == {"preflight", "latest.json", "history"}
     latest = json.loads(run.markers["aws-config-reports/stg/latest.json"])
     assert set(latest["keys"].values()) == set(run.files)
 
