@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode
 
 from moto.config.models import config_backends
@@ -93,15 +93,23 @@ def _select_handler(self: ConfigResponse) -> str:
     return json.dumps(response)
 
 
+_T = TypeVar("_T")
+
+
 def inventory(account_id: str, region: str) -> Inventory:
     """The current configuration items of one account and region (created on first use)."""
+    return _attached(account_id, region, _INVENTORY_ATTRIBUTE, Inventory)
+
+
+def _attached(account_id: str, region: str, attribute: str, kind: type[_T]) -> _T:
+    # Our state lives on moto's own Config backend, so moto's reset clears it with everything else.
     backend = config_backends[account_id][region]
     with _lock:
-        found = backend.__dict__.get(_INVENTORY_ATTRIBUTE)
+        found = backend.__dict__.get(attribute)
         if found is None:
-            found = Inventory()
-            setattr(backend, _INVENTORY_ATTRIBUTE, found)
-    assert isinstance(found, Inventory)
+            found = kind()
+            setattr(backend, attribute, found)
+    assert isinstance(found, kind)
     return found
 
 
@@ -124,14 +132,7 @@ def sign_s3_queries_as_sent() -> None:
 
 def compliance_store(account_id: str, region: str) -> ComplianceStore:
     """The evaluation results of one account and region (created on first use)."""
-    backend = config_backends[account_id][region]
-    with _lock:
-        store = backend.__dict__.get(_STORE_ATTRIBUTE)
-        if store is None:
-            store = ComplianceStore()
-            setattr(backend, _STORE_ATTRIBUTE, store)
-    assert isinstance(store, ComplianceStore)
-    return store
+    return _attached(account_id, region, _STORE_ATTRIBUTE, ComplianceStore)
 
 
 def compliance_api(account_id: str, region: str) -> ComplianceApi:
