@@ -3,12 +3,13 @@
 The rest of the simulated organization talks to moto over HTTP with boto3, like any AWS client. Only
 what moto has no API for lives here; when moto is upgraded, this is the one file to re-check:
 
-1. Config's compliance actions are taught to moto's `ConfigResponse` (`install_compliance_apis`), so
-   moto itself resolves the caller's account (from the access key, including keys returned by
-   sts:AssumeRole) and region (from the request signature) before our code answers.
-2. Evaluation results and the resource inventory (configuration items with tags, read by our
-   `SelectResourceConfig`) live on moto's own per-account, per-region `ConfigBackend` object, so moto's
-   reset (`POST /moto-api/reset`) discards them along with everything else.
+1. Config's compliance and conformance pack actions are taught to moto's `ConfigResponse`
+   (`install_compliance_apis`), so moto itself resolves the caller's account (from the access key,
+   including keys returned by sts:AssumeRole) and region (from the request signature) before our code
+   answers.
+2. Evaluation results, conformance packs and the resource inventory (configuration items with tags,
+   read by our `SelectResourceConfig`) live on moto's own per-account, per-region `ConfigBackend`
+   object, so moto's reset (`POST /moto-api/reset`) discards them along with everything else.
 3. Organizations has no API to choose a new account's ID; `chosen_account_id` makes moto's ID generator
    return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
    management account, which moto always calls "master".
@@ -48,10 +49,12 @@ from moto.sts.models import sts_backends
 from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.inventory import Inventory, select_resource_config
+from config_report.simulated.packs import ConformancePackApi, ConformancePacks
 
 _STORE_ATTRIBUTE = "_config_report_compliance_store"
 _REGION_ACCESS_ATTRIBUTE = "_config_report_region_access"
 _INVENTORY_ATTRIBUTE = "_config_report_inventory"
+_PACKS_ATTRIBUTE = "_config_report_conformance_packs"
 _PARTITION = "aws"
 _lock = threading.Lock()
 
@@ -63,14 +66,16 @@ def install_compliance_apis() -> None:
     `ConfigResponse`; adding methods is therefore all it takes.
     """
     for action in ComplianceApi.ACTIONS:
-        setattr(ConfigResponse, action, _handler(action))
+        setattr(ConfigResponse, action, _handler(action, compliance_api))
+    for action in ConformancePackApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action, conformance_pack_api))
     # moto's own SelectResourceConfig only replays canned answers; ours queries the inventory.
     setattr(ConfigResponse, "select_resource_config", _select_handler)  # noqa: B010 - mypy: method-assign
 
 
-def _handler(action: str) -> Callable[[ConfigResponse], str]:
+def _handler(action: str, api_for: Callable[[str, str], object]) -> Callable[[ConfigResponse], str]:
     def handle(self: ConfigResponse) -> str:
-        api = compliance_api(self.current_account, self.region)
+        api = api_for(self.current_account, self.region)
         params = json.loads(self.body or b"{}")
         try:
             response = getattr(api, action)(params)
@@ -148,6 +153,21 @@ def compliance_api(account_id: str, region: str) -> ComplianceApi:
         for rule in list(backend.config_rules.values())
     ]
     return ComplianceApi(compliance_store(account_id, region), rules)
+
+
+def conformance_packs(account_id: str, region: str) -> ConformancePacks:
+    """The conformance packs deployed in one account and region (created on first use)."""
+    return _attached(account_id, region, _PACKS_ATTRIBUTE, ConformancePacks)
+
+
+def conformance_pack_api(account_id: str, region: str) -> ConformancePackApi:
+    """The conformance pack actions over one account and region's packs and evaluations."""
+    return ConformancePackApi(
+        conformance_packs(account_id, region),
+        compliance_store(account_id, region),
+        account_id=account_id,
+        region=region,
+    )
 
 
 @contextmanager

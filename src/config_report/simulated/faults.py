@@ -9,6 +9,9 @@
   error (HTTP 403), as when a spoke role is missing or does not trust the hub.
 - `deny_config_in`: (account ID, region) pairs where every Config call fails with
   `AccessDeniedException` (HTTP 400, JSON), as when the role's own policy forbids it there.
+- `deny_config_actions_in`: (account ID, Config action) pairs where that action alone fails with
+  `AccessDeniedException` (HTTP 400, JSON) in every region, as when the account's spoke role was
+  deployed before the action joined its policy (`("*", action)` denies it in every account).
 - `rule_faults`: (glob on the rule name, `RuleFault`) pairs: `GetComplianceDetailsByConfigRule` for a
   matching rule is denied (`AccessDeniedException`, as when an organization denies reads of
   `securityhub-*` rules), always throttled (retries run out on that one rule), or answers
@@ -112,6 +115,7 @@ class FaultPlan:
     config_throttle_rate: float = 0.0
     deny_assume_role_into: frozenset[str] = frozenset()
     deny_config_in: frozenset[tuple[str, str]] = frozenset()
+    deny_config_actions_in: frozenset[tuple[str, str]] = frozenset()
     deny_s3_put_into: frozenset[str] = frozenset()
     deny_kms_keys: frozenset[str] = frozenset()
     rule_faults: frozenset[tuple[str, RuleFault]] = frozenset()
@@ -158,6 +162,7 @@ _COUNTED = ("unavailable", "connection_resets", "stalls", "organizations_throttl
 _SET_FIELDS = (
     "deny_assume_role_into",
     "deny_config_in",
+    "deny_config_actions_in",
     "deny_s3_put_into",
     "deny_kms_keys",
     "endless_pages_in",
@@ -425,12 +430,15 @@ class FaultLayer:
         return None
 
     def _config_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
-        if self._region_access is not None or plan.deny_config_in:
+        if self._region_access is not None or plan.deny_config_in or plan.deny_config_actions_in:
             account_id, caller_arn = self._caller(request.access_key, request.region)
             refused = self._refused_region(account_id, request.region, caller_arn, request.action)
             if refused is not None:
                 return refused
-            if (account_id, request.region) in plan.deny_config_in:
+            denied_actions = plan.deny_config_actions_in
+            if (account_id, request.region) in plan.deny_config_in or (
+                (account_id, request.action) in denied_actions or ("*", request.action) in denied_actions
+            ):
                 self._bump("config_denied")
                 return _config_access_denied(caller_arn, request.action)
         if plan.rule_faults and request.action == _DETAILS_ACTION:
@@ -559,6 +567,8 @@ _PAGINATED_CONFIG_ACTIONS = frozenset(
         "DescribeComplianceByConfigRule",
         "GetComplianceDetailsByConfigRule",
         "DescribeConfigRuleEvaluationStatus",
+        "DescribeConformancePacks",
+        "DescribeConformancePackCompliance",
     }
 )
 # The JSON-protocol services; STS, EC2 and S3 answer in XML.

@@ -31,7 +31,9 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   `DELETING_RESULTS`, `EVALUATING`, proactive only (`EvaluationModes` without `DETECTIVE`), one whose
   last evaluation failed and one last evaluated 20 days ago;
 - service-linked rules with a generated suffix per account and region and their `CreatedBy` (Security
-  Hub, AWS Organizations, a conformance pack) in every core and production account;
+  Hub, AWS Organizations, a conformance pack) in every core and production account; the conformance
+  pack is `CIS_PACK` in core accounts and `PCI_PACK` in production ones, so the one control belongs to
+  two packs across the organization (`DescribeConformancePacks` lists them);
 - a Control Tower-like region deny: a service control policy on the `Sandbox` OU denies every region
   but the first; and opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in
   core and production accounts. Both are kept in moto's state and enforced by the fault layer.
@@ -42,6 +44,7 @@ data so that a scanner that forgot to skip them would show it. Special cases:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -72,6 +75,7 @@ from config_report.simulated.compliance import (
     rule_compliance,
 )
 from config_report.simulated.faults import RegionAccess
+from config_report.simulated.packs import ConformancePack
 from config_report.simulated.tags import SeededTags, seed_tags
 
 if TYPE_CHECKING:
@@ -103,6 +107,9 @@ EVALUATING_RULE = "lambda-concurrency-check"
 FAILING_RULE = "cloudtrail-enabled"
 STALE_RULE = "vpc-flow-logs-enabled"
 FAILURE_CODE = "AccessDenied"
+# The conformance packs core and production accounts deploy (AWS's sample templates' names).
+CIS_PACK = "Operational-Best-Practices-for-CIS"
+PCI_PACK = "Operational-Best-Practices-for-PCI-DSS"
 
 LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
 FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
@@ -385,6 +392,7 @@ class _Deployed:
     created_by: str = ""
     state: str = "ACTIVE"
     modes: tuple[str, ...] = ()
+    conformance_pack: str = ""  # the pack that deployed the rule (CreatedBy config-conforms)
 
     @property
     def skip_reason(self) -> SkipReason | None:
@@ -648,6 +656,7 @@ def _seed_config(
             recorder=_recorder(account_id),
             rules=[_config_rule(rule.name, rule.spec) for rule in rules],
         )
+        _deploy_packs(account_id, region, rules, now)
         stopped = _stopped(planned, region, regions)
         if stopped:
             _moto.stop_recorder(account_id, region)
@@ -668,6 +677,18 @@ def _seed_config(
                 )
             else:
                 _expect(expected, account_id, region, rule, evaluations, failure, now)
+
+
+def _deploy_packs(account_id: str, region: str, rules: list[_Deployed], now: datetime) -> None:
+    """Register the conformance packs that deployed some of `rules` (IDs derived, not drawn)."""
+    by_pack: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.conformance_pack:
+            by_pack.setdefault(rule.conformance_pack, []).append(rule.name)
+    packs = _moto.conformance_packs(account_id, region)
+    for name, names in by_pack.items():
+        pack_id = hashlib.sha256(f"{account_id}/{region}/{name}".encode()).hexdigest()[:9]
+        packs.put(ConformancePack(name, pack_id, tuple(names), deployed_at=now - timedelta(days=30)))
 
 
 def _set_reported_fields(account_id: str, region: str, rule: _Deployed) -> None:
@@ -700,6 +721,7 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
         f"ebs-snapshot-public-restorable-check-conformance-pack-{_suffix(rng, 9)}",
         _RuleSpec("", "EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK", _ACCOUNT_RESOURCE),
         created_by="config-conforms.amazonaws.com",
+        conformance_pack=PCI_PACK if planned.profile.full_catalogue else CIS_PACK,
     )
 
 
