@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import boto3
@@ -11,6 +12,14 @@ from botocore.config import Config
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 # The simulator is on loopback: no proxy from the environment.
 LOOPBACK = Config(proxies={})
+
+# Accounts the seeder never touches: a test that writes Config state works in one of its own.
+_scratch_accounts = itertools.count(900_000_000_001)
+
+
+def scratch_account_id() -> str:
+    """An account no seeder and no other test uses."""
+    return str(next(_scratch_accounts))
 
 
 class Caller:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from config_report.simulated import FaultLayer, SimulatedOrganization
-from simulated.aws_callers import Caller
+from simulated.aws_callers import Caller, scratch_account_id
 
 
 @pytest.fixture
@@ -38,3 +39,15 @@ def faults(simulated_org: SimulatedOrganization) -> Iterator[FaultLayer]:
     simulated_org.faults.reset()
     yield simulated_org.faults
     simulated_org.faults.reset()
+
+
+@pytest.fixture
+def account_id() -> str:
+    """An account of this test's own."""
+    return scratch_account_id()
+
+
+@pytest.fixture
+def config(simulated_org: SimulatedOrganization, account_id: str) -> Any:
+    """A Config client in eu-west-1 of the test's account."""
+    return simulated_org.client("config", account_id=account_id)

@@ -6,7 +6,6 @@ seeded organization is left alone.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,21 +15,9 @@ from botocore.exceptions import ClientError
 
 from config_report.simulated import SimulatedOrganization, _moto
 from config_report.simulated.compliance import EvaluationFailure, result_token
+from simulated.aws_callers import scratch_account_id
 
-_scratch_accounts = itertools.count(900_000_000_001)
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def account_id() -> str:
-    """An account of this test's own."""
-    return str(next(_scratch_accounts))
-
-
-@pytest.fixture
-def config(simulated_org: SimulatedOrganization, account_id: str) -> Any:
-    """A Config client in eu-west-1 of the test's account."""
-    return simulated_org.client("config", account_id=account_id)
 
 
 def add_rule(config: Any, name: str) -> None:
@@ -270,7 +257,7 @@ def test_evaluations_belong_to_one_account_and_region(
     add_rule(config, "rule")
     evaluate(config, "rule", buckets(1, "NON_COMPLIANT"))
     other_region = simulated_org.client("config", region="us-east-1", account_id=account_id)
-    other_account = simulated_org.client("config", account_id=str(next(_scratch_accounts)))
+    other_account = simulated_org.client("config", account_id=scratch_account_id())
 
     for elsewhere in (other_region, other_account):
         add_rule(elsewhere, "rule")

@@ -6,7 +6,6 @@ read the seeded organization's packs and the fault layer's hold on the two actio
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,23 +17,10 @@ from config_report.simulated import FaultLayer, SimulatedOrganization, _moto
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.packs import ConformancePack
 from config_report.simulated.seed import CIS_PACK, PCI_PACK
-from simulated.aws_callers import NO_RETRIES, Caller
+from simulated.aws_callers import NO_RETRIES, Caller, scratch_account_id
 
-_scratch_accounts = itertools.count(900_000_100_001)
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def account_id() -> str:
-    """An account of this test's own."""
-    return str(next(_scratch_accounts))
-
-
-@pytest.fixture
-def config(simulated_org: SimulatedOrganization, account_id: str) -> Any:
-    """A Config client in eu-west-1 of the test's account."""
-    return simulated_org.client("config", account_id=account_id)
 
 
 def deploy(config: Any, account_id: str, pack: str, rules: dict[str, str]) -> None:
@@ -189,7 +175,7 @@ def test_packs_belong_to_one_account_and_region(
     deploy(config, account_id, "Pack", {"rule-conformance-pack-a1b2c3d4e": ""})
 
     elsewhere = simulated_org.client("config", region="us-east-1", account_id=account_id)
-    other = simulated_org.client("config", account_id=str(next(_scratch_accounts)))
+    other = simulated_org.client("config", account_id=scratch_account_id())
 
     assert elsewhere.describe_conformance_packs()["ConformancePackDetails"] == []
     assert other.describe_conformance_packs()["ConformancePackDetails"] == []
