@@ -81,6 +81,17 @@ def fails_the_run(fault: str, injected: str) -> pytest.MarkDecorator:
     )
 
 
+def run_scoped_until_20_config_calls(sim: SimulatedOrganization) -> RunningCli:
+    """`config-report run` over `scope`, one unit at a time, returned once 20 Config calls were served."""
+    sim.faults.configure(latency=0.02)
+    running = RunningCli(
+        sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), CONFIG_REPORT_CONCURRENCY="1"
+    )
+    # Synchronized on what the simulator has served, never on a sleep.
+    sim.faults.wait_for(lambda counts: counts.config_requests >= 20)
+    return running
+
+
 def events(run: Run, name: str) -> list[dict[str, object]]:
     return [e for e in run.log_events() if e["event"] == name]
 
@@ -301,12 +312,7 @@ def test_an_unreachable_jira_keeps_the_report_published(sim: SimulatedOrganizati
 def test_sigterm_mid_scan_publishes_what_was_read_and_marks_the_rest_interrupted(
     sim: SimulatedOrganization, outcome: Outcome
 ) -> None:
-    sim.faults.configure(latency=0.02)
-    running = RunningCli(
-        sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), CONFIG_REPORT_CONCURRENCY="1"
-    )
-    # Synchronized on what the simulator has served, never on a sleep.
-    sim.faults.wait_for(lambda counts: counts.config_requests >= 20)
+    running = run_scoped_until_20_config_calls(sim)
     running.process.send_signal(signal.SIGTERM)
     run = running.finish()
 
@@ -330,11 +336,7 @@ def test_sigterm_mid_scan_publishes_what_was_read_and_marks_the_rest_interrupted
 def test_a_second_sigterm_ends_the_run_at_once_and_loses_only_that_run(
     sim: SimulatedOrganization, outcome: Outcome
 ) -> None:
-    sim.faults.configure(latency=0.02)
-    running = RunningCli(
-        sim, "run", CONFIG_REPORT_ACCOUNTS=",".join(scope(sim.seeded)), CONFIG_REPORT_CONCURRENCY="1"
-    )
-    sim.faults.wait_for(lambda counts: counts.config_requests >= 20)
+    running = run_scoped_until_20_config_calls(sim)
     # S3 refuses every upload from now on, so the run cannot publish before the second signal lands.
     sim.faults.configure(s3_put_refusals=10_000)
     running.process.send_signal(signal.SIGTERM)
