@@ -7,13 +7,15 @@ seeder tagged (`config_report.simulated.tags`); the end-to-end test reads the pu
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from itertools import takewhile
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from config_report.model import AccountScan, Compliance, Owner, OwnerSource, Report, RuleResult
+from config_report.model import Account, AccountScan, Compliance, Owner, OwnerSource, Report, RuleResult
 from config_report.owners import (
     MAX_EXPRESSION,
     MAX_IDS_PER_QUERY,
@@ -21,6 +23,7 @@ from config_report.owners import (
     by_ou,
     by_owner,
     owner_from,
+    read_account_owners,
     read_resource_tags,
     resource_queries,
     with_account_owners,
@@ -116,6 +119,53 @@ def test_config_refuses_what_aws_refuses(
 
 
 # --- account owners and the Summary's tables ---------------------------------------------------------------
+
+
+def _meeting_point(client: Any, parties: int) -> threading.Barrier:
+    """The first `parties` tag reads of `client` wait for each other: only reads made at once get past."""
+    barrier = threading.Barrier(parties, timeout=60)  # the timeout only ends a broken test
+    waiting = iter(range(parties))
+    lock = threading.Lock()
+
+    def meet(**_: Any) -> None:
+        with lock:
+            first = next(waiting, None) is not None
+        if first:
+            barrier.wait()
+
+    client.meta.events.register("before-call.organizations.ListTagsForResource", meet)
+    return barrier
+
+
+def test_account_owners_are_read_several_at_once_and_keep_the_accounts_order(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    org = simulated_org.client("organizations", account_id=seeded.management_account_id)
+    accounts = tuple(reversed(seeded.accounts))
+    _meeting_point(org, parties=3)  # one reader at a time would wait here until the timeout
+
+    owned = read_account_owners(org, accounts, KEYS, readers=3)
+
+    assert [a.id for a in owned] == [a.id for a in accounts]
+    assert [a.owner for a in owned] == [
+        owner_from(seeded.tags.accounts.get(a.id, {}), KEYS) for a in accounts
+    ]
+    assert any(a.owner for a in owned)
+
+
+def test_an_account_tag_read_that_fails_is_raised_not_skipped_when_several_run_at_once(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    org = simulated_org.client("organizations", account_id=seeded.management_account_id)
+    gone = Account(id="000000000000", name="closed-since-discovery", ou="Root", email="")
+    accounts = (*seeded.accounts[:3], gone, *seeded.accounts[3:])
+
+    with pytest.raises(ClientError) as raised:
+        read_account_owners(org, accounts, KEYS, readers=4)
+
+    assert raised.value.response["Error"]["Code"] == "TargetNotFoundException"
 
 
 def _report_with_owners() -> Report:

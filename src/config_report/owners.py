@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -136,11 +137,27 @@ def _resource_owner(finding: Finding, tags: Mapping[ResourceKey, Tags], keys: Se
 # --- account tags, through Organizations -----------------------------------------------------------------
 
 
+# Account tags read at once. One call per account, one after the other, made the scan wait 100 s
+# at 1,000 accounts and 100 ms per call before its first unit; Organizations is a single global
+# endpoint with a modest request rate, so a few readers, not the scan's whole concurrency.
+ACCOUNT_TAG_READERS = 8
+
+
 def read_account_owners(
-    org_client: Any, accounts: Sequence[Account], keys: Sequence[str]
+    org_client: Any, accounts: Sequence[Account], keys: Sequence[str], *, readers: int = 1
 ) -> tuple[Account, ...]:
-    """`accounts` with the owner their Organizations tags name: one `ListTagsForResource` per account."""
-    return tuple(replace(a, owner=owner_from(_account_tags(org_client, a.id), keys)) for a in accounts)
+    """`accounts` (in their order) with the owner their Organizations tags name.
+
+    One `ListTagsForResource` per account, `readers` of them at once; the first failure is raised.
+    """
+
+    def owned(account: Account) -> Account:
+        return replace(account, owner=owner_from(_account_tags(org_client, account.id), keys))
+
+    if readers <= 1 or len(accounts) <= 1:
+        return tuple(owned(a) for a in accounts)
+    with ThreadPoolExecutor(max_workers=min(readers, len(accounts)), thread_name_prefix="owners") as pool:
+        return tuple(pool.map(owned, accounts))
 
 
 def _account_tags(org_client: Any, account_id: str) -> dict[str, str]:

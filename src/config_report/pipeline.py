@@ -59,7 +59,7 @@ from config_report.logs import get_logger
 from config_report.model import Account, AccountScan, Changes, CoverageStatus, Report, RunInfo
 from config_report.organization import AccountFilter, list_active_accounts
 from config_report.outcome import judge_outcome
-from config_report.owners import read_account_owners, with_account_owners
+from config_report.owners import ACCOUNT_TAG_READERS, read_account_owners, with_account_owners
 from config_report.publish import (
     PublishedRun,
     Retry,
@@ -331,7 +331,8 @@ def scan_report(
         accounts = list_active_accounts(organizations, account_filter(settings))
         log.info("discovery.done", accounts=len(accounts))
     # Each account's owner tag, once per run (a shard reads those of its own accounts).
-    accounts = account_owners(organizations, accounts, settings.owner_tag_keys)
+    readers = min(settings.concurrency, ACCOUNT_TAG_READERS)
+    accounts = account_owners(organizations, accounts, settings.owner_tag_keys, readers=readers)
     progress = Progress(total=len(accounts) * max(1, len(settings.regions)), as_json=as_json)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
@@ -373,10 +374,12 @@ def scan_report(
     return with_account_owners(report)
 
 
-def account_owners(organizations: Any, accounts: Sequence[Account], keys: list[str]) -> tuple[Account, ...]:
-    """`accounts` with their owners from Organizations tags; raises `DiscoveryError` when denied."""
+def account_owners(
+    organizations: Any, accounts: Sequence[Account], keys: list[str], *, readers: int = 1
+) -> tuple[Account, ...]:
+    """`accounts` with their owners from Organizations tags, `readers` at once; `DiscoveryError` if denied."""
     try:
-        return read_account_owners(organizations, accounts, keys)
+        return read_account_owners(organizations, accounts, keys, readers=readers)
     except (ClientError, BotoCoreError) as exc:
         raise DiscoveryError(
             f"cannot read the accounts' tags ({describe_error(exc)}); the org role needs "
