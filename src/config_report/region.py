@@ -146,8 +146,10 @@ def scan_region(
     health, health_error = _evaluation_health(config_client, bool(live))
     rules: list[RuleResult] = []
     findings: list[Finding] = []
+    # One paginator for every rule: botocore builds a paginator class each time one is asked for.
+    details = config_client.get_paginator("get_compliance_details_by_config_rule")
     for rule in live:
-        result, failing = _read_rule(config_client, account.id, region, rule, compliance, health, options)
+        result, failing = _read_rule(details, account.id, region, rule, compliance, health, options)
         rules.append(result)
         findings.extend(failing)
     status = region_status(health_error) if health_error is not None else CoverageStatus.OK
@@ -261,7 +263,7 @@ def _flag(health: _Health, now: datetime, stale_after: timedelta) -> EvaluationF
 
 
 def _read_rule(
-    config_client: Any,
+    details: Any,
     account_id: str,
     region: str,
     rule: _ListedRule,
@@ -288,7 +290,7 @@ def _read_rule(
     if state is not Compliance.NON_COMPLIANT:
         return result, ()
     try:
-        failing = tuple(_noncompliant(config_client, account_id, region, rule))
+        failing = tuple(_noncompliant(details, account_id, region, rule))
     except (ClientError, BotoCoreError) as exc:
         # This rule alone is lost (deleted since it was listed, denied, retries exhausted): keep the rest.
         status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
@@ -296,9 +298,9 @@ def _read_rule(
     return replace(result, noncompliant_resources=len(failing)), failing
 
 
-def _noncompliant(config_client: Any, account_id: str, region: str, rule: _ListedRule) -> Iterator[Finding]:
+def _noncompliant(details: Any, account_id: str, region: str, rule: _ListedRule) -> Iterator[Finding]:
     # Every page is read: ComplianceContributorCount stops counting at 100, the detail pages do not.
-    pages = config_client.get_paginator("get_compliance_details_by_config_rule").paginate(
+    pages = details.paginate(
         ConfigRuleName=rule.name,
         ComplianceTypes=[Compliance.NON_COMPLIANT.value],
         PaginationConfig={"PageSize": _DETAIL_PAGE_SIZE},
