@@ -39,4 +39,7 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
     # Made, needed, and made by the raw-botocore baseline: the CPU comparison is over the same calls.
     assert rows["sts:AssumeRole"].split()[1:] == ["7", "7", "7"]
     assert rows["config:GetComplianceDetailsByConfigRule"].split()[1:] == ["36", "36", "36"]
+    # Conformance packs: one page of packs and one of the pack's rules per account-region, no call per rule.
+    assert rows["config:DescribeConformancePacks"].split()[1:] == ["12", "12", "12"]
+    assert rows["config:DescribeConformancePackCompliance"].split()[1:] == ["12", "12", "12"]
     assert rows["raw botocore made the same calls"].split()[6] == "yes", done.stdout

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from config_report.catalogue import build_catalogue, docs_url, rule_info
 from config_report.model import Compliance, Report, RuleInfo, RuleResult
 from config_report.simulated import SimulatedOrganization
+from config_report.simulated.seed import CIS_PACK, PCI_PACK
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
-from runner import run_cli
+from runner import Run, run_cli
+
+PACK_RULE = "ebs-snapshot-public-restorable-check"
 
 
 def test_an_aws_managed_rule_links_to_its_developer_guide_page() -> None:
@@ -73,18 +79,31 @@ def test_copies_of_one_control_are_one_entry_with_where_it_runs_and_fails() -> N
     assert PROD.id != SANDBOX.id
 
 
+@pytest.fixture(scope="module")
+def published(simulated_org: SimulatedOrganization) -> Run:
+    """One `config-report run` of the seeded organization, without faults."""
+    simulated_org.faults.reset()
+    run = run_cli(simulated_org, "run")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def _catalogue_header(run: Run) -> list[Any]:
+    return run.sheet("Rule catalogue")[0]
+
+
+def _catalogue_rows(run: Run) -> dict[str, dict[str, Any]]:
+    catalogue = run.sheet("Rule catalogue")
+    return {row[0]: dict(zip(catalogue[0], row, strict=True)) for row in catalogue[1:]}
+
+
 def test_the_published_workbook_has_a_catalogue_and_rules_link_to_it(
-    simulated_org: SimulatedOrganization,
+    simulated_org: SimulatedOrganization, published: Run
 ) -> None:
     seeded = simulated_org.seeded
 
-    run = run_cli(simulated_org, "run")
-
-    assert run.returncode == 0, run.stderr[-3000:]
-    catalogue = run.sheet("Rule catalogue")
-    header = catalogue[0]
-    assert header[:3] == ["Rule", "Source", "Identifier"]
-    rows = {row[0]: dict(zip(header, row, strict=True)) for row in catalogue[1:]}
+    assert _catalogue_header(published)[:3] == ["Rule", "Source", "Identifier"]
+    rows = _catalogue_rows(published)
     assert set(rows) == {r.normalized_name for r in seeded.rules}
     ssh = rows["restricted-ssh"]
     assert ssh["Identifier"] == "INCOMING_SSH_DISABLED"
@@ -95,5 +114,53 @@ def test_the_published_workbook_has_a_catalogue_and_rules_link_to_it(
     assert ssh["Accounts Deployed"] == len(
         {r.account_id for r in seeded.rules if r.normalized_name == "restricted-ssh"}
     )
-    xml = run.sheet_xml("Rules")
+    xml = published.sheet_xml("Rules")
     assert "location=\"'Rule catalogue'!A" in xml
+
+
+def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
+    simulated_org: SimulatedOrganization, published: Run
+) -> None:
+    seeded = simulated_org.seeded
+
+    # Appended after the columns that were there before it, so none of those moved.
+    assert _catalogue_header(published)[-2:] == ["Resources Failing", "Conformance Packs"]
+    rows = _catalogue_rows(published)
+    # Core accounts deploy the control through the CIS pack, production accounts through PCI DSS.
+    assert rows[PACK_RULE]["Conformance Packs"] == f"{CIS_PACK}, {PCI_PACK}"
+    assert rows[PACK_RULE]["Created By"] == "a conformance pack"
+    assert rows["restricted-ssh"]["Conformance Packs"] == ""
+    in_packs = {r.normalized_name for r in seeded.rules if r.conformance_packs}
+    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == {PACK_RULE}
+
+
+def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the_catalogue_says_not_read(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    core, prod = seeded.account_named("acme-sec-control"), seeded.account_named("acme-payments-prod")
+    simulated_org.faults.configure(deny_config_actions_in=[(prod.id, "DescribeConformancePacks")])
+    try:
+        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=f"{core.id},{prod.id}")
+    finally:
+        simulated_org.faults.reset()
+
+    # Pack membership enriches the catalogue: its absence is no coverage gap (exit 0, not 3).
+    assert run.returncode == 0, run.stderr[-3000:]
+    rules = run.sheet("Rules")
+    read = {(row[0], row[2], row[3]) for row in rules[1:] if row[0] == prod.id}
+    assert read == {(r.account_id, r.region, r.rule_name) for r in seeded.rules if r.account_id == prod.id}
+    coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
+    prod_regions = [c for c in coverage if c["Account ID"] == prod.id]
+    assert {c["Status"] for c in prod_regions} == {"OK"}
+    assert all("conformance packs not read" in c["Detail"] for c in prod_regions)
+    deployed = len(
+        {(r.account_id, r.region) for r in seeded.rules if r.normalized_name == PACK_RULE}
+        & {(c["Account ID"], c["Region"]) for c in coverage}
+    )
+    assert _catalogue_rows(run)[PACK_RULE]["Conformance Packs"] == (
+        f"{CIS_PACK}; not read in {len(prod_regions)} of {deployed} account-regions"
+    )
+    (warning,) = [e for e in run.log_events() if e.get("event") == "conformance_packs.unread"]
+    assert warning["action"] == "config:DescribeConformancePacks"
+    assert "spoke-read-role" in warning["fix"]

@@ -37,11 +37,29 @@ def test_a_healthy_deployment_passes_every_check_and_exits_0(simulator: Simulate
         "PASS  organization listing",
         "PASS  spoke roles",
         f"PASS  config reads in {simulator.seeded.regions[0]}",
+        f"PASS  conformance packs in {simulator.seeded.regions[0]}",
         "PASS  s3 write",
         "PASS  s3 read",
     ]
     assert "every one of the 1 accounts in scope" in done.stdout
-    assert lines[-1] == "8 of 8 checks passed"
+    assert lines[-1] == "9 of 9 checks passed"
+
+
+def test_a_spoke_role_without_the_pack_reads_fails_that_line_and_says_the_run_still_reports(
+    simulator: SimulatedOrganization,
+) -> None:
+    account = member(simulator)
+    simulator.faults.configure(deny_config_actions_in=[(account, "DescribeConformancePackCompliance")])
+
+    done = run_process(simulator, "check", "--accounts", account)
+
+    assert done.returncode != 0, done.stdout
+    lines = done.stdout.splitlines()
+    (failed,) = [n for n, line in enumerate(lines) if line.startswith("FAIL")]
+    assert lines[failed].startswith(f"FAIL  conformance packs in {simulator.seeded.regions[0]}")
+    assert "DescribeConformancePackCompliance" in lines[failed]
+    assert "spoke-read-role" in lines[failed + 1]
+    assert "Conformance Packs" in lines[failed + 1]
 
 
 def test_the_preflight_writes_one_marker_under_the_prefix(

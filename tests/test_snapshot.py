@@ -69,6 +69,27 @@ def test_owners_account_owners_and_rule_facts_survive_the_round_trip(tmp_path: P
     assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
 
 
+def test_conformance_packs_and_packs_not_read_survive_the_round_trip(tmp_path: Path) -> None:
+    prod = prod_scan()
+    first, *others = prod.rules
+    packed = replace(
+        prod,
+        rules=(
+            replace(first, conformance_packs=("Operational-Best-Practices-for-CIS", "PCI")),
+            *(replace(r, conformance_packs=None) for r in others),
+        ),
+    )
+    report = Report(run=run_info(), scans=(packed,))
+
+    read = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+
+    assert read == report
+    assert [r.conformance_packs for r in read.rules()][:2] == [
+        ("Operational-Best-Practices-for-CIS", "PCI"),
+        None,
+    ]
+
+
 def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Path) -> None:
     report = sample_report()
     path = write_snapshot(report, tmp_path / "snapshot.json.gz")

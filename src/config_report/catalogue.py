@@ -5,6 +5,9 @@ rule's source (an AWS managed rule's identifier, or a custom Lambda or Guard rul
 and who created it. One entry per normalized rule name (`config_report.rules`), so an
 organization-wide control deployed with a different suffix in every account is one entry.
 
+The conformance packs a rule belongs to come from the packs of each account × region where a pack
+deployed it (`config_report.packs`); where those could not be read, the entry counts the places.
+
 AWS managed rules link to their page in the AWS Config Developer Guide. The page is named after the
 identifier, lower-cased with dashes (`S3_BUCKET_VERSIONING_ENABLED` → `s3-bucket-versioning-enabled.html`),
 except for the few rules whose identifier and documented name differ, which AWS documents under
@@ -74,6 +77,16 @@ class CatalogueEntry:
     regions_deployed: int  # account × region pairs where the rule exists
     accounts_failing: int
     resources_failing: int  # non-compliant resources not accepted by an exception
+    conformance_packs: tuple[str, ...] = ()  # sorted; every pack that deployed a copy
+    packs_unread: int = 0  # account × region pairs where a pack deployed it but the packs were not read
+
+    def conformance_packs_label(self) -> str:
+        """The `Conformance Packs` cell: the packs, comma-separated; says where they could not be read."""
+        packs = ", ".join(self.conformance_packs)
+        if not self.packs_unread:
+            return packs
+        unread = f"not read in {self.packs_unread} of {self.regions_deployed} account-regions"
+        return f"{packs}; {unread}" if packs else unread
 
 
 def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
@@ -101,6 +114,8 @@ def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> Cat
         regions_deployed=len({(r.account_id, r.region) for r in deployed}),
         accounts_failing=len({r.account_id for r in deployed if r.compliance is Compliance.NON_COMPLIANT}),
         resources_failing=resources_failing,
+        conformance_packs=tuple(sorted({p for r in deployed for p in r.conformance_packs or ()})),
+        packs_unread=len({(r.account_id, r.region) for r in deployed if r.conformance_packs is None}),
     )
 
 

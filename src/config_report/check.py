@@ -29,6 +29,7 @@ from config_report.aws import (
 from config_report.errors import ConfigReportError, JiraError, NetworkError, PublishError
 from config_report.organization import list_active_accounts
 from config_report.owners import resource_queries
+from config_report.packs import UNREAD_FIX
 from config_report.pipeline import Hub, account_filter, account_owners, connect_hub, organizations_client
 from config_report.publish import new_run_id, preflight_key, write_preflight_marker
 from config_report.settings import Settings
@@ -90,6 +91,7 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
     usable = yield from _check_spokes(hub, settings, accounts, sample=sample)
     if usable is not None:
         yield _check_config_reads(usable, hub, settings)
+        yield _check_conformance_packs(usable, hub, settings)
     run_id = new_run_id(datetime.now(UTC))
     write = _check_s3_write(hub, settings, run_id)
     yield write
@@ -176,8 +178,12 @@ def _assume_spoke(hub: Hub, settings: Settings, account_id: str) -> SpokeOutcome
     return SpokeOutcome(account_id, session=session)
 
 
+def _check_region(settings: Settings) -> str:
+    return settings.regions[0] if settings.regions else hub_region()
+
+
 def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResult:
-    region = settings.regions[0] if settings.regions else hub_region()
+    region = _check_region(settings)
     name = f"config reads in {region}"
     try:
         if not settings.regions:
@@ -197,6 +203,27 @@ def _check_config_reads(session: Any, hub: Hub, settings: Settings) -> CheckResu
             name, False, describe_error(exc), "attach the spoke-read-role policy from deploy/terraform"
         )
     return CheckResult(name, True, f"allowed; {len(rules)} rules on the first page")
+
+
+def _check_conformance_packs(session: Any, hub: Hub, settings: Settings) -> CheckResult:
+    """The Rule catalogue's conformance packs can be read (without them the run still reports)."""
+    region = _check_region(settings)
+    name = f"conformance packs in {region}"
+    config = session.client("config", region_name=region, config=hub.config)
+    try:
+        packs = config.describe_conformance_packs(Limit=1)["ConformancePackDetails"]
+        try:
+            # A pack no account has: NoSuchConformancePackException proves the call is allowed.
+            config.describe_conformance_pack_compliance(ConformancePackName=_NO_SUCH_PACK, Limit=1)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchConformancePackException":
+                raise
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(name, False, describe_error(exc), UNREAD_FIX)
+    return CheckResult(name, True, f"allowed; {'some' if packs else 'no'} conformance packs here")
+
+
+_NO_SUCH_PACK = "config-report-check"
 
 
 def _check_s3_write(hub: Hub, settings: Settings, run_id: str) -> CheckResult:

@@ -134,6 +134,9 @@ class RuleResult:
     last_error_code: str = ""
     evaluation_flag: EvaluationFlag | None = None
     info: RuleInfo | None = None  # the rule's catalogue facts, from the same DescribeConfigRules page
+    # The conformance packs that deployed this copy (`config_report.packs`), sorted; None when a pack
+    # deployed it but the region's packs could not be read.
+    conformance_packs: tuple[str, ...] | None = ()
 
     def __post_init__(self) -> None:
         if not self.normalized_name:

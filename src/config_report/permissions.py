@@ -48,6 +48,8 @@ class Scope(StrEnum):
     ANY = "any"
     # Config rules, in any region of the account (rule ARNs end in IDs that AWS assigns).
     CONFIG_RULES = "config-rules"
+    # Conformance packs, in any region of the account (pack ARNs end in IDs that AWS assigns).
+    CONFORMANCE_PACKS = "conformance-packs"
     # The organization's root and OUs (their IDs are only learnt by listing them).
     ORGANIZATION_PARENTS = "organization-parents"
     # The organization's member accounts (their tags name each account's owner).
@@ -125,6 +127,20 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
                 Action(
                     "config:SelectResourceConfig",
                     "owners: failing resources' tags, by advanced query (BatchGetResourceConfig has none)",
+                ),
+                Action(
+                    "config:DescribeConformancePacks",
+                    "packs: the conformance packs of a region holding pack-deployed rules (catalogue)",
+                ),
+            ),
+        ),
+        Statement(
+            "ReadConformancePackRules",
+            Scope.CONFORMANCE_PACKS,
+            (
+                Action(
+                    "config:DescribeConformancePackCompliance",
+                    "packs: the rules of each conformance pack, all pages (catalogue)",
                 ),
             ),
         ),
@@ -253,6 +269,8 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return ["*"]
     if scope is Scope.CONFIG_RULES:
         return ["arn:aws:config:*:*:config-rule/*"]
+    if scope is Scope.CONFORMANCE_PACKS:
+        return ["arn:aws:config:*:*:conformance-pack/*"]
     if scope is Scope.ORGANIZATION_PARENTS:
         return ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
     if scope is Scope.ORGANIZATION_ACCOUNTS:

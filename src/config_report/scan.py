@@ -37,6 +37,7 @@ from config_report.model import (
     CoverageStatus,
 )
 from config_report.owners import DEFAULT_OWNER_TAG_KEYS, owned_findings
+from config_report.packs import with_conformance_packs
 from config_report.region import ReadOptions, RegionResult, scan_region
 
 # Regions of one account read at once. Config's quotas are per account and region, and every unit
@@ -298,7 +299,8 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
 
 def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> RegionResult:
     client = spoke.client("config", region)
-    result = scan_region(client, spoke.account, region, reading)
+    # Conformance packs only enrich the catalogue: a refusal is noted, and the region stays read.
+    result = with_conformance_packs(client, scan_region(client, spoke.account, region, reading))
     # Owners last: the findings are already safe. A refusal marks their owners unread and makes the
     # region a gap (exit 3), its rules and findings kept.
     owned = owned_findings(client, result.findings, spoke.owner_tag_keys)

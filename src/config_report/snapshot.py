@@ -14,7 +14,8 @@ Lists are flat and in account order; every row names its `account_id`. Datetimes
 
 Added within v1, optional when reading (snapshots written before them are still read): each finding's
 `first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
-the previous run, and `carried`: earlier findings in account-regions this run could not read, kept
+the previous run, each rule's `conformance_packs` (pack names; null when they could not be read), and
+`carried`: earlier findings in account-regions this run could not read, kept
 only for their first-seen dates (see `config_report.changes`).
 
 Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
@@ -180,6 +181,7 @@ def _encode_rule(rule: RuleResult) -> dict[str, object]:
         "last_error_code": rule.last_error_code,
         "evaluation_flag": rule.evaluation_flag.value if rule.evaluation_flag else None,
         "info": dataclasses.asdict(rule.info) if rule.info else None,
+        "conformance_packs": list(rule.conformance_packs) if rule.conformance_packs is not None else None,
     }
 
 
@@ -299,7 +301,12 @@ def _decode_rule(item: dict[str, Any]) -> RuleResult:
         last_error_code=item.get("last_error_code", ""),
         evaluation_flag=EvaluationFlag(item["evaluation_flag"]) if item.get("evaluation_flag") else None,
         info=RuleInfo(**item["info"]) if item.get("info") else None,
+        conformance_packs=_packs_or_none(item.get("conformance_packs", [])),
     )
+
+
+def _packs_or_none(value: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(value) if value is not None else None
 
 
 def _decode_skipped(item: dict[str, Any]) -> SkippedRule:

@@ -216,6 +216,7 @@ _CATALOGUE_TABLE = _Table(
         _Column("Account-Regions Deployed", 24),
         _Column("Accounts Failing", 16),
         _Column("Resources Failing", 18),
+        _Column("Conformance Packs", 44),
     ),
 )
 _EXCEPTIONS_TABLE = _Table(
@@ -374,6 +375,7 @@ def _catalogue_entry_rows(entries: Iterable[CatalogueEntry]) -> Iterator[Row]:
             e.regions_deployed,
             e.accounts_failing,
             e.resources_failing,
+            e.conformance_packs_label(),
         )
 
 

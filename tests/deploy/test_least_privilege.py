@@ -6,7 +6,8 @@ and an earlier run's snapshot and history to read.
 Each role holds exactly its rendered policy from `permissions.policy_document`:
 
 - with every action, the run succeeds with complete coverage: nothing is missing;
-- without any one action, the run fails or reports the gap: nothing is extra.
+- without any one action, the run fails or reports the gap: nothing is extra. The two conformance pack
+  reads only enrich the Rule catalogue: without either, the run completes (exit 0) and warns, naming it.
 
 What moto checks, and how the test meets it (moto 5.2.1, `moto/iam/access_control.py`):
 
@@ -53,7 +54,12 @@ POLICY_NAME = "config-report"
 HUB_SESSION = "report-generator"
 
 # Statements whose narrow resources moto cannot evaluate (it checks these services against "*").
-WIDENED_FOR_MOTO = {Scope.CONFIG_RULES, Scope.ORGANIZATION_PARENTS, Scope.ORGANIZATION_ACCOUNTS}
+WIDENED_FOR_MOTO = {
+    Scope.CONFIG_RULES,
+    Scope.CONFORMANCE_PACKS,
+    Scope.ORGANIZATION_PARENTS,
+    Scope.ORGANIZATION_ACCOUNTS,
+}
 
 # Granted actions whose removal the simulation cannot observe, each with the reason.
 NOT_OBSERVABLE = {
@@ -61,9 +67,15 @@ NOT_OBSERVABLE = {
     "kms:Decrypt": "S3 calls KMS on the caller's behalf; moto models no such call",
 }
 
+# Spoke reads that only enrich the report: without one the run completes, and warns naming it.
+ENRICHMENTS = {"config:DescribeConformancePacks", "config:DescribeConformancePackCompliance"}
+
 # What the run must do without each observable action.
 EXPECTED_WITHOUT = {
-    **{(Role.SPOKE, name): ExitCode.INCOMPLETE for name in actions(Role.SPOKE)},
+    **{
+        (Role.SPOKE, name): ExitCode.OK if name in ENRICHMENTS else ExitCode.INCOMPLETE
+        for name in actions(Role.SPOKE)
+    },
     **{(Role.ORG, name): ExitCode.FAILED for name in actions(Role.ORG)},
     (Role.HUB, "sts:AssumeRole"): ExitCode.FAILED,
     (Role.HUB, "s3:PutObject"): ExitCode.FAILED,
@@ -284,7 +296,12 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
     result = full_policies.run(regions_from_ec2=action == "ec2:DescribeRegions")
 
     assert result.returncode == EXPECTED_WITHOUT[role, action], result.stderr[-3000:]
-    if role is Role.SPOKE:
+    if action in ENRICHMENTS:
+        (warning,) = result.events("conformance_packs.unread")
+        assert warning["action"] == action, warning
+        (done,) = result.events("run.done")
+        assert done["coverage_gaps"] == 0
+    elif role is Role.SPOKE:
         # Config and EC2 denials (moto's Config answers a bare 403) are reported as ACCESS_DENIED gaps:
         # of a region, or (GetComplianceDetailsByConfigRule) of each non-compliant rule alone.
         # Each account's log line maps every reason for a gap to its regions, once per unread rule.

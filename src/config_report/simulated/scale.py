@@ -25,6 +25,7 @@ from config_report.simulated.compliance import (
     Evaluation,
 )
 from config_report.simulated.inventory import ConfigurationItem
+from config_report.simulated.packs import PACK_COMPLIANCE_MAX_LIMIT, PACKS_MAX_LIMIT, ConformancePack
 from config_report.simulated.seed import (
     _CATALOGUE,
     _MANAGEMENT,
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
 
 _OU = "Workloads/Prod"
+# Every fourth rule is deployed by one conformance pack, in every account and region.
+_PACK = "Operational-Best-Practices-for-CIS"
+_PACK_EVERY = 4
 _ACCOUNTS_PAGE_SIZE = 20  # ListAccountsForParent's largest MaxResults
 
 
@@ -74,7 +78,8 @@ class ScaleOrganization:
         """The AWS calls a correct scan needs, by `service:Action` (publishing to S3 not included).
 
         Every page is needed: accounts 20 per page, rules and compliance 25 per page, evaluation
-        status 50, details 100 (the largest `Limit`), one recorder read, one AssumeRole per account.
+        status 50, details 100 (the largest `Limit`), one recorder read, one AssumeRole per account,
+        the region's packs 20 per page and each pack's rules 1,000 per page (one pack here).
         The recorder is read through its status (DescribeConfigurationRecorderStatus, which also says
         whether it records), and rule evaluation status once per 50 rules.
         """
@@ -98,6 +103,9 @@ class ScaleOrganization:
             "config:GetComplianceDetailsByConfigRule": units
             * failing
             * math.ceil(self.noncompliant_per_rule / DETAILS_MAX_LIMIT),
+            "config:DescribeConformancePacks": units * math.ceil(1 / PACKS_MAX_LIMIT),
+            "config:DescribeConformancePackCompliance": units
+            * math.ceil(len(_pack_rules(self.rules)) / PACK_COMPLIANCE_MAX_LIMIT),
             # Owners: each account's Organizations tags once, and the failing resources' tags by
             # advanced query, as few queries as the 100-ID and 4,096-character limits allow.
             "organizations:ListTagsForResource": len(self.accounts),
@@ -189,10 +197,15 @@ def _failing_ids(account_id: str, region: str, rules: int, failing: int) -> list
     return [rid for _, rid in _failing_resources(account_id, region, rules, failing)]
 
 
+def _pack_rules(rules: int) -> list[int]:
+    return list(range(0, rules, _PACK_EVERY))
+
+
 def _seed_config(account_id: str, regions: tuple[str, ...], rules: int, resources: int, failing: int) -> None:
     when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     catalogue = [_CATALOGUE[n % len(_CATALOGUE)] for n in range(rules)]
     specs = [(f"{spec.name}-{n:03d}", spec) for n, spec in enumerate(catalogue)]
+    packed = tuple(specs[n][0] for n in _pack_rules(rules))
     for region in regions:
         _moto.enable_config(
             account_id,
@@ -200,6 +213,9 @@ def _seed_config(account_id: str, regions: tuple[str, ...], rules: int, resource
             recorder=_recorder(account_id),
             rules=[_config_rule(name, spec) for name, spec in specs],
         )
+        for name in packed:
+            _moto.set_rule_fields(account_id, region, name, created_by="config-conforms.amazonaws.com")
+        _moto.conformance_packs(account_id, region).put(ConformancePack(_PACK, "cis000001", packed, when))
         store = _moto.compliance_store(account_id, region)
         inventory = _moto.inventory(account_id, region)
         for resource_type, resource_id in _failing_resources(account_id, region, rules, failing):

@@ -919,6 +919,7 @@ def _expect(
             last_failed_evaluation=failure.failed_at if failure else None,
             last_error_code=failure.error_code if failure else "",
             evaluation_flag=flag,
+            conformance_packs=(rule.conformance_pack,) if rule.conformance_pack else (),
         )
     )
     for e in evaluations:

@@ -37,12 +37,14 @@ locals {
   # Config data; nothing here can change the account.
   resources = {
     # "*": DescribeConfigRules, DescribeComplianceByConfigRule, DescribeConfigRuleEvaluationStatus
-    # (called without rule names, for all rules at once) and ec2:DescribeRegions accept no narrower
-    # resource, and in a region without Config there is no recorder for
-    # DescribeConfigurationRecorderStatus to name: its answer "none" is what the report needs to hear.
+    # (called without rule names, for all rules at once), DescribeConformancePacks (all packs at once)
+    # and ec2:DescribeRegions accept no narrower resource, and in a region without Config there is no
+    # recorder for DescribeConfigurationRecorderStatus to name: its answer "none" is what the report
+    # needs to hear.
     ReadConfigCompliance      = ["*"]
     ListEnabledRegions        = ["*"]
     ReadNoncompliantResources = ["arn:${local.partition}:config:*:*:config-rule/*"]
+    ReadConformancePackRules  = ["arn:${local.partition}:config:*:*:conformance-pack/*"]
   }
 
   permissions_policy = {

@@ -93,7 +93,9 @@ run "grants_exactly_the_config_and_region_reads" {
       "config:DescribeComplianceByConfigRule",
       "config:DescribeConfigRuleEvaluationStatus",
       "config:SelectResourceConfig",
+      "config:DescribeConformancePacks",
       "config:GetComplianceDetailsByConfigRule",
+      "config:DescribeConformancePackCompliance",
       "ec2:DescribeRegions",
     ])
     error_message = "the spoke role must grant exactly the reads the scanner makes"
@@ -105,6 +107,10 @@ run "grants_exactly_the_config_and_region_reads" {
   assert {
     condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ReadNoncompliantResources"] == ["arn:aws:config:*:*:config-rule/*"]
     error_message = "the non-compliant resource reads must be limited to Config rules"
+  }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s.Resource }["ReadConformancePackRules"] == ["arn:aws:config:*:*:conformance-pack/*"]
+    error_message = "the conformance pack rule reads must be limited to conformance packs"
   }
 }
 
