@@ -142,7 +142,12 @@ def test_a_failed_upload_exits_1_and_says_the_report_is_lost_with_the_pod(
     # The marker goes through; the dated report folder is refused.
     simulated_org.faults.configure(deny_s3_put_into=[f"{bucket}/aws-config-reports/2"])
     try:
-        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=_one(simulated_org))
+        run = run_cli(
+            simulated_org,
+            "run",
+            CONFIG_REPORT_ACCOUNTS=_one(simulated_org),
+            CONFIG_REPORT_UPLOAD_RETRY_SECONDS="3",  # the refusal is retried for this long, then reported
+        )
     finally:
         simulated_org.faults.reset()
     assert run.returncode == 1

@@ -391,23 +391,28 @@ def test_organizations_failing_mid_listing_fails_the_run_with_the_reason(
             ),
             id="kms-denied",
         ),
-        pytest.param(
-            "ServiceUnavailable",
-            "ServiceUnavailable",
-            marks=fails_the_run(
-                "S3 long outage", "every PutObject answers `ServiceUnavailable` (503) past the retry time"
-            ),
-            id="outage",
-        ),
     ],
 )
-def test_a_refused_upload_is_retried_for_a_bounded_time_then_fails_with_the_reason(
+def test_a_refused_write_fails_the_preflight_at_once_naming_the_fix(
     sim: SimulatedOrganization, outcome: Outcome, refusal: str, says: str
 ) -> None:
     sim.faults.configure(s3_put_refusals=10_000, s3_put_refusal=refusal)
-    run = run_scoped(sim, CONFIG_REPORT_MAX_ATTEMPTS="2", CONFIG_REPORT_UPLOAD_RETRY_SECONDS="2")
+    run = run_scoped(sim)  # with the default 120 s of upload retries: the preflight does not wait for them
     outcome.check(run, expected_findings(sim.seeded))
     (failed,) = events(run, "run.failed")
     assert says in str(failed["error"])
+    assert not events(run, "upload.retry"), "a refusal stands until someone fixes it: no waiting"
+    assert sim.faults.counts.config_requests == 0, "nothing was scanned"
+
+
+@fails_the_run("S3 long outage", "every PutObject answers `ServiceUnavailable` (503) past the retry time")
+def test_an_s3_outage_is_retried_for_a_bounded_time_then_fails_with_the_reason(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    sim.faults.configure(s3_put_refusals=10_000, s3_put_refusal="ServiceUnavailable")
+    run = run_scoped(sim, CONFIG_REPORT_MAX_ATTEMPTS="2", CONFIG_REPORT_UPLOAD_RETRY_SECONDS="2")
+    outcome.check(run, expected_findings(sim.seeded))
+    (failed,) = events(run, "run.failed")
+    assert "ServiceUnavailable" in str(failed["error"])
     assert "attempts" in str(failed["error"])
     assert events(run, "upload.retry"), "the upload was tried again before giving up"

@@ -292,7 +292,7 @@ def preflight(hub: Hub, settings: Settings, *, run_id: str) -> None:
             run_id=run_id,
             caller=hub.identity.arn,
             kms_key_id=settings.s3_kms_key_id,
-            retry=Retry(seconds=settings.upload_retry_seconds),
+            retry=Retry(seconds=settings.upload_retry_seconds, refusals=False),
         )
     except ConfigReportError:
         get_logger().error("preflight.failed", run_id=run_id, scanned="nothing: no Config call was made")

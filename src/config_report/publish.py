@@ -302,9 +302,15 @@ def _kind(name: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Retry:
     """How long a refused S3 write is tried again: backoff 1, 2, 4 ... seconds (at most 30), on top of
-    botocore's own retries, for up to `seconds` (an outage, or a bucket or key policy still propagating)."""
+    botocore's own retries, for up to `seconds` (an outage, or a bucket or key policy still propagating).
+
+    `refusals=False` tries again only what may pass by itself (5xx, throttling, the network): the
+    preflight marker must fail in seconds on a bucket typo or a denied write or key, and a report that
+    is not yet scanned loses nothing by failing at once.
+    """
 
     seconds: float = 0.0
+    refusals: bool = True
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -318,7 +324,11 @@ class Retry:
                 put()
             except (ClientError, BotoCoreError) as exc:
                 delay = min(2.0 ** (attempts - 1), _MAX_BACKOFF_SECONDS)
-                if _is_overwrite(exc) or self.clock() + delay > deadline:
+                if (
+                    _is_overwrite(exc)
+                    or (_is_refusal(exc) and not self.refusals)
+                    or self.clock() + delay > deadline
+                ):
                     return exc, attempts
                 get_logger().warning(
                     "upload.retry", key=key, attempt=attempts, retry_in_s=delay, error=describe_error(exc)
@@ -334,6 +344,20 @@ _MAX_BACKOFF_SECONDS = 30.0
 def _is_overwrite(exc: BaseException) -> bool:
     # The key exists: trying again can only fail the same way, and it must never be overwritten.
     return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "PreconditionFailed"
+
+
+_PASSING_CODES = frozenset(
+    {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "TooManyRequests"}
+)
+"""4xx answers that say "not now" rather than "no": waiting may help."""
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    # A 4xx answer (AccessDenied, NoSuchBucket, a KMS key denied or missing) stands until someone fixes it.
+    if not isinstance(exc, ClientError):
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return 400 <= status < 500 and exc.response.get("Error", {}).get("Code") not in _PASSING_CODES
 
 
 def _after(attempts: int) -> str:

@@ -96,7 +96,10 @@ class Settings(BaseSettings):
         60.0, gt=0, le=900, description="seconds to wait for an AWS answer before the attempt fails"
     )
     upload_retry_seconds: float = Field(
-        120.0, ge=0, le=3600, description="keep retrying a refused S3 upload this long, with backoff"
+        120.0,
+        ge=0,
+        le=3600,
+        description="keep retrying a refused report upload this long, with backoff (preflight: outages only)",
     )
     # --- sharding (a Kubernetes Indexed Job; see config_report.shards) ---
     shard_count: int = Field(1, ge=1, le=1000, description="pods sharing one run (1: not sharded)")
