@@ -46,8 +46,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers, one test file each at a time (a file's module fixtures are built once): most tests wait
+# on a subprocess or the simulator, so two keep both cores busy. `make unit PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= 2
 unit: $(STAMP) $(TOOLS_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
 
