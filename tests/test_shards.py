@@ -90,6 +90,9 @@ def _snapshot(files: dict[str, bytes]) -> Report:
 @pytest.fixture(scope="module")
 def sharded(simulated_org: SimulatedOrganization) -> Sharded:
     simulated_org.faults.reset()
+    # A previous run, whichever tests ran before: the sharded run and the unsharded one it is compared
+    # with then both have last week's report to compare with (Status, First Seen).
+    assert run_cli(simulated_org, "run").returncode == 0
     before = _keys(simulated_org)
     processes = _run_shards(simulated_org, "config-report-29412345", list(range(SHARDS)))
     return processes, _new_objects(simulated_org, before)
@@ -106,6 +109,9 @@ def test_three_shards_publish_the_same_report_data_as_one_unsharded_run(
     single = _snapshot(unsharded.files)
     assert merged.scans == single.scans
     assert merged.run.run_id != single.run.run_id
+    findings = [f for scan in merged.scans for f in scan.findings]
+    assert findings
+    assert all(f.status is not None for f in findings), "the merge compares with last week too"
 
 
 def test_exactly_one_shard_merges_into_one_workbook_snapshot_and_manifest(
