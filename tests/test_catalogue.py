@@ -164,3 +164,22 @@ def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the
     (warning,) = [e for e in run.log_events() if e.get("event") == "conformance_packs.unread"]
     assert warning["action"] == "config:DescribeConformancePacks"
     assert "spoke-read-role" in warning["fix"]
+
+
+def test_a_region_whose_owners_and_packs_are_both_unread_keeps_both_reasons_in_coverage(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    prod = simulated_org.seeded.account_named("acme-payments-prod")
+    denied = [(prod.id, "DescribeConformancePacks"), (prod.id, "SelectResourceConfig")]
+    simulated_org.faults.configure(deny_config_actions_in=denied)
+    try:
+        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=prod.id)
+    finally:
+        simulated_org.faults.reset()
+
+    assert run.returncode == 3, run.stderr[-3000:]  # owners unread is a gap, packs unread alone is not
+    coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
+    assert {c["Status"] for c in coverage} == {"ACCESS_DENIED"}
+    for row in coverage:
+        assert "conformance packs not read" in row["Detail"]
+        assert "owners not read" in row["Detail"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -255,6 +255,11 @@ class Coverage:
     region: str
     status: CoverageStatus
     detail: str = ""
+
+    def noted(self, note: str, status: CoverageStatus | None = None) -> Coverage:
+        """This row with `note` after its detail (and `status`, when given): earlier notes are kept."""
+        detail = " | ".join(part for part in (self.detail, note) if part)
+        return replace(self, status=status or self.status, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)

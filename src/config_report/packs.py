@@ -85,8 +85,9 @@ def _pack_rules(config_client: Any, pack: str) -> Iterator[str]:
 
 
 def _noted(coverage: Coverage, exc: BaseException) -> Coverage:
-    note = f"conformance packs not read: {describe_error(exc)} (rules and findings are reported)"
-    return replace(coverage, detail=" | ".join(part for part in (coverage.detail, note) if part))
+    return coverage.noted(
+        f"conformance packs not read: {describe_error(exc)} (rules and findings are reported)"
+    )
 
 
 class _WarnOnce:

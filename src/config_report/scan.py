@@ -308,9 +308,8 @@ def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> Region
         return replace(result, findings=owned.findings)
     status = CoverageStatus.ACCESS_DENIED if is_access_denied(owned.error) else CoverageStatus.ERROR
     detail = f"{describe_error(owned.error)} (owners not read; rules and findings are reported)"
-    return replace(
-        result, findings=owned.findings, coverage=Coverage(spoke.account.id, region, status, detail)
-    )
+    # Noted after what the region already says (rules unread, packs unread): no reason is lost.
+    return replace(result, findings=owned.findings, coverage=result.coverage.noted(detail, status))
 
 
 def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:
