@@ -1,8 +1,8 @@
-"""A worksheet that writes plain cells' XML in one step: the same bytes as XlsxWriter, about half the CPU.
+"""A worksheet that writes plain cells' XML in one step: the same bytes as XlsxWriter, for less CPU.
 
 In `constant_memory` mode XlsxWriter turns each finished row into XML cell by cell. For every text cell
 it runs five regular expressions (`_xHHHH_` escapes, control characters, XML escapes, leading and
-trailing white space) and escapes each attribute through another; at 500,000 findings that is five
+trailing white space) and escapes each attribute through another; at 500,000 findings that is 4.6
 million cells and most of the workbook's CPU. Almost every cell needs none of those changes: one
 expression that matches whatever any of them would change tells which ones, and those are written
 directly. Every other cell (control characters, `&`, `<`, edge white space, formulas, links' cells,
@@ -39,7 +39,7 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
     """A `Worksheet` for `constant_memory` workbooks whose plain text, number and date cells are fast."""
 
     # The report addresses cells by row and column numbers, never "A1": these three skip the decorator
-    # that would try to parse it, a tenth of the workbook's CPU at 500,000 findings.
+    # that would try to parse it: about a tenth of the workbook's instructions (docs/benchmarks.md).
     write_string = Worksheet._write_string
     write_number = Worksheet._write_number
     write_datetime = Worksheet._write_datetime
