@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
 import shlex
 import signal
 import subprocess
@@ -55,6 +57,25 @@ def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -
     assert identity["Account"] == "123456789012"
     assert org_role["AssumedRoleUser"]["Arn"].split(":")[4] == env["CONFIG_REPORT_ORG_ROLE_ARN"].split(":")[4]
     assert env["CONFIG_REPORT_REGIONS"] == "eu-west-1,us-east-1,eu-central-1"
+
+
+def test_the_standalone_simulator_stops_when_ctrl_c_lands_on_one_of_its_server_threads() -> None:
+    # Which thread takes a process's signal is the kernel's choice; under load it is often not the
+    # main one. tgkill (glibc 2.30+) aims SIGINT at a server thread to make that case certain.
+    process = subprocess.Popen([*COMMAND, "--accounts", "6"], stdout=subprocess.PIPE, text=True)
+    try:
+        _exports(process)
+        (server_thread, *_) = sorted(
+            int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid
+        )
+        assert ctypes.CDLL(None, use_errno=True).tgkill(process.pid, server_thread, signal.SIGINT) == 0
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+
+    assert process.returncode == 0
 
 
 def _exports(process: subprocess.Popen[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
-import threading
+import time
 from collections.abc import Sequence
 
 from config_report.simulated.seed import DEFAULT_ACCOUNTS, DEFAULT_REGIONS, MIN_ACCOUNTS, SeededOrganization
@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, value in sim.client_env().items():
                 print(f"export {name}={shlex.quote(value)}")
             print("# Ctrl-C to stop", flush=True)
-            threading.Event().wait()
+            # The kernel may hand SIGINT to a server thread, which never wakes a wait without a
+            # timeout; waking twice a second lets the main thread raise KeyboardInterrupt.
+            while True:
+                time.sleep(0.5)
     return 0
 
 
