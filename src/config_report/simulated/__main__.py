@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
+import signal
 import time
 from collections.abc import Sequence
 
@@ -56,6 +57,9 @@ def _account_ids(seeded: SeededOrganization, wanted: Sequence[str]) -> list[str]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, seed, print the environment, and serve until Ctrl-C."""
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it: Ctrl-C
+    # (or `kill -INT`) must stop the simulator however it was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = _parser()
     args = parser.parse_args(argv)
     regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
