@@ -60,8 +60,8 @@ def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -
 
 
 def test_the_standalone_simulator_stops_when_ctrl_c_lands_on_one_of_its_server_threads() -> None:
-    # Which thread takes a process's signal is the kernel's choice; under load it is often not the
-    # main one. tgkill (glibc 2.30+) aims SIGINT at a server thread to make that case certain.
+    # A signal sent to the process usually lands on its main thread, but one aimed at a thread (or
+    # taken by one when the main thread cannot) lands elsewhere: tgkill (glibc 2.30+) makes it certain.
     process = subprocess.Popen([*COMMAND, "--accounts", "6"], stdout=subprocess.PIPE, text=True)
     try:
         _exports(process)
