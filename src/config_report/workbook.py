@@ -713,30 +713,8 @@ def _write_summary(book: Workbook, report: Report, figures: Figures, formats: _F
         _share(figures.regions_scanned, figures.regions_total, "pairs"),
         change=out.change("regions_scanned"),
     )
-    out.figure(
-        "AWS Config not enabled",
-        figures.regions_without_config,
-        "nothing to report there",
-        change=out.change("regions_without_config"),
-    )
-    out.figure(
-        "AWS Config not recording",
-        figures.regions_not_recording,
-        "recorder stopped: results there are stale, not reported",
-        change=out.change("regions_not_recording"),
-    )
-    out.figure(
-        "Region not enabled in the account",
-        figures.regions_not_enabled,
-        "opt-in region",
-        change=out.change("regions_not_enabled"),
-    )
-    out.figure(
-        "Denied by an organization policy (SCP)",
-        figures.regions_denied_by_scp,
-        "region denied",
-        change=out.change("regions_denied_by_scp"),
-    )
+    for label, field, note in _UNREAD_STATES:
+        out.figure(label, getattr(figures, field), note, change=out.change(field))
     out.figure(
         "Could not be read (access denied or error)",
         figures.coverage_gaps,
@@ -818,6 +796,19 @@ def _exceptions_section(out: _SummaryLines, report: Report, figures: Figures) ->
 
 def _share(part: int, whole: int, noun: str) -> str:
     return f"of {whole:,} {noun} ({part / whole:.0%})" if whole else f"of 0 {noun}"
+
+
+_UNREAD_STATES = (
+    ("AWS Config not enabled", "regions_without_config", "nothing to report there"),
+    (
+        "AWS Config not recording",
+        "regions_not_recording",
+        "recorder stopped: results there are stale, not reported",
+    ),
+    ("Region not enabled in the account", "regions_not_enabled", "opt-in region"),
+    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", "region denied"),
+)
+"""Label, `Figures` field and note of each state of an account-region that is reported, not a gap."""
 
 
 def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str, str], ...]:
