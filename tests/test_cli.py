@@ -20,22 +20,9 @@ from python_calamine import CalamineWorkbook
 
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from config_report.workbook import fit_cell_text
+from headers import FINDINGS_HEADER, RULES_HEADER
 from runner import Run, run_cli, run_process
 
-RULES_HEADER = ["Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources"]
-FINDINGS_HEADER = [
-    "Account ID",
-    "Account Name",
-    "Region",
-    "Rule Name",
-    "Resource Type",
-    "Resource ID",
-    "Annotation",
-    "Last Evaluated",
-    "Status",
-    "First Seen",
-    "Age (days)",
-]
 COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]
 EXTERNAL_ID = "ext-id-that-must-never-be-logged"
 SHEETS = ["Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue"]

@@ -19,6 +19,7 @@ import pytest
 
 from config_report.model import Finding
 from config_report.simulated import SimulatedOrganization, evolve
+from headers import CHANGES_HEADER
 from runner import Run, run_cli
 
 WEEKS = ("2026-11-16T09:00:00Z", "2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z")
@@ -120,19 +121,6 @@ def test_the_first_run_says_there_is_no_baseline_and_dates_every_finding_today(s
 
 DAY_1_CELL = DAY_1
 DAY_2_CELL = DAY_2
-CHANGES_HEADER = [
-    "Status",
-    "Account ID",
-    "Account Name",
-    "Region",
-    "Rule Name",
-    "Resource Type",
-    "Resource ID",
-    "Annotation",
-    "Last Evaluated",
-    "First Seen",
-    "Age (days)",
-]
 
 
 def test_week_two_lists_the_new_and_the_resolved_findings_and_nothing_else(scenario: Scenario) -> None:

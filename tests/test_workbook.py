@@ -34,24 +34,11 @@ from factories import (
     sample_report,
     sandbox_scan,
 )
+from headers import FINDINGS_HEADER, RULES_HEADER
 
 Sheets = dict[str, Sequence[Sequence[object]]]
 
 ACCOUNTS_HEADERS = ["Account ID", "Account Name", "OU", "Scan Status"]
-RULES_HEADERS = ["Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources"]
-FINDINGS_HEADERS = [
-    "Account ID",
-    "Account Name",
-    "Region",
-    "Rule Name",
-    "Resource Type",
-    "Resource ID",
-    "Annotation",
-    "Last Evaluated",
-    "Status",
-    "First Seen",
-    "Age (days)",
-]
 RULE_HEALTH_HEADERS = [
     "Normalized Rule Name",
     "Rule State",
@@ -97,8 +84,8 @@ def test_sheets_come_in_contract_order_with_exact_headers(tmp_path: Path) -> Non
 
     assert list(sheets) == ["Summary", *DATA_SHEETS, "Rule catalogue"]
     assert sheets["Accounts"][0][:4] == ACCOUNTS_HEADERS
-    assert sheets["Rules"][0] == RULES_HEADERS + RULE_HEALTH_HEADERS
-    assert sheets["Non-compliant resources"][0][:11] == FINDINGS_HEADERS
+    assert sheets["Rules"][0] == RULES_HEADER + RULE_HEALTH_HEADERS
+    assert sheets["Non-compliant resources"][0][:11] == FINDINGS_HEADER
     assert sheets["Non-compliant resources"][0][-1] == "Normalized Rule Name"
     assert sheets["Coverage"][0] == COVERAGE_HEADERS
 
@@ -229,7 +216,7 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
     ]
     assert all(len(name) <= 31 for name in split)  # Excel's limit for a sheet name
     pages = [name for name in split if name.startswith("Non-compliant resources")]
-    assert all(split[page][0][:11] == FINDINGS_HEADERS for page in pages)
+    assert all(split[page][0][:11] == FINDINGS_HEADER for page in pages)
     assert all(len(split[page]) <= 5 for page in pages)
     assert [row for page in pages for row in split[page][1:]] == whole["Non-compliant resources"][1:]
     assert len(whole["Non-compliant resources"]) - 1 == 13
