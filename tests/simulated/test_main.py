@@ -8,6 +8,8 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import boto3
 
@@ -30,13 +32,7 @@ def test_the_standalone_simulator_refuses_an_unknown_account_to_deny() -> None:
 
 
 def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -> None:
-    process = subprocess.Popen(
-        [*COMMAND, "--accounts", "6", "--deny", "acme-log-archive", "--throttle-rate", "0.0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _simulator("--accounts", "6", "--deny", "acme-log-archive", "--throttle-rate", "0.0") as process:
         env = _exports(process)
         session = boto3.session.Session(
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
@@ -48,10 +44,6 @@ def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -
         org_role = sts.assume_role(RoleArn=env["CONFIG_REPORT_ORG_ROLE_ARN"], RoleSessionName="standalone")
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
 
     assert process.returncode == 0
     assert identity["Account"] == "123456789012"
@@ -62,20 +54,27 @@ def test_the_standalone_simulator_prints_the_environment_and_stops_on_ctrl_c() -
 def test_the_standalone_simulator_stops_when_ctrl_c_lands_on_one_of_its_server_threads() -> None:
     # A signal sent to the process usually lands on its main thread, but one aimed at a thread (or
     # taken by one when the main thread cannot) lands elsewhere: tgkill (glibc 2.30+) makes it certain.
-    process = subprocess.Popen([*COMMAND, "--accounts", "6"], stdout=subprocess.PIPE, text=True)
-    try:
+    with _simulator("--accounts", "6") as process:
         _exports(process)
         (server_thread, *_) = sorted(
             int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid
         )
         assert ctypes.CDLL(None, use_errno=True).tgkill(process.pid, server_thread, signal.SIGINT) == 0
         process.communicate(timeout=60)
+
+    assert process.returncode == 0
+
+
+@contextmanager
+def _simulator(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """The standalone simulator running with `args`; killed on the way out if the test did not stop it."""
+    process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=30)
-
-    assert process.returncode == 0
 
 
 def _exports(process: subprocess.Popen[str]) -> dict[str, str]:
