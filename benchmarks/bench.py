@@ -128,7 +128,7 @@ def raw(args: argparse.Namespace) -> int:
     import botocore.session
     from botocore.config import Config
 
-    from config_report.owners import resource_queries
+    from config_report.aws.tags import resource_queries
 
     started = time.process_time()
     session = botocore.session.get_session()

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 
-from config_report.model import (
+from config_report.domain.model import (
     Account,
     AccountScan,
     Compliance,
@@ -31,8 +31,8 @@ from config_report.model import (
     RuleResult,
     RunInfo,
 )
-from config_report.snapshot import write_snapshot
-from config_report.workbook import write_workbook
+from config_report.render.xlsx.workbook import write_workbook
+from config_report.store.snapshot import write_snapshot
 
 REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
 RULES = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
-from config_report.model import (
+from config_report.domain.model import (
     ALL_REGIONS,
     Acceptance,
     Account,

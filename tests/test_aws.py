@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from config_report.aws import (
+from config_report.aws.session import (
     CONNECT_TIMEOUT,
     Identity,
     ServiceModels,

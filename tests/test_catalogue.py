@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from config_report.catalogue import build_catalogue, docs_url, rule_info
-from config_report.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.catalogue import build_catalogue, docs_url, rule_info
+from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.seed import CIS_PACK, PCI_PACK
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from config_report.changes import compare, finding_key
-from config_report.model import (
+from config_report.domain.changes import compare, finding_key
+from config_report.domain.model import (
     AccountScan,
     Baseline,
     Coverage,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from config_report.domain.acceptance import apply_exceptions, parse_exceptions, read_exceptions
+from config_report.domain.model import ExceptionStatus
 from config_report.errors import ExitCode, SettingsError
-from config_report.exceptions import apply_exceptions, parse_exceptions, read_exceptions
-from config_report.model import ExceptionStatus
 from config_report.simulated import SimulatedOrganization
 from factories import PROD, SANDBOX, sample_report
 from runner import run_cli, run_process

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from config_report.history import decode, encode, entry_for, recorded, trend
-from config_report.model import HistoryEntry
+from config_report.domain.model import HistoryEntry
+from config_report.store.history import decode, encode, entry_for, recorded, trend
 from factories import sample_report
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -21,9 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from config_report.model import Report
-from config_report.snapshot import read_snapshot, write_snapshot
-from config_report.workbook import EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, fit_cell_text, write_workbook
+from config_report.domain.model import Report
+from config_report.render.xlsx.workbook import (
+    EXCEL_MAX_CELL_CHARS,
+    TRUNCATION_MARKER,
+    fit_cell_text,
+    write_workbook,
+)
+from config_report.store.snapshot import read_snapshot, write_snapshot
 from factories import PROD, finding, sample_report
 
 # Any character but lone surrogates, which no JSON answer from AWS decodes to (nor can UTF-8 hold).

@@ -18,15 +18,15 @@ import pytest
 import structlog
 
 from config_report import logs
-from config_report.changes import compare
+from config_report.domain.changes import compare
+from config_report.domain.model import Baseline, Changes, Finding, Report
 from config_report.errors import JiraError
 from config_report.jira import S3TicketLedger, TicketOutcome, sync_weekly_ticket
-from config_report.model import Baseline, Changes, Finding, Report
-from config_report.publish import PublishedRun, describe_files
+from config_report.render.xlsx.workbook import write_workbook
 from config_report.settings import Settings
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira, Flavor
-from config_report.workbook import write_workbook
+from config_report.store.bucket import PublishedRun, describe_files
 from factories import DENIED, PROD, STARTED, finding, sample_report
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23

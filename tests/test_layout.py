@@ -17,8 +17,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from config_report.model import AccountScan, Compliance, Coverage, CoverageStatus, Report, RuleResult
-from config_report.workbook import write_workbook
+from config_report.domain.model import AccountScan, Compliance, Coverage, CoverageStatus, Report, RuleResult
+from config_report.render.xlsx.workbook import write_workbook
 from factories import PROD, finding, run_info, sample_report
 
 _XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"

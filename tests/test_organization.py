@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config_report.model import Account
-from config_report.organization import AccountFilter
+from config_report.aws.organization import AccountFilter
+from config_report.domain.model import Account
 
 ROOT = "r-ab12"
 WORKLOADS = "ou-ab12-11111111"

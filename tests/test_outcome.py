@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from config_report.domain.model import CoverageStatus, Report
+from config_report.domain.outcome import judge_outcome
 from config_report.errors import ExitCode
-from config_report.model import CoverageStatus, Report
-from config_report.outcome import judge_outcome
 from config_report.simulated import SimulatedOrganization
 from factories import prod_scan, run_info, sample_report
 from runner import run_cli, run_process

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from config_report.model import Account, AccountScan, Compliance, Owner, OwnerSource, Report, RuleResult
-from config_report.owners import (
+from config_report.aws.tags import (
     MAX_EXPRESSION,
     MAX_IDS_PER_QUERY,
     NO_OWNER,
@@ -27,6 +26,15 @@ from config_report.owners import (
     read_resource_tags,
     resource_queries,
     with_account_owners,
+)
+from config_report.domain.model import (
+    Account,
+    AccountScan,
+    Compliance,
+    Owner,
+    OwnerSource,
+    Report,
+    RuleResult,
 )
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from config_report.simulated.tags import ACCOUNT_RESOURCE, HOSTILE_OWNER

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from config_report.errors import PublishError
-from config_report.publish import describe_files, new_run_id, run_prefix, upload
 from config_report.simulated import SimulatedOrganization
+from config_report.store.bucket import describe_files, new_run_id, run_prefix, upload
 from runner import run_cli
 
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from config_report.render.xlsx.workbook import fit_cell_text
 from config_report.simulated import SeededOrganization, SimulatedOrganization
-from config_report.workbook import fit_cell_text
 from reliability import FindingKey, Outcome, outcome_of, reliability
 from runner import Run, RunningCli, run_cli
 

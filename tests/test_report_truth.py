@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from config_report.model import Compliance, RuleResult
+from config_report.domain.model import Compliance, RuleResult
 from config_report.simulated import SimulatedOrganization, _moto
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault

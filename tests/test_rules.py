@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config_report.rules import RuleFilter, normalize_rule_name
+from config_report.domain.rules import RuleFilter, normalize_rule_name
 
 
 @pytest.mark.parametrize(

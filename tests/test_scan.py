@@ -8,9 +8,9 @@ from typing import Any
 
 from botocore.credentials import RefreshableCredentials
 
-from config_report.aws import ServiceModels, caller_identity, client_config
-from config_report.model import Account, CoverageStatus
-from config_report.scan import ScanPlan, scan_organization
+from config_report.aws.scan import ScanPlan, scan_organization
+from config_report.aws.session import ServiceModels, caller_identity, client_config
+from config_report.domain.model import Account, CoverageStatus
 from config_report.simulated import SimulatedOrganization
 
 

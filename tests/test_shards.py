@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from config_report.model import Report
-from config_report.shards import shard_of
+from config_report.app.shards import shard_of
+from config_report.domain.model import Report
 from config_report.simulated import SimulatedOrganization
-from config_report.snapshot import read_snapshot_bytes
+from config_report.store.snapshot import read_snapshot_bytes
 from runner import run_cli, run_process
 
 SHARDS = 3

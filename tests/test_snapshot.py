@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from config_report.errors import PublishError
-from config_report.model import (
+from config_report.domain.model import (
     Acceptance,
     AccountScan,
     Compliance,
@@ -27,7 +26,8 @@ from config_report.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
+from config_report.errors import PublishError
+from config_report.store.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
 from factories import HOSTILE_STRINGS, PROD, finding, prod_scan, run_info, sample_report
 
 

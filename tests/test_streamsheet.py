@@ -9,7 +9,7 @@ from pathlib import Path
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from config_report.streamsheet import StreamedSheet
+from config_report.render.xlsx.streamsheet import StreamedSheet
 from factories import HOSTILE_STRINGS
 
 AWKWARD_TEXT = (

@@ -15,8 +15,8 @@ import termios
 import threading
 
 from config_report.logs import configure, get_logger
+from config_report.render.terminal import Progress, show_figures
 from config_report.simulated import SimulatedOrganization
-from config_report.terminal import Progress, show_figures
 from factories import sample_report
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")

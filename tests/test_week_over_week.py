@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from config_report.model import Finding
+from config_report.domain.model import Finding
 from config_report.simulated import SimulatedOrganization, evolve
 from headers import CHANGES_HEADER
 from runner import Run, run_cli

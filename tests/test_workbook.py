@@ -13,10 +13,10 @@ from xml.etree import ElementTree
 import pytest
 from python_calamine import CalamineWorkbook
 
-from config_report.changes import compare
+from config_report.domain.changes import compare
+from config_report.domain.model import Baseline, Report
 from config_report.errors import PublishError
-from config_report.model import Baseline, Report
-from config_report.workbook import (
+from config_report.render.xlsx.workbook import (
     EXCEL_MAX_CELL_CHARS,
     EXCEL_MAX_ROWS,
     TRUNCATION_MARKER,

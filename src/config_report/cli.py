@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any, get_args
 
 from config_report import __version__
+from config_report.app.interrupt import stop_on_sigterm
 from config_report.errors import ConfigReportError, ExitCode, SettingsError
-from config_report.interrupt import stop_on_sigterm
 from config_report.logs import configure, get_logger, wants_json
 from config_report.settings import Settings, env_name, flag_name, load_settings
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from config_report.demo import run_demo  # the simulator is an optional extra
+            from config_report.app.demo import run_demo  # the simulator is an optional extra
 
             return run_demo(accounts=args.accounts_count, output=args.output, deny=args.with_denied_account)
         settings = load_settings(_overrides(args))
@@ -101,11 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(settings, sample=args.sample)
         if args.command == "merge":
-            from config_report.shards import merge_run
+            from config_report.app.shards import merge_run
 
             return int(merge_run(settings).exit_code)
-        from config_report.pipeline import run
-        from config_report.shards import run_shard
+        from config_report.app.run import run
+        from config_report.app.shards import run_shard
 
         with stop_on_sigterm() as stop:
             if settings.shard_count > 1 and not args.dry_run:
@@ -134,7 +134,7 @@ def _report_settings_error(exc: SettingsError, args: argparse.Namespace) -> None
 
 
 def _check(settings: Settings, *, sample: int | None) -> int:
-    from config_report.check import run_checks, summary
+    from config_report.app.check import run_checks, summary
 
     results = []
     for result in run_checks(settings, sample=sample):

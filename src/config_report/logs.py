@@ -8,11 +8,48 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import structlog
+from rich.console import Console
+from rich.text import Text
 
-from config_report.terminal import ConsoleLoggerFactory, console
+_consoles: dict[int, Console] = {}
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """The one console writing to `stream` (default stderr), shared by log lines and the bar."""
+    out = stream or sys.stderr
+    found = _consoles.get(id(out))
+    if found is None:
+        found = Console(file=out, highlight=False, soft_wrap=True)
+        _consoles[id(out)] = found
+    return found
+
+
+class ConsoleLogger:
+    """A structlog logger that prints each rendered line through the shared console."""
+
+    def __init__(self, target: Console) -> None:
+        self._console = target
+
+    def msg(self, message: str) -> None:
+        """Print one rendered log line (ANSI colours kept) above any live progress bar."""
+        self._console.print(Text.from_ansi(message))
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleLoggerFactory:
+    """structlog's logger factory for the terminal: every logger prints through `target`."""
+
+    target: Console
+
+    def __call__(self, *args: Any) -> ConsoleLogger:
+        return ConsoleLogger(self.target)
+
 
 _SECRET_WORDS = ("token", "secret", "password", "authorization", "external_id")
 

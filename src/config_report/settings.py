@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         le=3600,
         description="keep retrying a refused report upload this long, with backoff (preflight: outages only)",
     )
-    # --- sharding (a Kubernetes Indexed Job; see config_report.shards) ---
+    # --- sharding (a Kubernetes Indexed Job; see config_report.app.shards) ---
     shard_count: int = Field(1, ge=1, le=1000, description="pods sharing one run (1: not sharded)")
     shard_index: int | None = Field(
         default_factory=lambda: os.environ.get("JOB_COMPLETION_INDEX"),

@@ -43,9 +43,9 @@ from typing import Any
 
 import httpx
 import pytest
+from permissions import Role, Scope, Targets, actions, policy_document, statements
 
 from config_report.errors import ExitCode
-from config_report.permissions import Role, Scope, Targets, actions, policy_document, statements
 from config_report.settings import Settings
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from config_report.simulated.jira import FakeJira

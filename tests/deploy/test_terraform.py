@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
+from permissions import Role, Targets, policy_document
 
-from config_report.permissions import Role, Targets, policy_document
 from config_report.settings import DEFAULT_SPOKE_ROLE_NAME
 from deploy.deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config_report.model import Compliance
-from config_report.rules import normalize_rule_name
+from config_report.domain.model import Compliance
+from config_report.domain.rules import normalize_rule_name
 from config_report.simulated import SeededOrganization, SimulatedOrganization, seed_organization
 from config_report.simulated.seed import (
     DELETING_RULES,

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report.errors import JiraError
-from config_report.publish import encryption
+from config_report.store.bucket import encryption
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$")
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]+$")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from config_report.changes import control_name
+from config_report.domain.changes import control_name
+from config_report.domain.model import Account, Changes, Figures, Finding, RankedItem, Report
 from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
-from config_report.model import Account, Changes, Figures, Finding, RankedItem, Report
 
 LABEL_PREFIX = "aws-config-report-"
 # Long lists would bury the point and run into Jira's 32,767-character field limit.

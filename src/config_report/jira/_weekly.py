@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from config_report.domain.model import Changes, Report
 from config_report.errors import ConfigReportError, JiraError, SettingsError
 from config_report.jira._client import CreateOutcomeUnknown, Flavor, Issue, JiraClient
 from config_report.jira._document import Document
@@ -22,9 +23,8 @@ from config_report.jira._ticket import (
     week_label,
 )
 from config_report.logs import get_logger
-from config_report.model import Changes, Report
-from config_report.publish import PublishedRun
 from config_report.settings import Settings
+from config_report.store.bucket import PublishedRun
 
 # Creates tried after a 5xx, each preceded by a search for the ticket the failed one may have made.
 CREATE_ATTEMPTS = 3

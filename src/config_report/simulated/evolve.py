@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from config_report.model import Finding
+from config_report.domain.model import Finding
 from config_report.simulated import _moto
 from config_report.simulated.compliance import COMPLIANT, NON_COMPLIANT, Evaluation
 from config_report.simulated.server import SimulatedOrganization

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from config_report.model import Account
-from config_report.owners import resource_queries
+from config_report.aws.tags import resource_queries
+from config_report.domain.model import Account
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,

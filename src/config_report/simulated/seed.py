@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from config_report.model import (
+from config_report.domain.model import (
     Account,
     Compliance,
     Coverage,
@@ -64,7 +64,7 @@ from config_report.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.rules import normalize_rule_name
+from config_report.domain.rules import normalize_rule_name
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,

@@ -31,9 +31,8 @@ from typing import Any
 import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
-from config_report.errors import SettingsError
-from config_report.model import (
+from config_report.aws.session import describe_error
+from config_report.domain.model import (
     Acceptance,
     AccountScan,
     ExceptionStatus,
@@ -41,6 +40,7 @@ from config_report.model import (
     Finding,
     Report,
 )
+from config_report.errors import SettingsError
 
 SETTING = "CONFIG_REPORT_EXCEPTIONS_FILE"
 _REQUIRED = ("rule", "resource", "reason", "ticket", "expires")

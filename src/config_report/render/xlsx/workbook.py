@@ -23,10 +23,9 @@ from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from config_report.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
-from config_report.errors import PublishError
-from config_report.layout import ChartStack, fix_row_heights, print_setup
-from config_report.model import (
+from config_report.aws.tags import by_ou, by_owner
+from config_report.domain.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
+from config_report.domain.model import (
     Account,
     AccountScan,
     Changes,
@@ -42,8 +41,9 @@ from config_report.model import (
     RankedItem,
     Report,
 )
-from config_report.owners import by_ou, by_owner
-from config_report.streamsheet import StreamedSheet
+from config_report.errors import PublishError
+from config_report.render.xlsx.layout import ChartStack, fix_row_heights, print_setup
+from config_report.render.xlsx.streamsheet import StreamedSheet
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows per sheet, header included; XlsxWriter silently drops rows past it, so sheets split before."""

@@ -50,7 +50,7 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
             file=sys.stderr,
         )
         return ExitCode.USAGE
-    from config_report.pipeline import run
+    from config_report.app.run import run
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
         seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS)

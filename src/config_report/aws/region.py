@@ -30,10 +30,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error, is_access_denied
-from config_report.catalogue import rule_info
-from config_report.logs import get_logger
-from config_report.model import (
+from config_report.aws.session import describe_error, is_access_denied
+from config_report.domain.catalogue import rule_info
+from config_report.domain.model import (
     Account,
     Compliance,
     Coverage,
@@ -45,7 +44,8 @@ from config_report.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.rules import RuleFilter, normalize_rule_name
+from config_report.domain.rules import RuleFilter, normalize_rule_name
+from config_report.logs import get_logger
 
 # GetComplianceDetailsByConfigRule accepts at most 100 results per page.
 _DETAIL_PAGE_SIZE = 100

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from config_report.model import (
+from config_report.domain.model import (
     Account,
     AccountScan,
     Baseline,
@@ -28,7 +28,7 @@ from config_report.model import (
     Report,
     RuleResult,
 )
-from config_report.rules import normalize_rule_name
+from config_report.domain.rules import normalize_rule_name
 
 FindingKey = tuple[str, str, str, str, str]
 Place = tuple[str, str]

@@ -16,7 +16,7 @@ Added within v1, optional when reading (snapshots written before them are still 
 `first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
 the previous run, each rule's `conformance_packs` (pack names; null when they could not be read), and
 `carried`: earlier findings in account-regions this run could not read, kept
-only for their first-seen dates (see `config_report.changes`).
+only for their first-seen dates (see `config_report.domain.changes`).
 
 Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
 report (no gzip timestamp or file name), so identical runs have identical checksums.
@@ -34,8 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from config_report.errors import PublishError
-from config_report.model import (
+from config_report.domain.model import (
     Acceptance,
     Account,
     AccountScan,
@@ -54,6 +53,7 @@ from config_report.model import (
     SkippedRule,
     SkipReason,
 )
+from config_report.errors import PublishError
 
 SCHEMA = "config-report/snapshot/v1"
 # Sections added to v1 after it first shipped: a snapshot written before them reads back without them.

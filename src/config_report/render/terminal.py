@@ -1,8 +1,7 @@
 """The terminal view: a progress bar that log lines never overwrite, and the run's figures at the end.
 
-On a terminal, one `rich` console owns stderr. Log lines are rendered by structlog and printed
-through that console, which puts them above the live bar; before, a line written while the bar was
-drawn landed in the middle of it. Off a terminal (a pod's log) nothing is drawn: progress is a
+On a terminal, one `rich` console owns stderr (`config_report.logs.console`): log lines go through it,
+above the live bar. Off a terminal (a pod's log) nothing is drawn: progress is a
 `scan.progress` JSON event every 15 seconds, as it always was.
 """
 
@@ -14,48 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import structlog
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
-from rich.text import Text
 
-from config_report.model import Figures
-
-_consoles: dict[int, Console] = {}
-
-
-def console(stream: TextIO | None = None) -> Console:
-    """The one console writing to `stream` (default stderr), shared by log lines and the bar."""
-    out = stream or sys.stderr
-    found = _consoles.get(id(out))
-    if found is None:
-        found = Console(file=out, highlight=False, soft_wrap=True)
-        _consoles[id(out)] = found
-    return found
-
-
-class ConsoleLogger:
-    """A structlog logger that prints each rendered line through the shared console."""
-
-    def __init__(self, target: Console) -> None:
-        self._console = target
-
-    def msg(self, message: str) -> None:
-        """Print one rendered log line (ANSI colours kept) above any live progress bar."""
-        self._console.print(Text.from_ansi(message))
-
-    debug = info = warning = warn = error = critical = exception = fatal = log = msg
-
-
-@dataclass(frozen=True, slots=True)
-class ConsoleLoggerFactory:
-    """structlog's logger factory for the terminal: every logger prints through `target`."""
-
-    target: Console
-
-    def __call__(self, *args: Any) -> ConsoleLogger:
-        return ConsoleLogger(self.target)
+from config_report.domain.model import Figures
+from config_report.logs import console
 
 
 @dataclass

@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
-from config_report.model import (
+from config_report.aws.session import describe_error
+from config_report.domain.model import (
     Account,
     AccountScan,
     Compliance,

@@ -16,10 +16,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
+from config_report.aws.session import describe_error
+from config_report.domain.model import Baseline, Report
 from config_report.logs import get_logger
-from config_report.model import Baseline, Report
-from config_report.snapshot import read_snapshot_bytes
+from config_report.store.snapshot import read_snapshot_bytes
 
 # <prefix>YYYY/MM/DD/<run-id>/aws-config-report-<run-id>.snapshot.json.gz (see publish.py).
 _SNAPSHOT_KEY = re.compile(

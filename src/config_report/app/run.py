@@ -13,7 +13,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import (
+from config_report.aws.organization import AccountFilter, list_active_accounts
+from config_report.aws.region import ReadOptions
+from config_report.aws.scan import ScanPlan, scan_organization
+from config_report.aws.session import (
     Identity,
     assume_role_session,
     caller_identity,
@@ -26,16 +29,13 @@ from config_report.aws import (
     probe_config,
     region_source,
 )
-from config_report.baseline import (
-    UnreadableSnapshot,
-    describe_baseline,
-    find_baseline,
-    list_snapshots,
-    read_s3_snapshot,
-    recent_reports,
-)
-from config_report.changes import compare
+from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners, with_account_owners
 from config_report.clock import run_started_at
+from config_report.domain.acceptance import AcceptedException, apply_exceptions, read_exceptions
+from config_report.domain.changes import compare
+from config_report.domain.model import Account, AccountScan, Changes, CoverageStatus, Report, RunInfo
+from config_report.domain.outcome import judge_outcome
+from config_report.domain.rules import RuleFilter
 from config_report.errors import (
     ConfigReportError,
     DiscoveryError,
@@ -44,23 +44,20 @@ from config_report.errors import (
     NetworkError,
     SettingsError,
 )
-from config_report.exceptions import AcceptedException, apply_exceptions, read_exceptions
-from config_report.history import (
-    HistoryStore,
-    LoadedHistory,
-    entry_for,
-    rebuilt_entry,
-    recorded,
-    trend,
-    trend_start,
-)
 from config_report.jira import S3TicketLedger, sync_weekly_ticket
 from config_report.logs import get_logger
-from config_report.model import Account, AccountScan, Changes, CoverageStatus, Report, RunInfo
-from config_report.organization import AccountFilter, list_active_accounts
-from config_report.outcome import judge_outcome
-from config_report.owners import ACCOUNT_TAG_READERS, read_account_owners, with_account_owners
-from config_report.publish import (
+from config_report.render.terminal import Progress, show_figures
+from config_report.render.xlsx.workbook import write_workbook
+from config_report.settings import Settings
+from config_report.store.baseline import (
+    UnreadableSnapshot,
+    describe_baseline,
+    find_baseline,
+    list_snapshots,
+    read_s3_snapshot,
+    recent_reports,
+)
+from config_report.store.bucket import (
     PublishedRun,
     Retry,
     describe_files,
@@ -73,13 +70,16 @@ from config_report.publish import (
     write_manifest,
     write_preflight_marker,
 )
-from config_report.region import ReadOptions
-from config_report.rules import RuleFilter
-from config_report.scan import ScanPlan, scan_organization
-from config_report.settings import Settings
-from config_report.snapshot import write_snapshot
-from config_report.terminal import Progress, show_figures
-from config_report.workbook import write_workbook
+from config_report.store.history import (
+    HistoryStore,
+    LoadedHistory,
+    entry_for,
+    rebuilt_entry,
+    recorded,
+    trend,
+    trend_start,
+)
+from config_report.store.snapshot import write_snapshot
 
 
 @dataclass(frozen=True, slots=True)

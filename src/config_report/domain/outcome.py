@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from config_report.domain.model import CoverageStatus, Report
 from config_report.errors import ExitCode
-from config_report.model import CoverageStatus, Report
 
 # The outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
 FAIL_ON_CHOICES = ("gaps", "jira")

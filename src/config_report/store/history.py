@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
+from config_report.aws.session import describe_error
+from config_report.domain.model import FindingStatus, HistoryEntry, Report
 from config_report.logs import get_logger
-from config_report.model import FindingStatus, HistoryEntry, Report
-from config_report.publish import encryption
+from config_report.store.bucket import encryption
 
 SCHEMA = "config-report/history/v1"
 HISTORY_KEY = "history/runs.jsonl"

@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error, is_access_denied
+from config_report.aws.session import describe_error, is_access_denied
+from config_report.domain.model import Account
 from config_report.errors import DiscoveryError
-from config_report.model import Account
 
 
 @dataclass(frozen=True, slots=True)

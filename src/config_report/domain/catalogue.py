@@ -2,11 +2,11 @@
 
 Built from what `DescribeConfigRules` already returned while scanning (no call per rule): the
 rule's source (an AWS managed rule's identifier, or a custom Lambda or Guard rule), its description
-and who created it. One entry per normalized rule name (`config_report.rules`), so an
+and who created it. One entry per normalized rule name (`config_report.domain.rules`), so an
 organization-wide control deployed with a different suffix in every account is one entry.
 
 The conformance packs a rule belongs to come from the packs of each account × region where a pack
-deployed it (`config_report.packs`); where those could not be read, the entry counts the places.
+deployed it (`config_report.aws.packs`); where those could not be read, the entry counts the places.
 
 AWS managed rules link to their page in the AWS Config Developer Guide. The page is named after the
 identifier, lower-cased with dashes (`S3_BUCKET_VERSIONING_ENABLED` → `s3-bucket-versioning-enabled.html`),
@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from config_report.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
 # Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule

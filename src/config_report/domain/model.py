@@ -77,7 +77,7 @@ class SkipReason(StrEnum):
 
 
 class FindingStatus(StrEnum):
-    """A finding's place in the week-over-week comparison (see `config_report.changes`)."""
+    """A finding's place in the week-over-week comparison (see `config_report.domain.changes`)."""
 
     NEW = "NEW"  # failing now, not failing in the previous run's same account and region
     PERSISTING = "PERSISTING"  # failing in both runs
@@ -134,7 +134,7 @@ class RuleResult:
     last_error_code: str = ""
     evaluation_flag: EvaluationFlag | None = None
     info: RuleInfo | None = None  # the rule's catalogue facts, from the same DescribeConfigRules page
-    # The conformance packs that deployed this copy (`config_report.packs`), sorted; None when a pack
+    # The conformance packs that deployed this copy (`config_report.aws.packs`), sorted; None when a pack
     # deployed it but the region's packs could not be read.
     conformance_packs: tuple[str, ...] | None = ()
 

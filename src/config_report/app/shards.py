@@ -32,13 +32,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error, hub_region
-from config_report.errors import ConfigReportError, ExitCode, PublishError, SettingsError
-from config_report.exceptions import apply_exceptions
-from config_report.logs import get_logger
-from config_report.model import ALL_REGIONS, Account, AccountScan, Coverage, CoverageStatus, Report, RunInfo
-from config_report.organization import list_active_accounts
-from config_report.pipeline import (
+from config_report.app.run import (
     Hub,
     RunOutcome,
     account_filter,
@@ -48,7 +42,22 @@ from config_report.pipeline import (
     organizations_client,
     scan_report,
 )
-from config_report.publish import (
+from config_report.aws.organization import list_active_accounts
+from config_report.aws.session import describe_error, hub_region
+from config_report.domain.acceptance import apply_exceptions
+from config_report.domain.model import (
+    ALL_REGIONS,
+    Account,
+    AccountScan,
+    Coverage,
+    CoverageStatus,
+    Report,
+    RunInfo,
+)
+from config_report.errors import ConfigReportError, ExitCode, PublishError, SettingsError
+from config_report.logs import get_logger
+from config_report.settings import Settings
+from config_report.store.bucket import (
     PublishedRun,
     describe_files,
     encryption,
@@ -56,8 +65,7 @@ from config_report.publish import (
     run_prefix,
     upload,
 )
-from config_report.settings import Settings
-from config_report.snapshot import read_snapshot_bytes, write_snapshot
+from config_report.store.snapshot import read_snapshot_bytes, write_snapshot
 
 _PART = re.compile(r"shard-(\d{4})-of-(\d{4})\.snapshot\.json\.gz$")
 _MERGE_CLAIM = "merge.claim"

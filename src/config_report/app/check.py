@@ -18,7 +18,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report import jira
-from config_report.aws import (
+from config_report.app.run import Hub, account_filter, account_owners, connect_hub, organizations_client
+from config_report.aws.organization import list_active_accounts
+from config_report.aws.packs import UNREAD_FIX
+from config_report.aws.session import (
     NETWORK_HINT,
     assume_role_session,
     describe_error,
@@ -26,13 +29,10 @@ from config_report.aws import (
     is_network_error,
     role_arn,
 )
+from config_report.aws.tags import resource_queries
 from config_report.errors import ConfigReportError, JiraError, NetworkError, PublishError
-from config_report.organization import list_active_accounts
-from config_report.owners import resource_queries
-from config_report.packs import UNREAD_FIX
-from config_report.pipeline import Hub, account_filter, account_owners, connect_hub, organizations_client
-from config_report.publish import new_run_id, preflight_key, write_preflight_marker
 from config_report.settings import Settings
+from config_report.store.bucket import new_run_id, preflight_key, write_preflight_marker
 
 
 @dataclass(frozen=True, slots=True)

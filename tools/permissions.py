@@ -7,7 +7,7 @@ Three roles take part in a run (see `deploy/terraform/`):
     spoke-read-role  in every account: reads AWS Config compliance, region by region
 
 Each role's permissions are a few statements, each an exact list of actions over one resource scope.
-`python -m config_report.permissions --write` renders them to the `actions.json` file every Terraform
+`python tools/permissions.py --write` renders them to the `actions.json` file every Terraform
 module reads, and `tests/deploy/test_permissions.py` fails when those files are stale. The same
 statements render complete policy documents (`policy_document`) for the least-privilege test, which
 runs the real scan under them with IAM enforcement on and then removes each action in turn.
@@ -25,10 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # Generated files say so, and say how to regenerate them.
-GENERATED_NOTE = (
-    "Generated from src/config_report/permissions.py by `python -m config_report.permissions --write`; "
-    "do not edit."
-)
+GENERATED_NOTE = "Generated from tools/permissions.py by `python tools/permissions.py --write`; do not edit."
 ACTIONS_FILE = "actions.json"
 MODULES_DIR = Path("deploy/terraform/modules")
 
@@ -332,13 +329,11 @@ def write_files(root: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m config_report.permissions [--write|--check] [--root DIR]`.
+    """`python tools/permissions.py [--write|--check] [--root DIR]`.
 
     Without a flag, prints each role's actions with their resource scope and the call that needs them.
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m config_report.permissions", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python tools/permissions.py", description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--write", action="store_true", help="rewrite the Terraform modules' actions.json files"
@@ -355,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         stale = stale_files(args.root)
         for path in stale:
-            print(f"stale: {path}; run `python -m config_report.permissions --write`", file=sys.stderr)
+            print(f"stale: {path}; run `python tools/permissions.py --write`", file=sys.stderr)
         return 1 if stale else 0
     for role in Role:
         print(f"{role.value}:")

@@ -20,7 +20,9 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import (
+from config_report.aws.packs import with_conformance_packs
+from config_report.aws.region import ReadOptions, RegionResult, scan_region
+from config_report.aws.session import (
     Identity,
     ServiceModels,
     assumed_role_credentials,
@@ -29,16 +31,14 @@ from config_report.aws import (
     is_access_denied,
     role_arn,
 )
-from config_report.model import (
+from config_report.aws.tags import DEFAULT_OWNER_TAG_KEYS, owned_findings
+from config_report.domain.model import (
     ALL_REGIONS,
     Account,
     AccountScan,
     Coverage,
     CoverageStatus,
 )
-from config_report.owners import DEFAULT_OWNER_TAG_KEYS, owned_findings
-from config_report.packs import with_conformance_packs
-from config_report.region import ReadOptions, RegionResult, scan_region
 
 # Regions of one account read at once. Config's quotas are per account and region, and every unit
 # reads its region one call at a time, so this bounds one account's share of the workers (and its

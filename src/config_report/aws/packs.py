@@ -23,10 +23,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws import describe_error
+from config_report.aws.region import RegionResult
+from config_report.aws.session import describe_error
+from config_report.domain.model import Coverage
 from config_report.logs import get_logger
-from config_report.model import Coverage
-from config_report.region import RegionResult
 
 CREATED_BY_CONFORMANCE_PACK = "config-conforms.amazonaws.com"
 # The largest Limit of each call (AWS Config API reference): the fewest pages.

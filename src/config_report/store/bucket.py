@@ -27,10 +27,10 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config_report import __version__
-from config_report.aws import NETWORK_HINT, describe_error, is_network_error
+from config_report.aws.session import NETWORK_HINT, describe_error, is_network_error
+from config_report.domain.model import Report
 from config_report.errors import PublishError
 from config_report.logs import get_logger
-from config_report.model import Report
 
 MANIFEST_SCHEMA = "config-report/manifest/v1"
 LATEST_SCHEMA = "config-report/latest/v1"

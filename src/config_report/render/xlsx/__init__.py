@@ -1,0 +1,1 @@
+"""The Excel workbook: the report a person opens on Monday morning."""
