@@ -39,9 +39,11 @@ BENCH_ARGS ?= --accounts 100 --regions 3 --rules 20 --latency 0.1
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
+# ruff, then the layers' import contract (pyproject.toml, [tool.importlinter]; docs/architecture.md).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -56,7 +58,7 @@ test: lint typecheck unit
 
 # docs/reliability.md, from the `reliability` markers of the fault tests (collection only, no run).
 reliability: $(STAMP)
-	$(BIN)/pytest --collect-only -q -p no:cacheprovider --reliability-doc docs/reliability.md tests/test_reliability.py
+	$(BIN)/pytest --collect-only -q -p no:cacheprovider --reliability-doc docs/reliability.md tests/app/test_reliability.py
 
 # The suite with every core kept busy by CPU burners (not part of `make test`: it is slow on purpose).
 # PYTEST_ARGS narrows it, e.g. `make test-under-load PYTEST_ARGS=tests/test_cli.py`.

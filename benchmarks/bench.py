@@ -32,6 +32,7 @@ HUB_ACCESS_KEY = "testing"
 
 def serve(args: argparse.Namespace) -> int:
     """Seed the organization, print it as one JSON line, then answer commands on stdin."""
+    from config_report.aws.tags import resource_queries
     from config_report.simulated import SimulatedOrganization
     from config_report.simulated.scale import seed_scale_organization
 
@@ -49,7 +50,7 @@ def serve(args: argparse.Namespace) -> int:
             {
                 "env": org.client_env(sim.endpoint_url, HUB_ACCESS_KEY),
                 "accounts": [a.id for a in org.accounts],
-                "needed": org.calls_needed(),
+                "needed": org.calls_needed(resource_queries),
                 "findings": org.noncompliant_resources,
                 "seeding_s": round(time.perf_counter() - started, 1),
             }

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 
+from config_report.domain.figures import finished
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -95,7 +96,7 @@ def synthetic_report(findings: int, accounts: int) -> Report:
     run = RunInfo(
         "benchmark", NOW, NOW + timedelta(minutes=30), "arn:aws:sts::000000000000:assumed-role/hub/x"
     )
-    return Report(run=run, scans=tuple(scans))
+    return finished(Report(run=run, scans=tuple(scans)))
 
 
 def peak_rss_mib() -> float:

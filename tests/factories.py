@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
+from config_report.domain.figures import finished
 from config_report.domain.model import (
     ALL_REGIONS,
     Acceptance,
@@ -23,6 +24,7 @@ from config_report.domain.model import (
     RuleResult,
     RunInfo,
 )
+from config_report.domain.rules import normalize_rule_name
 
 # Strings a spreadsheet would turn into formulas or numbers if it were careless.
 HOSTILE_STRINGS = (
@@ -72,11 +74,12 @@ def finding(
     last_evaluated: datetime | None = EVALUATED,
     accepted: Acceptance | None = None,
 ) -> Finding:
-    """One non-compliant evaluation with sensible defaults."""
+    """One non-compliant evaluation with sensible defaults, its rule's name normalized as a scan would."""
     return Finding(
         account_id=account.id,
         region=region,
         rule_name=rule,
+        normalized_name=normalize_rule_name(rule),
         resource_type=resource_type,
         resource_id=resource_id,
         annotation=annotation,
@@ -160,4 +163,4 @@ def denied_scan() -> AccountScan:
 
 def sample_report(extra_findings: Sequence[Finding] = ()) -> Report:
     """Three accounts: production, sandbox and denied, in that order."""
-    return Report(run=run_info(), scans=(prod_scan(extra_findings), sandbox_scan(), denied_scan()))
+    return finished(Report(run=run_info(), scans=(prod_scan(extra_findings), sandbox_scan(), denied_scan())))

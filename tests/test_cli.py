@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from config_report.render.xlsx.workbook import fit_cell_text
+from config_report.render.xlsx.cells import fit_cell_text
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from headers import FINDINGS_HEADER, RULES_HEADER
 from runner import Run, run_cli, run_process

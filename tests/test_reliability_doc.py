@@ -22,7 +22,7 @@ def test_the_committed_reliability_table_is_the_one_the_markers_generate(tmp_pat
             "no:cacheprovider",
             "--reliability-doc",
             str(generated),
-            "tests/test_reliability.py",
+            "tests/app/test_reliability.py",
         ],
         cwd=DOC.parents[1],
         capture_output=True,

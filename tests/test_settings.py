@@ -101,10 +101,14 @@ def test_public_view_hides_secrets_but_says_they_are_set(monkeypatch: pytest.Mon
 def test_the_token_file_is_read_and_a_missing_file_is_named(tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("s3cr3t\n")
-    assert load_settings({"jira_api_token_file": str(token)}).jira_token() == "s3cr3t"
-    missing = load_settings({"jira_api_token_file": str(token) + ".absent"})
+    jira = {"jira_url": "https://example.atlassian.net", "jira_project": "SEC"}
+    found = load_settings({**jira, "jira_api_token_file": str(token)}).jira_config()
+    assert found is not None
+    assert found.token() == "s3cr3t"
+    missing = load_settings({**jira, "jira_api_token_file": str(token) + ".absent"}).jira_config()
+    assert missing is not None
     with pytest.raises(SettingsError, match="CONFIG_REPORT_JIRA_API_TOKEN_FILE"):
-        missing.jira_token()
+        missing.token()
 
 
 def test_an_environment_gets_its_own_prefix_unless_one_is_given() -> None:

@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "merge":
             from config_report.app.shards import merge_run
 
-            return int(merge_run(settings).exit_code)
+            return int(merge_run(settings, as_json=as_json).exit_code)
         from config_report.app.run import run
         from config_report.app.shards import run_shard
 

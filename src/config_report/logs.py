@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+import threading
+from collections.abc import Hashable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -99,3 +100,20 @@ def configure(log_format: str = "auto", level: str = "INFO", stream: TextIO | No
 def get_logger() -> Any:
     """The project's logger (structlog bound logger)."""
     return structlog.get_logger("config_report")
+
+
+_warned: set[tuple[str, Hashable]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_once(event: str, *, key: Hashable, **fields: Any) -> None:
+    """Log the warning `event` only the first time it is raised for `key` in this process.
+
+    For what would otherwise repeat in every account and region (a value this version does not know,
+    an action the spoke role lacks): one line says it, with the fix. Safe from any thread.
+    """
+    with _warned_lock:
+        if (event, key) in _warned:
+            return
+        _warned.add((event, key))
+    get_logger().warning(event, **fields)

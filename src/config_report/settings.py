@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +33,12 @@ _ENVIRONMENT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 _TAG_KEY = re.compile(r"^[^,]{1,128}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_OBJECT = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
+
+# The published outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
+FAIL_ON_GAPS = "gaps"  # coverage gaps: exit 3
+FAIL_ON_JIRA = "jira"  # the ticket failed: exit 4
+FAIL_ON_CHOICES = (FAIL_ON_GAPS, FAIL_ON_JIRA)
+_FAIL_ON_NONE = "none"
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -89,6 +97,8 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="regions of one account scanned at once (its API quotas)"
     )
     max_attempts: int = Field(12, ge=1, le=50, description="attempts per AWS call (throttling retries)")
+    # AWS endpoints answer in milliseconds: a longer connect wait only hides a blocked egress path.
+    # The read timeout is botocore's default too; set here so it is a decision, not an accident.
     connect_timeout: float = Field(
         5.0, gt=0, le=300, description="seconds to open a connection to AWS before the attempt fails"
     )
@@ -142,7 +152,7 @@ class Settings(BaseSettings):
 
     # --- which outcomes fail the Job (the exit codes keep their meaning; see outcome.py) ---
     fail_on: CommaList = Field(
-        default_factory=lambda: ["gaps", "jira"],
+        default_factory=lambda: list(FAIL_ON_CHOICES),
         description="published outcomes that exit non-zero: gaps (3), jira (4); others exit 0",
     )
     gap_tolerance: int = Field(
@@ -219,12 +229,13 @@ class Settings(BaseSettings):
     @field_validator("fail_on")
     @classmethod
     def _fail_on(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if v not in ("gaps", "jira", "none")]
+        bad = [v for v in value if v not in (*FAIL_ON_CHOICES, _FAIL_ON_NONE)]
         if bad:
+            each, both = ", ".join(FAIL_ON_CHOICES), ",".join(FAIL_ON_CHOICES)
             raise ValueError(
-                f"{', '.join(map(repr, bad))} is not an outcome; use gaps, jira, both (gaps,jira) or none"
+                f"{', '.join(map(repr, bad))} is not an outcome; use {each}, both ({both}) or {_FAIL_ON_NONE}"
             )
-        return [v for v in value if v != "none"]
+        return [v for v in value if v != _FAIL_ON_NONE]
 
     @field_validator("environment")
     @classmethod
@@ -350,26 +361,73 @@ class Settings(BaseSettings):
             )
         return self
 
+    def client_config(self) -> ClientConfig:
+        """How every AWS client behaves: attempts per call, timeouts, connections."""
+        return ClientConfig(
+            max_attempts=self.max_attempts,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            pool_size=max(10, self.concurrency),
+        )
+
+    def scan_config(self) -> ScanConfig:
+        """What the readers of AWS need: the roles, the scope, the rules and how hard to push."""
+        return ScanConfig(
+            org_role_arn=self.org_role_arn,
+            spoke_role_name=self.spoke_role_name,
+            session_name=self.session_name,
+            external_id=self.external_id.get_secret_value() if self.external_id else None,
+            regions=tuple(self.regions),
+            accounts=frozenset(self.accounts),
+            exclude_accounts=frozenset(self.exclude_accounts),
+            ous=frozenset(self.ous),
+            exclude_ous=frozenset(self.exclude_ous),
+            rules=tuple(self.rules),
+            exclude_rules=tuple(self.exclude_rules),
+            stale_after=timedelta(days=self.stale_rule_days),
+            concurrency=self.concurrency,
+            account_concurrency=self.account_concurrency,
+            owner_tag_keys=tuple(self.owner_tag_keys),
+        )
+
+    def bucket_config(self) -> BucketConfig:
+        """Where the reports go and how hard a refused upload is retried."""
+        return BucketConfig(
+            bucket=self.s3_bucket,
+            prefix=self.s3_prefix,
+            kms_key_id=self.s3_kms_key_id,
+            upload_retry_seconds=self.upload_retry_seconds,
+        )
+
+    def jira_config(self) -> JiraConfig | None:
+        """The weekly ticket's settings; None when no Jira is configured."""
+        if self.jira_url is None or self.jira_project is None:
+            return None
+        return JiraConfig(
+            url=self.jira_url,
+            project=self.jira_project,
+            issue_type=self.jira_issue_type,
+            flavor=self.jira_flavor,
+            email=self.jira_email,
+            api_token=self.jira_api_token,
+            api_token_file=self.jira_api_token_file,
+            labels=tuple(self.jira_labels),
+            components=tuple(self.jira_components),
+            priority=self.jira_priority,
+            assignee=self.jira_assignee,
+            extra_fields=json.loads(self.jira_extra_fields) if self.jira_extra_fields else {},
+            attachment_max_mb=self.jira_attachment_max_mb,
+            environment=self.environment,
+        )
+
+    def outcome_policy(self) -> OutcomePolicy:
+        """Which published-but-imperfect outcomes fail the Job."""
+        return OutcomePolicy(fail_on=frozenset(self.fail_on), gap_tolerance=self.gap_tolerance)
+
     @property
     def jira_enabled(self) -> bool:
         """True when a Jira URL is configured (the other Jira settings are then validated)."""
         return self.jira_url is not None
-
-    def spoke_external_id(self) -> str | None:
-        """The ExternalId to pass when assuming spoke roles, if one is set."""
-        return self.external_id.get_secret_value() if self.external_id else None
-
-    def jira_token(self) -> str:
-        """The Jira token, read from the mounted file when one is set; never logged."""
-        if self.jira_api_token_file is not None:
-            try:
-                return self.jira_api_token_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise SettingsError(
-                    f"{ENV_PREFIX}JIRA_API_TOKEN_FILE: cannot read {self.jira_api_token_file} "
-                    f"({exc.strerror}); mount the Secret there or fix the path"
-                ) from exc
-        return self.jira_api_token.get_secret_value() if self.jira_api_token else ""
 
     def public_view(self) -> dict[str, object]:
         """Settings as logged and written to the manifest: secrets replaced by whether they are set."""
@@ -380,6 +438,87 @@ class Settings(BaseSettings):
             else:
                 view[name] = value
         return view
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """How every botocore client behaves (`aws.session.client_config` turns it into botocore's `Config`)."""
+
+    max_attempts: int  # per call, the first included
+    connect_timeout: float
+    read_timeout: float
+    pool_size: int  # connections per client: the scan's workers share the hub's clients
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """What the readers of AWS need from the settings."""
+
+    org_role_arn: str | None
+    spoke_role_name: str
+    session_name: str
+    external_id: str | None
+    regions: tuple[str, ...]  # empty: the regions enabled in each account
+    accounts: frozenset[str]
+    exclude_accounts: frozenset[str]
+    ous: frozenset[str]
+    exclude_ous: frozenset[str]
+    rules: tuple[str, ...]  # globs on the normalized rule name
+    exclude_rules: tuple[str, ...]
+    stale_after: timedelta
+    concurrency: int
+    account_concurrency: int
+    owner_tag_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BucketConfig:
+    """The report bucket: where the reports go, encrypted how, and how long a refused upload is retried."""
+
+    bucket: str | None
+    prefix: str
+    kms_key_id: str | None
+    upload_retry_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class JiraConfig:
+    """The weekly ticket: which Jira, which project, what a new ticket carries."""
+
+    url: str
+    project: str
+    issue_type: str
+    flavor: Literal["auto", "cloud", "datacenter"]
+    email: str | None
+    api_token: SecretStr | None
+    api_token_file: Path | None
+    labels: tuple[str, ...]
+    components: tuple[str, ...]
+    priority: str | None
+    assignee: str | None
+    extra_fields: dict[str, object]
+    attachment_max_mb: float
+    environment: str | None
+
+    def token(self) -> str:
+        """The Jira token, read from the mounted file when one is set; never logged."""
+        if self.api_token_file is not None:
+            try:
+                return self.api_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"{ENV_PREFIX}JIRA_API_TOKEN_FILE: cannot read {self.api_token_file} "
+                    f"({exc.strerror}); mount the Secret there or fix the path"
+                ) from exc
+        return self.api_token.get_secret_value() if self.api_token else ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomePolicy:
+    """Which published outcomes exit non-zero (`FAIL_ON_CHOICES`), and how many gap accounts are fine."""
+
+    fail_on: frozenset[str]
+    gap_tolerance: int
 
 
 def env_name(field: str) -> str:

@@ -23,10 +23,9 @@ from permissions import (
     statements,
 )
 
-from config_report.app.shards import Shard, SharedRun
-from config_report.jira import S3TicketLedger
 from config_report.settings import load_settings
-from config_report.store.history import HistoryStore
+from config_report.store.bucket import MemoryBucket
+from config_report.store.publish import report_file_names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SOURCE = REPO_ROOT / "src" / "config_report"
@@ -144,29 +143,28 @@ def test_hub_policy_with_a_key_decrypts_what_it_reads_with_that_key_only() -> No
     }
 
 
-def test_the_read_permissions_cover_the_run_identities_and_parts_a_sharded_run_writes() -> None:
+def test_the_hub_may_write_read_and_list_every_key_of_the_report_bucket() -> None:
     by_sid = {s["Sid"]: s for s in policy_document(Role.HUB, HUB_TARGETS)["Statement"]}
+    config = load_settings({"s3_bucket": "reports", "s3_prefix": "weekly/"}).bucket_config()
+    bucket = MemoryBucket(config)
+    run_id = "20261123T090000Z-abcdef"
+    folder = bucket.run_folder(datetime(2026, 11, 23, 9, tzinfo=UTC), run_id)
+    keys = [
+        folder + report_file_names(run_id).snapshot,
+        bucket.part_key(folder, index=1, count=3),
+        bucket.merge_claim_key(folder),
+        bucket.preflight_key(run_id),
+        bucket.latest_key,
+        bucket.history_key,
+        bucket.ticket_key("2026-W48"),
+        bucket.shard_run_key("config-report-29412345"),
+    ]
 
-    started = datetime(2026, 11, 23, 9, tzinfo=UTC)
-    shared = SharedRun(name="config-report-29412345", run_id="20261123T090000Z-abcdef", started_at=started)
-    settings = load_settings({"s3_bucket": "reports", "s3_prefix": "weekly/"})
-    part = shared.parts_prefix(settings) + Shard(1, 3).part_name
-    assert fnmatch(f"arn:aws:s3:::reports/{part}", by_sid["ReadObjects"]["Resource"][0])
-    identity = f"arn:aws:s3:::reports/weekly/shards/{shared.name}.json"
-    assert fnmatch(identity, by_sid["ReadObjects"]["Resource"][0])
-    assert fnmatch(
-        shared.parts_prefix(settings), by_sid["ListEarlierReports"]["Condition"]["StringLike"]["s3:prefix"][0]
-    )
-
-
-def test_the_read_permissions_cover_the_ledger_history_and_snapshots_the_run_reads() -> None:
-    ledger = S3TicketLedger(object(), bucket="reports", prefix="weekly/")
-    store = HistoryStore(object(), bucket="reports", prefix="weekly/", kms_key_id=None)
-    readable = policy_document(Role.HUB, HUB_TARGETS)["Statement"][2]["Resource"][0]
-
-    assert readable == "arn:aws:s3:::reports/weekly/*"
-    assert ledger.object_key("2026-W48").startswith("weekly/")
-    assert store.uri.startswith("s3://reports/weekly/")
+    for key in keys:
+        assert fnmatch(f"arn:aws:s3:::reports/{key}", by_sid["WriteReports"]["Resource"][0]), key
+        assert fnmatch(f"arn:aws:s3:::reports/{key}", by_sid["ReadObjects"]["Resource"][0]), key
+        listable = by_sid["ListEarlierReports"]["Condition"]["StringLike"]["s3:prefix"][0]
+        assert fnmatch(key, listable), key
 
 
 def test_without_drops_one_action_and_an_emptied_statement() -> None:

@@ -73,7 +73,7 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         outcome = run(settings, as_json=as_json, started_at=now)
     workbook = outcome.published.workbook.local_path
     print(f"report: {workbook}")
-    figures = outcome.report.figures()
+    figures = outcome.report.figures
     print(
         f"{figures.accounts} accounts, {figures.rules_noncompliant} non-compliant rules, "
         f"{figures.noncompliant_resources} non-compliant resources, {figures.coverage_gaps} coverage gaps"

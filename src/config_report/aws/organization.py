@@ -7,42 +7,34 @@ which costs one call per OU rather than one ListParents call per account.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from config_report.aws.session import describe_error, is_access_denied
+from config_report.aws.errors import AwsError, describe_error, is_access_denied, translated
+from config_report.aws.session import Hub, assume_role_session
 from config_report.domain.model import Account
+from config_report.domain.scope import AccountFilter
 from config_report.errors import DiscoveryError
+from config_report.settings import ScanConfig
 
 
-@dataclass(frozen=True, slots=True)
-class AccountFilter:
-    """Which accounts are in scope: include lists (empty = all) and exclude lists, by ID and OU."""
-
-    accounts: frozenset[str] = frozenset()
-    exclude_accounts: frozenset[str] = frozenset()
-    ous: frozenset[str] = frozenset()
-    exclude_ous: frozenset[str] = frozenset()
-
-    def admits(self, account: Account) -> bool:
-        """True when the account passes every include and exclude rule."""
-        if self.accounts and account.id not in self.accounts:
-            return False
-        if account.id in self.exclude_accounts:
-            return False
-        if self.ous and not any(_in_ou(account, ou) for ou in self.ous):
-            return False
-        return not any(_in_ou(account, ou) for ou in self.exclude_ous)
-
-
-def _in_ou(account: Account, ou: str) -> bool:
-    """An OU given by ID, by name, or by path matches the account's OU and every OU above it."""
-    if ou in account.ou_ids:
-        return True
-    path = account.ou.split("/")
-    return ou in path or account.ou == ou or account.ou.startswith(ou.rstrip("/") + "/")
+def organizations_client(hub: Hub, scan: ScanConfig) -> Any:
+    """Organizations as the org role when one is set (CONFIG_REPORT_ORG_ROLE_ARN), else as the hub."""
+    if not scan.org_role_arn:
+        return hub.session.client("organizations", config=hub.config)
+    try:
+        session = assume_role_session(
+            hub.sts, scan.org_role_arn, session_name=scan.session_name, region=hub.region
+        )
+    except AwsError as exc:
+        raise translated(
+            exc,
+            what="assuming CONFIG_REPORT_ORG_ROLE_ARN",
+            otherwise=DiscoveryError(
+                f"cannot assume CONFIG_REPORT_ORG_ROLE_ARN {scan.org_role_arn} ({describe_error(exc)}); "
+                f"check that role's trust policy allows {hub.identity.arn}"
+            ),
+        ) from exc
+    return session.client("organizations", config=hub.config)
 
 
 def list_active_accounts(organizations: Any, account_filter: AccountFilter) -> list[Account]:
@@ -50,7 +42,7 @@ def list_active_accounts(organizations: Any, account_filter: AccountFilter) -> l
     try:
         roots = organizations.list_roots()["Roots"]
         accounts = [a for root in roots for a in _walk(organizations, root["Id"], (), (root["Id"],))]
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
         # Denied needs a fix; anything else (throttling, 5xx) outlasted the retries and may pass.
         fix = (
             "check CONFIG_REPORT_ORG_ROLE_ARN and that role's organizations:List* permissions"

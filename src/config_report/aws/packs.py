@@ -15,20 +15,17 @@ error with the fix. It is no gap: the run's exit code does not change for it.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from config_report.aws.errors import AwsError, describe_error, error_code
 from config_report.aws.region import RegionResult
-from config_report.aws.session import describe_error
 from config_report.domain.model import Coverage
-from config_report.logs import get_logger
+from config_report.domain.rules import CONFORMANCE_PACK
+from config_report.logs import warn_once
 
-CREATED_BY_CONFORMANCE_PACK = "config-conforms.amazonaws.com"
 # The largest Limit of each call (AWS Config API reference): the fewest pages.
 _PACKS_PAGE_SIZE = 20
 _PACK_RULES_PAGE_SIZE = 1000
@@ -42,14 +39,14 @@ UNREAD_FIX = (
 
 def with_conformance_packs(config_client: Any, result: RegionResult) -> RegionResult:
     """`result` with each rule's conformance packs; on a failure, with a note and None for pack rules."""
-    if not any(r.created_by == CREATED_BY_CONFORMANCE_PACK for r in result.rules):
+    if not any(r.created_by == CONFORMANCE_PACK for r in result.rules):
         return result
     try:
         membership = read_membership(config_client)
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
         _warn_once(exc)
         rules = tuple(
-            replace(r, conformance_packs=None) if r.created_by == CREATED_BY_CONFORMANCE_PACK else r
+            replace(r, conformance_packs=None) if r.created_by == CONFORMANCE_PACK else r
             for r in result.rules
         )
         return replace(result, rules=rules, coverage=_noted(result.coverage, exc))
@@ -79,8 +76,8 @@ def _pack_rules(config_client: Any, pack: str) -> Iterator[str]:
         for page in pages:
             for item in page.get("ConformancePackRuleComplianceList", []):
                 yield item["ConfigRuleName"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != _GONE:
+    except AwsError as exc:
+        if error_code(exc) != _GONE:
             raise
 
 
@@ -90,25 +87,14 @@ def _noted(coverage: Coverage, exc: BaseException) -> Coverage:
     )
 
 
-class _WarnOnce:
-    """Warns the first time each action fails with each error code in this process (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: set[tuple[str, str]] = set()
-
-    def __call__(self, exc: ClientError | BotoCoreError) -> None:
-        action = getattr(exc, "operation_name", "") or "DescribeConformancePacks"
-        code = type(exc).__name__
-        if isinstance(exc, ClientError):
-            code = exc.response.get("Error", {}).get("Code", code)
-        with self._lock:
-            if (action, code) in self._seen:
-                return
-            self._seen.add((action, code))
-        get_logger().warning(
-            "conformance_packs.unread", action=f"config:{action}", reason=describe_error(exc), fix=UNREAD_FIX
-        )
-
-
-_warn_once = _WarnOnce()
+def _warn_once(exc: Exception) -> None:
+    """One warning per action and error code: every region of every account would say the same."""
+    action = getattr(exc, "operation_name", "") or "DescribeConformancePacks"
+    code = error_code(exc) or type(exc).__name__
+    warn_once(
+        "conformance_packs.unread",
+        key=(action, code),
+        action=f"config:{action}",
+        reason=describe_error(exc),
+        fix=UNREAD_FIX,
+    )

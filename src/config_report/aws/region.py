@@ -22,16 +22,12 @@ compliance type, a rule state) are reported as they came, with one warning per v
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from config_report.aws.session import describe_error, is_access_denied
-from config_report.domain.catalogue import rule_info
+from config_report.aws.errors import AwsError, describe_error, failure_status, region_status
 from config_report.domain.model import (
     Account,
     Compliance,
@@ -45,26 +41,23 @@ from config_report.domain.model import (
     SkipReason,
 )
 from config_report.domain.rules import RuleFilter, normalize_rule_name
-from config_report.logs import get_logger
+from config_report.logs import warn_once
 
 # GetComplianceDetailsByConfigRule accepts at most 100 results per page.
 _DETAIL_PAGE_SIZE = 100
 # DescribeConfigRuleEvaluationStatus accepts at most 50 results per page.
 _EVALUATION_STATUS_PAGE_SIZE = 50
-DEFAULT_STALE_AFTER = timedelta(days=7)
 
 _KNOWN_STATES = frozenset({"ACTIVE", "EVALUATING", "DELETING", "DELETING_RESULTS"})
 _DELETING_STATES = frozenset({"DELETING", "DELETING_RESULTS"})
-_SCP_DENY = "with an explicit deny in a service control policy"
-_REGION_NOT_ENABLED_CODES = frozenset({"UnrecognizedClientException"})
 
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
     """What the reader needs from settings: which rules to report, and when a rule is stale."""
 
-    rule_filter: RuleFilter = field(default_factory=RuleFilter)
-    stale_after: timedelta = DEFAULT_STALE_AFTER
+    rule_filter: RuleFilter
+    stale_after: timedelta
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -95,52 +88,20 @@ class _Health:
     error_code: str = ""
 
 
-class _WarnOnce:
-    """Logs a warning the first time a value this version does not know is seen (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: set[tuple[str, str]] = set()
-
-    def __call__(self, what: str, value: str) -> None:
-        with self._lock:
-            if (what, value) in self._seen:
-                return
-            self._seen.add((what, value))
-        get_logger().warning("config.unknown_value", field=what, value=value, reported="as it came")
+def _warn_unknown(what: str, value: str) -> None:
+    """A value this version does not know: reported as it came, with one warning per run."""
+    warn_once("config.unknown_value", key=(what, value), field=what, value=value, reported="as it came")
 
 
-warn_unknown = _WarnOnce()
-
-
-def region_status(exc: BaseException) -> CoverageStatus:
-    """The coverage status of a region whose reading failed with `exc`.
-
-    An opt-in region the account has not enabled rejects the credentials (UnrecognizedClientException,
-    "The security token included in the request is invalid."); a service control policy that denies the
-    region says so in AccessDenied's message. Both are the account's state, not gaps.
-    """
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        if error.get("Code") in _REGION_NOT_ENABLED_CODES:
-            return CoverageStatus.REGION_NOT_ENABLED
-        if is_access_denied(exc) and _SCP_DENY in str(error.get("Message", "")):
-            return CoverageStatus.DENIED_BY_SCP
-    return CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
-
-
-def scan_region(
-    config_client: Any, account: Account, region: str, options: ReadOptions | None = None
-) -> RegionResult:
+def scan_region(config_client: Any, account: Account, region: str, options: ReadOptions) -> RegionResult:
     """Read one region: recorder status, rules, compliance, evaluation health, non-compliant results."""
-    options = options or ReadOptions()
     try:
         not_recording = _recorder_state(config_client)
         if not_recording is not None:
             return RegionResult((), (), Coverage(account.id, region, *not_recording))
         listed = list(_listed_rules(config_client))
         compliance = _rule_compliance(config_client)
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
         return RegionResult((), (), Coverage(account.id, region, region_status(exc), describe_error(exc)))
     live, skipped = _choose(listed, options.rule_filter, account.id, region)
     health, health_error = _evaluation_health(config_client, bool(live))
@@ -180,7 +141,7 @@ def _listed_rules(config_client: Any) -> Iterator[_ListedRule]:
             created_by = rule.get("CreatedBy") or ""
             state = rule.get("ConfigRuleState") or "ACTIVE"
             if state not in _KNOWN_STATES:
-                warn_unknown("ConfigRuleState", state)
+                _warn_unknown("ConfigRuleState", state)
             yield _ListedRule(
                 name=name,
                 normalized_name=normalize_rule_name(name, created_by or None),
@@ -222,14 +183,12 @@ def _rule_compliance(config_client: Any) -> dict[str, Compliance]:
             kind = (item.get("Compliance") or {}).get("ComplianceType") or Compliance.INSUFFICIENT_DATA.value
             compliance = Compliance(kind)
             if not compliance.is_known:
-                warn_unknown("ComplianceType", kind)
+                _warn_unknown("ComplianceType", kind)
             states[item["ConfigRuleName"]] = compliance
     return states
 
 
-def _evaluation_health(
-    config_client: Any, any_rules: bool
-) -> tuple[dict[str, _Health], ClientError | BotoCoreError | None]:
+def _evaluation_health(config_client: Any, any_rules: bool) -> tuple[dict[str, _Health], Exception | None]:
     """Each rule's last success and failure, or the error that prevented reading them."""
     health: dict[str, _Health] = {}
     if not any_rules:
@@ -247,7 +206,7 @@ def _evaluation_health(
                     last_failure=max((f for f in failures if f is not None), default=None),
                     error_code=status.get("LastErrorCode") or "",
                 )
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
         return {}, exc
     return health, None
 
@@ -291,10 +250,9 @@ def _read_rule(
         return result, ()
     try:
         failing = tuple(_noncompliant(details, account_id, region, rule))
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
         # This rule alone is lost (deleted since it was listed, denied, retries exhausted): keep the rest.
-        status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
-        return replace(result, read_status=status, read_detail=describe_error(exc)), ()
+        return replace(result, read_status=failure_status(exc), read_detail=describe_error(exc)), ()
     return replace(result, noncompliant_resources=len(failing)), failing
 
 
@@ -336,6 +294,17 @@ def _detail(rules: list[RuleResult], health_error: BaseException | None) -> str:
         listed = "; ".join(f"{r.rule_name} ({r.read_status.value}: {r.read_detail})" for r in unread)
         parts.append(f"{len(unread)} rule(s) could not be read, the others were: {listed}")
     return " | ".join(parts)
+
+
+def rule_info(rule: Mapping[str, object]) -> RuleInfo:
+    """The catalogue facts of one `DescribeConfigRules` item: its source and description."""
+    source = rule.get("Source")
+    source = source if isinstance(source, Mapping) else {}
+    return RuleInfo(
+        source_owner=str(source.get("Owner", "")),
+        source_identifier=str(source.get("SourceIdentifier", "")),
+        description=str(rule.get("Description", "") or ""),
+    )
 
 
 def _utc_text(moment: datetime) -> str:

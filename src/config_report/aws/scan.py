@@ -18,20 +18,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from config_report.aws.errors import AwsError, describe_error, failure_status
 from config_report.aws.packs import with_conformance_packs
 from config_report.aws.region import ReadOptions, RegionResult, scan_region
-from config_report.aws.session import (
-    Identity,
-    ServiceModels,
-    assumed_role_credentials,
-    describe_error,
-    in_partition,
-    is_access_denied,
-    role_arn,
-)
-from config_report.aws.tags import DEFAULT_OWNER_TAG_KEYS, owned_findings
+from config_report.aws.session import Hub, ServiceModels, assumed_role_credentials, in_partition, role_arn
+from config_report.aws.tags import owned_findings
 from config_report.domain.model import (
     ALL_REGIONS,
     Account,
@@ -39,28 +31,34 @@ from config_report.domain.model import (
     Coverage,
     CoverageStatus,
 )
-
-# Regions of one account read at once. Config's quotas are per account and region, and every unit
-# reads its region one call at a time, so this bounds one account's share of the workers (and its
-# STS and EC2 calls) without slowing an organization of many accounts.
-DEFAULT_PER_ACCOUNT = 4
+from config_report.domain.rules import RuleFilter
+from config_report.settings import ScanConfig
 
 
 @dataclass(frozen=True, slots=True)
 class ScanPlan:
-    """What every worker needs to know, shared read-only."""
+    """What every worker needs to know, shared read-only: the hub and the scan's settings.
 
-    hub: Identity
-    sts: Any  # the hub's STS client; boto3 clients are thread-safe, sessions are not
-    spoke_role_name: str
-    session_name: str
-    external_id: str | None
-    regions: tuple[str, ...]
-    config: Config
-    home_region: str
+    `scan.account_concurrency` bounds the regions of one account read at once: Config's quotas are
+    per account and region, and every unit reads its region one call at a time, so this bounds one
+    account's share of the workers (and its STS and EC2 calls) without slowing an organization of
+    many accounts.
+    """
+
+    hub: Hub
+    scan: ScanConfig
     models: ServiceModels = field(default_factory=ServiceModels)
-    reading: ReadOptions = field(default_factory=ReadOptions)
-    owner_tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions to scan in every account; empty: those enabled in each."""
+        return self.scan.regions
+
+    @property
+    def reading(self) -> ReadOptions:
+        """How each region is read: the rule filters and when a rule counts as stale."""
+        rules = RuleFilter(include=self.scan.rules, exclude=self.scan.exclude_rules)
+        return ReadOptions(rule_filter=rules, stale_after=self.scan.stale_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +69,8 @@ class SpokeAccount:
     regions: tuple[str, ...]
     session: Any  # botocore session with the account's refreshable credentials
     config: Config
+    owner_tag_keys: tuple[str, ...]
     lock: threading.Lock = field(default_factory=threading.Lock)
-    owner_tag_keys: tuple[str, ...] = DEFAULT_OWNER_TAG_KEYS
 
     def client(self, service: str, region: str) -> Any:
         """A client in `region`; the session is shared by the account's units, so creation is locked."""
@@ -89,20 +87,19 @@ def scan_organization(
     accounts: Sequence[Account],
     plan: ScanPlan,
     *,
-    concurrency: int,
-    per_account: int = DEFAULT_PER_ACCOUNT,
     on_account_done: AccountCallback | None = None,
     on_unit_done: UnitCallback | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[AccountScan, ...]:
-    """Scan all accounts' regions with at most `concurrency` units at once; results in account order.
+    """Scan all accounts' regions with at most `scan.concurrency` units at once; results in account order.
 
     Once `stop` is set no unit is started: those in flight finish, every other account × region is
     reported `INTERRUPTED`.
     """
     services = ("config",) if plan.regions else ("config", "ec2")
-    plan.models.warm(services, region=plan.home_region, config=plan.config)
-    coordinator = _Coordinator(accounts, plan, per_account, on_account_done, on_unit_done)
+    plan.models.warm(services, region=plan.hub.region, config=plan.hub.config)
+    coordinator = _Coordinator(accounts, plan, plan.scan.account_concurrency, on_account_done, on_unit_done)
+    concurrency = plan.scan.concurrency
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan") as pool:
         coordinator.run(pool, concurrency, stop or threading.Event())
     coordinator.interrupt_the_rest()
@@ -214,9 +211,8 @@ class _Coordinator:
     def _opened(self, task: _Open, future: Future[SpokeAccount]) -> None:
         try:
             spoke = future.result()
-        except (ClientError, BotoCoreError) as exc:
-            status = CoverageStatus.ACCESS_DENIED if is_access_denied(exc) else CoverageStatus.ERROR
-            self._account_failed(task.index, status, describe_error(exc))
+        except AwsError as exc:
+            self._account_failed(task.index, failure_status(exc), describe_error(exc))
             return
         except Exception as exc:  # a bug or a malformed answer still leaves a visible row
             self._account_failed(task.index, CoverageStatus.ERROR, describe_error(exc))
@@ -278,22 +274,23 @@ class _Coordinator:
 
 def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
     """Assume the spoke role in `account` (once) and learn the regions to scan; raises if that fails."""
+    hub, scan = plan.hub, plan.scan
     credentials = assumed_role_credentials(
-        plan.sts,
-        role_arn(plan.hub, account.id, plan.spoke_role_name),
-        session_name=plan.session_name,
-        external_id=plan.external_id,
+        hub.sts,
+        role_arn(hub.identity, account.id, scan.spoke_role_name),
+        session_name=scan.session_name,
+        external_id=scan.external_id,
     )
     session = plan.models.session(credentials)
     regions = plan.regions or enabled_regions(
-        session.create_client("ec2", region_name=plan.home_region, config=plan.config), plan.hub.partition
+        session.create_client("ec2", region_name=hub.region, config=hub.config), hub.identity.partition
     )
     return SpokeAccount(
         account=account,
         regions=regions,
         session=session,
-        config=plan.config,
-        owner_tag_keys=plan.owner_tag_keys,
+        config=hub.config,
+        owner_tag_keys=scan.owner_tag_keys,
     )
 
 
@@ -306,10 +303,10 @@ def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> Region
     owned = owned_findings(client, result.findings, spoke.owner_tag_keys)
     if owned.error is None:
         return replace(result, findings=owned.findings)
-    status = CoverageStatus.ACCESS_DENIED if is_access_denied(owned.error) else CoverageStatus.ERROR
     detail = f"{describe_error(owned.error)} (owners not read; rules and findings are reported)"
     # Noted after what the region already says (rules unread, packs unread): no reason is lost.
-    return replace(result, findings=owned.findings, coverage=result.coverage.noted(detail, status))
+    coverage = result.coverage.noted(detail, failure_status(owned.error))
+    return replace(result, findings=owned.findings, coverage=coverage)
 
 
 def enabled_regions(ec2: Any, partition: str) -> tuple[str, ...]:

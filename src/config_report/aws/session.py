@@ -1,4 +1,4 @@
-"""The AWS side: one shared botocore `Config`, hub and assumed-role sessions, and error classification.
+"""Sessions: one shared botocore `Config`, the hub's own session and the roles it assumes.
 
 Hub credentials come from boto3's default chain, so IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE),
 environment keys and profiles all work unchanged. Spoke and org sessions are role-chained from the hub:
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,30 +18,16 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import create_loader
 from botocore.utils import parse_timestamp
 
 from config_report import __version__
+from config_report.aws.errors import EXPIRED_CODES, AwsError, describe_error, translated
+from config_report.errors import ConfigReportError
+from config_report.settings import ClientConfig
 
 DEFAULT_REGION = "us-east-1"
-
-# Error codes AWS uses for "you may not": STS, IAM-enforced services, EC2, and SCP denials.
-_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "AuthorizationError",
-        "AuthorizationErrorException",
-        "403",
-    }
-)
-
-
-_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
 
 # Region name prefixes of the partitions other than `aws`; credentials never reach across partitions.
 _PARTITION_PREFIXES = {
@@ -63,61 +48,35 @@ def in_partition(region: str, partition: str) -> bool:
     )
 
 
-# Seconds to open a TCP (and TLS) connection before botocore gives up on an attempt: AWS endpoints
-# answer in milliseconds, so a longer wait only hides a blocked egress path.
-CONNECT_TIMEOUT = 5
-# Attempts of the first call (who am I?): a network fault there is reported in seconds, not retried
-# for a minute. Later calls use the configured attempts, as throttling needs them.
+# Attempts of the first call (who am I?), the first included: a network fault there is reported in
+# seconds, not retried for a minute. Later calls use the configured attempts, as throttling needs them.
 PROBE_ATTEMPTS = 2
 
-NETWORK_HINT = (
-    "the pod cannot reach AWS: check egress from the cluster (NAT gateway, or VPC endpoints for sts, "
-    "organizations, config, s3 and kms), the chart's NetworkPolicy (networkPolicy.*), and the proxy "
-    "settings (HTTPS_PROXY / NO_PROXY; a TLS-intercepting proxy needs its CA in AWS_CA_BUNDLE)"
-)
 
-
-# botocore's default read timeout is 60 s too; said here so it is a decision, not an accident.
-DEFAULT_READ_TIMEOUT = 60.0
-
-
-def client_config(
-    *,
-    max_attempts: int,
-    pool_size: int = 10,
-    connect_timeout: float = CONNECT_TIMEOUT,
-    read_timeout: float = DEFAULT_READ_TIMEOUT,
-) -> Config:
+def client_config(settings: ClientConfig) -> Config:
     """The one botocore `Config` every client uses.
 
     Standard retries absorb throttling, 5xx answers, dropped connections and read timeouts (each a
     new attempt, up to `max_attempts`); the timeouts bound how long one attempt may hang.
     """
     return Config(
-        # `total_max_attempts` counts the first try too, as CONFIG_REPORT_MAX_ATTEMPTS promises
-        # (botocore's `max_attempts` key would count retries only: one more attempt than asked).
-        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        retries=_attempts(settings.max_attempts),
         user_agent_extra=f"config-report/{__version__}",
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_pool_connections=pool_size,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_pool_connections=settings.pool_size,
     )
+
+
+def _attempts(total: int) -> dict[str, object]:
+    # `total_max_attempts` counts the first try too, as CONFIG_REPORT_MAX_ATTEMPTS promises (botocore's
+    # `max_attempts` key counts retries only: one more attempt than asked).
+    return {"mode": "standard", "total_max_attempts": total}
 
 
 def probe_config(config: Config) -> Config:
     """`config` with few attempts: for the first call, where a network fault must show at once."""
     return config.merge(Config(retries={"mode": "standard", "max_attempts": PROBE_ATTEMPTS}))
-
-
-def is_network_error(exc: BaseException) -> bool:
-    """True when AWS was never reached or the connection broke: DNS, TCP, TLS, proxy, timeouts."""
-    return isinstance(exc, BotocoreConnectionError | HTTPClientError)
-
-
-def network_error(exc: BaseException, *, what: str) -> str:
-    """The message for a network failure while doing `what`: the layer, the endpoint and the hint."""
-    endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
-    return f"network error while {what}: cannot reach {endpoint} ({describe_error(exc)}); {NETWORK_HINT}"
 
 
 def hub_region() -> str:
@@ -131,11 +90,6 @@ def region_source() -> str:
         if os.environ.get(name):
             return name
     return "default"
-
-
-def hub_session() -> boto3.Session:
-    """The hub's own session from the default credential chain (IRSA web identity in EKS)."""
-    return boto3.Session(region_name=hub_region())
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +109,41 @@ def caller_identity(sts: Any) -> Identity:
     """Ask STS who these credentials belong to."""
     answer = sts.get_caller_identity()
     return Identity(account=answer["Account"], arn=answer["Arn"])
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """The hub: who it is, its session (boto3's default chain: IRSA in EKS) and the clients all share."""
+
+    identity: Identity
+    session: Any  # boto3.Session; make clients from it on one thread, or behind a lock
+    sts: Any  # boto3 clients are thread-safe
+    config: Config
+    region: str
+
+
+def connect_hub(settings: ClientConfig) -> Hub:
+    """Hub credentials from the default chain, proven by asking STS who they are.
+
+    Raises `NetworkError` when AWS cannot be reached, `ConfigReportError` when the credentials are
+    missing or refused.
+    """
+    region = hub_region()
+    session = boto3.Session(region_name=region)
+    config = client_config(settings)
+    try:
+        identity = caller_identity(session.client("sts", config=probe_config(config)))
+    except AwsError as exc:
+        raise translated(
+            exc,
+            what="asking STS who the hub is",
+            otherwise=ConfigReportError(
+                f"no usable hub credentials ({describe_error(exc)}); in EKS check the ServiceAccount's "
+                "eks.amazonaws.com/role-arn annotation and the role's OIDC trust, elsewhere AWS_PROFILE "
+                "or keys"
+            ),
+        ) from exc
+    return Hub(identity, session, session.client("sts", config=config), config, region)
 
 
 def role_arn(identity: Identity, account_id: str, role_name: str) -> str:
@@ -179,8 +168,6 @@ class _AssumedRoleProvider(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
-# Error codes of a request signed with STS credentials that AWS no longer accepts, by protocol.
-EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 # Renewals of expired credentials one call may ask for before its error stands.
 _RENEWALS_PER_CALL = 2
 
@@ -309,27 +296,3 @@ def assume_role_session(
         sts, arn, session_name=session_name, external_id=external_id, clock=clock
     )
     return boto3.Session(botocore_session=ServiceModels().session(credentials), region_name=region)
-
-
-def is_access_denied(exc: BaseException) -> bool:
-    """True for errors meaning 'not allowed' (IAM, SCP, trust policy), as opposed to faults."""
-    if not isinstance(exc, ClientError):
-        return False
-    error = exc.response.get("Error", {})
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return error.get("Code") in _DENIED_CODES or status == 403
-
-
-def describe_error(exc: BaseException, *, limit: int = 300) -> str:
-    """A one-line reason for a coverage row or log line: AWS's code and message, nothing secret."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        message = error.get("Message") or ""
-        # An error body botocore could not parse (an XML body on a JSON API) still has its <Message>.
-        found = _XML_MESSAGE.search(message)
-        text = f"{exc.operation_name}: {error.get('Code') or 'Error'}: {found.group(1) if found else message}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    # A proxy or an emulator may answer with a whole HTML page: keep one short line of it.
-    text = " ".join(text.split()).rstrip(": ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -21,17 +21,14 @@ line and the field to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
 
 import yaml
-from botocore.exceptions import BotoCoreError, ClientError
 
-from config_report.aws.session import describe_error
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -40,7 +37,7 @@ from config_report.domain.model import (
     Finding,
     Report,
 )
-from config_report.errors import SettingsError
+from config_report.errors import ConfigReportError, SettingsError
 
 SETTING = "CONFIG_REPORT_EXCEPTIONS_FILE"
 _REQUIRED = ("rule", "resource", "reason", "ticket", "expires")
@@ -76,14 +73,21 @@ class AcceptedException:
 # --- reading and checking the file -------------------------------------------------------------------
 
 
-def read_exceptions(location: str, *, s3: Any = None) -> tuple[AcceptedException, ...]:
+def read_exceptions(location: str, *, fetch: Callable[[str], bytes]) -> tuple[AcceptedException, ...]:
     """Read and check the exceptions file at `location` (a path or `s3://bucket/key`).
 
-    `s3` is the S3 client for an `s3://` location. Raises `SettingsError` (exit 2) naming the setting,
-    the line and the field when the file cannot be read or is malformed.
+    `fetch` reads an `s3://` location (raising `ConfigReportError` saying why it cannot). Raises
+    `SettingsError` (exit 2) naming the setting, the line and the field when the file cannot be read
+    or is malformed.
     """
     if location.startswith("s3://"):
-        text = _read_s3(location, s3)
+        try:
+            text = fetch(location).decode("utf-8")
+        except (ConfigReportError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"{SETTING}: {_why_unreadable(location, exc)}; check the object exists and the hub role may "
+                "s3:GetObject it"
+            ) from exc
     else:
         try:
             text = Path(location).read_text(encoding="utf-8")
@@ -95,16 +99,8 @@ def read_exceptions(location: str, *, s3: Any = None) -> tuple[AcceptedException
     return parse_exceptions(text, source=Path(location).name if "://" not in location else location)
 
 
-def _read_s3(location: str, s3: Any) -> str:
-    bucket, _, key = location.removeprefix("s3://").partition("/")
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return str(body.decode("utf-8"))
-    except (ClientError, BotoCoreError, UnicodeDecodeError) as exc:
-        raise SettingsError(
-            f"{SETTING}: cannot read {location} ({describe_error(exc)}); check the object exists and the "
-            "hub role may s3:GetObject it"
-        ) from exc
+def _why_unreadable(location: str, exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ConfigReportError) else f"cannot read {location} ({exc})"
 
 
 def parse_exceptions(text: str, *, source: str) -> tuple[AcceptedException, ...]:

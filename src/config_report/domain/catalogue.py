@@ -1,8 +1,8 @@
 """The rule catalogue: what each rule is, who deployed it, where it runs, where it fails, how to fix it.
 
-Built from what `DescribeConfigRules` already returned while scanning (no call per rule): the
-rule's source (an AWS managed rule's identifier, or a custom Lambda or Guard rule), its description
-and who created it. One entry per normalized rule name (`config_report.domain.rules`), so an
+Built from what `DescribeConfigRules` already returned while scanning (no call per rule): the rule's
+source (an AWS managed rule's identifier, or a custom Lambda or Guard rule), its description and who
+created it. One entry per normalized rule name (`config_report.domain.rules`), so an
 organization-wide control deployed with a different suffix in every account is one entry.
 
 The conformance packs a rule belongs to come from the packs of each account × region where a pack
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.rules import CREATORS
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
 # Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule
@@ -35,24 +36,6 @@ _DOCS_PAGE_BY_NAME = {
 _IDENTIFIER = re.compile(r"^[A-Z0-9_]{1,128}$")
 
 _SOURCES = {"AWS": "AWS managed", "CUSTOM_LAMBDA": "custom (Lambda)", "CUSTOM_POLICY": "custom (Guard)"}
-_CREATORS = {
-    "": "the account",
-    "config-multiaccountsetup.amazonaws.com": "AWS Organizations",
-    "config-conforms.amazonaws.com": "a conformance pack",
-    "securityhub.amazonaws.com": "Security Hub",
-    "fms.amazonaws.com": "Firewall Manager",
-}
-
-
-def rule_info(rule: Mapping[str, object]) -> RuleInfo:
-    """The catalogue facts of one `DescribeConfigRules` item."""
-    source = rule.get("Source")
-    source = source if isinstance(source, Mapping) else {}
-    return RuleInfo(
-        source_owner=str(source.get("Owner", "")),
-        source_identifier=str(source.get("SourceIdentifier", "")),
-        description=str(rule.get("Description", "") or ""),
-    )
 
 
 def docs_url(info: RuleInfo) -> str:
@@ -108,7 +91,7 @@ def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> Cat
         source=_SOURCES.get(info.source_owner, info.source_owner),
         identifier=info.source_identifier,
         description=info.description,
-        created_by=", ".join(sorted({_CREATORS.get(r.created_by, r.created_by) for r in deployed})),
+        created_by=", ".join(sorted({_creator(r.created_by) for r in deployed})),
         docs_url=docs_url(info),
         accounts_deployed=len({r.account_id for r in deployed}),
         regions_deployed=len({(r.account_id, r.region) for r in deployed}),
@@ -117,6 +100,11 @@ def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> Cat
         conformance_packs=tuple(sorted({p for r in deployed for p in r.conformance_packs or ()})),
         packs_unread=len({(r.account_id, r.region) for r in deployed if r.conformance_packs is None}),
     )
+
+
+def _creator(created_by: str) -> str:
+    known = CREATORS.get(created_by)
+    return known.label if known is not None else created_by
 
 
 def catalogue_rows(entries: Iterable[CatalogueEntry]) -> dict[str, int]:

@@ -28,7 +28,6 @@ from config_report.domain.model import (
     Report,
     RuleResult,
 )
-from config_report.domain.rules import normalize_rule_name
 
 FindingKey = tuple[str, str, str, str, str]
 Place = tuple[str, str]
@@ -41,17 +40,8 @@ def finding_key(finding: Finding) -> FindingKey:
     return (*_rule_place(finding), finding.resource_type, finding.resource_id)
 
 
-def control_name(item: Finding | RuleResult) -> str:
-    """The rule by its normalized name (the same control whatever suffix it was deployed with)."""
-    # A snapshot written before rules and findings carried their normalized name reads back with the
-    # rule's own name there: normalize it now (a name the scan normalized differs from the rule's own).
-    if item.normalized_name == item.rule_name:
-        return normalize_rule_name(item.rule_name)
-    return item.normalized_name
-
-
 def _rule_place(item: Finding | RuleResult) -> RulePlace:
-    return (item.account_id, item.region, control_name(item))
+    return (item.account_id, item.region, item.normalized_name)
 
 
 def compare(current: Report, previous: Report | None, baseline: Baseline) -> Report:

@@ -6,8 +6,7 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -59,6 +58,25 @@ class CoverageStatus(StrEnum):
     def is_gap(self) -> bool:
         """True when the account × region could not be read (a gap in the report, exit code 3)."""
         return self in (CoverageStatus.ACCESS_DENIED, CoverageStatus.ERROR, CoverageStatus.INTERRUPTED)
+
+
+class AccountStatus(StrEnum):
+    """How completely one account was read: the Accounts sheet's `Scan Status`.
+
+    `OK` when every region and rule was read; one gap status when every region failed the same way
+    (e.g. the spoke role could not be assumed); `PARTIAL` when some of it was read.
+    """
+
+    OK = "OK"
+    PARTIAL = "PARTIAL"
+    ACCESS_DENIED = CoverageStatus.ACCESS_DENIED.value
+    ERROR = CoverageStatus.ERROR.value
+    INTERRUPTED = CoverageStatus.INTERRUPTED.value
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing of the account is missing from the report."""
+        return self is AccountStatus.OK
 
 
 class EvaluationFlag(StrEnum):
@@ -273,17 +291,16 @@ class AccountScan:
     skipped: tuple[SkippedRule, ...] = ()
 
     @property
-    def status(self) -> str:
-        """`OK` when everything was read; else the worst coverage status, or `PARTIAL` when mixed.
-
-        An account whose regions were all read but where some rule alone could not be is `PARTIAL`.
-        """
+    def status(self) -> AccountStatus:
+        """`OK` when everything was read; the gap status when every region failed the same way;
+        else `PARTIAL` (an account whose regions were all read but where some rule alone could not be
+        is `PARTIAL` too)."""
         gaps = {c.status for c in self.coverage if c.status.is_gap}
         if not gaps:
-            return "PARTIAL" if any(r.unread for r in self.rules) else CoverageStatus.OK.value
+            return AccountStatus.PARTIAL if any(r.unread for r in self.rules) else AccountStatus.OK
         if len(gaps) == 1 and all(c.status.is_gap for c in self.coverage):
-            return next(iter(gaps)).value
-        return "PARTIAL"
+            return AccountStatus(next(iter(gaps)).value)
+        return AccountStatus.PARTIAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +341,8 @@ class GroupFigures:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Headline figures, computed once and shared by the workbook, logs, manifest and Jira."""
+    """Headline figures, computed once when the report is finished (`domain.figures.finished`) and read
+    by the workbook, the snapshot, the manifest, the history, the terminal and Jira."""
 
     accounts: int
     accounts_fully_scanned: int
@@ -346,8 +364,11 @@ class Figures:
     rules_stale: int = 0
     rules_skipped: tuple[RankedItem, ...] = ()  # per `SkipReason` value: how many rules were left out
     accepted_resources: int = 0  # accepted by a live exception; not in noncompliant_resources
+    exceptions_applied: int = 0
     exceptions_expired: int = 0
     exceptions_unused: int = 0
+    by_owner: tuple[GroupFigures, ...] = ()  # the owners with most non-compliant resources
+    by_ou: tuple[GroupFigures, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -413,7 +434,8 @@ class HistoryEntry:
 class Report:
     """The whole run's result, in account order.
 
-    `changes` and `trend` are added by the comparison with earlier runs (None and empty until then);
+    `changes` and `trend` are added by the comparison with earlier runs (None and empty until then),
+    the figures when it is finished;
     `carried` holds earlier findings in account-regions this run could not read, kept only so that
     their first-seen dates survive until the place is read again.
     """
@@ -424,6 +446,14 @@ class Report:
     changes: Changes | None = None
     trend: tuple[HistoryEntry, ...] = ()
     carried: tuple[Finding, ...] = ()
+    finished_figures: Figures | None = None  # set once, by `domain.figures.finished`
+
+    @property
+    def figures(self) -> Figures:
+        """The headline figures, computed once when the report was finished."""
+        if self.finished_figures is None:
+            raise ValueError("the report is not finished: domain.figures.finished computes its figures")
+        return self.finished_figures
 
     @property
     def accounts(self) -> tuple[Account, ...]:
@@ -453,52 +483,3 @@ class Report:
         """Every rule left out of the report, account by account."""
         for scan in self.scans:
             yield from scan.skipped
-
-    def figures(self, *, top: int = 10) -> Figures:
-        """Headline figures; `top` bounds the worst-rules and worst-accounts lists."""
-        coverage = list(self.coverage())
-        rules = list(self.rules())
-        by_rule: Counter[str] = Counter()
-        by_account: Counter[str] = Counter()
-        for rule in rules:
-            # One organization-wide control is one entry, whatever suffix each account's copy carries.
-            by_rule[rule.normalized_name] += rule.noncompliant_resources
-            by_account[rule.account_id] += rule.noncompliant_resources
-        # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
-        accepted = [f for f in self.findings() if f.accepted is not None]
-        by_rule.subtract(f.normalized_name for f in accepted)
-        by_account.subtract(f.account_id for f in accepted)
-        names = self.account_names()
-        statuses = Counter(c.status for c in coverage)
-        skipped = Counter(s.reason.value for s in self.skipped_rules())
-        return Figures(
-            accounts=len(self.scans),
-            accounts_fully_scanned=sum(1 for s in self.scans if s.status == CoverageStatus.OK.value),
-            regions_scanned=sum(1 for c in coverage if c.status is CoverageStatus.OK),
-            regions_total=len(coverage),
-            regions_without_config=statuses[CoverageStatus.CONFIG_NOT_ENABLED],
-            coverage_gaps=sum(1 for c in coverage if c.status.is_gap),
-            rules_compliant=sum(1 for r in rules if r.compliance is Compliance.COMPLIANT),
-            rules_noncompliant=sum(1 for r in rules if r.compliance is Compliance.NON_COMPLIANT),
-            rules_other=sum(
-                1 for r in rules if r.compliance not in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
-            ),
-            noncompliant_resources=sum(by_rule.values()),
-            worst_rules=_ranked(by_rule, top, lambda name: name),
-            worst_accounts=_ranked(by_account, top, lambda acct: f"{names.get(acct, '')} ({acct})"),
-            regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
-            regions_not_enabled=statuses[CoverageStatus.REGION_NOT_ENABLED],
-            regions_denied_by_scp=statuses[CoverageStatus.DENIED_BY_SCP],
-            rules_unread=sum(1 for r in rules if r.unread),
-            rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
-            rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
-            rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
-            accepted_resources=len(accepted),
-            exceptions_expired=sum(1 for e in self.exceptions if e.status is ExceptionStatus.EXPIRED),
-            exceptions_unused=sum(1 for e in self.exceptions if e.status is ExceptionStatus.UNUSED),
-        )
-
-
-def _ranked(counts: Counter[str], top: int, label: Callable[[str], str]) -> tuple[RankedItem, ...]:
-    ordered = sorted(((n, c) for n, c in counts.items() if c > 0), key=lambda item: (-item[1], item[0]))
-    return tuple(RankedItem(name=label(name), count=count) for name, count in ordered[:top])

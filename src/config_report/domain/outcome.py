@@ -8,14 +8,11 @@ or `error`), so log-based alerting sees it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from config_report.domain.model import CoverageStatus, Report
+from config_report.domain.model import Report
 from config_report.errors import ExitCode
-
-# The outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
-FAIL_ON_CHOICES = ("gaps", "jira")
+from config_report.settings import FAIL_ON_GAPS, FAIL_ON_JIRA, OutcomePolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +34,21 @@ class Outcome:
         return {ExitCode.OK: "info", ExitCode.INCOMPLETE: "warning"}.get(self.outcome, "error")
 
 
-def judge_outcome(report: Report, *, jira_ok: bool, fail_on: Collection[str], gap_tolerance: int) -> Outcome:
+def judge_outcome(report: Report, *, jira_ok: bool, policy: OutcomePolicy) -> Outcome:
     """The run's outcome and exit code.
 
     A failed ticket outranks a coverage gap: both reports are published, but nobody was told.
-    Gaps fail the Job when `gaps` is in `fail_on` and more than `gap_tolerance` accounts have one.
+    Gaps fail the Job when `gaps` is in `policy.fail_on` and more than `policy.gap_tolerance`
+    accounts have one.
     """
     # An account has a gap when one of its regions, or one rule alone, could not be read.
-    gap_accounts = sum(1 for scan in report.scans if scan.status != CoverageStatus.OK.value)
+    gap_accounts = sum(1 for scan in report.scans if not scan.status.complete)
     if not jira_ok:
         outcome = ExitCode.JIRA_FAILED
-        fails = "jira" in fail_on
+        fails = FAIL_ON_JIRA in policy.fail_on
     elif gap_accounts:
         outcome = ExitCode.INCOMPLETE
-        fails = "gaps" in fail_on and gap_accounts > gap_tolerance
+        fails = FAIL_ON_GAPS in policy.fail_on and gap_accounts > policy.gap_tolerance
     else:
         outcome, fails = ExitCode.OK, False
     return Outcome(outcome=outcome, exit_code=outcome if fails else ExitCode.OK, gap_accounts=gap_accounts)

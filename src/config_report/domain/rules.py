@@ -11,19 +11,44 @@ same control has a different name in every account and region, and a new name wh
 
 `normalize_rule_name` removes those suffixes (and the Organizations prefix). It is the one function
 that says when two rule names are the same control: the Summary's rankings, the Jira ticket, rule
-filters and the week-over-week comparison all go through it.
+filters and the week-over-week comparison all go through it (a snapshot written before rules carried
+their normalized name is normalized as it is read).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-# Services that create rules with a generated suffix on the customer's behalf (DescribeConfigRules'
-# `CreatedBy`). A rule the account created itself has no `CreatedBy`, and its name is kept as it is.
-_SUFFIXED_BY_SERVICE = frozenset({"securityhub.amazonaws.com", "fms.amazonaws.com"})
+ORGANIZATIONS = "config-multiaccountsetup.amazonaws.com"
+CONFORMANCE_PACK = "config-conforms.amazonaws.com"
+SECURITY_HUB = "securityhub.amazonaws.com"
+FIREWALL_MANAGER = "fms.amazonaws.com"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCreator:
+    """Who creates rules (DescribeConfigRules' `CreatedBy`), as the Rule catalogue names it.
+
+    `shapeless_suffix`: the service appends a generated suffix whose only tell-tale is who created
+    the rule (Organizations' and conformance packs' names have a shape of their own).
+    """
+
+    label: str
+    shapeless_suffix: bool = False
+
+
+CREATORS: Mapping[str, RuleCreator] = {
+    # A rule the account created itself has no `CreatedBy`, and its name is kept as it is.
+    "": RuleCreator("the account"),
+    ORGANIZATIONS: RuleCreator("AWS Organizations"),
+    CONFORMANCE_PACK: RuleCreator("a conformance pack"),
+    SECURITY_HUB: RuleCreator("Security Hub", shapeless_suffix=True),
+    FIREWALL_MANAGER: RuleCreator("Firewall Manager", shapeless_suffix=True),
+}
+"""Every service known to create Config rules on the customer's behalf, keyed by `CreatedBy`."""
 
 _ORGANIZATIONS = re.compile(r"^OrgConfigRule-(?P<name>.+)-[A-Za-z0-9]{6,12}$")
 _CONFORMANCE_PACK = re.compile(r"^(?P<name>.+)-conformance-pack-[A-Za-z0-9]{5,12}$")
@@ -42,7 +67,8 @@ def normalize_rule_name(name: str, created_by: str | None = None) -> str:
         match = pattern.match(name)
         if match:
             return match["name"]
-    if created_by in _SUFFIXED_BY_SERVICE:
+    creator = CREATORS.get(created_by or "")
+    if creator is not None and creator.shapeless_suffix:
         match = _SERVICE_SUFFIX.match(name)
         if match:
             return match["name"]

@@ -1,18 +1,18 @@
 """Jira: one ticket per ISO week, created or updated after the report is published.
 
-Public surface: `sync_weekly_ticket` (what the pipeline calls), its `TicketOutcome`, and the
-`TicketLedger` protocol with its S3 implementation.
+Public surface: `sync_weekly_ticket` (what the run calls), its `TicketOutcome`, the workbook it links and
+attaches (`PublishedWorkbook`), and the `TicketLedger` protocol (kept in the report bucket: `store.tickets`).
 """
 
 from config_report.jira._client import Flavor, JiraClient
-from config_report.jira._ledger import S3TicketLedger, TicketLedger
-from config_report.jira._ticket import iso_week, week_label
+from config_report.jira._ledger import TicketLedger
+from config_report.jira._ticket import PublishedWorkbook, iso_week, week_label
 from config_report.jira._weekly import TicketOutcome, connect, sync_weekly_ticket
 
 __all__ = [
     "Flavor",
     "JiraClient",
-    "S3TicketLedger",
+    "PublishedWorkbook",
     "TicketLedger",
     "TicketOutcome",
     "connect",

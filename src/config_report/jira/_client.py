@@ -22,11 +22,10 @@ from config_report import __version__
 from config_report.errors import JiraError
 from config_report.jira._document import Document, to_adf, to_wiki
 from config_report.logs import get_logger
+from config_report.retry import Retry, RetryLater
 
 USER_AGENT = f"config-report/{__version__}"
 DEFAULT_ATTEMPTS = 5
-# Backoff when Jira gives no Retry-After: 1, 2, 4, 8 … seconds, never more than this.
-MAX_BACKOFF_SECONDS = 30.0
 # A Retry-After beyond this is cut short: the run is a batch job, not a daemon.
 MAX_RETRY_AFTER_SECONDS = 120.0
 
@@ -91,7 +90,7 @@ class JiraClient:
         )
         self._flavor = self._usable(flavor) if flavor is not None else None
         self._attempts = attempts
-        self._sleep = sleep
+        self._retry = Retry(attempts=attempts, sleep=sleep)
 
     def __enter__(self) -> JiraClient:
         return self
@@ -178,10 +177,6 @@ class JiraClient:
             what=f"attach {path.name} to {key}",
         )
 
-    def pause(self, attempt: int) -> None:
-        """Wait as before the next of several attempts (for retries decided by the caller)."""
-        self._sleep(_backoff(attempt))
-
     def _body(self, document: Document) -> object:
         return to_adf(document) if self.flavor is Flavor.CLOUD else to_wiki(document)
 
@@ -191,41 +186,41 @@ class JiraClient:
     def _send(
         self, method: str, path: str, *, retry_server_errors: bool = True, **kwargs: Any
     ) -> httpx.Response:
-        for attempt in range(1, self._attempts + 1):
-            last = attempt == self._attempts
+        """One request, tried again on 429, on 5xx when `retry_server_errors`, and when Jira could not
+        be reached; the last answer is returned as it is, whatever its status."""
+
+        def attempt(number: int) -> httpx.Response:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 # Only a failed connect surely sent nothing; anything later may have reached Jira.
-                if last or not (retry_server_errors or isinstance(exc, httpx.ConnectError)):
+                if not (retry_server_errors or isinstance(exc, httpx.ConnectError)):
                     raise JiraError(f"Jira at {self.base_url} could not be reached ({exc!r})") from exc
-                delay = _backoff(attempt)
-                get_logger().warning(
-                    "jira.retry",
-                    method=method,
-                    path=path,
-                    error=repr(exc),
-                    delay_s=delay,
-                    attempt=attempt + 1,
-                )
-                self._sleep(delay)
-                continue
+                raise _Unreachable from exc
             get_logger().debug("jira.request", method=method, path=path, status=response.status_code)
-            retryable = response.status_code == 429 or (retry_server_errors and response.status_code >= 500)
-            if not retryable or last:
-                return response
-            delay = _retry_delay(response, attempt)
-            get_logger().warning(
-                "jira.retry",
-                method=method,
-                path=path,
-                status=response.status_code,
-                delay_s=delay,
-                attempt=attempt + 1,
-                attempts=self._attempts,
+            if response.status_code == 429 or (retry_server_errors and response.status_code >= 500):
+                raise _Refused(response)
+            return response
+
+        def retrying(number: int, delay: float, exc: Exception) -> None:
+            what: dict[str, object] = (
+                {"status": exc.response.status_code, "attempts": self._attempts}
+                if isinstance(exc, _Refused)
+                else {"error": repr(exc.__cause__)}
             )
-            self._sleep(delay)
-        raise AssertionError("unreachable: the last attempt always returns or raises")
+            get_logger().warning(
+                "jira.retry", method=method, path=path, delay_s=delay, attempt=number + 1, **what
+            )
+
+        try:
+            return self._retry.call(
+                attempt, retryable=lambda exc: isinstance(exc, _Refused | _Unreachable), on_retry=retrying
+            )
+        except _Refused as exc:
+            return exc.response
+        except _Unreachable as exc:
+            cause = exc.__cause__
+            raise JiraError(f"Jira at {self.base_url} could not be reached ({cause!r})") from cause
 
     def _check(self, response: httpx.Response, what: str) -> Any:
         if response.is_success:
@@ -289,17 +284,29 @@ def _explain(response: httpx.Response, what: str) -> str:
     return text
 
 
-def _retry_delay(response: httpx.Response, attempt: int) -> float:
+class _Unreachable(RetryLater):
+    """Jira could not be reached (the cause is the transport error): try again after the backoff."""
+
+
+class _Refused(RetryLater):
+    """Jira answered 429 or 5xx: try again when its `Retry-After` says, else after the backoff."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(_retry_after(response))
+        self.response = response
+
+
+def _retry_after(response: httpx.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header is None:
-        return _backoff(attempt)
+        return None
     seconds: float | None
     try:
         seconds = float(header)
     except ValueError:
         seconds = _seconds_until(header)
     if seconds is None or seconds != seconds:  # unparseable or NaN: fall back to our own backoff
-        return _backoff(attempt)
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
@@ -309,7 +316,3 @@ def _seconds_until(http_date: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return (when - datetime.now(UTC)).total_seconds() if when.tzinfo else None
-
-
-def _backoff(attempt: int) -> float:
-    return min(float(2 ** (attempt - 1)), MAX_BACKOFF_SECONDS)

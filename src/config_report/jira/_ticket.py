@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from config_report.domain.changes import control_name
 from config_report.domain.model import Account, Changes, Figures, Finding, RankedItem, Report
 from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
 
@@ -33,6 +33,17 @@ def week_label(week: str, *, environment: str | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedWorkbook:
+    """The published workbook: where people find it, and the file the ticket attaches."""
+
+    file_name: str
+    s3_uri: str
+    console_url: str
+    size_bytes: int
+    local_path: Path
+
+
+@dataclass(frozen=True, slots=True)
 class WorkbookLocation:
     """Where people find the workbook, and whether it rides along as an attachment."""
 
@@ -41,6 +52,19 @@ class WorkbookLocation:
     console_url: str
     size_bytes: int
     limit_mb: float
+    local_path: Path
+
+    @classmethod
+    def of(cls, workbook: PublishedWorkbook, *, limit_mb: float) -> WorkbookLocation:
+        """`workbook`, attached when it is at most `limit_mb` (CONFIG_REPORT_JIRA_ATTACHMENT_MAX_MB)."""
+        return cls(
+            workbook.file_name,
+            workbook.s3_uri,
+            workbook.console_url,
+            workbook.size_bytes,
+            limit_mb,
+            workbook.local_path,
+        )
 
     @property
     def attachable(self) -> bool:
@@ -62,16 +86,17 @@ def summary(week: str, figures: Figures, changes: Changes | None = None) -> str:
     return text[:SUMMARY_LIMIT]
 
 
-def description(week: str, report: Report, figures: Figures, where: WorkbookLocation) -> Document:
+def description(week: str, report: Report, where: WorkbookLocation) -> Document:
     """The new ticket's body: what changed (new and resolved, the worst new findings) first, then the
     figures, coverage gaps, worst rules and accounts, and where the report is."""
+    figures = report.figures
     intro = Paragraph((Text(f"Weekly AWS Config compliance report for {week}. {_run_line(report)}"),))
     return Document(
         (
             intro,
             *_change_blocks(report.changes, "Since the previous run", report.account_names()),
             *_figures_blocks(figures),
-            *_gap_blocks(report, figures),
+            *_gap_blocks(report),
             Heading("Worst rules"),
             _ranked(figures.worst_rules, "No rule has non-compliant resources."),
             Heading("Worst accounts"),
@@ -81,9 +106,7 @@ def description(week: str, report: Report, figures: Figures, where: WorkbookLoca
     )
 
 
-def comment(
-    report: Report, figures: Figures, since_ticket: Changes | None, where: WorkbookLocation
-) -> Document:
+def comment(report: Report, since_ticket: Changes | None, where: WorkbookLocation) -> Document:
     """A later run's note on the week's ticket: what changed since the ticket was created (or, when the
     run that created it is not known, since the previous run), its figures, gaps and workbook."""
     changes, title = (
@@ -97,8 +120,8 @@ def comment(
                 (Text("New run of the weekly report. ", strong=True), Text(_run_line(report))),
             ),
             *_change_blocks(changes, title, report.account_names()),
-            *_figures_blocks(figures),
-            *_gap_blocks(report, figures),
+            *_figures_blocks(report.figures),
+            *_gap_blocks(report),
             *_location_blocks(where),
         )
     )
@@ -119,9 +142,9 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
     )
 
 
-def _gap_blocks(report: Report, figures: Figures) -> tuple[Heading, Paragraph | BulletList]:
+def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:
     heading = Heading("Coverage gaps")
-    if figures.complete:
+    if report.figures.complete:
         return heading, Paragraph((Text("None: every account and region was read."),))
     names = report.account_names()
     gaps = [c for c in report.coverage() if c.status.is_gap]
@@ -180,7 +203,7 @@ def _worst_new_blocks(
         return ()
     by_rule: dict[str, list[Finding]] = {}
     for finding in new:
-        by_rule.setdefault(control_name(finding), []).append(finding)
+        by_rule.setdefault(finding.normalized_name, []).append(finding)
     ranked = sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0]))[:MAX_NEW_RULES_LISTED]
     lines = []
     for rule, findings in ranked:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from config_report.jira._client import CreateOutcomeUnknown, Flavor, Issue, Jira
 from config_report.jira._document import Document
 from config_report.jira._ledger import TicketLedger
 from config_report.jira._ticket import (
+    PublishedWorkbook,
     WorkbookLocation,
     comment,
     description,
@@ -23,8 +23,8 @@ from config_report.jira._ticket import (
     week_label,
 )
 from config_report.logs import get_logger
-from config_report.settings import Settings
-from config_report.store.bucket import PublishedRun
+from config_report.retry import Retry
+from config_report.settings import JiraConfig
 
 # Creates tried after a 5xx, each preceded by a search for the ticket the failed one may have made.
 CREATE_ATTEMPTS = 3
@@ -41,22 +41,20 @@ class TicketOutcome:
     message: str
 
 
-def connect(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> JiraClient:
-    """A client for the configured Jira; raises `JiraError` when it is not configured or has no token."""
-    if settings.jira_url is None:
-        raise JiraError("Jira is not configured: set CONFIG_REPORT_JIRA_URL and CONFIG_REPORT_JIRA_PROJECT")
-    flavor = None if settings.jira_flavor == "auto" else Flavor(settings.jira_flavor)
+def connect(config: JiraConfig, *, sleep: Callable[[float], None] = time.sleep) -> JiraClient:
+    """A client for the configured Jira; raises `JiraError` when its token cannot be read."""
+    flavor = None if config.flavor == "auto" else Flavor(config.flavor)
     try:
-        token = settings.jira_token()
+        token = config.token()
     except SettingsError as exc:  # the report is out already: a Jira failure (exit 4), not a usage error
         raise JiraError(str(exc)) from exc
-    return JiraClient(settings.jira_url, token=token, email=settings.jira_email, flavor=flavor, sleep=sleep)
+    return JiraClient(config.url, token=token, email=config.email, flavor=flavor, sleep=sleep)
 
 
 def sync_weekly_ticket(
-    settings: Settings,
+    config: JiraConfig,
     report: Report,
-    published: PublishedRun,
+    workbook: PublishedWorkbook,
     ledger: TicketLedger,
     *,
     dry_run: bool = False,
@@ -74,49 +72,46 @@ def sync_weekly_ticket(
     says what changed since the run that created the ticket, which `since_run(run_id)` compares this
     report with (None when it cannot: the comment then says what changed since the previous run).
     """
-    if settings.jira_url is None or settings.jira_project is None:
-        raise JiraError("Jira is not configured: set CONFIG_REPORT_JIRA_URL and CONFIG_REPORT_JIRA_PROJECT")
     week = iso_week(report.run.started_at)
-    figures = report.figures()
-    workbook = published.workbook
-    where = WorkbookLocation(
-        file_name=workbook.name,
-        s3_uri=workbook.uri(published.bucket),
-        console_url=published.console_url(workbook),
-        size_bytes=workbook.size,
-        limit_mb=settings.jira_attachment_max_mb,
-    )
-    with connect(settings, sleep=sleep) as client:
-        weekly = _WeeklyTicket(client, settings, settings.jira_project, week, ledger)
+    where = WorkbookLocation.of(workbook, limit_mb=config.attachment_max_mb)
+    with connect(config, sleep=sleep) as client:
+        weekly = _WeeklyTicket(client, config, week, ledger, sleep=sleep)
         existing = weekly.find()
         if dry_run:
-            return weekly.dry_run(existing, summary(week, figures, report.changes), where)
+            return weekly.dry_run(existing, summary(week, report.figures, report.changes), where)
         if existing is None:
-            title = summary(week, figures, report.changes)
-            key = weekly.create(title, description(week, report, figures, where), report.run.run_id)
+            title = summary(week, report.figures, report.changes)
+            key = weekly.create(title, description(week, report, where), report.run.run_id)
             action: Literal["created", "updated"] = "created"
         else:
             key = existing.key
             created_by = ledger.created_by(week)
             since = since_run(created_by) if since_run is not None and created_by else None
-            client.add_comment(key, comment(report, figures, since, where))
+            client.add_comment(key, comment(report, since, where))
             action = "updated"
         if where.attachable:
-            client.attach(key, workbook.local_path)
+            client.attach(key, where.local_path)
         message = f"{action} {key} for {week}" + ("" if where.attachable else f"; {_too_big(where)}")
         return TicketOutcome(action, key, client.browse_url(key), where.attachable, message)
 
 
 class _WeeklyTicket:
     def __init__(
-        self, client: JiraClient, settings: Settings, project: str, week: str, ledger: TicketLedger
+        self,
+        client: JiraClient,
+        config: JiraConfig,
+        week: str,
+        ledger: TicketLedger,
+        *,
+        sleep: Callable[[float], None],
     ) -> None:
         self._client = client
-        self._settings = settings
-        self._project = project
+        self._config = config
+        self._project = config.project
         self._week = week
-        self._label = week_label(week, environment=settings.environment)
+        self._label = week_label(week, environment=config.environment)
         self._ledger = ledger
+        self._sleep = sleep
 
     def find(self) -> Issue | None:
         """The week's open ticket: the stored key first (search may lag behind a fresh create)."""
@@ -156,25 +151,28 @@ class _WeeklyTicket:
 
     def _create_without_duplicate(self, fields: dict[str, object], body: Document) -> str:
         # After a 5xx the ticket may exist: look for it before asking again, so no second one appears.
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
+        def create(attempt: int) -> str:
             try:
                 return self._client.create_issue(fields, body)
             except CreateOutcomeUnknown as exc:
                 existing = self._search()
-                if existing is not None:
-                    get_logger().warning("jira.create_failed_but_exists", error=str(exc), key=existing.key)
-                    return existing.key
-                if attempt == CREATE_ATTEMPTS:
+                if existing is None:
                     raise
-                get_logger().warning("jira.create_failed_retrying", error=str(exc), attempt=attempt + 1)
-                self._client.pause(attempt)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                get_logger().warning("jira.create_failed_but_exists", error=str(exc), key=existing.key)
+                return existing.key
+
+        def retrying(attempt: int, delay: float, exc: Exception) -> None:
+            get_logger().warning("jira.create_failed_retrying", error=str(exc), attempt=attempt + 1)
+
+        return Retry(attempts=CREATE_ATTEMPTS, sleep=self._sleep).call(
+            create, retryable=lambda exc: isinstance(exc, CreateOutcomeUnknown), on_retry=retrying
+        )
 
     def dry_run(self, existing: Issue | None, title: str, where: WorkbookLocation) -> TicketOutcome:
         """Describe the write that would happen, without making it."""
         attach = f"attach {where.file_name}" if where.attachable else _too_big(where)
         if existing is None:
-            issue_type = self._settings.jira_issue_type
+            issue_type = self._config.issue_type
             message = f"would create a {issue_type} in {self._project}: {title!r}; {attach}"
             return TicketOutcome("dry_run", None, None, False, message)
         url = self._client.browse_url(existing.key)
@@ -182,22 +180,22 @@ class _WeeklyTicket:
         return TicketOutcome("dry_run", existing.key, url, False, message)
 
     def _fields(self, title: str) -> dict[str, object]:
-        s = self._settings
-        fields: dict[str, object] = json.loads(s.jira_extra_fields) if s.jira_extra_fields else {}
+        c = self._config
+        fields: dict[str, object] = dict(c.extra_fields)
         fields.update(
             project={"key": self._project},
-            issuetype={"name": s.jira_issue_type},
+            issuetype={"name": c.issue_type},
             summary=title,
-            labels=[self._label, *(label for label in s.jira_labels if label != self._label)],
+            labels=[self._label, *(label for label in c.labels if label != self._label)],
         )
-        if s.jira_components:
-            fields["components"] = [{"name": name} for name in s.jira_components]
-        if s.jira_priority:
-            fields["priority"] = {"name": s.jira_priority}
-        if s.jira_assignee:
+        if c.components:
+            fields["components"] = [{"name": name} for name in c.components]
+        if c.priority:
+            fields["priority"] = {"name": c.priority}
+        if c.assignee:
             # Cloud identifies people by account ID; Data Center by user name.
             who = "accountId" if self._client.flavor is Flavor.CLOUD else "name"
-            fields["assignee"] = {who: s.jira_assignee}
+            fields["assignee"] = {who: c.assignee}
         return fields
 
 

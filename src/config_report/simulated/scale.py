@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from config_report.aws.tags import resource_queries
 from config_report.domain.model import Account
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
@@ -74,8 +74,11 @@ class ScaleOrganization:
         """Non-compliant resources in the report (every rule of every account and region)."""
         return len(self.accounts) * len(self.regions) * self.rules * self.noncompliant_per_rule
 
-    def calls_needed(self) -> dict[str, int]:
+    def calls_needed(self, owner_queries: Callable[[Iterable[str]], Iterator[str]]) -> dict[str, int]:
         """The AWS calls a correct scan needs, by `service:Action` (publishing to S3 not included).
+
+        `owner_queries` batches failing resource IDs into the owners' advanced queries as the job does
+        (the simulated organization knows Config's limits, not how the job packs IDs within them).
 
         Every page is needed: accounts 20 per page, rules and compliance 25 per page, evaluation
         status 50, details 100 (the largest `Limit`), one recorder read, one AssumeRole per account,
@@ -110,7 +113,7 @@ class ScaleOrganization:
             # advanced query, as few queries as the 100-ID and 4,096-character limits allow.
             "organizations:ListTagsForResource": len(self.accounts),
             "config:SelectResourceConfig": sum(
-                len(list(resource_queries(_failing_ids(a.id, r, self.rules, self.noncompliant_per_rule))))
+                len(list(owner_queries(_failing_ids(a.id, r, self.rules, self.noncompliant_per_rule))))
                 for a in self.accounts
                 for r in self.regions
             ),

@@ -1,414 +1,508 @@
-"""Publishing: the run's files under a dated S3 key, never overwriting, plus an optional local copy.
+"""The report bucket: every key under the report prefix, every write and every read, in one place.
 
-Layout: `s3://BUCKET/PREFIX/YYYY/MM/DD/<run-id>/` holding `aws-config-report-<run-id>` `.xlsx`,
-`.snapshot.json.gz` and `.manifest.json`, uploaded in that order so a manifest means the run is complete.
-Every upload is conditional (`If-None-Match: *`): an existing key is an error, never an overwrite.
+    PREFIX YYYY/MM/DD/<run-id>/aws-config-report-<run-id>.{xlsx,snapshot.json.gz,manifest.json}
+    PREFIX YYYY/MM/DD/<run-id>/parts/shard-0002-of-0003.snapshot.json.gz   a sharded run's parts
+    PREFIX YYYY/MM/DD/<run-id>/parts/merge.claim                           the pod that merged them
+    PREFIX latest.json            the newest published run (the one key replaced on purpose)
+    PREFIX preflight/<run-id>.txt the marker a run or `check` writes before scanning
+    PREFIX history/runs.jsonl     one line per run: the trend
+    PREFIX jira/<week>.json       the key of each week's ticket
+    PREFIX shards/<run-name>.json the identity every shard of one run shares
 
-Beside the dated folders: `PREFIX/preflight/<run-id>.txt`, the marker a run (or `check`) writes before
-scanning to prove the bucket takes its writes, and `PREFIX/latest.json`, a small pointer to the newest
-published run, written after its manifest (the one key that is replaced on purpose).
+Writes come in three kinds. `create` never overwrites (`If-None-Match: *`): a run's files, markers and
+claims; `replace` writes over exactly the version that was read (`If-Match` its ETag), so two runs at
+once cannot drop each other's history line; `put` overwrites (the latest pointer, a ticket record).
+A conditional write that loses is `ObjectExists` or `ObjectChanged`; AWS answers a lost race with 412
+or, while another conditional write to the key is in flight, 409: both mean the same here.
+
+`S3Bucket` is the bucket itself (its S3 client is the only one config-report builds; every upload asks
+for SSE-KMS with the configured key, else SSE-S3). `MemoryBucket` keeps objects in a dict for tests of
+the stages above it; one contract test suite runs against both.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
-import shutil
+import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from config_report import __version__
-from config_report.aws.session import NETWORK_HINT, describe_error, is_network_error
-from config_report.domain.model import Report
-from config_report.errors import PublishError
+from config_report.aws.errors import (
+    NETWORK_HINT,
+    AwsError,
+    describe_error,
+    error_code,
+    http_status,
+    is_network_error,
+)
+from config_report.errors import ConfigReportError, PublishError
 from config_report.logs import get_logger
+from config_report.retry import Retry
+from config_report.settings import BucketConfig
 
-MANIFEST_SCHEMA = "config-report/manifest/v1"
-LATEST_SCHEMA = "config-report/latest/v1"
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]+")
+_FILE_STEM = "aws-config-report-"
+_SNAPSHOT_KEY = re.compile(
+    rf"\d{{4}}/\d{{2}}/\d{{2}}/(?P<run_id>{RUN_ID.pattern})/{_FILE_STEM}(?P=run_id)\.snapshot\.json\.gz"
+)
+_S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
+_MERGE_CLAIM = "merge.claim"
+_PART = re.compile(r"shard-(?P<number>\d{4})-of-(?P<count>\d{4})\.snapshot\.json\.gz$")
+
+Body = bytes | Path
+
+
+class WriteFailed(PublishError):
+    """A write the bucket refused or could not take. `passing` when waiting may help (5xx, throttling,
+    the network); `attempts` how many were made."""
+
+    def __init__(self, reason: str, *, fix: str, passing: bool = False, attempts: int = 1) -> None:
+        super().__init__(reason, fix=fix)
+        self.passing = passing
+        self.attempts = attempts
+
+
+class ObjectExists(WriteFailed):
+    """A create-only write found the key taken: it is never overwritten."""
+
+
+class ObjectChanged(WriteFailed):
+    """A replace-if-unchanged write lost: someone wrote the key since it was read."""
+
+
+class UnreadableObject(ConfigReportError):
+    """An object or a listing could not be read: its `uri`, the IAM `action` that failed, AWS's `reason`."""
+
+    def __init__(self, uri: str, *, action: str, reason: str) -> None:
+        super().__init__(f"cannot read {uri} ({reason})")
+        self.uri = uri
+        self.action = action
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An object as read: its bytes and the version (ETag) a `replace` must match."""
+
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotObject:
+    """One run's snapshot in the bucket."""
+
+    key: str
+    run_id: str
+    uri: str
+
+
+class ReportBucket(ABC):
+    """The report bucket under its prefix: the key layout, and reads and writes with one set of rules."""
+
+    def __init__(
+        self,
+        config: BucketConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`sleep` and `clock` are what the upload retries wait with and tell the time by."""
+        self.config = config
+        self.name = config.bucket or ""
+        self.prefix = config.prefix
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def configured(self) -> bool:
+        """False when no bucket is set (a dry run may go without one): there is nothing to read."""
+        return bool(self.name)
+
+    # --- the key layout --------------------------------------------------------------------------------
+
+    def uri(self, key: str) -> str:
+        """The `s3://` URI of `key`."""
+        return f"s3://{self.name}/{key}"
+
+    def run_folder(self, started_at: datetime, run_id: str) -> str:
+        """The dated folder of one run's files."""
+        return f"{self.prefix}{started_at:%Y/%m/%d}/{run_id}/"
+
+    @staticmethod
+    def file_stem(run_id: str) -> str:
+        """What every file of run `run_id` is named after (unique, so downloads never collide)."""
+        return f"{_FILE_STEM}{run_id}"
+
+    def preflight_key(self, run_id: str) -> str:
+        """A run's preflight marker: beside the dated folders, never mistaken for a report."""
+        return f"{self.prefix}preflight/{run_id}.txt"
+
+    @property
+    def latest_key(self) -> str:
+        """The pointer to the newest published run."""
+        return f"{self.prefix}latest.json"
+
+    @property
+    def history_key(self) -> str:
+        """The run history (one JSON line per run)."""
+        return f"{self.prefix}history/runs.jsonl"
+
+    def ticket_key(self, week: str) -> str:
+        """The record of `week`'s Jira ticket (e.g. `2026-W48`)."""
+        return f"{self.prefix}jira/{week}.json"
+
+    def shard_run_key(self, run_name: str) -> str:
+        """The identity every shard of the sharded run `run_name` shares."""
+        return f"{self.prefix}shards/{run_name}.json"
+
+    @staticmethod
+    def parts_folder(run_folder: str) -> str:
+        """Where a sharded run's parts go, inside its run folder."""
+        return f"{run_folder}parts/"
+
+    def part_key(self, run_folder: str, *, index: int, count: int) -> str:
+        """The partial snapshot of shard `index` (from 0) of `count`."""
+        return f"{self.parts_folder(run_folder)}shard-{index + 1:04d}-of-{count:04d}.snapshot.json.gz"
+
+    def parts(self, run_folder: str, *, count: int) -> dict[int, str]:
+        """Shard index (from 0) → key of its part, for the parts of a `count`-shard run written so far."""
+        found: dict[int, str] = {}
+        for key in self.keys(self.parts_folder(run_folder)):
+            match = _PART.search(key)
+            if match and int(match["count"]) == count:
+                found[int(match["number"]) - 1] = key
+        return found
+
+    def merge_claim_key(self, run_folder: str) -> str:
+        """The claim of the pod that merges a sharded run."""
+        return self.parts_folder(run_folder) + _MERGE_CLAIM
+
+    def snapshots(self) -> list[SnapshotObject]:
+        """Every run's snapshot under the prefix, oldest first; raises `UnreadableObject` if S3 refuses."""
+        found = []
+        for key in self.keys(self.prefix):
+            match = _SNAPSHOT_KEY.fullmatch(key[len(self.prefix) :])
+            if match:
+                found.append(SnapshotObject(key, match["run_id"], self.uri(key)))
+        return sorted(found, key=lambda s: s.run_id)
+
+    # --- writes ----------------------------------------------------------------------------------------
+
+    @property
+    def upload_retry(self) -> Retry:
+        """How long a refused or failed upload is tried again (CONFIG_REPORT_UPLOAD_RETRY_SECONDS)."""
+        return Retry(
+            attempts=None, seconds=self.config.upload_retry_seconds, sleep=self._sleep, clock=self._clock
+        )
+
+    def create(
+        self, key: str, body: Body, *, content_type: str, retry: Retry | None = None, refusals: bool = True
+    ) -> None:
+        """Write `key` unless it exists (`ObjectExists`), tried again as `retry` says (default: once);
+        `refusals=False` retries only what may pass by itself. Raises `WriteFailed` when it could not."""
+        tries = 0
+
+        def attempt(number: int) -> None:
+            nonlocal tries
+            tries = number
+            self._put(key, body, content_type=content_type, if_none_match=True)
+
+        def retryable(exc: Exception) -> bool:
+            return (
+                isinstance(exc, WriteFailed)
+                and not isinstance(exc, ObjectExists)
+                and (exc.passing or refusals)
+            )
+
+        def log(number: int, delay: float, exc: Exception) -> None:
+            reason = exc.reason if isinstance(exc, WriteFailed) else str(exc)
+            get_logger().warning("upload.retry", key=key, attempt=number, retry_in_s=delay, error=reason)
+
+        try:
+            (retry or Retry()).call(attempt, retryable=retryable, on_retry=log)
+        except WriteFailed as exc:
+            exc.attempts = tries
+            raise
+
+    def claim(self, key: str, body: bytes) -> bool:
+        """Create `key` if nobody has: True for exactly one writer, False for every other."""
+        try:
+            self._put(key, body, content_type="application/json", if_none_match=True)
+        except ObjectExists:
+            return False
+        return True
+
+    def replace(self, key: str, body: bytes, *, etag: str | None, content_type: str) -> None:
+        """Write `key` over exactly version `etag` (None: only if there is none yet), else `ObjectChanged`."""
+        if etag is None:
+            try:
+                self._put(key, body, content_type=content_type, if_none_match=True)
+            except ObjectExists as exc:
+                raise ObjectChanged(exc.reason, fix=exc.fix) from exc
+            return
+        self._put(key, body, content_type=content_type, if_match=etag)
+
+    def put(self, key: str, body: bytes, *, content_type: str) -> None:
+        """Write `key`, replacing what is there: only for objects that are rewritten on purpose."""
+        self._put(key, body, content_type=content_type)
+
+    # --- reads -----------------------------------------------------------------------------------------
+
+    def read(self, key: str) -> Stored | None:
+        """`key`'s bytes and version, or None when it does not exist.
+
+        Listing first tells "not there" from "not allowed": without the right to list the whole
+        bucket, S3 answers a missing key with 403, not 404. Raises `UnreadableObject`.
+        """
+        if not self._listed(key):
+            return None
+        return self._get(self.name, key)
+
+    def fetch(self, key: str) -> bytes:
+        """The bytes of `key`, known to exist (found by listing); raises `UnreadableObject`."""
+        return self._get(self.name, key).body
+
+    def fetch_uri(self, uri: str) -> bytes:
+        """The bytes of any `s3://bucket/key` the hub may read (an exceptions file, a backfill's
+        baseline); raises `UnreadableObject`."""
+        match = _S3_URI.match(uri)
+        if not match:
+            raise UnreadableObject(uri, action="s3:GetObject", reason="not an s3://bucket/key URI")
+        return self._get(match["bucket"], match["key"]).body
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix`; raises `UnreadableObject` when listing is refused."""
+        return self._list(prefix)
+
+    def exists(self, key: str) -> bool:
+        """True when `key` exists (False also when it cannot be told)."""
+        try:
+            return self._listed(key)
+        except UnreadableObject:
+            return False
+
+    # --- what each implementation provides -------------------------------------------------------------
+
+    @abstractmethod
+    def _put(
+        self,
+        key: str,
+        body: Body,
+        *,
+        content_type: str,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        """One write; raises `ObjectExists`, `ObjectChanged` or `WriteFailed`."""
+
+    @abstractmethod
+    def _get(self, bucket: str, key: str) -> Stored:
+        """One object of `bucket`; raises `UnreadableObject`."""
+
+    @abstractmethod
+    def _list(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix`; raises `UnreadableObject`."""
+
+    @abstractmethod
+    def _listed(self, key: str) -> bool:
+        """True when listing `key` as a prefix finds `key` itself; raises `UnreadableObject`."""
+
+
+# --- the bucket in S3 ----------------------------------------------------------------------------------
 
 _CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".gz": "application/gzip",
     ".json": "application/json",
 }
-
-
-def new_run_id(started_at: datetime) -> str:
-    """A run ID that sorts by time and is unique even for two runs in the same second."""
-    return f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def run_prefix(prefix: str, started_at: datetime, run_id: str) -> str:
-    """The dated S3 key prefix of one run."""
-    return f"{prefix}{started_at:%Y/%m/%d}/{run_id}/"
-
-
-@dataclass(frozen=True, slots=True)
-class FileNames:
-    """A run's file names: unique per run, so downloads and local copies never collide."""
-
-    workbook: str
-    snapshot: str
-    manifest: str
-
-
-def report_file_names(run_id: str) -> FileNames:
-    """Names of the workbook, snapshot and manifest of run `run_id`."""
-    stem = f"aws-config-report-{run_id}"
-    return FileNames(f"{stem}.xlsx", f"{stem}.snapshot.json.gz", f"{stem}.manifest.json")
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedFile:
-    """One file of a run: where it is locally and in S3, and its checksum."""
-
-    name: str
-    local_path: Path
-    key: str
-    size: int
-    sha256: str
-
-    def uri(self, bucket: str) -> str:
-        """The `s3://` URI of the file in `bucket`."""
-        return f"s3://{bucket}/{self.key}"
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedRun:
-    """Where a run's files went: what logs, the manifest and the Jira ticket point at."""
-
-    bucket: str
-    region: str
-    run_prefix: str
-    files: tuple[PublishedFile, ...]
-
-    @property
-    def workbook(self) -> PublishedFile:
-        """The workbook (.xlsx)."""
-        return next(f for f in self.files if f.name.endswith(".xlsx"))
-
-    def uris(self) -> dict[str, str]:
-        """File name → `s3://` URI."""
-        return {f.name: f.uri(self.bucket) for f in self.files}
-
-    def console_url(self, file: PublishedFile) -> str:
-        """A link to the object in the S3 console."""
-        return (
-            f"https://{self.region}.console.aws.amazon.com/s3/object/{self.bucket}"
-            f"?region={self.region}&prefix={quote(file.key, safe='')}"
-        )
-
-
-def describe_files(paths: Sequence[Path], prefix: str) -> tuple[PublishedFile, ...]:
-    """Checksums and keys for files about to be published under `prefix`."""
-    return tuple(
-        PublishedFile(
-            name=path.name,
-            local_path=path,
-            key=prefix + path.name,
-            size=path.stat().st_size,
-            sha256=_sha256(path),
-        )
-        for path in paths
-    )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *, bucket: str | None) -> Path:
-    """The run manifest: when, who, what was scanned, what failed, and checksums of the other files."""
-    figures = report.figures()
-    gaps = [
-        {"account_id": c.account_id, "region": c.region, "status": c.status.value, "detail": c.detail}
-        for c in report.coverage()
-        if c.status.is_gap
-    ]
-    manifest: dict[str, Any] = {
-        "schema": MANIFEST_SCHEMA,
-        "tool": {"name": "config-report", "version": __version__},
-        "run_id": report.run.run_id,
-        "started_at": report.run.started_at.isoformat(),
-        "finished_at": report.run.finished_at.isoformat(),
-        "identity": report.run.identity,
-        "settings": report.run.settings,
-        "scope": {
-            "accounts": [s.account.id for s in report.scans],
-            "regions": list(report.run.regions) or "enabled regions of each account",
-        },
-        "figures": {
-            "accounts": figures.accounts,
-            "accounts_fully_scanned": figures.accounts_fully_scanned,
-            "regions_scanned": figures.regions_scanned,
-            "regions_without_config": figures.regions_without_config,
-            "coverage_gaps": figures.coverage_gaps,
-            "rules_compliant": figures.rules_compliant,
-            "rules_noncompliant": figures.rules_noncompliant,
-            "noncompliant_resources": figures.noncompliant_resources,
-        },
-        "failures": gaps,
-        "files": [
-            {
-                "name": f.name,
-                "key": f.key,
-                "uri": f.uri(bucket) if bucket else None,
-                "size": f.size,
-                "sha256": f.sha256,
-            }
-            for f in files
-        ],
-    }
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def encryption(kms_key_id: str | None) -> dict[str, str]:
-    """The put_object arguments: SSE-KMS with `kms_key_id`, else SSE-S3 (AES256).
-
-    The header is always sent, so a bucket policy that refuses unencrypted uploads (a common guard
-    that checks `s3:x-amz-server-side-encryption`) accepts ours.
-    """
-    if kms_key_id:
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
-    return {"ServerSideEncryption": "AES256"}
-
-
-def s3_write_fix(exc: BaseException, *, bucket: str, kms_key_id: str | None) -> str:
-    """What to fix when S3 refused a write: a missing bucket, a denied write and a denied key differ."""
-    if is_network_error(exc):
-        return f"network error, not a permission: {NETWORK_HINT}"
-    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    message = str(exc)
-    if code == "NoSuchBucket":
-        return (
-            f"bucket {bucket} does not exist: correct CONFIG_REPORT_S3_BUCKET (a typo?) or create the bucket "
-            "(docs/deploy.md, 'The report bucket')"
-        )
-    if code.startswith("KMS.") or "kms:" in message:
-        return (
-            f"the hub role may not use the KMS key {kms_key_id or '(bucket default)'}: allow it "
-            "kms:GenerateDataKey and kms:Decrypt in the hub role's policy (kms_key_arn) and in the key "
-            "policy, or correct CONFIG_REPORT_S3_KMS_KEY_ID"
-        )
-    if code in ("AccessDenied", "AllAccessDisabled") or "403" in code:
-        return (
-            f"grant the hub role s3:PutObject on arn:aws:s3:::{bucket}/<prefix>* (Terraform hub example: "
-            "report_bucket, report_prefix); a bucket in another account also needs a bucket policy "
-            "allowing the hub role"
-        )
-    return "check CONFIG_REPORT_S3_BUCKET and the network path to S3"
-
-
-def preflight_key(prefix: str, run_id: str) -> str:
-    """Key of a run's preflight marker: beside the dated folders, never mistaken for a report."""
-    return f"{prefix}preflight/{run_id}.txt"
-
-
-def write_preflight_marker(
-    s3: Any,
-    bucket: str,
-    prefix: str,
-    *,
-    run_id: str,
-    caller: str,
-    kms_key_id: str | None,
-    retry: Retry | None = None,
-) -> str:
-    """Prove the bucket takes this run's writes (and its KMS key) before anything is scanned.
-
-    Returns the marker's key; raises `PublishError` naming what to fix. The marker is tiny and kept
-    (the hub role has no delete permission), so the bucket's lifecycle rule should expire `preflight/`.
-    A refused write is tried again as `retry` says (default: once, as `check` wants).
-    """
-    key = preflight_key(prefix, run_id)
-
-    def put() -> None:
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=f"config-report preflight by {caller}\n".encode(),
-            IfNoneMatch="*",
-            **encryption(kms_key_id),
-        )
-
-    error, attempts = (retry or Retry()).call(put, key=key)
-    if error is not None:
-        raise PublishError(
-            f"cannot write to s3://{bucket}/{key}{_after(attempts)} ({describe_error(error)})",
-            fix=s3_write_fix(error, bucket=bucket, kms_key_id=kms_key_id),
-        ) from error
-    return key
-
-
-def latest_key(prefix: str) -> str:
-    """Key of the pointer to the newest published run."""
-    return f"{prefix}latest.json"
-
-
-def write_latest_pointer(
-    s3: Any, run: PublishedRun, report: Report, *, prefix: str, kms_key_id: str | None
-) -> str:
-    """Point `PREFIX/latest.json` at this run's files; written after them, so it never points at a gap."""
-    figures = report.figures()
-    pointer = {
-        "schema": LATEST_SCHEMA,
-        "run_id": report.run.run_id,
-        "started_at": report.run.started_at.isoformat(),
-        "finished_at": report.run.finished_at.isoformat(),
-        "run_prefix": run.run_prefix,
-        "coverage_complete": figures.complete,
-        "files": {_kind(f.name): f.uri(run.bucket) for f in run.files},
-        "keys": {_kind(f.name): f.key for f in run.files},
-    }
-    key = latest_key(prefix)
-    try:
-        s3.put_object(
-            Bucket=run.bucket,
-            Key=key,
-            Body=json.dumps(pointer, indent=2).encode(),
-            ContentType="application/json",
-            **encryption(kms_key_id),
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise PublishError(
-            f"the report is published under s3://{run.bucket}/{run.run_prefix} but {key} could not be "
-            f"updated ({describe_error(exc)})",
-            fix=s3_write_fix(exc, bucket=run.bucket, kms_key_id=kms_key_id),
-        ) from exc
-    return key
-
-
-def _kind(name: str) -> str:
-    # aws-config-report-<run-id>.xlsx -> workbook, .snapshot.json.gz -> snapshot, .manifest.json -> manifest
-    if name.endswith(".xlsx"):
-        return "workbook"
-    return name.split(".")[1] if name.count(".") >= 2 else name
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """How long a refused S3 write is tried again: backoff 1, 2, 4 ... seconds (at most 30), on top of
-    botocore's own retries, for up to `seconds` (an outage, or a bucket or key policy still propagating).
-
-    `refusals=False` tries again only what may pass by itself (5xx, throttling, the network): the
-    preflight marker must fail in seconds on a bucket typo or a denied write or key, and a report that
-    is not yet scanned loses nothing by failing at once.
-    """
-
-    seconds: float = 0.0
-    refusals: bool = True
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-
-    def call(self, put: Callable[[], None], *, key: str) -> tuple[BaseException | None, int]:
-        """Call `put` until it succeeds or the time is spent: (the last error or None, attempts)."""
-        deadline = self.clock() + self.seconds
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                put()
-            except (ClientError, BotoCoreError) as exc:
-                delay = min(2.0 ** (attempts - 1), _MAX_BACKOFF_SECONDS)
-                if (
-                    _is_overwrite(exc)
-                    or (_is_refusal(exc) and not self.refusals)
-                    or self.clock() + delay > deadline
-                ):
-                    return exc, attempts
-                get_logger().warning(
-                    "upload.retry", key=key, attempt=attempts, retry_in_s=delay, error=describe_error(exc)
-                )
-                self.sleep(delay)
-            else:
-                return None, attempts
-
-
-_MAX_BACKOFF_SECONDS = 30.0
-
-
-def _is_overwrite(exc: BaseException) -> bool:
-    # The key exists: trying again can only fail the same way, and it must never be overwritten.
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "PreconditionFailed"
-
-
 _PASSING_CODES = frozenset(
     {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "TooManyRequests"}
 )
 """4xx answers that say "not now" rather than "no": waiting may help."""
 
 
-def _is_refusal(exc: BaseException) -> bool:
-    # A 4xx answer (AccessDenied, NoSuchBucket, a KMS key denied or missing) stands until someone fixes it.
-    if not isinstance(exc, ClientError):
-        return False
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return 400 <= status < 500 and exc.response.get("Error", {}).get("Code") not in _PASSING_CODES
+def content_type(path: Path) -> str:
+    """The media type a run file is uploaded with."""
+    return _CONTENT_TYPES.get(path.suffix, "application/octet-stream")
 
 
-def _after(attempts: int) -> str:
-    return f" after {attempts} attempts" if attempts > 1 else ""
+class S3Bucket(ReportBucket):
+    """The report bucket in S3, through the hub's session."""
+
+    def __init__(
+        self,
+        config: BucketConfig,
+        *,
+        session: Any,
+        client_config: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`session` is the hub's boto3 session and `client_config` the shared botocore `Config`."""
+        super().__init__(config, sleep=sleep, clock=clock)
+        self._s3 = session.client("s3", config=client_config)
+
+    def _put(
+        self,
+        key: str,
+        body: Body,
+        *,
+        content_type: str,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        condition: dict[str, str] = {}
+        if if_none_match:
+            condition["IfNoneMatch"] = "*"
+        if if_match is not None:
+            condition["IfMatch"] = if_match
+        try:
+            if isinstance(body, Path):
+                with body.open("rb") as stream:
+                    self._s3.put_object(
+                        Bucket=self.name,
+                        Key=key,
+                        Body=stream,
+                        ChecksumAlgorithm="SHA256",
+                        ContentType=content_type,
+                        **condition,
+                        **self._encryption(),
+                    )
+            else:
+                self._s3.put_object(
+                    Bucket=self.name,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    **condition,
+                    **self._encryption(),
+                )
+        except AwsError as exc:
+            raise self._write_failure(
+                exc, conditional=bool(condition), replacing=if_match is not None
+            ) from exc
+
+    def _encryption(self) -> dict[str, str]:
+        # Always sent, so a bucket policy that refuses unencrypted uploads (a common guard checking
+        # `s3:x-amz-server-side-encryption`) accepts ours.
+        if self.config.kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.config.kms_key_id}
+        return {"ServerSideEncryption": "AES256"}
+
+    def _write_failure(self, exc: BaseException, *, conditional: bool, replacing: bool) -> WriteFailed:
+        reason, fix = describe_error(exc), self._write_fix(exc)
+        if conditional and (error_code(exc) == "PreconditionFailed" or http_status(exc) in (409, 412)):
+            return (ObjectChanged if replacing else ObjectExists)(reason, fix=fix)
+        status = http_status(exc)
+        refused = 400 <= status < 500 and error_code(exc) not in _PASSING_CODES
+        return WriteFailed(reason, fix=fix, passing=not refused)
+
+    def _write_fix(self, exc: BaseException) -> str:
+        """What to fix when S3 refused a write: a missing bucket, a denied write and a denied key differ."""
+        if is_network_error(exc):
+            return f"network error, not a permission: {NETWORK_HINT}"
+        code, message = error_code(exc), str(exc)
+        if code == "NoSuchBucket":
+            return (
+                f"bucket {self.name} does not exist: correct CONFIG_REPORT_S3_BUCKET (a typo?) or create the "
+                "bucket (docs/deploy.md, 'The report bucket')"
+            )
+        if code.startswith("KMS.") or "kms:" in message:
+            return (
+                f"the hub role may not use the KMS key {self.config.kms_key_id or '(bucket default)'}: allow "
+                "it kms:GenerateDataKey and kms:Decrypt in the hub role's policy (kms_key_arn) and in the "
+                "key policy, or correct CONFIG_REPORT_S3_KMS_KEY_ID"
+            )
+        if code in ("AccessDenied", "AllAccessDisabled") or "403" in code:
+            return (
+                f"grant the hub role s3:PutObject on arn:aws:s3:::{self.name}/<prefix>* (Terraform hub "
+                "example: report_bucket, report_prefix); a bucket in another account also needs a bucket "
+                "policy allowing the hub role"
+            )
+        return "check CONFIG_REPORT_S3_BUCKET and the network path to S3"
+
+    def _get(self, bucket: str, key: str) -> Stored:
+        try:
+            answer = self._s3.get_object(Bucket=bucket, Key=key)
+            return Stored(answer["Body"].read(), str(answer["ETag"]))
+        except AwsError as exc:
+            raise UnreadableObject(
+                f"s3://{bucket}/{key}", action="s3:GetObject", reason=describe_error(exc)
+            ) from exc
+
+    def _list(self, prefix: str) -> Iterator[str]:
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    yield item["Key"]
+        except AwsError as exc:
+            raise UnreadableObject(
+                self.uri(prefix), action="s3:ListBucket", reason=describe_error(exc)
+            ) from exc
+
+    def _listed(self, key: str) -> bool:
+        try:
+            listed = self._s3.list_objects_v2(Bucket=self.name, Prefix=key, MaxKeys=1)
+        except AwsError as exc:
+            raise UnreadableObject(self.uri(key), action="s3:ListBucket", reason=describe_error(exc)) from exc
+        return any(item["Key"] == key for item in listed.get("Contents", ()))
 
 
-def upload(
-    s3: Any,
-    bucket: str,
-    files: Sequence[PublishedFile],
-    *,
-    kms_key_id: str | None,
-    retry: Retry | None = None,
-) -> None:
-    """Upload each file with a conditional put (SSE-KMS with `kms_key_id` when set), retried per `retry`."""
-    for file in files:
-        put = partial(_put, s3, bucket, file, kms_key_id)
-        error, attempts = (retry or Retry()).call(put, key=file.key)
-        if error is not None:
-            raise PublishError(
-                f"cannot upload s3://{bucket}/{file.key}{_after(attempts)} ({describe_error(error)})",
-                fix=s3_write_fix(error, bucket=bucket, kms_key_id=kms_key_id),
-            ) from error
+# --- the bucket in memory ------------------------------------------------------------------------------
 
 
-def _put(s3: Any, bucket: str, file: PublishedFile, kms_key_id: str | None) -> None:
-    content_type = _CONTENT_TYPES.get(file.local_path.suffix, "application/octet-stream")
-    with file.local_path.open("rb") as body:
-        s3.put_object(
-            Bucket=bucket,
-            Key=file.key,
-            Body=body,
-            IfNoneMatch="*",
-            ChecksumAlgorithm="SHA256",
-            ContentType=content_type,
-            **encryption(kms_key_id),
-        )
+class MemoryBucket(ReportBucket):
+    """The report bucket as a dict, with S3's rules for conditional writes: for the stages' own tests.
 
+    `refuse_writes` makes the next N writes fail as a refused S3 write would (`WriteFailed`).
+    """
 
-def keep_local_copy(files: Sequence[PublishedFile], output_dir: Path) -> tuple[PublishedFile, ...]:
-    """Copy the run's files into `output_dir`; an existing file is an error, never overwritten."""
-    copies = []
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for file in files:
-            target = output_dir / file.name
-            with file.local_path.open("rb") as source, target.open("xb") as copy:
-                shutil.copyfileobj(source, copy)
-            copies.append(replace(file, local_path=target))
-    except OSError as exc:
-        raise PublishError(
-            f"cannot write the local copy to {output_dir} ({exc.strerror}); check CONFIG_REPORT_OUTPUT_DIR"
-        ) from exc
-    return tuple(copies)
+    def __init__(
+        self,
+        config: BucketConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(config, sleep=sleep, clock=clock)
+        self.objects: dict[str, Stored] = {}
+        self.refuse_writes = 0
+
+    def _put(
+        self,
+        key: str,
+        body: Body,
+        *,
+        content_type: str,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        if self.refuse_writes:
+            self.refuse_writes -= 1
+            raise WriteFailed(f"PutObject: AccessDenied: {key} refused", fix="a refusal the test asked for")
+        current = self.objects.get(key)
+        if if_none_match and current is not None:
+            raise ObjectExists(f"PutObject: PreconditionFailed: {key} exists", fix="never overwrite it")
+        if if_match is not None and (current is None or current.etag != if_match):
+            raise ObjectChanged(f"PutObject: PreconditionFailed: {key} changed", fix="read it again")
+        data = body.read_bytes() if isinstance(body, Path) else body
+        self.objects[key] = Stored(data, f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"')
+
+    def _get(self, bucket: str, key: str) -> Stored:
+        found = self.objects.get(key) if bucket == self.name else None
+        if found is None:
+            reason = "GetObject: NoSuchKey: The specified key does not exist."
+            raise UnreadableObject(f"s3://{bucket}/{key}", action="s3:GetObject", reason=reason)
+        return found
+
+    def _list(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def _listed(self, key: str) -> bool:
+        return key in self.objects

@@ -1,4 +1,5 @@
-"""Publishing: dated keys that never overwrite, SSE-KMS, the local copy, dry runs, and failed uploads."""
+"""Publishing a run: SSE-KMS, the local copy, dry runs, the preflight marker and latest pointer, failed
+uploads (the keys and write rules themselves: tests/store/test_bucket.py)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,16 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from config_report.errors import PublishError
 from config_report.simulated import SimulatedOrganization
-from config_report.store.bucket import describe_files, new_run_id, run_prefix, upload
+from config_report.store.publish import new_run_id
 from runner import run_cli
 
 
-def test_run_keys_are_dated_and_unique_per_run() -> None:
+def test_run_ids_sort_by_start_time_and_are_unique_per_run() -> None:
     started = datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC)
     first, second = new_run_id(started), new_run_id(started)
     assert first != second
     assert re.fullmatch(r"20261130T090005Z-[0-9a-f]{6}", first)
-    assert run_prefix("aws-config-reports/", started, first) == f"aws-config-reports/2026/11/30/{first}/"
-
-
-def test_an_existing_key_is_never_overwritten(simulated_org: SimulatedOrganization, tmp_path: Path) -> None:
-    s3 = simulated_org.client("s3")
-    bucket = simulated_org.seeded.hub.report_bucket
-    report = tmp_path / "report.xlsx"
-    report.write_bytes(b"first")
-    files = describe_files([report], f"tests/overwrite/{new_run_id(datetime.now(UTC))}/")
-    upload(s3, bucket, files, kms_key_id=None)
-    report.write_bytes(b"second")
-    with pytest.raises(PublishError, match="PreconditionFailed"):
-        upload(s3, bucket, describe_files([report], files[0].key.rsplit("/", 1)[0] + "/"), kms_key_id=None)
-    assert s3.get_object(Bucket=bucket, Key=files[0].key)["Body"].read() == b"first"
 
 
 def test_with_a_kms_key_every_file_is_encrypted_with_it(simulated_org: SimulatedOrganization) -> None:

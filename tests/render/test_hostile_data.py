@@ -22,12 +22,8 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from config_report.domain.model import Report
-from config_report.render.xlsx.workbook import (
-    EXCEL_MAX_CELL_CHARS,
-    TRUNCATION_MARKER,
-    fit_cell_text,
-    write_workbook,
-)
+from config_report.render.xlsx.cells import EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, fit_cell_text
+from config_report.render.xlsx.workbook import write_workbook
 from config_report.store.snapshot import read_snapshot, write_snapshot
 from factories import PROD, finding, sample_report
 

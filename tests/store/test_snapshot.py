@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from config_report.domain.figures import finished
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -36,7 +37,7 @@ def test_snapshot_reads_back_into_an_equal_report(tmp_path: Path) -> None:
         extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "b", annotation="x" * 40_000)]
     )
 
-    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+    assert read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz")) == finished(report)
 
 
 def test_accepted_findings_keep_their_reason_ticket_and_expiry(tmp_path: Path) -> None:
@@ -45,10 +46,10 @@ def test_accepted_findings_keep_their_reason_ticket_and_expiry(tmp_path: Path) -
         extra_findings=[finding(PROD, "s3-bucket-public-read-prohibited", "www", accepted=accepted)]
     )
 
-    read = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+    read = read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz"))
 
     assert [f.accepted for f in read.findings() if f.accepted] == [accepted]
-    assert read == report
+    assert read == finished(report)
 
 
 def test_owners_account_owners_and_rule_facts_survive_the_round_trip(tmp_path: Path) -> None:
@@ -66,7 +67,7 @@ def test_owners_account_owners_and_rule_facts_survive_the_round_trip(tmp_path: P
     )
     report = Report(run=run_info(), scans=(owned,))
 
-    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+    assert read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz")) == finished(report)
 
 
 def test_conformance_packs_and_packs_not_read_survive_the_round_trip(tmp_path: Path) -> None:
@@ -81,9 +82,9 @@ def test_conformance_packs_and_packs_not_read_survive_the_round_trip(tmp_path: P
     )
     report = Report(run=run_info(), scans=(packed,))
 
-    read = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+    read = read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz"))
 
-    assert read == report
+    assert read == finished(report)
     assert [r.conformance_packs for r in read.rules()][:2] == [
         ("Operational-Best-Practices-for-CIS", "PCI"),
         None,
@@ -92,9 +93,9 @@ def test_conformance_packs_and_packs_not_read_survive_the_round_trip(tmp_path: P
 
 def test_snapshot_fetched_as_bytes_reads_back_into_an_equal_report(tmp_path: Path) -> None:
     report = sample_report()
-    path = write_snapshot(report, tmp_path / "snapshot.json.gz")
+    path = write_snapshot(finished(report), tmp_path / "snapshot.json.gz")
 
-    assert read_snapshot_bytes(path.read_bytes()) == report
+    assert read_snapshot_bytes(path.read_bytes()) == finished(report)
 
 
 def test_rule_health_normalized_names_and_left_out_rules_read_back(tmp_path: Path) -> None:
@@ -121,16 +122,16 @@ def test_rule_health_normalized_names_and_left_out_rules_read_back(tmp_path: Pat
         scans=(AccountScan(PROD, (rule,), (failing,), (coverage,), (skipped,)),),
     )
 
-    back = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+    back = read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz"))
 
-    assert back == report
+    assert back == finished(report)
     assert next(back.rules()).compliance.value == "SOMETHING_NEW"
 
 
 def test_empty_organization_round_trips(tmp_path: Path) -> None:
     report = Report(run=run_info(), scans=())
 
-    assert read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz")) == report
+    assert read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz")) == finished(report)
 
 
 def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: Path) -> None:
@@ -174,7 +175,7 @@ def test_naive_times_are_taken_as_utc(tmp_path: Path) -> None:
     naive = finding(PROD, "restricted-ssh", "sg-1", last_evaluated=datetime(2026, 11, 22, 8, 30))
     report = sample_report(extra_findings=[naive])
 
-    back = read_snapshot(write_snapshot(report, tmp_path / "snapshot.json.gz"))
+    back = read_snapshot(write_snapshot(finished(report), tmp_path / "snapshot.json.gz"))
 
     assert next(f for f in back.findings() if f.resource_id == "sg-1").last_evaluated == datetime(
         2026, 11, 22, 8, 30, tzinfo=UTC
@@ -216,3 +217,23 @@ def test_row_of_an_account_missing_from_the_accounts_list_is_refused(tmp_path: P
 def test_unwritable_destination_is_a_publish_error(tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="could not write the snapshot"):
         write_snapshot(sample_report(), tmp_path / "missing-folder" / "snapshot.json.gz")
+
+
+def test_a_snapshot_written_before_rules_carried_normalized_names_reads_back_normalized(
+    tmp_path: Path,
+) -> None:
+    path = write_snapshot(sample_report(), tmp_path / "snapshot.json.gz")
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    organization_rule = "OrgConfigRule-restricted-ssh-ab12cd"
+    for row in (*document["rules"], *document["findings"]):
+        del row["normalized_name"]
+        if row["rule_name"] == "restricted-ssh":
+            row["rule_name"] = organization_rule
+
+    back = read_snapshot_bytes(gzip.compress(json.dumps(document).encode()))
+
+    rules = [r.normalized_name for r in back.rules() if r.rule_name == organization_rule]
+    findings = [f.normalized_name for f in back.findings() if f.rule_name == organization_rule]
+    assert rules
+    assert findings
+    assert set(rules) | set(findings) == {"restricted-ssh"}

@@ -9,8 +9,9 @@ from typing import Any
 from botocore.credentials import RefreshableCredentials
 
 from config_report.aws.scan import ScanPlan, scan_organization
-from config_report.aws.session import ServiceModels, caller_identity, client_config
+from config_report.aws.session import Hub, ServiceModels, caller_identity, client_config
 from config_report.domain.model import Account, CoverageStatus
+from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
 
 
@@ -37,20 +38,23 @@ class _CountingModels(ServiceModels):
             self.most_in_flight[key] = max(self.most_in_flight[key], self.in_flight[key])
 
 
-def _plan(sim: SimulatedOrganization, models: ServiceModels) -> ScanPlan:
-    sts = sim.client("sts")
-    config = client_config(max_attempts=5, pool_size=16)
-    return ScanPlan(
-        hub=caller_identity(sts),
-        sts=sts,
-        spoke_role_name=sim.seeded.spoke_role_name,
-        session_name="scan-test",
-        external_id=None,
-        regions=sim.seeded.regions,
-        config=config,
-        home_region=sim.seeded.hub.region,
-        models=models,
+def _plan(
+    sim: SimulatedOrganization, models: ServiceModels, *, concurrency: int, per_account: int = 4
+) -> ScanPlan:
+    settings = load_settings(
+        {
+            "spoke_role_name": sim.seeded.spoke_role_name,
+            "session_name": "scan-test",
+            "regions": ",".join(sim.seeded.regions),
+            "concurrency": concurrency,
+            "account_concurrency": per_account,
+            "max_attempts": 5,
+        }
     )
+    sts = sim.client("sts")
+    config = client_config(settings.client_config())
+    hub = Hub(caller_identity(sts), session=None, sts=sts, config=config, region=sim.seeded.hub.region)
+    return ScanPlan(hub, settings.scan_config(), models=models)
 
 
 def _assume_role_calls(plan: ScanPlan) -> Counter[str]:
@@ -59,7 +63,7 @@ def _assume_role_calls(plan: ScanPlan) -> Counter[str]:
     def count(params: dict[str, Any], **_: Any) -> None:
         calls[params["RoleArn"].split(":")[4]] += 1
 
-    plan.sts.meta.events.register("provide-client-params.sts.AssumeRole", count)
+    plan.hub.sts.meta.events.register("provide-client-params.sts.AssumeRole", count)
     return calls
 
 
@@ -76,13 +80,11 @@ def test_every_region_of_every_account_is_read_once_and_results_keep_the_account
     simulated_org.faults.reset()
     seeded = simulated_org.seeded
     accounts = tuple(reversed(seeded.accounts))
-    plan = _plan(simulated_org, ServiceModels())
+    plan = _plan(simulated_org, ServiceModels(), concurrency=8, per_account=2)
     assumed = _assume_role_calls(plan)
     progress: list[tuple[int, int]] = []
 
-    scans = scan_organization(
-        accounts, plan, concurrency=8, per_account=2, on_unit_done=lambda d, t: progress.append((d, t))
-    )
+    scans = scan_organization(accounts, plan, on_unit_done=lambda d, t: progress.append((d, t)))
 
     assert [s.account.id for s in scans] == [a.id for a in accounts]
     assert assumed == Counter({a.id: 1 for a in accounts})
@@ -105,12 +107,11 @@ def test_no_account_has_more_regions_in_flight_than_its_limit(
     simulated_org.faults.configure(latency=0.02)
     models = _CountingModels()
     try:
-        scans = scan_organization(
-            simulated_org.seeded.accounts[:6], _plan(simulated_org, models), concurrency=12, per_account=2
-        )
+        plan = _plan(simulated_org, models, concurrency=12, per_account=2)
+        scans = scan_organization(simulated_org.seeded.accounts[:6], plan)
     finally:
         simulated_org.faults.reset()
-    assert all(s.status == "OK" for s in scans)
+    assert all(s.status.complete for s in scans)
     assert models.most_in_flight
     assert max(models.most_in_flight.values()) <= 2
 
@@ -124,7 +125,7 @@ def test_a_denied_account_becomes_coverage_rows_and_the_others_are_read(
     simulated_org.faults.reset()
     simulated_org.faults.configure(deny_assume_role_into=[denied.id])
     try:
-        scans = scan_organization((denied, *others), _plan(simulated_org, ServiceModels()), concurrency=4)
+        scans = scan_organization((denied, *others), _plan(simulated_org, ServiceModels(), concurrency=4))
     finally:
         simulated_org.faults.reset()
     assert [c.region for c in scans[0].coverage] == list(seeded.regions)
@@ -134,4 +135,4 @@ def test_a_denied_account_becomes_coverage_rows_and_the_others_are_read(
 
 def test_no_accounts_scan_to_nothing(simulated_org: SimulatedOrganization) -> None:
     no_accounts: tuple[Account, ...] = ()
-    assert scan_organization(no_accounts, _plan(simulated_org, ServiceModels()), concurrency=4) == ()
+    assert scan_organization(no_accounts, _plan(simulated_org, ServiceModels(), concurrency=4)) == ()

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from config_report.domain.model import CoverageStatus, Report
+from config_report.domain.model import AccountStatus, CoverageStatus, Report
 from config_report.domain.outcome import judge_outcome
 from config_report.errors import ExitCode
+from config_report.settings import OutcomePolicy
 from config_report.simulated import SimulatedOrganization
 from factories import prod_scan, run_info, sample_report
 from runner import run_cli, run_process
@@ -20,7 +21,7 @@ def clean_report() -> Report:
 
 
 def test_a_complete_run_exits_0_at_info() -> None:
-    ending = judge_outcome(clean_report(), jira_ok=True, fail_on=["gaps", "jira"], gap_tolerance=0)
+    ending = judge_outcome(clean_report(), jira_ok=True, policy=OutcomePolicy(frozenset(["gaps", "jira"]), 0))
     assert (ending.outcome, ending.exit_code, ending.log_level) == (ExitCode.OK, ExitCode.OK, "info")
     assert not ending.tolerated
 
@@ -31,16 +32,16 @@ def test_a_rule_that_alone_could_not_be_read_is_a_gap() -> None:
     unread = replace(first, read_status=CoverageStatus.ACCESS_DENIED, read_detail="denied")
     report = Report(run=run_info(), scans=(replace(scan, rules=(unread, *others)),))
 
-    ending = judge_outcome(report, jira_ok=True, fail_on=["gaps", "jira"], gap_tolerance=0)
+    ending = judge_outcome(report, jira_ok=True, policy=OutcomePolicy(frozenset(["gaps", "jira"]), 0))
 
     assert (ending.exit_code, ending.gap_accounts) == (ExitCode.INCOMPLETE, 1)
-    assert report.scans[0].status == "PARTIAL"
+    assert report.scans[0].status is AccountStatus.PARTIAL
 
 
 def test_by_default_gaps_exit_3_and_a_failed_ticket_exits_4() -> None:
-    gaps = judge_outcome(sample_report(), jira_ok=True, fail_on=["gaps", "jira"], gap_tolerance=0)
+    gaps = judge_outcome(sample_report(), jira_ok=True, policy=OutcomePolicy(frozenset(["gaps", "jira"]), 0))
     assert (gaps.exit_code, gaps.log_level, gaps.gap_accounts) == (ExitCode.INCOMPLETE, "warning", 1)
-    jira = judge_outcome(sample_report(), jira_ok=False, fail_on=["gaps", "jira"], gap_tolerance=0)
+    jira = judge_outcome(sample_report(), jira_ok=False, policy=OutcomePolicy(frozenset(["gaps", "jira"]), 0))
     assert (jira.exit_code, jira.log_level) == (ExitCode.JIRA_FAILED, "error")
 
 
@@ -57,7 +58,9 @@ def test_by_default_gaps_exit_3_and_a_failed_ticket_exits_4() -> None:
 def test_tolerated_outcomes_exit_0_but_keep_their_name_and_level(
     jira_ok: bool, fail_on: list[str], tolerance: int, expected: ExitCode
 ) -> None:
-    ending = judge_outcome(sample_report(), jira_ok=jira_ok, fail_on=fail_on, gap_tolerance=tolerance)
+    ending = judge_outcome(
+        sample_report(), jira_ok=jira_ok, policy=OutcomePolicy(frozenset(fail_on), tolerance)
+    )
     assert ending.exit_code is expected
     assert ending.outcome is (ExitCode.INCOMPLETE if jira_ok else ExitCode.JIRA_FAILED)
     assert ending.tolerated is (expected is ExitCode.OK)

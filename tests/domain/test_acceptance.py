@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config_report.domain.acceptance import apply_exceptions, parse_exceptions, read_exceptions
+from config_report.domain.figures import figures_of
 from config_report.domain.model import ExceptionStatus
 from config_report.errors import ExitCode, SettingsError
 from config_report.simulated import SimulatedOrganization
@@ -55,7 +56,7 @@ def test_a_live_exception_accepts_its_findings_and_they_leave_the_headline() -> 
     assert [(f.account_id, f.resource_id) for f in accepted] == [(PROD.id, "0123")]
     assert accepted[0].accepted is not None
     assert accepted[0].accepted.label() == "Public website bucket (SEC-1, until 2026-12-31)"
-    figures = report.figures()
+    figures = figures_of(report)
     assert figures.noncompliant_resources == 3
     assert figures.accepted_resources == 1
     assert {i.name: i.count for i in figures.worst_rules}["s3-bucket-public-read-prohibited"] == 1
@@ -69,7 +70,7 @@ def test_an_expired_exception_accepts_nothing_and_says_what_it_would_have_matche
     assert expired.findings == 1  # the sandbox's restricted-ssh finding in eu-west-1
     sandbox = [f for f in report.findings() if f.account_id == SANDBOX.id]
     assert all(f.accepted is None for f in sandbox)
-    assert report.figures().exceptions_expired == 1
+    assert figures_of(report).exceptions_expired == 1
 
 
 def test_an_exception_is_live_through_its_expiry_day() -> None:
@@ -88,7 +89,7 @@ def test_a_live_exception_that_matches_nothing_is_reported_unused() -> None:
         ExceptionStatus.EXPIRED,
         ExceptionStatus.UNUSED,
     ]
-    assert report.figures().exceptions_unused == 1
+    assert figures_of(report).exceptions_unused == 1
 
 
 def test_rule_patterns_match_the_normalized_name_of_an_organization_rule() -> None:
@@ -135,9 +136,13 @@ def test_a_malformed_file_names_the_setting_the_line_and_the_field(text: str, me
     assert raised.value.exit_code == ExitCode.USAGE
 
 
+def _no_s3(location: str) -> bytes:
+    raise AssertionError(f"{location} is a local file")
+
+
 def test_a_missing_file_says_where_it_was_looked_for(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"cannot read .*nowhere\.yaml"):
-        read_exceptions(str(tmp_path / "nowhere.yaml"))
+        read_exceptions(str(tmp_path / "nowhere.yaml"), fetch=_no_s3)
 
 
 def test_an_empty_file_accepts_nothing() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config_report.aws.organization import AccountFilter
 from config_report.domain.model import Account
+from config_report.domain.scope import AccountFilter
 
 ROOT = "r-ab12"
 WORKLOADS = "ou-ab12-11111111"

@@ -14,15 +14,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from config_report.domain.changes import compare
+from config_report.domain.figures import finished
 from config_report.domain.model import Baseline, Report
 from config_report.errors import PublishError
-from config_report.render.xlsx.workbook import (
-    EXCEL_MAX_CELL_CHARS,
-    EXCEL_MAX_ROWS,
-    TRUNCATION_MARKER,
-    fit_cell_text,
-    write_workbook,
-)
+from config_report.render.xlsx.cells import EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, fit_cell_text
+from config_report.render.xlsx.workbook import EXCEL_MAX_ROWS, write_workbook
 from factories import (
     DENIED,
     HOSTILE_STRINGS,
@@ -57,7 +53,7 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
 def write_and_read(tmp_path: Path, report: Report, **options: int) -> Sheets:
-    path = write_workbook(report, tmp_path / "report.xlsx", **options)
+    path = write_workbook(finished(report), tmp_path / "report.xlsx", **options)
     book = CalamineWorkbook.from_path(str(path))
     return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
 
@@ -341,7 +337,7 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
             before.run, run_id="20261116T090000Z-aaaaaa", started_at=before.run.started_at - timedelta(days=7)
         ),
     )
-    baseline = Baseline("s3://b/k", last_week.run.run_id, last_week.run.started_at, last_week.figures())
+    baseline = Baseline("s3://b/k", last_week.run.run_id, last_week.run.started_at, last_week.figures)
     sheets = write_and_read(tmp_path, compare(sample_report(extra_findings=[fresh]), last_week, baseline))
 
     assert [(row[0], row[6], str(row[9]), row[10]) for row in sheets["Changes"][1:]] == [

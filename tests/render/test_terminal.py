@@ -57,7 +57,7 @@ def test_a_log_line_written_while_the_bar_is_drawn_gets_a_line_of_its_own() -> N
 
 def test_the_figures_table_names_each_headline_figure() -> None:
     terminal = FakeTerminal()
-    figures = sample_report().figures()
+    figures = sample_report().figures
 
     show_figures(figures, exit_code=3, stream=terminal)
 

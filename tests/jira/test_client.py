@@ -46,7 +46,7 @@ def test_public_surface_is_pinned() -> None:
     assert config_report.jira.__all__ == [
         "Flavor",
         "JiraClient",
-        "S3TicketLedger",
+        "PublishedWorkbook",
         "TicketLedger",
         "TicketOutcome",
         "connect",

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from config_report.app.shards import shard_of
 from config_report.domain.model import Report
+from config_report.domain.shards import shard_of
 from config_report.simulated import SimulatedOrganization
 from config_report.store.snapshot import read_snapshot_bytes
 from runner import run_cli, run_process

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from config_report.render.xlsx.workbook import fit_cell_text
+from config_report.render.xlsx.cells import fit_cell_text
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from reliability import FindingKey, Outcome, outcome_of, reliability
 from runner import Run, RunningCli, run_cli

@@ -1,4 +1,4 @@
-"""The AWS side's small rules: error classification and role ARNs."""
+"""Sessions and the translation of AWS errors: error classification, role ARNs, refreshing credentials."""
 
 from __future__ import annotations
 
@@ -10,20 +10,19 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from config_report.aws.errors import describe_error, is_access_denied
 from config_report.aws.session import (
-    CONNECT_TIMEOUT,
     Identity,
     ServiceModels,
     assume_role_session,
     assumed_role_credentials,
     caller_identity,
     client_config,
-    describe_error,
     in_partition,
-    is_access_denied,
     probe_config,
     role_arn,
 )
+from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
 from runner import run_process
 
@@ -140,8 +139,8 @@ def test_missing_credentials_stay_a_credential_error(simulated_org: SimulatedOrg
 
 
 def test_the_connect_timeout_is_explicit_and_the_first_call_is_not_retried_for_a_minute() -> None:
-    config = client_config(max_attempts=12)
-    assert config.connect_timeout == CONNECT_TIMEOUT <= 10
+    config = client_config(load_settings({}).client_config())
+    assert config.connect_timeout <= 10
     assert probe_config(config).retries == {"mode": "standard", "max_attempts": 2}
     # `total_max_attempts`: CONFIG_REPORT_MAX_ATTEMPTS counts the first try, as documented.
     assert config.retries == {"mode": "standard", "total_max_attempts": 12}

@@ -1,4 +1,5 @@
-"""The weekly Jira ticket, against the fake Jira (both flavors) over HTTP and the ticket record in moto S3."""
+"""The weekly Jira ticket, against the fake Jira (both flavors) over HTTP; its record in the report
+bucket (in memory, and in the simulated S3 for what only S3 does: encryption, a missing bucket)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,24 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import structlog
 
 from config_report import logs
+from config_report.app.run import published_workbook
+from config_report.aws.session import client_config
 from config_report.domain.changes import compare
 from config_report.domain.model import Baseline, Changes, Finding, Report
 from config_report.errors import JiraError
-from config_report.jira import S3TicketLedger, TicketOutcome, sync_weekly_ticket
+from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
 from config_report.render.xlsx.workbook import write_workbook
-from config_report.settings import Settings
+from config_report.settings import BucketConfig, JiraConfig, Settings, load_settings
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.jira import FakeJira, Flavor
-from config_report.store.bucket import PublishedRun, describe_files
+from config_report.store.bucket import MemoryBucket, ReportBucket, S3Bucket
+from config_report.store.publish import PublishedRun, describe_files
+from config_report.store.tickets import TicketRecords
 from factories import DENIED, PROD, STARTED, finding, sample_report
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
@@ -56,9 +62,32 @@ def bucket(s3: Any) -> Iterator[str]:
 _buckets = itertools.count(1)
 
 
+def s3_bucket(
+    sim: SimulatedOrganization,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    *,
+    prefix: str = "aws-config-reports/",
+    kms_key_id: str | None = None,
+) -> S3Bucket:
+    """The report bucket `name` in the simulated S3, as the hub reads and writes it."""
+    for variable, value in sim.client_env().items():
+        monkeypatch.setenv(variable, value)
+    config = BucketConfig(bucket=name, prefix=prefix, kms_key_id=kms_key_id, upload_retry_seconds=0)
+    clients = client_config(load_settings({}).client_config())
+    return S3Bucket(config, session=boto3.Session(), client_config=clients)
+
+
+def _records(bucket: ReportBucket | None = None) -> TicketRecords:
+    config = BucketConfig(
+        bucket="reports", prefix="aws-config-reports/", kms_key_id=None, upload_retry_seconds=0
+    )
+    return TicketRecords(bucket or MemoryBucket(config))
+
+
 @pytest.fixture
-def ledger(s3: Any, bucket: str) -> S3TicketLedger:
-    return S3TicketLedger(s3, bucket=bucket, prefix="aws-config-reports/")
+def ledger() -> TicketRecords:
+    return _records()
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
@@ -68,11 +97,12 @@ def jira(request: pytest.FixtureRequest) -> Iterator[FakeJira]:
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> PublishedRun:
+def published(tmp_path: Path) -> PublishedWorkbook:
     workbook = write_workbook(sample_report(), tmp_path / "aws-config-report-2026-11-23.xlsx")
-    return PublishedRun(
+    run = PublishedRun(
         bucket=BUCKET, region="eu-west-1", run_prefix=RUN_PREFIX, files=describe_files([workbook], RUN_PREFIX)
     )
+    return published_workbook(run)
 
 
 class Sleeps(list[float]):
@@ -82,7 +112,7 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def settings_for(jira: FakeJira, **overrides: Any) -> Settings:
+def settings_for(jira: FakeJira, **overrides: Any) -> JiraConfig:
     values: dict[str, Any] = {
         "jira_url": jira.url,
         "jira_project": "SEC",
@@ -90,13 +120,15 @@ def settings_for(jira: FakeJira, **overrides: Any) -> Settings:
         "jira_email": jira.email if jira.flavor == "cloud" else None,
         "jira_labels": ["security", "aws-config"],
     }
-    return Settings(**(values | overrides))
+    config = Settings(**(values | overrides)).jira_config()
+    assert config is not None
+    return config
 
 
 def sync(
     jira: FakeJira,
-    published: PublishedRun,
-    ledger: S3TicketLedger,
+    published: PublishedWorkbook,
+    ledger: TicketRecords,
     *,
     report: Report | None = None,
     sleeps: Sleeps | None = None,
@@ -127,7 +159,7 @@ def body_text(body: Any) -> str:
 
 
 def test_first_run_of_the_week_creates_a_labelled_ticket_and_attaches_the_workbook(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     outcome = sync(jira, published, ledger)
 
@@ -144,12 +176,12 @@ def test_first_run_of_the_week_creates_a_labelled_ticket_and_attaches_the_workbo
     assert issue.fields["issuetype"] == {"name": "Task"}
     [attachment] = issue.attachments
     assert attachment.filename == "aws-config-report-2026-11-23.xlsx"
-    assert attachment.content == published.workbook.local_path.read_bytes()
+    assert attachment.content == published.local_path.read_bytes()
     assert ledger.known_key(WEEK) == issue.key
 
 
 def test_description_names_gaps_worst_rules_and_accounts_and_where_the_report_is(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     sync(jira, published, ledger)
 
@@ -172,7 +204,7 @@ def test_description_names_gaps_worst_rules_and_accounts_and_where_the_report_is
 
 
 def test_second_run_of_the_week_comments_and_attaches_without_a_second_ticket(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     first = sync(jira, published, ledger)
     second = sync(jira, published, ledger)
@@ -187,7 +219,7 @@ def test_second_run_of_the_week_comments_and_attaches_without_a_second_ticket(
 
 
 def test_rerun_while_search_lags_finds_the_new_ticket_by_its_stored_key(
-    published: PublishedRun, ledger: S3TicketLedger
+    published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     with FakeJira("cloud", search_lag=100).running() as lagging:
         sync(lagging, published, ledger)
@@ -201,9 +233,9 @@ def test_rerun_while_search_lags_finds_the_new_ticket_by_its_stored_key(
 
 
 def test_search_finds_the_open_ticket_when_nothing_is_stored(
-    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger, s3: Any, bucket: str
+    datacenter: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
-    other_ledger = S3TicketLedger(s3, bucket=bucket, prefix="elsewhere/")
+    other_ledger = _records()
     created = sync(datacenter, published, other_ledger)
 
     updated = sync(datacenter, published, ledger)
@@ -214,7 +246,7 @@ def test_search_finds_the_open_ticket_when_nothing_is_stored(
 
 
 def test_closed_ticket_of_the_week_gets_a_new_ticket_recorded_in_its_place(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     first = sync(jira, published, ledger)
     assert first.key is not None
@@ -238,13 +270,13 @@ def judged(extra_before: list[Finding], extra_now: list[Finding]) -> Report:
         source="s3://b/last.snapshot.json.gz",
         run_id=last_week.run.run_id,
         started_at=last_week.run.started_at,
-        figures=last_week.figures(),
+        figures=last_week.figures,
     )
     return compare(sample_report(extra_findings=extra_now), last_week, baseline)
 
 
 def test_the_ticket_leads_with_new_and_resolved_counts_and_the_worst_new_findings(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     fixed = finding(PROD, "s3-bucket-public-read-prohibited", "old-bucket")
     new = [
@@ -272,7 +304,7 @@ def test_the_ticket_leads_with_new_and_resolved_counts_and_the_worst_new_finding
 
 
 def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     creating = judged([], [])
     sync(jira, published, ledger, report=creating)
@@ -302,7 +334,7 @@ def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket
 
 
 def test_without_a_baseline_the_ticket_says_why(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     report = compare(sample_report(), None, Baseline(problem="first run: no earlier report under s3://b/p/"))
     sync(jira, published, ledger, report=report)
@@ -316,7 +348,7 @@ def test_without_a_baseline_the_ticket_says_why(
 
 @pytest.mark.parametrize(("flavor", "who"), [("cloud", "accountId"), ("datacenter", "name")])
 def test_configured_fields_go_on_new_tickets(
-    flavor: Flavor, who: str, published: PublishedRun, ledger: S3TicketLedger
+    flavor: Flavor, who: str, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     with FakeJira(flavor, required_fields={"customfield_10010": "Team"}).running() as jira:
         sync(
@@ -338,7 +370,7 @@ def test_configured_fields_go_on_new_tickets(
 
 
 def test_oversized_workbook_is_linked_not_attached(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     outcome = sync(jira, published, ledger, jira_attachment_max_mb=0.001)
 
@@ -353,7 +385,7 @@ def test_oversized_workbook_is_linked_not_attached(
 
 
 def test_dry_run_describes_the_create_and_writes_nothing(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     outcome = sync_weekly_ticket(settings_for(jira), sample_report(), published, ledger, dry_run=True)
 
@@ -365,7 +397,7 @@ def test_dry_run_describes_the_create_and_writes_nothing(
 
 
 def test_dry_run_names_the_ticket_it_would_update_and_writes_nothing(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     created = sync(jira, published, ledger)
     requests_before = len(jira.requests)
@@ -384,7 +416,7 @@ def test_dry_run_names_the_ticket_it_would_update_and_writes_nothing(
 
 
 def test_wrong_token_fails_with_jiras_message(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     with pytest.raises(
         JiraError, match=r"Jira answered 401 .*not authenticated.*Check CONFIG_REPORT_JIRA_EMAIL"
@@ -393,7 +425,9 @@ def test_wrong_token_fails_with_jiras_message(
     assert jira.issues == {}
 
 
-def test_required_custom_field_is_named_in_the_error(published: PublishedRun, ledger: S3TicketLedger) -> None:
+def test_required_custom_field_is_named_in_the_error(
+    published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
     with (
         FakeJira("cloud", required_fields={"customfield_10010": "Team"}).running() as jira,
         pytest.raises(JiraError) as caught,
@@ -407,7 +441,7 @@ def test_required_custom_field_is_named_in_the_error(published: PublishedRun, le
 
 
 def test_429_waits_as_long_as_retry_after_says(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     jira.fail(429, path="/search", retry_after="7")
     sleeps = Sleeps()
@@ -419,7 +453,7 @@ def test_429_waits_as_long_as_retry_after_says(
 
 
 def test_server_errors_are_retried_with_backoff_until_jira_recovers(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     sync(jira, published, ledger)
     jira.fail(502, path="/comment", times=2)
@@ -434,7 +468,7 @@ def test_server_errors_are_retried_with_backoff_until_jira_recovers(
 
 
 def test_server_errors_that_persist_end_in_a_jira_error(
-    jira: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     jira.fail(
         503, path="/search", times=100, body={"errorMessages": ["Jira is in maintenance"], "errors": {}}
@@ -449,7 +483,7 @@ def test_server_errors_that_persist_end_in_a_jira_error(
 
 
 def test_create_that_fails_after_saving_the_ticket_does_not_make_a_second_one(
-    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    datacenter: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     datacenter.fail(500, method="POST", path="/rest/api/2/issue", then_apply=True)
 
@@ -462,7 +496,7 @@ def test_create_that_fails_after_saving_the_ticket_does_not_make_a_second_one(
 
 
 def test_create_that_fails_before_saving_is_tried_again_after_a_pause(
-    datacenter: FakeJira, published: PublishedRun, ledger: S3TicketLedger
+    datacenter: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:
     datacenter.fail(500, method="POST", path="/rest/api/2/issue")
     sleeps = Sleeps()
@@ -477,7 +511,7 @@ def test_create_that_fails_before_saving_is_tried_again_after_a_pause(
 
 
 def test_no_log_line_or_error_carries_the_token(
-    cloud: FakeJira, published: PublishedRun, ledger: S3TicketLedger, caplog: pytest.LogCaptureFixture
+    cloud: FakeJira, published: PublishedWorkbook, ledger: TicketRecords, caplog: pytest.LogCaptureFixture
 ) -> None:
     stream = io.StringIO()
     logs.configure(log_format="json", level="DEBUG", stream=stream)
@@ -502,7 +536,7 @@ def test_no_log_line_or_error_carries_the_token(
 
 
 def test_unreadable_token_file_is_a_jira_failure_not_a_usage_error(
-    cloud: FakeJira, published: PublishedRun, ledger: S3TicketLedger, tmp_path: Path
+    cloud: FakeJira, published: PublishedWorkbook, ledger: TicketRecords, tmp_path: Path
 ) -> None:
     settings = settings_for(cloud, jira_api_token=None, jira_api_token_file=tmp_path / "missing")
 
@@ -517,10 +551,12 @@ def test_unreadable_token_file_is_a_jira_failure_not_a_usage_error(
 
 
 def test_ticket_record_is_one_small_object_per_week_encrypted_with_the_report_key(
-    simulated_org: SimulatedOrganization, s3: Any, bucket: str
+    simulated_org: SimulatedOrganization, s3: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key_id = simulated_org.client("kms").create_key()["KeyMetadata"]["KeyId"]
-    ledger = S3TicketLedger(s3, bucket=bucket, prefix="reports/", kms_key_id=key_id)
+    ledger = TicketRecords(
+        s3_bucket(simulated_org, monkeypatch, bucket, prefix="reports/", kms_key_id=key_id)
+    )
 
     ledger.remember(WEEK, "SEC-7", run_id="20261123T090000Z-3f9c2a")
 
@@ -531,9 +567,12 @@ def test_ticket_record_is_one_small_object_per_week_encrypted_with_the_report_ke
 
 
 def test_unreadable_ticket_record_stops_the_ticket_rather_than_risking_a_duplicate(
-    cloud: FakeJira, published: PublishedRun, s3: Any
+    cloud: FakeJira,
+    published: PublishedWorkbook,
+    simulated_org: SimulatedOrganization,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    missing_bucket = S3TicketLedger(s3, bucket="no-such-bucket-here", prefix="aws-config-reports/")
+    missing_bucket = TicketRecords(s3_bucket(simulated_org, monkeypatch, "no-such-bucket-here"))
 
     with pytest.raises(JiraError, match="cannot read the ticket record s3://no-such-bucket-here/"):
         sync(cloud, published, missing_bucket)
@@ -541,8 +580,13 @@ def test_unreadable_ticket_record_stops_the_ticket_rather_than_risking_a_duplica
     assert cloud.issues == {}
 
 
-def test_a_tampered_ticket_record_is_refused(s3: Any, bucket: str, ledger: S3TicketLedger) -> None:
-    s3.put_object(Bucket=bucket, Key=f"aws-config-reports/jira/{WEEK}.json", Body=b'{"key": "../../admin"}')
+def test_a_tampered_ticket_record_is_refused() -> None:
+    config = BucketConfig(
+        bucket="reports", prefix="aws-config-reports/", kms_key_id=None, upload_retry_seconds=0
+    )
+    bucket = MemoryBucket(config)
+    bucket.put(bucket.ticket_key(WEEK), b'{"key": "../../admin"}', content_type="application/json")
+    ledger = _records(bucket)
 
     with pytest.raises(JiraError, match="is not a ticket record; delete it to start over"):
         ledger.known_key(WEEK)

@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from config_report.domain.figures import finished
 from config_report.domain.model import AccountScan, Compliance, Coverage, CoverageStatus, Report, RuleResult
 from config_report.render.xlsx.workbook import write_workbook
 from factories import PROD, finding, run_info, sample_report
@@ -73,19 +74,21 @@ def many_rules_report(rules: int = 10) -> Report:
     findings = tuple(
         finding(PROD, name, f"bucket-{n}-{k}") for n, name in enumerate(names) for k in range(n + 1)
     )
-    return Report(
-        run=run_info(),
-        scans=(
-            AccountScan(
-                account=PROD,
-                rules=tuple(
-                    RuleResult(PROD.id, "eu-west-1", name, Compliance.NON_COMPLIANT, n + 1)
-                    for n, name in enumerate(names)
+    return finished(
+        Report(
+            run=run_info(),
+            scans=(
+                AccountScan(
+                    account=PROD,
+                    rules=tuple(
+                        RuleResult(PROD.id, "eu-west-1", name, Compliance.NON_COMPLIANT, n + 1)
+                        for n, name in enumerate(names)
+                    ),
+                    findings=findings,
+                    coverage=(Coverage(PROD.id, "eu-west-1", CoverageStatus.OK),),
                 ),
-                findings=findings,
-                coverage=(Coverage(PROD.id, "eu-west-1", CoverageStatus.OK),),
             ),
-        ),
+        )
     )
 
 

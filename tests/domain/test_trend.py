@@ -1,4 +1,4 @@
-"""The history object's lines and the 12-week trend drawn from them."""
+"""The history line of a run and the 12-week trend drawn from the lines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config_report.domain.model import HistoryEntry
-from config_report.store.history import decode, encode, entry_for, recorded, trend
+from config_report.domain.trend import entry_for, recorded, trend
 from factories import sample_report
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -23,24 +23,6 @@ def entry(started: datetime, resources: int = 10, run: str = "") -> HistoryEntry
         regions_total=5,
         coverage_gaps=1,
     )
-
-
-def test_lines_round_trip_and_name_their_schema_and_date() -> None:
-    entries = [entry(MONDAY - timedelta(weeks=1)), entry(MONDAY, 12)]
-
-    data = encode(entries)
-
-    assert decode(data) == entries
-    first = data.decode().splitlines()[0]
-    assert first.startswith('{"schema": "config-report/history/v1", "date": "2026-11-23"')
-
-
-@pytest.mark.parametrize(
-    "data", [b"not json\n", b'{"schema": "other"}\n', b'{"schema": "config-report/history/v1"}\n']
-)
-def test_anything_but_history_lines_is_a_value_error_naming_the_line(data: bytes) -> None:
-    with pytest.raises(ValueError, match="line 1 is not a history line"):
-        decode(data)
 
 
 def test_a_re_run_replaces_its_own_line_and_lines_stay_in_run_order() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from config_report.domain.catalogue import build_catalogue, docs_url, rule_info
+from config_report.aws.region import rule_info
+from config_report.domain.catalogue import build_catalogue, docs_url
 from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.seed import CIS_PACK, PCI_PACK

@@ -1,0 +1,448 @@
+"""The Summary sheet: the headline figures, coverage, rule health, changes, rankings and the trend.
+
+Written top to bottom, one line at a time, as XlsxWriter's `constant_memory` mode requires, from the
+report's figures (computed once, `domain.figures`) and its changes and trend. The charts sit in a
+column of their own right of the text (`layout.ChartStack`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from config_report.domain.model import (
+    Account,
+    Changes,
+    Figures,
+    GroupFigures,
+    HistoryEntry,
+    RankedItem,
+    Report,
+)
+from config_report.render.xlsx.cells import Formats, excel_time, fit_cell_text
+from config_report.render.xlsx.layout import ChartStack, fix_row_heights, print_setup
+
+SUMMARY = "Summary"
+
+_TREND_CHART_HEIGHT = 288  # pixels: twelve weekly points and two axes stay readable
+CHANGES_LISTED_ACCOUNTS = 10
+"""How many joined or left accounts the Summary names before saying how many more."""
+
+_COMPLIANT_GREEN = "#70AD47"
+_NONCOMPLIANT_RED = "#C00000"
+_OTHER_GREY = "#A5A5A5"
+_TITLE_ROW_POINTS = 24.0
+_CHART_COLUMN = 4  # column E: charts stand right of the Summary's three columns of text
+
+
+class _SummaryLines:
+    """Writes the Summary top to bottom, one line at a time, as constant_memory requires."""
+
+    def __init__(
+        self, sheet: Worksheet, formats: Formats, figures: Figures, changes: Changes | None = None
+    ) -> None:
+        self.sheet = sheet
+        self.formats = formats
+        self.row = 0
+        self._figures = figures
+        baseline = changes.baseline if changes is not None else None
+        self._previous = baseline.figures if baseline is not None and baseline.usable else None
+        when = baseline.started_at if baseline is not None else None
+        self._since = f"Since {excel_time(when):%d %b}" if self._previous and when else ""
+
+    def change(self, field: str) -> int | None:
+        """The change of headline figure `field` since the baseline; None without one."""
+        if self._previous is None:
+            return None
+        now: int = getattr(self._figures, field)
+        before: int = getattr(self._previous, field)
+        return now - before
+
+    def text(self, text: str, style: Format | None = None) -> None:
+        self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
+        self.row += 1
+
+    def blank(self) -> None:
+        self.row += 1
+
+    def section(self, title: str, count_header: str = "", *, with_change: bool = False) -> None:
+        """A section's title row; `with_change` heads a column of changes since the baseline."""
+        self.sheet.write_string(self.row, 0, title, self.formats.section)
+        self.sheet.write_string(self.row, 1, count_header, self.formats.section_figure)
+        self.sheet.write_string(self.row, 2, "", self.formats.section)
+        if with_change:
+            self.sheet.write_string(self.row, 3, self._since, self.formats.section_figure)
+        self.row += 1
+
+    def figure(
+        self, label: str, value: int, note: str = "", *, alert: bool = False, change: int | None = None
+    ) -> int:
+        """Write one labelled number (and its change since the baseline); return its row, for charts."""
+        self.sheet.write_string(self.row, 0, fit_cell_text(label), self.formats.bad if alert else None)
+        self.sheet.write_number(self.row, 1, value, self.formats.figure)
+        if note:
+            self.sheet.write_string(self.row, 2, note, self.formats.note)
+        if change is not None:
+            self.sheet.write_number(self.row, 3, change, self.formats.change)
+        self.row += 1
+        return self.row - 1
+
+    def groups(self, title: str, rows: Sequence[GroupFigures], empty: str) -> None:
+        """Write a `By owner` / `By OU` table: resources, accounts, share of compliant rules."""
+        headers = ("Non-compliant resources", "Accounts", "Compliant rules")
+        self.sheet.write_string(self.row, 0, title, self.formats.section)
+        for col, header in enumerate(headers, start=1):
+            self.sheet.write_string(self.row, col, header, self.formats.section_figure)
+        self.row += 1
+        if not rows:
+            self.text(empty, self.formats.note)
+        for group in rows:
+            self.sheet.write_string(self.row, 0, fit_cell_text(group.name))
+            self.sheet.write_number(self.row, 1, group.noncompliant_resources, self.formats.figure)
+            self.sheet.write_number(self.row, 2, group.accounts, self.formats.figure)
+            share = group.compliant_share
+            if share is None:
+                self.sheet.write_string(self.row, 3, "no rules judged", self.formats.note)
+            else:
+                self.sheet.write_number(self.row, 3, share, self.formats.percent)
+            self.row += 1
+
+    def ranking(self, title: str, items: Sequence[RankedItem], empty: str) -> tuple[int, int]:
+        """Write a 'worst' table and return the first and last rows of its items."""
+        self.section(title, "Non-compliant resources")
+        if not items:
+            self.text(empty, self.formats.note)
+        first = self.row
+        for item in items:
+            self.figure(item.name, item.count)
+        return first, self.row - 1
+
+
+def _complete_coverage_sentence(figures: Figures) -> str:
+    # "Every region was read" would hide regions that hold no results by the account's own state
+    # (Config off or stopped, opt-in region, SCP): they are not gaps, but the reader must see them.
+    without_data = figures.regions_total - figures.regions_scanned
+    if not without_data:
+        return "Coverage complete: every account and region in scope was read."
+    return (
+        f"Coverage complete: every account was read; {without_data} of {figures.regions_total}"
+        " account-region pairs hold no Config results (Config off or stopped, region not enabled"
+        " or denied by SCP) — see Coverage below."
+    )
+
+
+def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
+    """The Summary sheet of `report`, first in the workbook."""
+    figures = report.figures
+    sheet = book.add_worksheet(SUMMARY)
+    sheet.hide_gridlines(2)
+    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
+    print_setup(sheet, run_id=report.run.run_id, header_rows=0)
+    fix_row_heights(sheet)
+    sheet.set_row(0, _TITLE_ROW_POINTS)
+    sheet.set_column(0, 0, 58)
+    sheet.set_column(1, 1, 24)
+    sheet.set_column(2, 2, 36)
+    sheet.set_column(3, 3, 18)
+    out = _SummaryLines(sheet, formats, figures, report.changes)
+    run = report.run
+
+    out.text(f"AWS Config compliance report — {excel_time(run.started_at):%d %B %Y}", formats.title)
+    if figures.complete:
+        out.text(_complete_coverage_sentence(figures), formats.good)
+    elif figures.coverage_gaps:
+        out.text(
+            f"Coverage incomplete: {figures.coverage_gaps} account-region pair(s) could not be read"
+            " — see the Coverage sheet.",
+            formats.bad,
+        )
+    else:
+        out.text(
+            f"Coverage incomplete: {figures.rules_unread} rule(s) could not be read"
+            " — see Read Status on the Rules sheet.",
+            formats.bad,
+        )
+    out.text(_baseline_line(report.changes), formats.note)
+    out.blank()
+
+    chart_top = out.row
+    out.section("Headline figures", with_change=True)
+    out.figure("Accounts in scope", figures.accounts, change=out.change("accounts"))
+    out.figure(
+        "Accounts fully scanned",
+        figures.accounts_fully_scanned,
+        _share(figures.accounts_fully_scanned, figures.accounts, "accounts"),
+        alert=figures.accounts_fully_scanned < figures.accounts,
+        change=out.change("accounts_fully_scanned"),
+    )
+    out.figure(
+        "Non-compliant resources", figures.noncompliant_resources, change=out.change("noncompliant_resources")
+    )
+    if report.exceptions:
+        out.figure(
+            "Accepted resources",
+            figures.accepted_resources,
+            "accepted risks, not counted above (see Accepted)",
+            change=out.change("accepted_resources"),
+        )
+    rule_slices = _rule_slices(figures)
+    rule_rows = [
+        out.figure(label, count, note, change=out.change(field)) for label, count, note, field in rule_slices
+    ]
+    out.blank()
+    out.section("Coverage (account-region pairs)", with_change=True)
+    out.figure(
+        "Read",
+        figures.regions_scanned,
+        _share(figures.regions_scanned, figures.regions_total, "pairs"),
+        change=out.change("regions_scanned"),
+    )
+    for label, field, note in _UNREAD_STATES:
+        out.figure(label, getattr(figures, field), note, change=out.change(field))
+    out.figure(
+        "Could not be read (access denied or error)",
+        figures.coverage_gaps,
+        "see the Coverage sheet" if figures.coverage_gaps else "",
+        alert=figures.coverage_gaps > 0,
+        change=out.change("coverage_gaps"),
+    )
+    out.blank()
+    _write_rule_health(out, figures)
+    if report.exceptions:
+        _exceptions_section(out, figures)
+    if report.changes is not None and report.changes.baseline.usable:
+        _write_changes_section(out, report.changes)
+        out.blank()
+    worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
+    out.blank()
+    out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
+    out.blank()
+    out.groups("By owner", figures.by_owner, "No non-compliant resources.")
+    out.blank()
+    out.groups("By OU", figures.by_ou, "No accounts in scope.")
+    trend_rows = _write_trend_section(out, report.trend)
+    out.blank()
+    out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
+    out.text(
+        f"Generated {excel_time(run.finished_at):%Y-%m-%d %H:%M} UTC"
+        f" (scan started {excel_time(run.started_at):%Y-%m-%d %H:%M} UTC)."
+        " All times in this workbook are UTC.",
+        formats.footnote,
+    )
+    regions = ", ".join(run.regions) if run.regions else "the regions enabled in each account"
+    out.text(f"Regions scanned: {regions}.", formats.footnote)
+
+    charts = ChartStack(sheet, row=chart_top, col=_CHART_COLUMN)
+    _insert_compliance_chart(book, charts, (rule_rows[0], rule_rows[-1]), rule_slices)
+    if figures.worst_rules:
+        _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
+    if report.trend:
+        _insert_trend_chart(book, charts, trend_rows, report.trend)
+
+
+def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
+    """Rules whose results are missing or in doubt, and rules deliberately left out."""
+    out.section("Rule health (per account and region)")
+    out.figure(
+        "Rules that could not be read",
+        figures.rules_unread,
+        "their regions keep the other rules; see Read Status on the Rules sheet"
+        if figures.rules_unread
+        else "",
+        alert=figures.rules_unread > 0,
+    )
+    out.figure("Rules whose last evaluation failed", figures.rules_evaluation_failed, "Evaluation FAILED")
+    out.figure("Rules not evaluated recently", figures.rules_stale, "Evaluation STALE")
+    for item in figures.rules_skipped:
+        if item.count:
+            out.figure(f"Rules left out: {item.name}", item.count, "not in the Rules sheet")
+    out.blank()
+
+
+def _exceptions_section(out: _SummaryLines, figures: Figures) -> None:
+    out.section("Accepted exceptions")
+    out.figure("Applied", figures.exceptions_applied, "live, accepting at least one finding")
+    out.figure(
+        "Expired",
+        figures.exceptions_expired,
+        "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
+        alert=figures.exceptions_expired > 0,
+    )
+    out.figure(
+        "Unused",
+        figures.exceptions_unused,
+        "match no finding: remove them" if figures.exceptions_unused else "",
+        alert=figures.exceptions_unused > 0,
+    )
+    out.blank()
+
+
+def _share(part: int, whole: int, noun: str) -> str:
+    return f"of {whole:,} {noun} ({part / whole:.0%})" if whole else f"of 0 {noun}"
+
+
+_UNREAD_STATES = (
+    ("AWS Config not enabled", "regions_without_config", "nothing to report there"),
+    (
+        "AWS Config not recording",
+        "regions_not_recording",
+        "recorder stopped: results there are stale, not reported",
+    ),
+    ("Region not enabled in the account", "regions_not_enabled", "opt-in region"),
+    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", "region denied"),
+)
+"""Label, `Figures` field and note of each state of an account-region that is reported, not a gap."""
+
+
+def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str, str], ...]:
+    """Label, count, note and `Figures` field of each slice of the compliance chart, in colour order."""
+    return (
+        (
+            "Non-compliant rules",
+            figures.rules_noncompliant,
+            "counted per account and region",
+            "rules_noncompliant",
+        ),
+        ("Compliant rules", figures.rules_compliant, "", "rules_compliant"),
+        ("Other rules", figures.rules_other, "not applicable or insufficient data", "rules_other"),
+    )
+
+
+def _insert_compliance_chart(
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], slices: Sequence[tuple[str, int, str, str]]
+) -> None:
+    chart = book.add_chart({"type": "doughnut"})
+    chart.add_series(
+        {
+            "name": "Rule compliance",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            # constant_memory cannot read cells back for the chart's cache; give the values directly so
+            # viewers that do not recalculate (previews, mail clients) still draw the chart.
+            "categories_data": [label for label, _, _, _ in slices],
+            "values_data": [count for _, count, _, _ in slices],
+            "points": [{"fill": {"color": c}} for c in (_NONCOMPLIANT_RED, _COMPLIANT_GREEN, _OTHER_GREY)],
+            "data_labels": {"value": True},
+        }
+    )
+    chart.set_title({"name": "Rule compliance (per account and region)"})
+    chart.set_legend({"position": "right"})
+    charts.add(chart, height=280)
+
+
+def _insert_worst_rules_chart(
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], items: Sequence[RankedItem]
+) -> None:
+    chart = book.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": "Non-compliant resources",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            "categories_data": [item.name for item in items],
+            "values_data": [item.count for item in items],
+            "fill": {"color": _NONCOMPLIANT_RED},
+            "data_labels": {"value": True},
+        }
+    )
+    chart.set_title({"name": "Worst rules: non-compliant resources"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
+    charts.add(chart, height=80 + 28 * len(items))
+
+
+# --- Summary: changes since the previous run, and the trend -------------------------------------------
+
+
+def _baseline_line(changes: Changes | None) -> str:
+    """What this report is compared with, or why it is compared with nothing."""
+    baseline = changes.baseline if changes is not None else None
+    if baseline is None or not baseline.usable or baseline.started_at is None:
+        problem = baseline.problem if baseline is not None else "no comparison was made"
+        return (
+            f"No baseline: {problem}. Statuses and changes start with the next run;"
+            " first-seen dates start with this one."
+        )
+    return (
+        f"Compared with the run of {excel_time(baseline.started_at):%d %B %Y %H:%M} UTC"
+        f" ({baseline.run_id}); changes are counted only where both runs read the account and region."
+    )
+
+
+def _write_changes_section(out: _SummaryLines, changes: Changes) -> None:
+    out.section("Changes since the previous run", "Findings")
+    out.figure(
+        "New non-compliant resources", len(changes.new), "see the Changes sheet", alert=bool(changes.new)
+    )
+    out.figure("Resolved", len(changes.resolved), "see the Changes sheet")
+    out.figure("Still non-compliant", changes.persisting, "age in days on the resources sheet")
+    out.figure(
+        "Not compared",
+        changes.not_comparable,
+        "account-regions not read in both runs" if changes.not_comparable else "",
+    )
+    out.text(_accounts_line("Accounts that joined", changes.joined))
+    out.text(_accounts_line("Accounts that left (or are no longer in scope)", changes.left))
+
+
+def _accounts_line(title: str, accounts: Sequence[Account]) -> str:
+    if not accounts:
+        return f"{title}: none."
+    named = [f"{a.name} ({a.id})" for a in accounts[:CHANGES_LISTED_ACCOUNTS]]
+    more = len(accounts) - len(named)
+    return f"{title}: {', '.join(named)}" + (f" and {more} more." if more else ".")
+
+
+def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) -> tuple[int, int]:
+    """The trend table (week, non-compliant resources, coverage); returns its first and last rows."""
+    sheet, formats = out.sheet, out.formats
+    sheet.write_string(out.row, 0, "Trend (last 12 weeks): week of the run", formats.section)
+    sheet.write_string(out.row, 1, "Non-compliant resources", formats.section_figure)
+    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section)
+    out.row += 1
+    first = out.row
+    for entry in entries:
+        year, week, _ = entry.started_at.isocalendar()
+        sheet.write_string(out.row, 0, f"{year}-W{week:02d} ({excel_time(entry.started_at):%d %b %Y})")
+        sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
+        sheet.write_number(out.row, 2, entry.coverage, formats.percent)
+        out.row += 1
+    return first, out.row - 1
+
+
+def _insert_trend_chart(
+    book: Workbook, charts: ChartStack, rows: tuple[int, int], entries: Sequence[HistoryEntry]
+) -> None:
+    chart = book.add_chart({"type": "line"})
+    weeks = [f"{e.started_at.isocalendar()[0]}-W{e.started_at.isocalendar()[1]:02d}" for e in entries]
+    chart.add_series(
+        {
+            "name": "Non-compliant resources",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 1, rows[1], 1],
+            "categories_data": weeks,
+            "values_data": [e.noncompliant_resources for e in entries],
+            "line": {"color": _NONCOMPLIANT_RED, "width": 2.25},
+            "marker": {"type": "circle"},
+        }
+    )
+    chart.add_series(
+        {
+            "name": "Coverage",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 2, rows[1], 2],
+            "categories_data": weeks,
+            "values_data": [e.coverage for e in entries],
+            "line": {"color": _COMPLIANT_GREEN, "width": 2.25, "dash_type": "dash"},
+            "marker": {"type": "square"},
+            "y2_axis": True,
+        }
+    )
+    chart.set_title({"name": "Trend: non-compliant resources and coverage, last 12 weeks"})
+    chart.set_y_axis({"name": "Non-compliant resources", "min": 0})
+    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%"})
+    chart.set_legend({"position": "bottom"})
+    charts.add(chart, height=_TREND_CHART_HEIGHT)
