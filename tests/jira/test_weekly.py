@@ -23,7 +23,8 @@ from config_report import logs
 from config_report.app.run import published_workbook
 from config_report.aws.session import client_config
 from config_report.domain.changes import compare
-from config_report.domain.model import Baseline, Changes, Finding, Report
+from config_report.domain.figures import finished
+from config_report.domain.model import Baseline, Changes, CoverageStatus, Finding, Report
 from config_report.errors import JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
 from config_report.render.xlsx.workbook import write_workbook
@@ -33,7 +34,7 @@ from config_report.simulated.jira import FakeJira, Flavor
 from config_report.store.bucket import MemoryBucket, ReportBucket, S3Bucket
 from config_report.store.publish import PublishedRun, describe_files
 from config_report.store.tickets import TicketRecords
-from factories import DENIED, PROD, STARTED, finding, sample_report
+from factories import DENIED, PROD, STARTED, finding, prod_scan, sample_report
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
 LABEL = f"aws-config-report-{WEEK}"
@@ -590,3 +591,28 @@ def test_a_tampered_ticket_record_is_refused() -> None:
 
     with pytest.raises(JiraError, match="is not a ticket record; delete it to start over"):
         ledger.known_key(WEEK)
+
+
+def test_a_rule_that_alone_could_not_be_read_is_listed_under_coverage_gaps(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    # The only gap of the run: one rule whose details were denied; every region was read.
+    prod = prod_scan()
+    denied = "GetComplianceDetailsByConfigRule: AccessDeniedException: denied by policy"
+    rules = tuple(
+        replace(r, read_status=CoverageStatus.ACCESS_DENIED, read_detail=denied)
+        if r.rule_name == "restricted-ssh"
+        else r
+        for r in prod.rules
+    )
+    report = finished(Report(run=sample_report().run, scans=(replace(prod, rules=rules),)))
+    assert (report.figures.coverage_gaps, report.figures.rules_unread) == (0, 1)
+
+    sync(jira, published, ledger, report=report)
+
+    [issue] = jira.issues.values()
+    text = body_text(issue.fields["description"])
+    gaps = text[text.index("Coverage gaps") : text.index("Worst rules")]
+    assert f"Prod Payments ({PROD.id}), us-east-1: rule restricted-ssh could not be read" in gaps
+    assert "ACCESS_DENIED" in gaps
+    assert "denied by policy" in gaps

@@ -143,18 +143,27 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
 
 
 def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:
+    """Every account × region that could not be read, then every rule that alone could not be."""
     heading = Heading("Coverage gaps")
     if report.figures.complete:
         return heading, Paragraph((Text("None: every account and region was read."),))
     names = report.account_names()
-    gaps = [c for c in report.coverage() if c.status.is_gap]
-    lines = [
+    places = [
         f"{names.get(c.account_id, '')} ({c.account_id}), {c.region}: {c.status.value}"
         + (f" ({c.detail})" if c.detail else "")
-        for c in gaps[:MAX_GAPS_LISTED]
+        for c in report.coverage()
+        if c.status.is_gap
     ]
+    rules = [
+        f"{names.get(r.account_id, '')} ({r.account_id}), {r.region}: rule {r.rule_name} could not be read "
+        f"({r.read_status.value}: {r.read_detail}); the region's other rules were"
+        for r in report.rules()
+        if r.unread
+    ]
+    gaps = places + rules
+    lines = gaps[:MAX_GAPS_LISTED]
     if len(gaps) > MAX_GAPS_LISTED:
-        lines.append(f"… and {len(gaps) - MAX_GAPS_LISTED:,} more: see the Coverage sheet")
+        lines.append(f"… and {len(gaps) - MAX_GAPS_LISTED:,} more: see the Coverage and Rules sheets")
     return heading, _bullets(*lines)
 
 
