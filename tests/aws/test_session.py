@@ -6,12 +6,14 @@ import json
 import socket
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from config_report.aws.errors import describe_error, is_access_denied
 from config_report.aws.session import (
+    PROBE_ATTEMPTS,
     Identity,
     ServiceModels,
     assume_role_session,
@@ -19,7 +21,6 @@ from config_report.aws.session import (
     caller_identity,
     client_config,
     in_partition,
-    probe_config,
     role_arn,
 )
 from config_report.settings import load_settings
@@ -138,12 +139,53 @@ def test_missing_credentials_stay_a_credential_error(simulated_org: SimulatedOrg
     assert "network error" not in failed["error"]
 
 
-def test_the_connect_timeout_is_explicit_and_the_first_call_is_not_retried_for_a_minute() -> None:
-    config = client_config(load_settings({}).client_config())
-    assert config.connect_timeout <= 10
-    assert probe_config(config).retries == {"mode": "standard", "max_attempts": 2}
-    # `total_max_attempts`: CONFIG_REPORT_MAX_ATTEMPTS counts the first try, as documented.
-    assert config.retries == {"mode": "standard", "total_max_attempts": 12}
+def test_the_connect_timeout_is_explicit() -> None:
+    assert client_config(load_settings({}).client_config()).connect_timeout <= 10
+
+
+def test_the_first_call_makes_as_many_attempts_on_the_wire_as_documented(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    # STS is down: the first call (who is the hub?) must report it in seconds, after PROBE_ATTEMPTS
+    # attempts, not retry for CONFIG_REPORT_MAX_ATTEMPTS.
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(sts_unavailable=50)
+    try:
+        done = run_process(simulated_org, "run", CONFIG_REPORT_MAX_ATTEMPTS="12")
+        sent = simulated_org.faults.operations.get("sts:GetCallerIdentity", 0)
+    finally:
+        simulated_org.faults.reset()
+
+    assert done.returncode == 1
+    assert "ServiceUnavailable" in done.stderr
+    assert sent == PROBE_ATTEMPTS == 2
+
+
+def test_every_later_call_makes_as_many_attempts_as_configured(simulated_org: SimulatedOrganization) -> None:
+    seeded = simulated_org.seeded
+    simulated_org.faults.reset()
+    settings = load_settings({"max_attempts": 3})
+    env = simulated_org.client_env()
+    sts = boto3.client(
+        "sts",
+        endpoint_url=simulated_org.endpoint_url,
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=client_config(settings.client_config()),
+    )
+    role = role_arn(
+        caller_identity(simulated_org.client("sts")), seeded.accounts[0].id, seeded.spoke_role_name
+    )
+    simulated_org.faults.configure(sts_unavailable=50)
+    try:
+        with pytest.raises(ClientError, match="ServiceUnavailable"):
+            sts.assume_role(RoleArn=role, RoleSessionName="attempts")
+        sent = simulated_org.faults.operations.get("sts:AssumeRole", 0)
+    finally:
+        simulated_org.faults.reset()
+
+    assert sent == 3
 
 
 def test_an_expired_token_refusal_renews_the_credentials_and_the_call_goes_through(

@@ -222,6 +222,20 @@ def test_assume_role_storms_are_throttled_with_sts_throttling(
     assert faults.counts.sts_throttled == 1
 
 
+def test_an_sts_outage_answers_service_unavailable_as_sts_does(faults: FaultLayer, hub: Caller) -> None:
+    faults.configure(sts_unavailable=1)
+
+    with pytest.raises(ClientError) as excinfo:
+        hub.client("sts", config=NO_RETRIES).get_caller_identity()
+    answered = hub.client("sts", config=NO_RETRIES).get_caller_identity()
+
+    error = excinfo.value.response["Error"]
+    assert (error["Code"], error["Type"]) == ("ServiceUnavailable", "Receiver")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert answered["Account"]
+    assert faults.counts.sts_unavailable == 1
+
+
 def test_short_lived_credentials_say_so_and_are_refused_once_expired(
     faults: FaultLayer, seeded: SeededOrganization, hub: Caller, simulated_org: SimulatedOrganization
 ) -> None:

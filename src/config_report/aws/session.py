@@ -76,7 +76,7 @@ def _attempts(total: int) -> dict[str, object]:
 
 def probe_config(config: Config) -> Config:
     """`config` with few attempts: for the first call, where a network fault must show at once."""
-    return config.merge(Config(retries={"mode": "standard", "max_attempts": PROBE_ATTEMPTS}))
+    return config.merge(Config(retries=_attempts(PROBE_ATTEMPTS)))
 
 
 def hub_region() -> str:

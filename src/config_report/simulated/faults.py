@@ -29,6 +29,8 @@
   (closed with a TCP reset), as when a NAT gateway or proxy loses it.
 - `stalls` / `stall_seconds`: the next N Config requests are answered only after `stall_seconds`, so
   a client whose read timeout is shorter gives up first.
+- `sts_unavailable`: the next N STS requests (any action) fail with STS's `ServiceUnavailable` (HTTP 503,
+  XML, `Receiver`), as when the regional STS endpoint has an outage.
 - `sts_throttle_rate`: the fraction of sts:AssumeRole requests answered with STS's `Throttling`
   (HTTP 400, XML "Rate exceeded"), as in an AssumeRole storm.
 - `credential_lifetime`: sts:AssumeRole issues credentials that expire after this many seconds (the
@@ -127,6 +129,7 @@ class FaultPlan:
     stalls: int = 0
     stall_seconds: float = 0.0
     sts_throttle_rate: float = 0.0
+    sts_unavailable: int = 0
     credential_lifetime: float | None = None
     expire_credentials_after: int | None = None
     endless_pages_in: frozenset[tuple[str, str]] = frozenset()
@@ -158,7 +161,14 @@ class FaultPlan:
 
 
 # Faults injected a given number of times ("the next N"); `configure` re-arms the ones it sets.
-_COUNTED = ("unavailable", "connection_resets", "stalls", "organizations_throttles", "s3_put_refusals")
+_COUNTED = (
+    "unavailable",
+    "connection_resets",
+    "stalls",
+    "organizations_throttles",
+    "s3_put_refusals",
+    "sts_unavailable",
+)
 _SET_FIELDS = (
     "deny_assume_role_into",
     "deny_config_in",
@@ -185,6 +195,7 @@ class FaultCounts:
     connection_resets: int = 0
     stalls: int = 0
     sts_throttled: int = 0
+    sts_unavailable: int = 0
     expired_rejected: int = 0
     endless_pages: int = 0
     organizations_throttled: int = 0
@@ -370,6 +381,11 @@ class FaultLayer:
         if self._expired(request.access_key):
             self._bump("expired_rejected")
             return _expired_token(request.service)
+        if request.service == "sts" and self._take("sts_unavailable"):
+            self._bump("sts_unavailable")
+            return _sts_error(
+                "ServiceUnavailable", "Service is unavailable", status="503 Service Unavailable", sender=False
+            )
         if request.service == "sts" and request.action == "AssumeRole":
             return self._assume_role_fault(plan, request)
         if request.service == "organizations":
@@ -708,10 +724,12 @@ def _scp_denied(caller_arn: str, action: str) -> Responder:
     )
 
 
-def _sts_error(code: str, message: str, *, status: str = "400 Bad Request") -> Responder:
+def _sts_error(code: str, message: str, *, status: str = "400 Bad Request", sender: bool = True) -> Responder:
+    # The Query protocol's error: `Sender` for the caller's mistakes (4xx), `Receiver` for AWS's own (5xx).
+    party = "Sender" if sender else "Receiver"
     body = (
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+        f"<Error><Type>{party}</Type><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
     ).encode()
     return _respond(status, "text/xml", body)
