@@ -1,11 +1,45 @@
-"""Header rows of the workbook's sheets as DESIGN.md fixes them, stated once for every test."""
+"""The workbook's sheets and their whole header rows, stated once for every test.
+
+DESIGN.md fixes each sheet's first columns ("more may follow"); these are the whole rows the report
+writes today, so a column added, dropped or moved by accident fails every test that reads a sheet.
+"""
 
 from __future__ import annotations
 
-RULES_HEADER = ["Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources"]
-"""The Rules sheet's first columns (rule-health columns follow)."""
+SHEETS = ["Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue"]
+"""The sheets in their contract order (`Accepted exceptions` follows when an exceptions file is set)."""
 
-FINDINGS_HEADER = [
+ACCOUNTS_HEADER = [
+    "Account ID",
+    "Account Name",
+    "OU",
+    "Scan Status",
+    "Regions Scanned",
+    "Regions Without Config",
+    "Regions Not Readable",
+    "Non-compliant Rules",
+    "Non-compliant Resources",
+    "Email",
+]
+
+RULES_HEADER = [
+    "Account ID",
+    "Account Name",
+    "Region",
+    "Rule Name",
+    "Compliance",
+    "Non-compliant Resources",
+    "Normalized Rule Name",
+    "Rule State",
+    "Read Status",
+    "Read Detail",
+    "Evaluation",
+    "Last Successful Evaluation",
+    "Last Failed Evaluation",
+    "Last Error Code",
+]
+
+FINDING_COLUMNS = [
     "Account ID",
     "Account Name",
     "Region",
@@ -14,11 +48,45 @@ FINDINGS_HEADER = [
     "Resource ID",
     "Annotation",
     "Last Evaluated",
+]
+"""The columns every finding has, on the resources sheet and on Changes."""
+
+FINDINGS_HEADER = [
+    *FINDING_COLUMNS,
     "Status",
     "First Seen",
     "Age (days)",
+    "Accepted",
+    "Owner",
+    "Owner Source",
+    "Normalized Rule Name",
 ]
-"""The Non-compliant resources sheet's first columns (Accepted, Owner ... follow)."""
 
-CHANGES_HEADER = ["Status", *FINDINGS_HEADER[:8], "First Seen", "Age (days)"]
-"""The Changes sheet: each finding's status first, then the fixed columns and its age."""
+COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]
+
+CHANGES_HEADER = ["Status", *FINDING_COLUMNS, "First Seen", "Age (days)"]
+"""The Changes sheet: each finding's status first, then the finding's columns and its age."""
+
+CATALOGUE_HEADER = [
+    "Rule",
+    "Source",
+    "Identifier",
+    "Description",
+    "Created By",
+    "Docs Link",
+    "Accounts Deployed",
+    "Account-Regions Deployed",
+    "Accounts Failing",
+    "Resources Failing",
+    "Conformance Packs",
+]
+
+HEADERS = {
+    "Accounts": ACCOUNTS_HEADER,
+    "Rules": RULES_HEADER,
+    "Non-compliant resources": FINDINGS_HEADER,
+    "Coverage": COVERAGE_HEADER,
+    "Changes": CHANGES_HEADER,
+    "Rule catalogue": CATALOGUE_HEADER,
+}
+"""Each data sheet's whole header row, by sheet name."""

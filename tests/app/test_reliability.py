@@ -170,6 +170,10 @@ def test_a_slow_region_only_makes_the_run_slower(sim: SimulatedOrganization, out
     sim.faults.configure(slow_region="us-east-1", slow_region_latency=0.3)
     run = run_scoped(sim)
     outcome.check(run, expected_findings(sim.seeded))
+    # The delay was injected: calls to us-east-1 were slowed, and the other regions' were not.
+    operations = sim.faults.operations
+    config_calls = sum(n for op, n in operations.items() if op.startswith("config:"))
+    assert 0 < sim.faults.counts.slowed < config_calls
 
 
 @reliability(

@@ -206,6 +206,8 @@ def test_one_region_can_be_slow(faults: FaultLayer, spoke: Caller) -> None:
     spoke.client("config", region="us-east-1").describe_configuration_recorders()
     # A lower bound only: a loaded machine makes the call slower, never faster.
     assert time.monotonic() - started >= 0.3
+    spoke.client("config", region="eu-west-1").describe_configuration_recorders()
+    assert faults.counts.slowed == 1
 
 
 def test_assume_role_storms_are_throttled_with_sts_throttling(

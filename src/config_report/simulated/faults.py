@@ -196,6 +196,7 @@ class FaultCounts:
     stalls: int = 0
     sts_throttled: int = 0
     sts_unavailable: int = 0
+    slowed: int = 0  # requests to `slow_region` delayed by `slow_region_latency`
     expired_rejected: int = 0
     endless_pages: int = 0
     organizations_throttled: int = 0
@@ -341,7 +342,10 @@ class FaultLayer:
             return self._app(environ, start_response)
         request = _classify(environ)
         plan = self._count(request)
-        delay = plan.latency + (plan.slow_region_latency if request.region == plan.slow_region else 0.0)
+        slowed = bool(plan.slow_region_latency) and request.region == plan.slow_region
+        delay = plan.latency + (plan.slow_region_latency if slowed else 0.0)
+        if slowed:
+            self._bump("slowed")
         if delay:
             time.sleep(delay)
         fault = self._fault(plan, request)
