@@ -7,6 +7,7 @@ is and once with an import that runs the wrong way, so a contract that could nev
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,3 +68,12 @@ def test_an_import_that_runs_the_wrong_way_breaks_the_contract(
     assert done.returncode == 1
     assert module in done.stdout
     assert any(broken in row and "BROKEN" in row for row in done.stdout.splitlines())
+
+
+def test_only_the_report_bucket_makes_an_s3_client() -> None:
+    package = REPO / "src" / "config_report"
+    job = [p for p in package.rglob("*.py") if "simulated" not in p.relative_to(package).parts]
+
+    makers = [p.relative_to(package) for p in job if re.search(r"""client\(\s*["']s3["']""", p.read_text())]
+
+    assert makers == [Path("store/bucket.py")]

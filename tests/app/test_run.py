@@ -1,0 +1,51 @@
+"""The run's stages, in process against the simulated organization: the figures are computed once,
+from the finished report, and every output reads that one computation."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from config_report.app.run import run
+from config_report.domain import figures as figures_module
+from config_report.domain.model import Figures, Report
+from config_report.settings import load_settings
+from config_report.simulated import SimulatedOrganization
+
+
+def test_the_runs_figures_are_computed_once_and_every_output_reads_them(
+    simulated_org: SimulatedOrganization, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in simulated_org.client_env().items():
+        monkeypatch.setenv(name, value)
+    computed: list[str] = []
+    compute = figures_module.figures_of
+
+    def counted(report: Report) -> Figures:
+        computed.append(report.run.run_id)
+        return compute(report)
+
+    monkeypatch.setattr(figures_module, "figures_of", counted)
+    accounts = ",".join(a.id for a in simulated_org.seeded.accounts[:3])
+    settings = load_settings({"accounts": accounts, "output_dir": str(tmp_path), "log_format": "json"})
+
+    outcome = run(settings, as_json=True)
+
+    figures = outcome.report.figures
+    assert computed.count(outcome.report.run.run_id) == 1
+    snapshot = json.loads(gzip.decompress(next(tmp_path.glob("*.snapshot.json.gz")).read_bytes()))
+    manifest = json.loads(next(tmp_path.glob("*.manifest.json")).read_text())
+    summary = CalamineWorkbook.from_path(str(next(tmp_path.glob("*.xlsx")))).get_sheet_by_name("Summary")
+    labelled = {row[0]: row[1] for row in summary.to_python() if row and row[0]}
+    assert figures.noncompliant_resources > 0
+    assert (
+        snapshot["figures"]["noncompliant_resources"]
+        == manifest["figures"]["noncompliant_resources"]
+        == labelled["Non-compliant resources"]
+        == figures.noncompliant_resources
+    )
+    assert snapshot["figures"]["accounts"] == labelled["Accounts in scope"] == 3
