@@ -121,6 +121,30 @@ def test_a_corrupt_history_is_rebuilt_from_the_snapshots_and_says_so(
     ]
 
 
+def test_a_history_line_from_before_resources_were_counted_once_is_rebuilt_from_its_snapshot(
+    small_org: SimulatedOrganization,
+) -> None:
+    last = run_week(small_org, "old-history/", LAST_WEEK)
+    history_key = "old-history/history/runs.jsonl"
+    (line,) = [json.loads(text) for text in get(small_org, history_key).decode().splitlines()]
+    distinct = line["noncompliant_resources"]
+    # As an earlier version wrote it: evaluations under `noncompliant_resources`, no `failing_evaluations`.
+    old = {**line, "noncompliant_resources": line["failing_evaluations"] + 1000}
+    del old["failing_evaluations"]
+    put(small_org, history_key, (json.dumps(old) + "\n").encode())
+
+    this = run_week(small_org, "old-history/", THIS_WEEK)
+
+    assert this.returncode == 0, this.stderr[-3000:]
+    summary = this.sheet("Summary")
+    (start,) = [n for n, row in enumerate(summary) if str(row[0]).startswith("Trend (last 12 weeks)")]
+    assert summary[start + 1][:2] == ["2026-W48 (23 Nov 2026)", distinct]
+    first, _ = [json.loads(text) for text in get(small_org, history_key).decode().splitlines()]
+    assert (first["run_id"], first["noncompliant_resources"]) == (line["run_id"], distinct)
+    assert first["failing_evaluations"] == line["failing_evaluations"]
+    assert last.returncode == 0
+
+
 def test_an_explicit_baseline_replaces_the_previous_run(small_org: SimulatedOrganization) -> None:
     chosen = run_week(small_org, "explicit-a/", LAST_WEEK)
     uri = f"s3://{small_org.seeded.hub.report_bucket}/{s3_key(chosen, '.snapshot.json.gz')}"

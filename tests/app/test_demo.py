@@ -44,7 +44,9 @@ def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_
     done = demo(tmp_path, "--accounts-count", "6")
 
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "since last week: 2 new, 3 resolved (see the Changes sheet)" in done.stdout
+    assert (
+        "since last week: 2 newly non-compliant resources, 3 no longer (see the Changes sheet)" in done.stdout
+    )
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
     book = CalamineWorkbook.from_path(line.removeprefix("report: "))
     changes = book.get_sheet_by_name("Changes").to_python()[1:]

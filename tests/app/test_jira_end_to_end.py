@@ -147,8 +147,8 @@ def test_a_rerun_comment_says_what_changed_since_the_ticket_was_created(
     assert (
         f"Since this ticket was created ({_started(creating.stderr):%Y-%m-%d}, run {start['run_id']})" in text
     )
-    assert "New non-compliant resources: 1" in text
-    assert "Resolved: 1" in text
+    assert "New failing evaluations: 1" in text
+    assert "Resolved failing evaluations: 1" in text
     assert "broken-this-week" in text
 
 

@@ -70,6 +70,6 @@ def test_summary_has_by_owner_and_by_ou_tables(simulated_org: SimulatedOrganizat
     assert set(ou_rows) == ous
     for ou in ous:
         members = [a.id for a in seeded.accounts if a.ou == ou]
-        assert ou_rows[ou][1] == sum(1 for f in seeded.findings if f.account_id in members)
+        assert ou_rows[ou][1] == len({f.resource for f in seeded.findings if f.account_id in members})
         assert ou_rows[ou][2] == len(members)
     assert "By owner" in titles

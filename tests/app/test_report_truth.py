@@ -20,10 +20,12 @@ from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
 from config_report.simulated.seed import (
     BIG_RULE_NAME,
+    CIS_PACK,
     DELETING_RULES,
     EVALUATING_RULE,
     FAILING_RULE,
     FAILURE_CODE,
+    PCI_PACK,
     PROACTIVE_RULE,
     STALE_RULE,
 )
@@ -114,18 +116,20 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
     seeded = simulated_org.seeded
     rows = rules_by_name(clean_run)
     suffixed = [row for row in rows.values() if row["Rule Name"] != row["Normalized Rule Name"]]
-    totals: Counter[str] = Counter()
-    for rule in seeded.rules:
-        totals[rule.normalized_name] += rule.noncompliant_resources
+    resources: dict[str, set[Any]] = {}
+    for finding in seeded.findings:
+        resources.setdefault(finding.normalized_name, set()).add(finding.resource)
+    totals = {name: len(found) for name, found in resources.items()}
 
     assert {row["Normalized Rule Name"] for row in suffixed} == {
         "securityhub-s3-bucket-level-public-access-prohibited",
         "ec2-stopped-instance",
         "ebs-snapshot-public-restorable-check",
+        "s3-bucket-public-read-prohibited",  # both packs' copies beside the account's own rule
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]
-    expected = sorted(((n, c) for n, c in totals.items() if c), key=lambda item: (-item[1], item[0]))[:10]
+    expected = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:10]
     assert [(r["name"], r["count"]) for r in ranked] == expected
     findings = clean_run.sheet("Non-compliant resources")
     assert findings[0][-1] == "Normalized Rule Name"
@@ -320,3 +324,58 @@ def test_values_aws_may_add_are_reported_as_they_came_with_one_warning(
         ("ComplianceType", "PARTIALLY_COMPLIANT"),
         ("ConfigRuleState", "PAUSED"),
     ]
+
+
+# --- resources, not evaluations ------------------------------------------------------------------------
+
+
+def test_a_global_resource_failing_in_every_region_is_one_non_compliant_resource(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    iam = [f for f in seeded.findings if f.resource_type == "AWS::IAM::User"]
+    regions_of = {f.resource: {x.region for x in iam if x.resource == f.resource} for f in iam}
+
+    # The seeder deploys IAM rules in every region of production accounts: one user, several regions.
+    assert max(len(regions) for regions in regions_of.values()) == len(seeded.regions)
+    figures = snapshot(clean_run)["figures"]
+    assert figures["noncompliant_resources"] == len({f.resource for f in seeded.findings})
+    assert figures["failing_evaluations"] == len(seeded.findings) > figures["noncompliant_resources"]
+    lines = summary(clean_run)
+    assert (lines["Non-compliant resources"], lines["Failing evaluations"]) == (
+        figures["noncompliant_resources"],
+        figures["failing_evaluations"],
+    )
+    assert sum(row[5] for row in clean_run.sheet("Rules")[1:]) == figures["failing_evaluations"]
+
+
+def test_a_bucket_failing_two_packs_copies_of_one_control_counts_once_for_that_control(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    control = "s3-bucket-public-read-prohibited"
+    copies = {f.rule_name for f in seeded.findings if f.normalized_name == control}
+    failing = {f.resource for f in seeded.findings if f.normalized_name == control}
+
+    assert control in copies
+    assert len([name for name in copies if "-conformance-pack-" in name]) >= 2
+    assert len([f for f in seeded.findings if f.normalized_name == control]) > len(failing)
+    (entry,) = [row for row in clean_run.sheet("Rule catalogue")[1:] if row[0] == control]
+    header = clean_run.sheet("Rule catalogue")[0]
+    assert entry[header.index("Resources Failing")] == len(failing)
+    assert entry[header.index("Conformance Packs")] == f"{CIS_PACK}, {PCI_PACK}"
+
+
+def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    names = {a.id: a.name for a in seeded.accounts}
+    distinct = Counter(account for account, *_ in {f.resource for f in seeded.findings})
+
+    worst = snapshot(clean_run)["figures"]["worst_accounts"]
+
+    assert worst
+    assert [item["count"] for item in worst] == sorted(distinct.values(), reverse=True)[: len(worst)]
+    assert all(item["count"] == distinct[item["name"][-13:-1]] for item in worst)
+    assert all(item["name"].startswith(names[item["name"][-13:-1]]) for item in worst)

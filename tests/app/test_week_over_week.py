@@ -160,11 +160,26 @@ def test_a_denied_or_departed_account_is_never_counted_as_resolved(scenario: Sce
 
     assert {scenario.denied, scenario.left} <= week1_accounts
     assert {row[1] for row in week2.sheet("Changes")[1:]}.isdisjoint({scenario.denied, scenario.left})
-    assert lines["Resolved"][1] == 2.0
-    assert lines["New non-compliant resources"][1] == 1.0
+    assert lines["Resolved failing evaluations"][1] == 2.0
+    assert lines["New failing evaluations"][1] == 1.0
+    # The denied account's week-1 findings are named as not compared, never resolved.
+    unread = [r for r in scenario.weeks[0].sheet(FINDINGS)[1:] if r[0] == scenario.denied]
+    assert lines["Not compared: the previous run's findings"][1] == len(unread) > 0
+    (named,) = [line for line in lines if line.startswith("Not read this run: ")]
+    assert scenario.denied in named
     (departed,) = [line for line in lines if line.startswith("Accounts that left")]
     assert scenario.left in departed
     assert lines["Accounts that joined: none."]
+
+
+def test_an_account_not_read_shows_not_read_never_zero(scenario: Scenario) -> None:
+    accounts = scenario.weeks[1].sheet("Accounts")
+    header = accounts[0]
+    (denied,) = [row for row in accounts[1:] if row[0] == scenario.denied]
+
+    assert denied[header.index("Scan Status")] == "ACCESS_DENIED"
+    assert denied[header.index("Non-compliant Rules")] == "not read"
+    assert denied[header.index("Non-compliant Resources")] == "not read"
 
 
 def test_an_account_readable_again_is_not_compared_but_keeps_its_first_seen_date(scenario: Scenario) -> None:
@@ -178,7 +193,7 @@ def test_an_account_readable_again_is_not_compared_but_keeps_its_first_seen_date
     assert {(r[8], r[9], r[10]) for r in others} == {("PERSISTING", DAY_1_CELL, 14.0)}
     assert (broken[8], broken[9], broken[10]) == ("PERSISTING", DAY_2_CELL, 7.0)
     assert scenario.weeks[2].sheet("Changes") == [CHANGES_HEADER]
-    assert summary(scenario.weeks[2])["Not compared"][1] == len(returned)
+    assert summary(scenario.weeks[2])["Not compared: this run's findings"][1] == len(returned)
 
 
 def headline(run: Run) -> dict[str, float]:
@@ -190,9 +205,14 @@ def test_each_headline_figure_shows_its_change_since_the_previous_run(scenario: 
     for before, after in zip(scenario.weeks, scenario.weeks[1:], strict=False):
         was, now, lines = headline(before), headline(after), summary(after)
         assert lines["Headline figures"][3] == f"Since {before_day(before)}"
+        # What counts findings changes like for like: over places read in both runs only.
         assert lines["Non-compliant resources"][1:4:2] == [
             now["noncompliant_resources"],
-            now["noncompliant_resources"] - was["noncompliant_resources"],
+            lines["Newly non-compliant resources"][1] - lines["Resources no longer non-compliant"][1],
+        ]
+        assert lines["Failing evaluations"][1:4:2] == [
+            now["failing_evaluations"],
+            lines["New failing evaluations"][1] - lines["Resolved failing evaluations"][1],
         ]
         assert lines["Accounts in scope"][3] == now["accounts"] - was["accounts"]
         assert (
@@ -201,6 +221,16 @@ def test_each_headline_figure_shows_its_change_since_the_previous_run(scenario: 
         )
         assert lines["Read"][3] == now["regions_scanned"] - was["regions_scanned"]
     assert summary(scenario.weeks[0])["Non-compliant resources"][3] == ""
+
+
+def test_a_place_not_read_this_week_does_not_move_the_headline(scenario: Scenario) -> None:
+    # Week 2: the denied account's resources are missing from the total but not from the change.
+    was, now, lines = headline(scenario.weeks[0]), headline(scenario.weeks[1]), summary(scenario.weeks[1])
+    plain = now["noncompliant_resources"] - was["noncompliant_resources"]
+
+    assert lines["Newly non-compliant resources"][1] == 1  # the resource that broke in week 2
+    assert 1 <= lines["Resources no longer non-compliant"][1] <= 2  # the two fixed findings' resources
+    assert plain < lines["Non-compliant resources"][3]
 
 
 def before_day(run: Run) -> str:

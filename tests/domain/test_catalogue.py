@@ -132,7 +132,9 @@ def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
     assert rows[PACK_RULE]["Created By"] == "a conformance pack"
     assert rows["restricted-ssh"]["Conformance Packs"] == ""
     in_packs = {r.normalized_name for r in seeded.rules if r.conformance_packs}
-    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == {PACK_RULE}
+    assert rows["s3-bucket-public-read-prohibited"]["Conformance Packs"] == f"{CIS_PACK}, {PCI_PACK}"
+    in_both = {PACK_RULE, "s3-bucket-public-read-prohibited"}
+    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == in_both
 
 
 def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the_catalogue_says_not_read(

@@ -96,6 +96,10 @@ def test_a_region_not_read_in_either_run_is_never_new_or_resolved_and_keeps_firs
     changes = judged.changes
     assert changes is not None
     assert changes.resolved == ()
+    assert (changes.resolved_resources, changes.resources_change, changes.evaluations_change) == (0, 0, 0)
+    # Last week's production findings are named as not compared, not counted as resolved.
+    assert {f.account_id for f in changes.not_read_now} == {PROD.id}
+    assert len(changes.not_read_now) == len(prod_scan().findings)
     assert {f.account_id for f in judged.carried} == {PROD.id}
     assert {f.first_seen for f in judged.carried} == {LAST_WEEK}
     # The week after, production is read again: not compared, but first seen last week.
@@ -159,3 +163,15 @@ def test_a_rule_that_alone_could_not_be_read_is_never_resolved_and_keeps_first_s
     assert [(f.rule_name, f.first_seen) for f in judged.carried] == [(unread_rule, LAST_WEEK)]
     # The other rules of the same region are still compared.
     assert {f.status for f in judged.findings() if f.account_id == PROD.id} == {FindingStatus.PERSISTING}
+
+
+def test_a_new_failing_rule_on_an_already_failing_resource_is_a_new_evaluation_not_a_new_resource() -> None:
+    previous = last_week(sample_report())
+    again = finding(PROD, "s3-bucket-versioning-enabled", "+1")  # "+1" already fails public read
+
+    changes = compare(sample_report(extra_findings=[again]), previous, BASELINE).changes
+
+    assert changes is not None
+    assert [f.resource_id for f in changes.new] == ["+1"]
+    assert (changes.new_resources, changes.resolved_resources) == (0, 0)
+    assert (changes.resources_change, changes.evaluations_change) == (0, 1)

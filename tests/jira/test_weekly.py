@@ -171,7 +171,7 @@ def test_first_run_of_the_week_creates_a_labelled_ticket_and_attaches_the_workbo
     assert outcome.url == f"{jira.url}/browse/{issue.key}"
     assert issue.labels == [LABEL, "security", "aws-config"]
     assert issue.fields["summary"] == (
-        f"AWS Config compliance {WEEK}: 4 non-compliant resources, 3 failing rule evaluations, "
+        f"AWS Config compliance {WEEK}: 4 non-compliant resources, 4 failing evaluations, "
         "3 accounts, 1 coverage gap"
     )
     assert issue.fields["issuetype"] == {"name": "Task"}
@@ -298,8 +298,10 @@ def test_the_ticket_leads_with_new_and_resolved_counts_and_the_worst_new_finding
     text = body_text(issue.fields["description"]).replace("\\", "")
     changes = text.index("Since the previous run (2026-11-16, run 20261116T090000Z-aaaaaa)")
     assert changes < text.index("Figures") < text.index("Worst rules")
-    assert "New non-compliant resources: 4" in text
-    assert "Resolved: 1" in text
+    assert "Newly non-compliant resources: 4 (change +3)" in text
+    assert "Resources no longer non-compliant: 1" in text
+    assert "New failing evaluations: 4" in text
+    assert "Resolved failing evaluations: 1" in text
     assert f"restricted-ssh: 4 new: Prod Payments ({PROD.id}) eu-west-1 sg-new-0" in text
     assert "and 1 more" in text
 
@@ -331,7 +333,7 @@ def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket
     [comment] = issue.comments
     text = body_text(comment)
     assert "Since this ticket was created" in text
-    assert "Resolved: 2" in text
+    assert "Resolved failing evaluations: 2" in text
 
 
 def test_without_a_baseline_the_ticket_says_why(

@@ -334,6 +334,8 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
     summary = {row[0]: row for row in sheets["Summary"] if row[0]}
     assert summary["Headline figures"][3] == "Since 16 Nov"
     assert summary["Non-compliant resources"][3] == 0.0  # one fixed, one new
-    assert summary["New non-compliant resources"][1] == 1.0
-    assert summary["Resolved"][1] == 1.0
+    assert summary["Newly non-compliant resources"][1] == 1.0
+    assert summary["Resources no longer non-compliant"][1] == 1.0
+    assert summary["New failing evaluations"][1] == 1.0
+    assert summary["Resolved failing evaluations"][1] == 1.0
     assert summary["Worst rules"][3] == ""  # rankings carry no change column

@@ -185,20 +185,32 @@ def test_the_demo_organization_deploys_one_control_through_two_packs(
     simulated_org: SimulatedOrganization,
 ) -> None:
     seeded = simulated_org.seeded
-    packs_of = {}
+    rules_of: dict[tuple[str, str], list[str]] = {}
     for name in ("acme-sec-control", "acme-payments-prod"):
         config = simulated_org.client("config", account_id=seeded.account_named(name).id)
-        (pack,) = config.describe_conformance_packs()["ConformancePackDetails"]
-        (rule,) = config.describe_conformance_pack_compliance(
-            ConformancePackName=pack["ConformancePackName"]
-        )["ConformancePackRuleComplianceList"]
-        deployed = {r["ConfigRuleName"]: r for r in config.describe_config_rules()["ConfigRules"]}
-        assert deployed[rule["ConfigRuleName"]]["CreatedBy"] == "config-conforms.amazonaws.com"
-        assert rule["ConfigRuleName"].startswith("ebs-snapshot-public-restorable-check-conformance-pack-")
-        packs_of[name] = pack["ConformancePackName"]
+        pages = config.get_paginator("describe_config_rules").paginate()
+        deployed = {r["ConfigRuleName"]: r for page in pages for r in page["ConfigRules"]}
+        for pack in config.describe_conformance_packs()["ConformancePackDetails"]:
+            listed = config.describe_conformance_pack_compliance(
+                ConformancePackName=pack["ConformancePackName"]
+            )
+            rules = [r["ConfigRuleName"] for r in listed["ConformancePackRuleComplianceList"]]
+            assert {deployed[r]["CreatedBy"] for r in rules} == {"config-conforms.amazonaws.com"}
+            rules_of[name, pack["ConformancePackName"]] = sorted(
+                r.split("-conformance-pack-")[0] for r in rules
+            )
     sandbox = simulated_org.client("config", account_id=seeded.account_named("sandbox-alice").id)
 
-    assert packs_of == {"acme-sec-control": CIS_PACK, "acme-payments-prod": PCI_PACK}
+    # The CIS pack in core accounts, both packs in production ones; each pack's copy of the public-read
+    # control is a rule of its own there, failing the same buckets.
+    assert rules_of == {
+        ("acme-sec-control", CIS_PACK): ["ebs-snapshot-public-restorable-check"],
+        ("acme-payments-prod", CIS_PACK): ["s3-bucket-public-read-prohibited"],
+        ("acme-payments-prod", PCI_PACK): [
+            "ebs-snapshot-public-restorable-check",
+            "s3-bucket-public-read-prohibited",
+        ],
+    }
     assert sandbox.describe_conformance_packs()["ConformancePackDetails"] == []
 
 

@@ -44,6 +44,18 @@ def test_anything_but_history_lines_is_a_value_error_naming_the_line(data: bytes
         decode(data)
 
 
+def test_a_line_from_before_resources_were_counted_once_reads_as_evaluations_with_no_resource_count() -> None:
+    old = (
+        b'{"schema": "config-report/history/v1", "date": "2026-11-23", "run_id": "20261123T090000Z-aaaaaa", '
+    )
+    old += b'"started_at": "2026-11-23T09:00:00+00:00", "accounts": 3, "noncompliant_resources": 42, '
+    old += b'"regions_scanned": 4, "regions_total": 5, "coverage_gaps": 0}\n'
+
+    (line,) = decode(old)
+
+    assert (line.noncompliant_resources, line.failing_evaluations) == (None, 42)
+
+
 def _bucket() -> MemoryBucket:
     return MemoryBucket(
         BucketConfig(bucket="reports", prefix="weekly/", kms_key_id=None, upload_retry_seconds=0)

@@ -76,10 +76,12 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
     figures = outcome.report.figures
     print(
         f"{figures.accounts} accounts, {figures.rules_noncompliant} non-compliant rules, "
-        f"{figures.noncompliant_resources} non-compliant resources, {figures.coverage_gaps} coverage gaps"
+        f"{figures.noncompliant_resources} non-compliant resources ({figures.failing_evaluations} failing "
+        f"evaluations), {figures.coverage_gaps} coverage gaps"
     )
     changes = outcome.report.changes
     if changes is not None and changes.baseline.usable:
-        new, resolved = len(changes.new), len(changes.resolved)
-        print(f"since last week: {new} new, {resolved} resolved (see the Changes sheet)")
+        new, resolved = changes.new_resources, changes.resolved_resources
+        print(f"since last week: {new} newly non-compliant resources, {resolved} no longer", end="")
+        print(" (see the Changes sheet)")
     return int(outcome.exit_code)

@@ -22,11 +22,19 @@ from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners
 from config_report.domain.acceptance import apply_exceptions
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
-from config_report.domain.model import Account, AccountScan, Changes, CoverageStatus, Report, RunInfo
+from config_report.domain.model import (
+    Account,
+    AccountScan,
+    Changes,
+    CoverageStatus,
+    HistoryEntry,
+    Report,
+    RunInfo,
+)
 from config_report.domain.outcome import judge_outcome
 from config_report.domain.owners import with_account_owners
 from config_report.domain.scope import account_filter
-from config_report.domain.trend import entry_for, rebuilt_entry, recorded, trend, trend_start
+from config_report.domain.trend import counted_once, entry_for, rebuilt_entry, recorded, trend, trend_start
 from config_report.errors import ConfigReportError, ExitCode, JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
 from config_report.logs import get_logger
@@ -225,6 +233,7 @@ def deliver(context: RunContext, report: Report) -> RunOutcome:
         coverage_gaps=figures.coverage_gaps,
         rules_unread=figures.rules_unread,
         noncompliant_resources=figures.noncompliant_resources,
+        failing_evaluations=figures.failing_evaluations,
         files=published.uris() if context.publisher.writes else [str(f.local_path) for f in published.files],
     )
     return RunOutcome(report=report, published=published, exit_code=ending.exit_code)
@@ -269,9 +278,15 @@ def with_trend(context: RunContext, report: Report) -> tuple[Report, _History | 
         return replace(report, trend=trend([current], until=until)), None
     store = HistoryStore(context.bucket)
     since = f"{trend_start(until):%Y%m%dT%H%M%SZ}"
-    loaded = store.load(
-        lambda: [rebuilt_entry(r) for r in recent_reports(context.bucket, since_run_id=since)]
-    )
+
+    def rebuilt() -> list[HistoryEntry]:
+        return [rebuilt_entry(r) for r in recent_reports(context.bucket, since_run_id=since)]
+
+    loaded = store.load(rebuilt)
+    if not all(counted_once(e) for e in trend(loaded.entries, until=until)):
+        # Lines from before resources were counted once: their runs' snapshots count them again.
+        again = {e.run_id: e for e in rebuilt()}
+        loaded = replace(loaded, entries=tuple(again.get(e.run_id, e) for e in loaded.entries))
     entries = recorded(loaded.entries, current)
     return replace(report, trend=trend(entries, until=until)), _History(store, loaded)
 

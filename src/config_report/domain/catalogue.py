@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.model import Compliance, Report, Resource, RuleInfo, RuleResult
 from config_report.domain.rules import CREATORS
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
@@ -59,7 +59,7 @@ class CatalogueEntry:
     accounts_deployed: int
     regions_deployed: int  # account × region pairs where the rule exists
     accounts_failing: int
-    resources_failing: int  # non-compliant resources not accepted by an exception
+    resources_failing: int  # distinct non-compliant resources, not accepted by an exception
     conformance_packs: tuple[str, ...] = ()  # sorted; every pack that deployed a copy
     packs_unread: int = 0  # account × region pairs where a pack deployed it but the packs were not read
 
@@ -77,11 +77,11 @@ def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
     rules: dict[str, list[RuleResult]] = defaultdict(list)
     for rule in report.rules():
         rules[rule.normalized_name].append(rule)
-    failing: dict[str, int] = defaultdict(int)
+    failing: dict[str, set[Resource]] = defaultdict(set)
     for finding in report.findings():
         if finding.accepted is None:
-            failing[finding.normalized_name] += 1
-    return tuple(_entry(name, rules[name], failing[name]) for name in sorted(rules))
+            failing[finding.normalized_name].add(finding.resource)
+    return tuple(_entry(name, rules[name], len(failing[name])) for name in sorted(rules))
 
 
 def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> CatalogueEntry:

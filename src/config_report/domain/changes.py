@@ -13,7 +13,7 @@ carried in this run's snapshot (`Report.carried`), so they survive until the pla
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
@@ -26,6 +26,7 @@ from config_report.domain.model import (
     Finding,
     FindingStatus,
     Report,
+    Resource,
     RuleResult,
 )
 
@@ -93,16 +94,39 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         for f in previous.findings()
         if compared(f) and finding_key(f) not in now_keys
     )
+    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change.
+    resources_now = _resources(f for f in current.findings() if compared(f))
+    resources_before = _resources(f for f in previous.findings() if compared(f))
     changes = Changes(
         baseline=baseline,
         new=tuple(new),
         resolved=resolved,
         persisting=persisting,
         not_comparable=not_comparable,
+        not_read_now=tuple(filter(_not_read_in(current), previous.findings())),
+        new_resources=len(resources_now - resources_before),
+        resolved_resources=len(resources_before - resources_now),
         joined=_accounts_missing_from(current.accounts, previous.accounts),
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )
     return replace(current, scans=tuple(judged_scans), changes=changes, carried=_carry(current, before))
+
+
+def _resources(findings: Iterable[Finding]) -> set[Resource]:
+    return {f.resource for f in findings if f.accepted is None}
+
+
+def _not_read_in(report: Report) -> Callable[[Finding], bool]:
+    """True for a finding of an account still in scope, in a place or rule that `report` could not read."""
+    read = _read_places(report)
+    unread = _unread_rules(report)
+    in_scope = {a.id for a in report.accounts}
+
+    def not_read(finding: Finding) -> bool:
+        place = (finding.account_id, finding.region)
+        return finding.account_id in in_scope and (place not in read or _rule_place(finding) in unread)
+
+    return not_read
 
 
 def _read_places(report: Report) -> set[Place]:
@@ -129,11 +153,5 @@ def _accounts_missing_from(these: Iterable[Account], those: Iterable[Account]) -
 
 def _carry(current: Report, before: dict[FindingKey, Finding]) -> tuple[Finding, ...]:
     """Earlier findings of accounts still in scope, in places or rules that this run could not read."""
-    read = _read_places(current)
-    unread = _unread_rules(current)
-    in_scope = {a.id for a in current.accounts}
-    return tuple(
-        replace(f, status=None)
-        for f in before.values()
-        if f.account_id in in_scope and ((f.account_id, f.region) not in read or _rule_place(f) in unread)
-    )
+    not_read = _not_read_in(current)
+    return tuple(replace(f, status=None) for f in before.values() if not_read(f))

@@ -10,7 +10,7 @@ exceptions and the comparison with the previous run).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from config_report.domain.model import (
@@ -24,6 +24,7 @@ from config_report.domain.model import (
     GroupFigures,
     RankedItem,
     Report,
+    Resource,
     SkipReason,
 )
 
@@ -43,16 +44,16 @@ def figures_of(report: Report) -> Figures:
     """The headline figures of `report` (one pass over its rules, findings and coverage)."""
     coverage = list(report.coverage())
     rules = list(report.rules())
-    by_rule: Counter[str] = Counter()
-    by_account: Counter[str] = Counter()
-    for rule in rules:
-        # One organization-wide control is one entry, whatever suffix each account's copy carries.
-        by_rule[rule.normalized_name] += rule.noncompliant_resources
-        by_account[rule.account_id] += rule.noncompliant_resources
+    findings = list(report.findings())
     # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
-    accepted = [f for f in report.findings() if f.accepted is not None]
-    by_rule.subtract(f.normalized_name for f in accepted)
-    by_account.subtract(f.account_id for f in accepted)
+    failing = [f for f in findings if f.accepted is None]
+    resources = {f.resource for f in failing}
+    by_rule: dict[str, set[Resource]] = defaultdict(set)
+    by_account: dict[str, set[Resource]] = defaultdict(set)
+    for finding in failing:
+        # One organization-wide control is one entry, whatever suffix each account's copy carries.
+        by_rule[finding.normalized_name].add(finding.resource)
+        by_account[finding.account_id].add(finding.resource)
     names = report.account_names()
     statuses = Counter(c.status for c in coverage)
     skipped = Counter(s.reason.value for s in report.skipped_rules())
@@ -69,7 +70,8 @@ def figures_of(report: Report) -> Figures:
         rules_other=sum(
             1 for r in rules if r.compliance not in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
         ),
-        noncompliant_resources=sum(by_rule.values()),
+        noncompliant_resources=len(resources),
+        failing_evaluations=sum(r.noncompliant_resources for r in rules) - (len(findings) - len(failing)),
         worst_rules=_ranked(by_rule, lambda name: name),
         worst_accounts=_ranked(by_account, lambda acct: f"{names.get(acct, '')} ({acct})"),
         regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
@@ -79,45 +81,50 @@ def figures_of(report: Report) -> Figures:
         rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
         rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
         rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
-        accepted_resources=len(accepted),
+        accepted_resources=len({f.resource for f in findings if f.accepted is not None} - resources),
         exceptions_applied=exceptions[ExceptionStatus.APPLIED],
         exceptions_expired=exceptions[ExceptionStatus.EXPIRED],
         exceptions_unused=exceptions[ExceptionStatus.UNUSED],
-        by_owner=_by_owner(report),
-        by_ou=_by_ou(report),
+        by_owner=_by_owner(failing, report.scans),
+        by_ou=_by_ou(failing, report.scans),
+        account_resources={account: len(found) for account, found in by_account.items()},
     )
 
 
-def _ranked(counts: Counter[str], label: Callable[[str], str]) -> tuple[RankedItem, ...]:
-    ordered = sorted(((n, c) for n, c in counts.items() if c > 0), key=lambda item: (-item[1], item[0]))
+def _ranked(groups: Mapping[str, set[Resource]], label: Callable[[str], str]) -> tuple[RankedItem, ...]:
+    ordered = sorted(
+        ((name, len(found)) for name, found in groups.items()), key=lambda item: (-item[1], item[0])
+    )
     return tuple(RankedItem(name=label(name), count=count) for name, count in ordered[:TOP])
 
 
-def _by_owner(report: Report) -> tuple[GroupFigures, ...]:
+def _by_owner(failing: Sequence[Finding], scans: Sequence[AccountScan]) -> tuple[GroupFigures, ...]:
     """Per owner (the `TOP` with most non-compliant resources): resources, the accounts they are in,
     and the share of compliant rules in those accounts."""
     findings: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings():
-        if finding.accepted is None:
-            name = finding.owner.name if finding.owner and finding.owner.name else NO_OWNER
-            findings[name].append(finding)
-    scans = {s.account.id: s for s in report.scans}
+    for finding in failing:
+        name = finding.owner.name if finding.owner and finding.owner.name else NO_OWNER
+        findings[name].append(finding)
+    by_id = {s.account.id: s for s in scans}
     rows = [
-        _group(name, items, [scans[a] for a in sorted({f.account_id for f in items})])
+        _group(name, items, [by_id[a] for a in sorted({f.account_id for f in items})])
         for name, items in findings.items()
     ]
     return _top(rows)
 
 
-def _by_ou(report: Report) -> tuple[GroupFigures, ...]:
+def _by_ou(failing: Sequence[Finding], scans: Sequence[AccountScan]) -> tuple[GroupFigures, ...]:
     """Per OU (the `TOP` with most non-compliant resources): resources, accounts in scope, and the share
     of compliant rules, so production OUs can be told from sandboxes at a glance."""
-    scans: dict[str, list[AccountScan]] = defaultdict(list)
-    for scan in report.scans:
-        scans[scan.account.ou].append(scan)
+    members: dict[str, list[AccountScan]] = defaultdict(list)
+    for scan in scans:
+        members[scan.account.ou].append(scan)
+    of_account: dict[str, list[Finding]] = defaultdict(list)
+    for finding in failing:
+        of_account[finding.account_id].append(finding)
     rows = [
-        _group(ou, [f for s in members for f in s.findings if f.accepted is None], members)
-        for ou, members in scans.items()
+        _group(ou, [f for s in accounts for f in of_account[s.account.id]], accounts)
+        for ou, accounts in members.items()
     ]
     return _top(rows)
 
@@ -125,7 +132,8 @@ def _by_ou(report: Report) -> tuple[GroupFigures, ...]:
 def _group(name: str, findings: Sequence[Finding], scans: Sequence[AccountScan]) -> GroupFigures:
     states = Counter(r.compliance for s in scans for r in s.rules)
     judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
-    return GroupFigures(name, len(findings), len(scans), states[Compliance.COMPLIANT], judged)
+    resources = len({f.resource for f in findings})
+    return GroupFigures(name, resources, len(scans), states[Compliance.COMPLIANT], judged)
 
 
 def _top(rows: list[GroupFigures]) -> tuple[GroupFigures, ...]:

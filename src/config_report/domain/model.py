@@ -6,10 +6,11 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Compliance(StrEnum):
@@ -104,6 +105,24 @@ class FindingStatus(StrEnum):
 
 # Used as the region of a coverage row when an account failed before its regions were known.
 ALL_REGIONS = "all regions"
+
+GLOBAL_RESOURCE_TYPES = frozenset(
+    {"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::::Account"}
+)
+"""Resource types that exist once per account whatever region evaluates them. AWS Config records the
+global IAM types in one region, yet "periodic rules that report compliance on the global IAM resource
+type will run evaluations in all Regions where the periodic rule is added"; account-level rules
+(`AWS::::Account`) do the same, and so do Security Hub's controls in every enabled region."""
+
+
+class Resource(NamedTuple):
+    """One resource, the unit of `Non-compliant resources`: the region is part of it only for regional
+    resource types, so one IAM user failing the same rule in 17 regions is one resource."""
+
+    account_id: str
+    resource_type: str
+    resource_id: str
+    region: str  # "" for the global types
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +253,12 @@ class Finding:
     first_seen: date | None = None
     status: FindingStatus | None = None
 
+    @property
+    def resource(self) -> Resource:
+        """The resource this evaluation is about (one resource may fail several rules and regions)."""
+        region = "" if self.resource_type in GLOBAL_RESOURCE_TYPES else self.region
+        return Resource(self.account_id, self.resource_type, self.resource_id, region)
+
     def age_days(self, today: date) -> int | None:
         """Days from the first run that reported this finding to `today`; None when not known."""
         return (today - self.first_seen).days if self.first_seen is not None else None
@@ -291,6 +316,13 @@ class AccountScan:
     skipped: tuple[SkippedRule, ...] = ()
 
     @property
+    def unread(self) -> bool:
+        """True when no region of the account could be read: its counts are unknown, not zero."""
+        return any(c.status.is_gap for c in self.coverage) and not any(
+            c.status is CoverageStatus.OK for c in self.coverage
+        )
+
+    @property
     def status(self) -> AccountStatus:
         """`OK` when everything was read; the gap status when every region failed the same way;
         else `PARTIAL` (an account whose regions were all read but where some rule alone could not be
@@ -328,7 +360,7 @@ class GroupFigures:
     """One row of the Summary's `By owner` and `By OU` tables."""
 
     name: str
-    noncompliant_resources: int  # not accepted by an exception, as in the headline
+    noncompliant_resources: int  # distinct, not accepted by an exception, as in the headline
     accounts: int
     compliant_rules: int
     rules_judged: int  # compliant plus non-compliant rule results (the share's denominator)
@@ -353,9 +385,10 @@ class Figures:
     rules_compliant: int
     rules_noncompliant: int
     rules_other: int
-    noncompliant_resources: int
-    worst_rules: tuple[RankedItem, ...]
+    noncompliant_resources: int  # distinct resources (`Resource`) with a failing evaluation not accepted
+    worst_rules: tuple[RankedItem, ...]  # by distinct resources, each rule by its normalized name
     worst_accounts: tuple[RankedItem, ...]
+    failing_evaluations: int = 0  # resource × rule × region evaluations failing, not accepted
     regions_not_recording: int = 0
     regions_not_enabled: int = 0
     regions_denied_by_scp: int = 0
@@ -363,12 +396,13 @@ class Figures:
     rules_evaluation_failed: int = 0
     rules_stale: int = 0
     rules_skipped: tuple[RankedItem, ...] = ()  # per `SkipReason` value: how many rules were left out
-    accepted_resources: int = 0  # accepted by a live exception; not in noncompliant_resources
+    accepted_resources: int = 0  # distinct resources all of whose failing evaluations are accepted
     exceptions_applied: int = 0
     exceptions_expired: int = 0
     exceptions_unused: int = 0
     by_owner: tuple[GroupFigures, ...] = ()  # the owners with most non-compliant resources
     by_ou: tuple[GroupFigures, ...] = ()
+    account_resources: Mapping[str, int] = field(default_factory=dict)  # account ID → non-compliant resources
 
     @property
     def complete(self) -> bool:
@@ -398,7 +432,12 @@ class Baseline:
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    """What changed since the baseline, counted only where both runs read the account and region."""
+    """What changed since the baseline, counted only where both runs read the account, region and rule.
+
+    `new`, `resolved` and `persisting` are failing evaluations (findings); `new_resources` and
+    `resolved_resources` the distinct resources that became, or stopped being, non-compliant (accepted
+    findings aside, as in the headline). Both headline changes are therefore like for like.
+    """
 
     baseline: Baseline
     new: tuple[Finding, ...] = ()
@@ -406,8 +445,22 @@ class Changes:
     persisting: int = 0
     # Findings of this run in account-regions that were not read in both runs: neither new nor persisting.
     not_comparable: int = 0
+    # The baseline's findings in places this run could not read: not compared, never counted resolved.
+    not_read_now: tuple[Finding, ...] = ()
+    new_resources: int = 0
+    resolved_resources: int = 0
     joined: tuple[Account, ...] = ()
     left: tuple[Account, ...] = ()
+
+    @property
+    def resources_change(self) -> int:
+        """The change of `Non-compliant resources` where both runs read: new minus resolved resources."""
+        return self.new_resources - self.resolved_resources
+
+    @property
+    def evaluations_change(self) -> int:
+        """The change of `Failing evaluations` where both runs read: new minus resolved evaluations."""
+        return len(self.new) - len(self.resolved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,12 +470,15 @@ class HistoryEntry:
     run_id: str
     started_at: datetime
     accounts: int
-    noncompliant_resources: int
+    noncompliant_resources: int | None
     regions_scanned: int
     regions_total: int
     coverage_gaps: int
     new_findings: int | None = None
     resolved_findings: int | None = None
+    # Lines written before resources were counted once hold evaluations: then this is that number and
+    # `noncompliant_resources` is None until the line is rebuilt from its run's snapshot.
+    failing_evaluations: int | None = None
 
     @property
     def coverage(self) -> float:

@@ -26,6 +26,7 @@ def entry_for(report: Report) -> HistoryEntry:
         coverage_gaps=figures.coverage_gaps,
         new_findings=len(changes.new) if changes is not None and compared else None,
         resolved_findings=len(changes.resolved) if changes is not None and compared else None,
+        failing_evaluations=figures.failing_evaluations,
     )
 
 
@@ -36,6 +37,11 @@ def rebuilt_entry(report: Report) -> HistoryEntry:
     if any(s is not None for s in statuses):
         return replace(entry, new_findings=statuses.count(FindingStatus.NEW))
     return entry
+
+
+def counted_once(entry: HistoryEntry) -> bool:
+    """False for a line written before resources were counted once (it holds evaluations only)."""
+    return entry.noncompliant_resources is not None
 
 
 def recorded(entries: Iterable[HistoryEntry], entry: HistoryEntry) -> list[HistoryEntry]:

@@ -76,10 +76,10 @@ def summary(week: str, figures: Figures, changes: Changes | None = None) -> str:
     """One line: the week, what changed since the previous run, and the headline figures."""
     moved = ""
     if changes is not None and changes.baseline.usable:
-        moved = f"{len(changes.new):,} new, {len(changes.resolved):,} resolved; "
+        moved = f"{changes.new_resources:,} new, {changes.resolved_resources:,} resolved; "
     text = (
         f"AWS Config compliance {week}: {moved}{figures.noncompliant_resources:,} non-compliant resources, "
-        f"{figures.rules_noncompliant:,} failing rule evaluations, {figures.accounts:,} accounts"
+        f"{figures.failing_evaluations:,} failing evaluations, {figures.accounts:,} accounts"
     )
     if figures.coverage_gaps:
         text += f", {_count(figures.coverage_gaps, 'coverage gap')}"
@@ -133,9 +133,10 @@ def _run_line(report: Report) -> str:
 
 def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
     return Heading("Figures"), _bullets(
-        f"Non-compliant resources: {f.noncompliant_resources:,}",
-        f"Rule evaluations: {f.rules_noncompliant:,} non-compliant, {f.rules_compliant:,} compliant, "
-        f"{f.rules_other:,} other",
+        f"Non-compliant resources: {f.noncompliant_resources:,} (each counted once)",
+        f"Failing evaluations: {f.failing_evaluations:,} (resource × rule × region)",
+        f"Rules (per account and region): {f.rules_noncompliant:,} non-compliant, {f.rules_compliant:,} "
+        f"compliant, {f.rules_other:,} other",
         f"Accounts: {f.accounts:,} ({f.accounts_fully_scanned:,} fully scanned)",
         f"Regions: {f.regions_scanned:,} of {f.regions_total:,} read, "
         f"{f.regions_without_config:,} without AWS Config, {_count(f.coverage_gaps, 'gap')}",
@@ -183,12 +184,19 @@ def _change_blocks(
     if not baseline.usable or baseline.started_at is None or baseline.figures is None:
         return Heading("Changes"), Paragraph((Text(f"No baseline: {baseline.problem}."),))
     lines = [
-        f"New non-compliant resources: {len(changes.new):,}",
-        f"Resolved: {len(changes.resolved):,}",
-        f"Still non-compliant: {changes.persisting:,}",
+        f"Newly non-compliant resources: {changes.new_resources:,} (change {changes.resources_change:+,})",
+        f"Resources no longer non-compliant: {changes.resolved_resources:,}",
+        f"New failing evaluations: {len(changes.new):,}",
+        f"Resolved failing evaluations: {len(changes.resolved):,}",
+        f"Still failing: {changes.persisting:,}",
     ]
     if changes.not_comparable:
         lines.append(f"Not compared (account-regions not read in both runs): {changes.not_comparable:,}")
+    if changes.not_read_now:
+        lines.append(
+            f"Not compared, the previous run's findings in places not read this run: "
+            f"{len(changes.not_read_now):,} ({_places(changes.not_read_now, names)})"
+        )
     lines += [
         _accounts(label, accounts)
         for label, accounts in (("Joined", changes.joined), ("Left", changes.left))
@@ -196,6 +204,13 @@ def _change_blocks(
     ]
     heading = Heading(f"{title} ({baseline.started_at:%Y-%m-%d}, run {baseline.run_id})")
     return heading, _bullets(*lines), *_worst_new_blocks(changes.new, names)
+
+
+def _places(findings: tuple[Finding, ...], names: dict[str, str]) -> str:
+    accounts = sorted({f.account_id for f in findings})
+    named = ", ".join(f"{names.get(a, '')} ({a})" for a in accounts[:MAX_ACCOUNTS_LISTED])
+    more = len(accounts) - MAX_ACCOUNTS_LISTED
+    return named + (f" and {more:,} more accounts" if more > 0 else "")
 
 
 def _accounts(label: str, accounts: tuple[Account, ...]) -> str:

@@ -94,6 +94,7 @@ def show_figures(figures: Figures, *, exit_code: int, stream: TextIO | None = No
         ("Coverage gaps", f"{figures.coverage_gaps:,}"),
         ("Non-compliant rules", f"{figures.rules_noncompliant:,}"),
         ("Non-compliant resources", f"{figures.noncompliant_resources:,}"),
+        ("Failing evaluations", f"{figures.failing_evaluations:,}"),
         ("Accepted resources", f"{figures.accepted_resources:,}"),
         ("Exit code", str(exit_code)),
     )

@@ -54,6 +54,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from config_report.domain.model import (
+    GLOBAL_RESOURCE_TYPES,
     Account,
     Compliance,
     Coverage,
@@ -103,6 +104,8 @@ DELETING_RULES = {
     "ec2-security-group-attached-to-eni": "DELETING_RESULTS",
 }
 PROACTIVE_RULE = "s3-bucket-level-public-access-prohibited"
+# The control production accounts deploy three times in each region: their own rule and both packs'.
+_DOUBLE_DEPLOYED = "s3-bucket-public-read-prohibited"
 EVALUATING_RULE = "lambda-concurrency-check"
 FAILING_RULE = "cloudtrail-enabled"
 STALE_RULE = "vpc-flow-logs-enabled"
@@ -282,7 +285,9 @@ _BASELINE = frozenset({
     "rds-storage-encrypted", "cloudtrail-enabled", "iam-user-mfa-enabled", "root-account-mfa-enabled",
     "iam-root-access-key-check", "iam-password-policy", "access-keys-rotated",
 })  # fmt: skip
-# IAM and account-wide checks run in the first (home) region only, as AWS recommends.
+# IAM and account-wide checks run in the first (home) region only, as AWS recommends, except in
+# production accounts, which deploy them in every region (as Security Hub's standards do): there each
+# region evaluates the same IAM users and the same account.
 _HOME_REGION_ONLY = frozenset({
     "iam-user-mfa-enabled", "root-account-mfa-enabled", "iam-root-access-key-check", "iam-password-policy",
     "access-keys-rotated", "iam-user-unused-credentials-check", "iam-policy-no-statements-with-admin-access",
@@ -393,6 +398,8 @@ class _Deployed:
     state: str = "ACTIVE"
     modes: tuple[str, ...] = ()
     conformance_pack: str = ""  # the pack that deployed the rule (CreatedBy config-conforms)
+    # Another rule of the region checking the same control: this copy finds the same resources failing.
+    mirrors: str = ""
 
     @property
     def skip_reason(self) -> SkipReason | None:
@@ -645,8 +652,12 @@ def _seed_config(
     expected: _Expected,
 ) -> None:
     account_id = planned.account.id
+    # A global resource is one resource whichever region evaluates it: the first region's evaluations of
+    # an IAM or account-level rule decide its resources and their compliance everywhere.
+    global_evaluations: dict[str, list[Evaluation]] = {}
     for region in planned.config_regions:
         home = region == regions[0]
+        by_rule: dict[str, list[Evaluation]] = {}
         rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
         if planned.index == _BIG_RULE and home:
             rules.extend(_lifecycle_rules())
@@ -663,7 +674,20 @@ def _seed_config(
         store = _moto.compliance_store(account_id, region)
         for rule in rules:
             _set_reported_fields(account_id, region, rule)
-            evaluations = _rule_evaluations(rng, planned, region, rule, now, big_rule_resources, home=home)
+            if rule.mirrors:
+                evaluations = [replace(e, rule_name=rule.name) for e in by_rule[rule.mirrors]]
+            elif rule.spec.resource_type in GLOBAL_RESOURCE_TYPES and rule.name in global_evaluations:
+                evaluations = [
+                    replace(e, evaluated_at=now - timedelta(seconds=rng.randrange(600, 72 * 3600)))
+                    for e in global_evaluations[rule.name]
+                ]
+            else:
+                evaluations = _rule_evaluations(
+                    rng, planned, region, rule, now, big_rule_resources, home=home
+                )
+                if rule.spec.resource_type in GLOBAL_RESOURCE_TYPES:
+                    global_evaluations[rule.name] = evaluations
+            by_rule[rule.name] = evaluations
             store.put(evaluations)
             failure = _failure(planned, home, rule, now)
             if failure is not None:
@@ -723,6 +747,17 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
         created_by="config-conforms.amazonaws.com",
         conformance_pack=PCI_PACK if planned.profile.full_catalogue else CIS_PACK,
     )
+    if planned.profile.full_catalogue:
+        # Both packs deploy their own copy of one control: the same buckets fail both copies.
+        public_read = next(spec for spec in _CATALOGUE if spec.name == _DOUBLE_DEPLOYED)
+        for pack in (CIS_PACK, PCI_PACK):
+            yield _Deployed(
+                f"{_DOUBLE_DEPLOYED}-conformance-pack-{_suffix(rng, 9)}",
+                public_read,
+                created_by="config-conforms.amazonaws.com",
+                conformance_pack=pack,
+                mirrors=_DOUBLE_DEPLOYED,
+            )
 
 
 def _lifecycle_rules() -> Iterator[_Deployed]:
@@ -787,10 +822,9 @@ def _recorder(account_id: str) -> dict[str, Any]:
 
 
 def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[_Deployed]:
+    full = planned.profile.full_catalogue
     for spec in _CATALOGUE:
-        if (spec.name in _BASELINE or planned.profile.full_catalogue) and (
-            home or spec.name not in _HOME_REGION_ONLY
-        ):
+        if (spec.name in _BASELINE or full) and (home or full or spec.name not in _HOME_REGION_ONLY):
             yield _Deployed(spec.name, spec)
     if planned.index == _HOSTILE and home:
         by_name = {spec.name: spec for spec in _CATALOGUE}

@@ -4,7 +4,11 @@ draws the 12-week trend from it).
     s3://BUCKET/PREFIX/history/runs.jsonl
     {"schema": "config-report/history/v1", "date": "2026-11-23", "run_id": "...", "started_at": "...",
      "accounts": 25, "noncompliant_resources": 812, "regions_scanned": 61, "regions_total": 75,
-     "coverage_gaps": 0, "new_findings": 14, "resolved_findings": 9}
+     "coverage_gaps": 0, "new_findings": 14, "resolved_findings": 9, "failing_evaluations": 1290}
+
+`noncompliant_resources` counts distinct resources. Lines written before it did hold evaluations there
+and have no `failing_evaluations`: they are read as evaluations with the resources unknown, until
+the run's snapshot rebuilds them (`app.run.with_trend`).
 
 The object is always written whole, conditionally on the version that was read (`If-Match` its ETag,
 or `If-None-Match: *` when there was none), so two runs at once cannot silently drop each other's
@@ -53,17 +57,22 @@ def decode(data: bytes) -> list[HistoryEntry]:
             item = json.loads(line)
             if item.get("schema") != SCHEMA:
                 raise ValueError(f"schema {item.get('schema')!r}, expected {SCHEMA!r}")
+            counted_once = "failing_evaluations" in item
+            resources = _optional_int(item["noncompliant_resources"])
             entries.append(
                 HistoryEntry(
                     run_id=str(item["run_id"]),
                     started_at=datetime.fromisoformat(item["started_at"]),
                     accounts=int(item["accounts"]),
-                    noncompliant_resources=int(item["noncompliant_resources"]),
+                    noncompliant_resources=resources if counted_once else None,
                     regions_scanned=int(item["regions_scanned"]),
                     regions_total=int(item["regions_total"]),
                     coverage_gaps=int(item["coverage_gaps"]),
                     new_findings=_optional_int(item.get("new_findings")),
                     resolved_findings=_optional_int(item.get("resolved_findings")),
+                    failing_evaluations=_optional_int(item["failing_evaluations"])
+                    if counted_once
+                    else resources,
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

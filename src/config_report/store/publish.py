@@ -143,6 +143,7 @@ def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *
             "rules_compliant": figures.rules_compliant,
             "rules_noncompliant": figures.rules_noncompliant,
             "noncompliant_resources": figures.noncompliant_resources,
+            "failing_evaluations": figures.failing_evaluations,
         },
         "failures": gaps,
         "files": [

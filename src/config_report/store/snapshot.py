@@ -12,7 +12,8 @@ Lists are flat and in account order; every row names its `account_id`. Datetimes
 (`2026-11-23T09:00:00.000000Z`); a naive datetime is taken to be UTC already. `figures` and each account's
 `status` are derived, for readers' convenience, and ignored when reading back.
 
-Added within v1, optional when reading (snapshots written before them are still read): each finding's
+Added within v1, optional when reading (snapshots written before them are still read): the figure
+`failing_evaluations` (`noncompliant_resources` counts distinct resources since it came), each finding's
 `first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
 the previous run, each rule's `conformance_packs` (pack names; null when they could not be read), and
 `carried`: earlier findings in account-regions this run could not read, kept
@@ -173,6 +174,7 @@ SNAPSHOT_FIGURES = (
     "rules_noncompliant",
     "rules_other",
     "noncompliant_resources",
+    "failing_evaluations",
     "worst_rules",
     "worst_accounts",
     "regions_not_recording",

@@ -7,7 +7,8 @@ column of their own right of the text (`layout.ChartStack`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
@@ -17,6 +18,7 @@ from config_report.domain.model import (
     Account,
     Changes,
     Figures,
+    Finding,
     GroupFigures,
     HistoryEntry,
     RankedItem,
@@ -52,11 +54,22 @@ class _SummaryLines:
         self._previous = baseline.figures if baseline is not None and baseline.usable else None
         when = baseline.started_at if baseline is not None else None
         self._since = f"Since {excel_time(when):%d %b}" if self._previous and when else ""
+        # What counts findings changes only where both runs read: never "resolved" by a gap in reading.
+        self._like_for_like = (
+            {
+                "noncompliant_resources": changes.resources_change,
+                "failing_evaluations": changes.evaluations_change,
+            }
+            if changes is not None
+            else {}
+        )
 
     def change(self, field: str) -> int | None:
         """The change of headline figure `field` since the baseline; None without one."""
         if self._previous is None:
             return None
+        if field in self._like_for_like:
+            return self._like_for_like[field]
         now: int = getattr(self._figures, field)
         before: int = getattr(self._previous, field)
         return now - before
@@ -179,7 +192,16 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         change=out.change("accounts_fully_scanned"),
     )
     out.figure(
-        "Non-compliant resources", figures.noncompliant_resources, change=out.change("noncompliant_resources")
+        "Non-compliant resources",
+        figures.noncompliant_resources,
+        "distinct: one failing several rules or regions counts once",
+        change=out.change("noncompliant_resources"),
+    )
+    out.figure(
+        "Failing evaluations",
+        figures.failing_evaluations,
+        "resource × rule × region: the Rules sheet's sum",
+        change=out.change("failing_evaluations"),
     )
     if report.exceptions:
         out.figure(
@@ -214,7 +236,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     if report.exceptions:
         _exceptions_section(out, figures)
     if report.changes is not None and report.changes.baseline.usable:
-        _write_changes_section(out, report.changes)
+        _write_changes_section(out, report.changes, report.account_names())
         out.blank()
     worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
     out.blank()
@@ -372,20 +394,47 @@ def _baseline_line(changes: Changes | None) -> str:
     )
 
 
-def _write_changes_section(out: _SummaryLines, changes: Changes) -> None:
-    out.section("Changes since the previous run", "Findings")
+def _write_changes_section(out: _SummaryLines, changes: Changes, names: Mapping[str, str]) -> None:
+    """New and resolved, counted only where both runs read; and what could not be compared."""
+    out.section("Changes since the previous run (where both runs read)", "Count")
     out.figure(
-        "New non-compliant resources", len(changes.new), "see the Changes sheet", alert=bool(changes.new)
+        "Newly non-compliant resources",
+        changes.new_resources,
+        "distinct resources",
+        alert=bool(changes.new_resources),
     )
-    out.figure("Resolved", len(changes.resolved), "see the Changes sheet")
-    out.figure("Still non-compliant", changes.persisting, "age in days on the resources sheet")
+    out.figure("Resources no longer non-compliant", changes.resolved_resources, "distinct resources")
+    out.figure("New failing evaluations", len(changes.new), "see the Changes sheet", alert=bool(changes.new))
+    out.figure("Resolved failing evaluations", len(changes.resolved), "see the Changes sheet")
+    out.figure("Still failing", changes.persisting, "age in days on the resources sheet")
     out.figure(
-        "Not compared",
+        "Not compared: this run's findings",
         changes.not_comparable,
-        "account-regions not read in both runs" if changes.not_comparable else "",
+        "in account-regions not read in both runs" if changes.not_comparable else "",
     )
+    out.figure(
+        "Not compared: the previous run's findings",
+        len(changes.not_read_now),
+        "in places not read this run: not resolved, not counted" if changes.not_read_now else "",
+        alert=bool(changes.not_read_now),
+    )
+    if changes.not_read_now:
+        out.text(_places_line("Not read this run", changes.not_read_now, names), out.formats.note)
     out.text(_accounts_line("Accounts that joined", changes.joined))
     out.text(_accounts_line("Accounts that left (or are no longer in scope)", changes.left))
+
+
+def _places_line(title: str, findings: Sequence[Finding], names: Mapping[str, str]) -> str:
+    """The account-regions holding `findings`, by account, the first few named."""
+    regions: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        regions[finding.account_id].add(finding.region)
+    named = [
+        f"{names.get(account, '')} ({account}) {', '.join(sorted(regions[account]))}"
+        for account in sorted(regions)[:CHANGES_LISTED_ACCOUNTS]
+    ]
+    more = len(regions) - len(named)
+    return f"{title}: {'; '.join(named)}" + (f" and {more} more accounts." if more else ".")
 
 
 def _accounts_line(title: str, accounts: Sequence[Account]) -> str:
@@ -407,7 +456,8 @@ def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) ->
     for entry in entries:
         year, week, _ = entry.started_at.isocalendar()
         sheet.write_string(out.row, 0, f"{year}-W{week:02d} ({excel_time(entry.started_at):%d %b %Y})")
-        sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
+        if entry.noncompliant_resources is not None:  # a line from before resources were counted once
+            sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
         sheet.write_number(out.row, 2, entry.coverage, formats.percent)
         out.row += 1
     return first, out.row - 1

@@ -22,7 +22,6 @@ from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
 from config_report.domain.model import (
-    AccountScan,
     AccountStatus,
     Compliance,
     CoverageStatus,
@@ -42,6 +41,9 @@ EXCEL_MAX_ROWS = 1_048_576
 """Rows per sheet, header included; XlsxWriter silently drops rows past it, so sheets split before."""
 
 EXCEL_MAX_SHEET_NAME = 31
+
+NOT_READ = "not read"
+"""A count the report cannot give because the place was not read: never 0, which would read as clean."""
 
 EXCEL_MAX_LINKS = 65_530
 """Hyperlinks Excel keeps per sheet; past it, the normalized name is the key to look a rule up."""
@@ -110,8 +112,8 @@ _ACCOUNTS_TABLE = _Table(
         _Column("Regions Scanned", 18),
         _Column("Regions Without Config", 25),
         _Column("Regions Not Readable", 23),
-        _Column("Non-compliant Rules", 22),
-        _Column("Non-compliant Resources", 26),
+        _Column("Non-compliant Rules", 22, alert=frozenset({NOT_READ})),
+        _Column("Non-compliant Resources", 26, alert=frozenset({NOT_READ})),
         _Column("Email", 32),
     ),
 )
@@ -239,7 +241,7 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     names = report.account_names()
     write_summary(book, report, formats)
     run_id = report.run.run_id
-    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report.scans), formats, max_rows, run_id)
+    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report), formats, max_rows, run_id)
     catalogue = build_catalogue(report)
     rows = catalogue_rows(catalogue)
     _write_table(book, _RULES_TABLE, _rule_rows(report, names, rows), formats, max_rows, run_id)
@@ -254,10 +256,16 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
 # --- data sheets -------------------------------------------------------------------------------------
 
 
-def _account_rows(scans: Iterable[AccountScan]) -> Iterator[Row]:
-    for scan in scans:
+def _account_rows(report: Report) -> Iterator[Row]:
+    resources = report.figures.account_resources
+    for scan in report.scans:
         account = scan.account
         statuses = [c.status for c in scan.coverage]
+        # An account none of whose regions could be read is not clean: its counts are unknown.
+        rules: Cell = sum(1 for r in scan.rules if r.compliance is Compliance.NON_COMPLIANT)
+        failing: Cell = resources.get(account.id, 0)
+        if scan.unread:
+            rules = failing = NOT_READ
         yield (
             account.id,
             account.name,
@@ -266,8 +274,8 @@ def _account_rows(scans: Iterable[AccountScan]) -> Iterator[Row]:
             statuses.count(CoverageStatus.OK),
             statuses.count(CoverageStatus.CONFIG_NOT_ENABLED),
             sum(1 for s in statuses if s.is_gap),
-            sum(1 for r in scan.rules if r.compliance is Compliance.NON_COMPLIANT),
-            sum(r.noncompliant_resources for r in scan.rules),
+            rules,
+            failing,
             account.email,
         )
 

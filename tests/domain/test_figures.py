@@ -1,0 +1,94 @@
+"""The headline figures: non-compliant resources counted once, failing evaluations beside them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from config_report.domain.figures import figures_of
+from config_report.domain.model import (
+    Acceptance,
+    AccountScan,
+    Compliance,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    Report,
+    RuleResult,
+)
+from config_report.domain.rules import normalize_rule_name
+from factories import PROD, finding, run_info
+
+REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
+
+
+def report_of(findings: list[Finding]) -> Report:
+    """PROD with `findings`, each region read, each rule's count as its details said."""
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        counts[f.region, f.rule_name] = counts.get((f.region, f.rule_name), 0) + 1
+    rules = tuple(
+        RuleResult(
+            PROD.id, region, rule, Compliance.NON_COMPLIANT, n, normalized_name=normalize_rule_name(rule)
+        )
+        for (region, rule), n in counts.items()
+    )
+    coverage = tuple(Coverage(PROD.id, region, CoverageStatus.OK) for region in REGIONS)
+    return Report(run=run_info(), scans=(AccountScan(PROD, rules, tuple(findings), coverage),))
+
+
+def test_an_iam_user_failing_a_rule_in_every_region_is_one_resource_and_three_evaluations() -> None:
+    user = [
+        finding(PROD, "access-keys-rotated", "alice", region=r, resource_type="AWS::IAM::User")
+        for r in REGIONS
+    ]
+
+    figures = figures_of(report_of(user))
+
+    assert (figures.noncompliant_resources, figures.failing_evaluations) == (1, 3)
+    assert [(item.name, item.count) for item in figures.worst_rules] == [("access-keys-rotated", 1)]
+    assert figures.account_resources == {PROD.id: 1}
+
+
+def test_the_account_itself_failing_in_every_region_is_one_resource() -> None:
+    account = [
+        finding(PROD, "ec2-ebs-encryption-by-default", PROD.id, region=r, resource_type="AWS::::Account")
+        for r in REGIONS
+    ]
+
+    assert figures_of(report_of(account)).noncompliant_resources == 1
+
+
+def test_buckets_of_the_same_name_in_two_regions_are_two_resources() -> None:
+    buckets = [finding(PROD, "s3-bucket-versioning-enabled", "logs", region=r) for r in REGIONS[:2]]
+
+    assert figures_of(report_of(buckets)).noncompliant_resources == 2
+
+
+def test_a_bucket_failing_two_rules_counts_once_in_the_headline_and_once_under_each_rule() -> None:
+    bucket = [
+        finding(PROD, "s3-bucket-versioning-enabled", "logs"),
+        finding(PROD, "s3-bucket-logging-enabled", "logs"),
+        finding(PROD, "s3-bucket-versioning-enabled-conformance-pack-pci0a1b2c", "logs"),  # a pack's copy
+    ]
+
+    figures = figures_of(report_of(bucket))
+
+    assert (figures.noncompliant_resources, figures.failing_evaluations) == (1, 3)
+    assert {item.name: item.count for item in figures.worst_rules} == {
+        "s3-bucket-versioning-enabled": 1,
+        "s3-bucket-logging-enabled": 1,
+    }
+
+
+def test_a_resource_is_accepted_only_when_every_failing_evaluation_of_it_is() -> None:
+    accepted = Acceptance("reviewed", "SEC-1", run_info().started_at.date())
+    both = [
+        replace(finding(PROD, "s3-bucket-versioning-enabled", "logs"), accepted=accepted),
+        finding(PROD, "s3-bucket-logging-enabled", "logs"),
+        replace(finding(PROD, "s3-bucket-logging-enabled", "archive"), accepted=accepted),
+    ]
+
+    figures = figures_of(report_of(both))
+
+    assert (figures.noncompliant_resources, figures.accepted_resources) == (1, 1)
+    assert figures.failing_evaluations == 1
