@@ -90,7 +90,10 @@ class Settings(BaseSettings):
         description="leave out rules whose normalized name matches one of these globs (e.g. securityhub-*)",
     )
     stale_rule_days: int = Field(
-        7, ge=1, le=3650, description="flag a rule whose last successful evaluation is older (days)"
+        1,
+        ge=0,
+        le=3650,
+        description="flag a periodic rule that has not run for its own frequency plus this many days",
     )
     concurrency: int = Field(16, ge=1, le=256, description="account-regions scanned at once (workers)")
     account_concurrency: int = Field(
@@ -384,7 +387,7 @@ class Settings(BaseSettings):
             exclude_ous=frozenset(self.exclude_ous),
             rules=tuple(self.rules),
             exclude_rules=tuple(self.exclude_rules),
-            stale_after=timedelta(days=self.stale_rule_days),
+            stale_margin=timedelta(days=self.stale_rule_days),
             concurrency=self.concurrency,
             account_concurrency=self.account_concurrency,
             owner_tag_keys=tuple(self.owner_tag_keys),
@@ -465,7 +468,7 @@ class ScanConfig:
     exclude_ous: frozenset[str]
     rules: tuple[str, ...]  # globs on the normalized rule name
     exclude_rules: tuple[str, ...]
-    stale_after: timedelta
+    stale_margin: timedelta  # how late a periodic rule may be beyond its own frequency
     concurrency: int
     account_concurrency: int
     owner_tag_keys: tuple[str, ...]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from config_report.domain.model import Compliance, RuleResult
-from config_report.simulated import SimulatedOrganization, _moto
+from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
 from config_report.simulated.seed import (
@@ -25,6 +25,7 @@ from config_report.simulated.seed import (
     EVALUATING_RULE,
     FAILING_RULE,
     FAILURE_CODE,
+    INVOKED_RULE,
     PCI_PACK,
     PROACTIVE_RULE,
     STALE_RULE,
@@ -158,7 +159,7 @@ def test_failing_and_stale_rules_are_flagged_with_time_and_error_code(
     assert _same_second(row["Last Successful Evaluation"], stale.last_successful_evaluation)
     figures = summary(clean_run)
     assert figures["Rules whose last evaluation failed"] == 1
-    assert figures["Rules not evaluated recently"] == 1
+    assert figures["Periodic rules that stopped running"] == 1
 
 
 def _only(rules: dict[tuple[str, str, str], RuleResult], name: str) -> RuleResult:
@@ -379,3 +380,52 @@ def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(
     assert [item["count"] for item in worst] == sorted(distinct.values(), reverse=True)[: len(worst)]
     assert all(item["count"] == distinct[item["name"][-13:-1]] for item in worst)
     assert all(item["name"].startswith(names[item["name"][-13:-1]]) for item in worst)
+
+
+# --- stale only where AWS promises an evaluation ------------------------------------------------------
+
+
+def test_a_rule_run_only_on_changes_is_never_stale_however_long_ago_it_last_ran(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    month_old = [
+        r
+        for r in seeded.rules
+        if r.last_successful_evaluation is not None
+        and datetime.now(UTC) - r.last_successful_evaluation > timedelta(days=20)
+        and r.rule_name != STALE_RULE
+    ]
+    rows = rules_by_name(clean_run)
+
+    assert len(month_old) > 20, "the seeder's stable accounts have rules last evaluated a month ago"
+    assert {rows[(r.account_id, r.region, r.rule_name)]["Evaluation"] for r in month_old} == {""}
+    assert [key[2] for key, row in rows.items() if row["Evaluation"] == "STALE"] == [STALE_RULE]
+
+
+def test_a_periodic_rule_invoked_since_its_last_result_is_not_stale(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    big = simulated_org.seeded.accounts[2].id
+    home = simulated_org.seeded.regions[0]
+
+    row = rules_by_name(clean_run)[(big, home, INVOKED_RULE)]
+
+    # Its last result is five days old, but AWS invoked it an hour ago: the later time is its last run.
+    assert row["Evaluation"] == ""
+    assert datetime.now(UTC).replace(tzinfo=None) - row["Last Successful Evaluation"] < timedelta(hours=2)
+
+
+def test_a_periodic_rule_is_stale_by_its_own_frequency(fresh_simulated_org: SimulatedOrganization) -> None:
+    sim = fresh_simulated_org
+    big = sim.seeded.accounts[2].id
+    home = sim.seeded.regions[0]
+    late = datetime.now(UTC) - timedelta(hours=40)
+    for rule in ("access-keys-rotated", "iam-password-policy"):  # every 12 hours, every 24 hours
+        evolve.last_ran(big, home, rule, at=late)
+
+    run = run_cli(sim, "run", CONFIG_REPORT_ACCOUNTS=big, CONFIG_REPORT_STALE_RULE_DAYS="1")
+
+    rows = rules_by_name(run)
+    assert rows[(big, home, "access-keys-rotated")]["Evaluation"] == "STALE"  # 40 h > 12 h + 1 day
+    assert rows[(big, home, "iam-password-policy")]["Evaluation"] == ""  # 40 h < 24 h + 1 day

@@ -8,7 +8,10 @@ What is read, in order, and how many calls it costs (n = rules, k = non-complian
    rules (`EvaluationModes` without `DETECTIVE`, which never have detective results) and rules the rule
    filters exclude are left out and counted; `EVALUATING` and states AWS may add are reported as they come.
 3. `DescribeComplianceByConfigRule` (n/25 calls) and `DescribeConfigRuleEvaluationStatus` (n/50 calls):
-   a rule whose last evaluation failed, or whose last success is older than `stale_after`, is flagged.
+   a rule whose last failure is newer than its last success is `FAILED`; a periodic rule (one AWS runs
+   on a schedule: `domain.managed_rules`) whose last success is older than its own frequency plus
+   `stale_margin` is `STALE`. A rule AWS runs only on configuration changes is never stale: a stable
+   account's rule is rightly evaluated weeks ago.
 4. `GetComplianceDetailsByConfigRule` (every page, per non-compliant rule).
 
 A failure before the rules are known costs the region (its `Coverage` says why). A failure reading one
@@ -28,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config_report.aws.errors import AwsError, describe_error, failure_status, region_status
+from config_report.domain.managed_rules import DEFAULT_FREQUENCY, FREQUENCIES, PERIODIC_MANAGED_RULES
 from config_report.domain.model import (
     Account,
     Compliance,
@@ -57,7 +61,7 @@ class ReadOptions:
     """What the reader needs from settings: which rules to report, and when a rule is stale."""
 
     rule_filter: RuleFilter
-    stale_after: timedelta
+    stale_margin: timedelta  # how late a periodic rule may be beyond its own frequency
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -79,6 +83,7 @@ class _ListedRule:
     state: str
     modes: tuple[str, ...]
     info: RuleInfo | None = None  # the catalogue facts (source, identifier, description)
+    frequency: timedelta | None = None  # how often AWS runs it on a schedule; None: on changes only
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,7 @@ def _listed_rules(config_client: Any) -> Iterator[_ListedRule]:
                 state=state,
                 modes=tuple(str(m.get("Mode", "")) for m in rule.get("EvaluationModes") or ()),
                 info=rule_info(rule),
+                frequency=schedule(rule),
             )
 
 
@@ -200,9 +206,13 @@ def _evaluation_health(config_client: Any, any_rules: bool) -> tuple[dict[str, _
         for page in pages:
             for status in page.get("ConfigRulesEvaluationStatus", []):
                 failures = [status.get("LastFailedEvaluationTime"), status.get("LastFailedInvocationTime")]
+                successes = [
+                    status.get("LastSuccessfulEvaluationTime"),
+                    status.get("LastSuccessfulInvocationTime"),
+                ]
                 health[status["ConfigRuleName"]] = _Health(
-                    last_success=status.get("LastSuccessfulEvaluationTime")
-                    or status.get("LastSuccessfulInvocationTime"),
+                    # A periodic rule invoked with nothing new to write still ran: the later time counts.
+                    last_success=max((s for s in successes if s is not None), default=None),
                     last_failure=max((f for f in failures if f is not None), default=None),
                     error_code=status.get("LastErrorCode") or "",
                 )
@@ -211,14 +221,16 @@ def _evaluation_health(config_client: Any, any_rules: bool) -> tuple[dict[str, _
     return health, None
 
 
-def _flag(health: _Health, now: datetime, stale_after: timedelta) -> EvaluationFlag | None:
+def _flag(
+    health: _Health, frequency: timedelta | None, now: datetime, margin: timedelta
+) -> EvaluationFlag | None:
     if health.last_failure is not None and (
         health.last_success is None or health.last_failure > health.last_success
     ):
         return EvaluationFlag.FAILED
-    if health.last_success is not None and now - health.last_success > stale_after:
-        return EvaluationFlag.STALE
-    return None
+    if frequency is None or health.last_success is None:
+        return None  # AWS promises no evaluation of a change-triggered rule while nothing changes
+    return EvaluationFlag.STALE if now - health.last_success > frequency + margin else None
 
 
 def _read_rule(
@@ -244,7 +256,7 @@ def _read_rule(
         last_successful_evaluation=health.last_success,
         last_failed_evaluation=health.last_failure,
         last_error_code=health.error_code,
-        evaluation_flag=_flag(health, options.clock(), options.stale_after),
+        evaluation_flag=_flag(health, rule.frequency, options.clock(), options.stale_margin),
     )
     if state is not Compliance.NON_COMPLIANT:
         return result, ()
@@ -294,6 +306,24 @@ def _detail(rules: list[RuleResult], health_error: BaseException | None) -> str:
         listed = "; ".join(f"{r.rule_name} ({r.read_status.value}: {r.read_detail})" for r in unread)
         parts.append(f"{len(unread)} rule(s) could not be read, the others were: {listed}")
     return " | ".join(parts)
+
+
+_SCHEDULED = frozenset({"ScheduledNotification", "ConfigurationSnapshotDeliveryCompleted"})
+
+
+def schedule(rule: Mapping[str, Any]) -> timedelta | None:
+    """How often AWS runs one `DescribeConfigRules` item on a schedule; None when it runs only on
+    configuration changes."""
+    frequency = rule.get("MaximumExecutionFrequency")
+    if frequency:
+        return FREQUENCIES.get(str(frequency), DEFAULT_FREQUENCY)
+    source = rule.get("Source") or {}
+    for detail in source.get("SourceDetails") or ():
+        if detail.get("MessageType") in _SCHEDULED:
+            return FREQUENCIES.get(str(detail.get("MaximumExecutionFrequency")), DEFAULT_FREQUENCY)
+    if source.get("Owner") == "AWS" and source.get("SourceIdentifier") in PERIODIC_MANAGED_RULES:
+        return DEFAULT_FREQUENCY  # created without a frequency: AWS runs it every 24 hours
+    return None
 
 
 def rule_info(rule: Mapping[str, object]) -> RuleInfo:

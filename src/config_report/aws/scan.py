@@ -58,7 +58,7 @@ class ScanPlan:
     def reading(self) -> ReadOptions:
         """How each region is read: the rule filters and when a rule counts as stale."""
         rules = RuleFilter(include=self.scan.rules, exclude=self.scan.exclude_rules)
-        return ReadOptions(rule_filter=rules, stale_after=self.scan.stale_after)
+        return ReadOptions(rule_filter=rules, stale_margin=self.scan.stale_margin)
 
 
 @dataclass(frozen=True, slots=True)

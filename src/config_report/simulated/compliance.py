@@ -16,7 +16,9 @@ Faithful to the AWS Config API reference (2014-11-12) where it is documented:
   rules it fails.
 - `GetComplianceSummaryByConfigRule`: rule counts capped at 25.
 - `DescribeConfigRuleEvaluationStatus`: `Limit` up to 50 (also the page size without one), at most
-  25 `ConfigRuleNames`; a rule whose last evaluation failed carries `LastFailedEvaluationTime`,
+  25 `ConfigRuleNames`; `LastSuccessfulInvocationTime` is later than `LastSuccessfulEvaluationTime`
+  when AWS invoked the rule since it last wrote a result (`ComplianceStore.invoke`); a rule whose
+  last evaluation failed carries `LastFailedEvaluationTime`,
   `LastFailedInvocationTime`, `LastErrorCode` and `LastErrorMessage` (`ComplianceStore.fail`).
 - `PutEvaluations`: at most 100 evaluations; INSUFFICIENT_DATA is refused; `TestMode` stores nothing.
 
@@ -34,7 +36,7 @@ import base64
 import binascii
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -132,6 +134,7 @@ class ComplianceStore:
         self._lock = threading.Lock()
         self._by_rule: dict[str, dict[tuple[str, str], Evaluation]] = {}
         self._failures: dict[str, EvaluationFailure] = {}
+        self._invocations: dict[str, datetime] = {}
 
     def put(self, evaluations: Iterable[Evaluation]) -> None:
         """Store evaluations, each replacing an older one for the same rule and resource."""
@@ -147,6 +150,25 @@ class ComplianceStore:
         """Record that the rule's last evaluation failed (a Lambda error, a missing permission...)."""
         with self._lock:
             self._failures[rule_name] = failure
+
+    def invoke(self, rule_name: str, at: datetime) -> None:
+        """Record that AWS invoked the rule successfully at `at`, whether or not it wrote new results."""
+        with self._lock:
+            self._invocations[rule_name] = at
+
+    def last_ran(self, rule_name: str, at: datetime) -> None:
+        """AWS last ran the rule at `at` and not since: its results are as of then (a periodic rule that
+        stopped running, or a change-triggered one in an account where nothing changed)."""
+        with self._lock:
+            by_resource = self._by_rule.get(rule_name, {})
+            for key, evaluation in by_resource.items():
+                by_resource[key] = replace(evaluation, evaluated_at=at)
+            self._invocations.pop(rule_name, None)
+
+    def invoked(self, rule_name: str) -> datetime | None:
+        """When AWS last invoked the rule successfully, if recorded apart from its results."""
+        with self._lock:
+            return self._invocations.get(rule_name)
 
     def failure(self, rule_name: str) -> EvaluationFailure | None:
         """The rule's last failed evaluation, if one was recorded."""
@@ -295,12 +317,13 @@ class ComplianceApi:
             "FirstEvaluationStarted": False,
         }
         evaluations = self._store.for_rule(rule.name)
+        invoked = self._store.invoked(rule.name)
         if evaluations:
-            latest = _epoch(max(e.evaluated_at for e in evaluations))
+            latest = max(e.evaluated_at for e in evaluations)
             status.update(
                 FirstEvaluationStarted=True,
-                LastSuccessfulInvocationTime=latest,
-                LastSuccessfulEvaluationTime=latest,
+                LastSuccessfulInvocationTime=_epoch(max(latest, invoked or latest)),
+                LastSuccessfulEvaluationTime=_epoch(latest),
             )
         failure = self._store.failure(rule.name)
         if failure is not None:

@@ -35,6 +35,11 @@ def break_resource(finding: Finding, *, at: datetime) -> Finding:
     return replace(finding, last_evaluated=at)
 
 
+def last_ran(account_id: str, region: str, rule_name: str, *, at: datetime) -> None:
+    """AWS last ran the rule at `at` and not since (a periodic rule that stopped running)."""
+    _moto.compliance_store(account_id, region).last_ran(rule_name, at)
+
+
 def redeploy_rule(sim: SimulatedOrganization, account_id: str, region: str, old: str, new: str) -> None:
     """Replace rule `old` by the same rule named `new` (as an organization rule redeploy does).
 

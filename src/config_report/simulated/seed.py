@@ -53,6 +53,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from config_report.domain.managed_rules import DEFAULT_FREQUENCY, FREQUENCIES, PERIODIC_MANAGED_RULES
 from config_report.domain.model import (
     GLOBAL_RESOURCE_TYPES,
     Account,
@@ -97,8 +98,13 @@ OPT_IN_REGIONS = frozenset({
     "me-central-1", "me-south-1", "mx-central-1",
 })  # fmt: skip
 SCP_REGION_DENY_OU = "Sandbox"
-# How the seeder flags rules, as the scanner does with CONFIG_REPORT_STALE_RULE_DAYS' default.
-STALE_AFTER = timedelta(days=7)
+# How late a periodic rule may run before it is STALE: CONFIG_REPORT_STALE_RULE_DAYS' default.
+STALE_MARGIN = timedelta(days=1)
+# A periodic rule whose last evaluation wrote results days ago, but which AWS invoked an hour ago (it
+# found nothing new to write): it runs, so it is not stale.
+INVOKED_RULE = "root-account-mfa-enabled"
+# Periodic rules created with an explicit frequency (the others run every 24 hours by default).
+_FREQUENCIES = {"access-keys-rotated": "Twelve_Hours", "iam-password-policy": "TwentyFour_Hours"}
 DELETING_RULES = {
     "s3-bucket-acl-prohibited": "DELETING",
     "ec2-security-group-attached-to-eni": "DELETING_RESULTS",
@@ -302,10 +308,12 @@ class _Profile:
     config_regions: str  # "all", "some" (first region plus a coin toss each), "home", "none"
     full_catalogue: bool
     weights: tuple[float, float, float]  # COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
+    # Nothing changes in a stable account for weeks: its change-triggered rules last ran a month ago.
+    stable: bool = False
 
 
 _PROFILES = {
-    "core": _Profile("all", False, (0.8, 0.12, 0.08)),
+    "core": _Profile("all", False, (0.8, 0.12, 0.08), stable=True),
     "prod": _Profile("all", True, (0.7, 0.2, 0.1)),
     "nonprod": _Profile("some", False, (0.55, 0.35, 0.1)),
     "sandbox": _Profile("home", False, (0.4, 0.5, 0.1)),
@@ -678,7 +686,7 @@ def _seed_config(
                 evaluations = [replace(e, rule_name=rule.name) for e in by_rule[rule.mirrors]]
             elif rule.spec.resource_type in GLOBAL_RESOURCE_TYPES and rule.name in global_evaluations:
                 evaluations = [
-                    replace(e, evaluated_at=now - timedelta(seconds=rng.randrange(600, 72 * 3600)))
+                    replace(e, evaluated_at=_evaluated_at(rng, planned, rule.spec, now))
                     for e in global_evaluations[rule.name]
                 ]
             else:
@@ -689,6 +697,9 @@ def _seed_config(
                     global_evaluations[rule.name] = evaluations
             by_rule[rule.name] = evaluations
             store.put(evaluations)
+            invoked = _invoked(planned, home, rule, now)
+            if invoked is not None:
+                store.invoke(rule.name, invoked)
             failure = _failure(planned, home, rule, now)
             if failure is not None:
                 store.fail(rule.name, failure)
@@ -700,7 +711,7 @@ def _seed_config(
                     SkippedRule(account_id, region, rule.name, normalized, rule.skip_reason)
                 )
             else:
-                _expect(expected, account_id, region, rule, evaluations, failure, now)
+                _expect(expected, account_id, region, rule, evaluations, failure, invoked, now)
 
 
 def _deploy_packs(account_id: str, region: str, rules: list[_Deployed], now: datetime) -> None:
@@ -782,6 +793,13 @@ def _suffix(rng: random.Random, length: int) -> str:
     return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=length))
 
 
+def _invoked(planned: _PlannedAccount, home: bool, rule: _Deployed, now: datetime) -> datetime | None:
+    """When AWS last invoked the rule, where that is later than its last written result."""
+    if planned.index == _BIG_RULE and home and rule.name == INVOKED_RULE:
+        return now - timedelta(hours=1)
+    return None
+
+
 def _failure(
     planned: _PlannedAccount, home: bool, rule: _Deployed, now: datetime
 ) -> EvaluationFailure | None:
@@ -808,8 +826,10 @@ def _rule_evaluations(
         return []  # a proactive-only rule never has detective results
     evaluations = _evaluations(rng, planned, region, rule.name, rule.spec, now, big_rule_resources, home)
     if planned.index == _BIG_RULE and home and rule.name == STALE_RULE:
-        # Last evaluated three weeks ago: a rule AWS stopped evaluating without a word.
+        # A periodic rule last run three weeks ago: AWS stopped running it without a word.
         return [replace(e, evaluated_at=now - timedelta(days=20)) for e in evaluations]
+    if planned.index == _BIG_RULE and home and rule.name == INVOKED_RULE:
+        return [replace(e, evaluated_at=now - timedelta(days=5)) for e in evaluations]
     return evaluations
 
 
@@ -841,6 +861,8 @@ def _config_rule(rule_name: str, spec: _RuleSpec) -> dict[str, Any]:
         rule["Scope"] = {"ComplianceResourceTypes": [spec.resource_type]}
     if spec.parameters:
         rule["InputParameters"] = spec.parameters
+    if spec.name in _FREQUENCIES:
+        rule["MaximumExecutionFrequency"] = _FREQUENCIES[spec.name]
     return rule
 
 
@@ -855,7 +877,7 @@ def _evaluations(
     home: bool,
 ) -> list[Evaluation]:
     def evaluation(resource_id: str, compliance: str, annotation: str = "") -> Evaluation:
-        when = now - timedelta(seconds=rng.randrange(600, 72 * 3600))
+        when = _evaluated_at(rng, planned, spec, now)
         return Evaluation(rule_name, spec.resource_type, resource_id, compliance, when, annotation)
 
     if planned.index == _BIG_RULE and home and rule_name == BIG_RULE_NAME:
@@ -888,6 +910,16 @@ def _evaluations(
             evaluation(resource_id, compliance, spec.annotation if compliance == NON_COMPLIANT else "")
         )
     return results
+
+
+def _evaluated_at(rng: random.Random, planned: _PlannedAccount, spec: _RuleSpec, now: datetime) -> datetime:
+    """When AWS last wrote this rule's result for a resource: a periodic rule within its day, a rule
+    triggered by changes when something last changed (a month ago in a stable account)."""
+    if spec.identifier in PERIODIC_MANAGED_RULES:
+        return now - timedelta(seconds=rng.randrange(600, 20 * 3600))
+    if planned.profile.stable:
+        return now - timedelta(seconds=rng.randrange(20 * 86400, 40 * 86400))
+    return now - timedelta(seconds=rng.randrange(600, 72 * 3600))
 
 
 def _draw(rng: random.Random, profile: _Profile) -> str:
@@ -929,15 +961,19 @@ def _expect(
     rule: _Deployed,
     evaluations: list[Evaluation],
     failure: EvaluationFailure | None,
+    invoked: datetime | None,
     now: datetime,
 ) -> None:
     compliance, noncompliant = rule_compliance(evaluations)
     normalized = normalize_rule_name(rule.name, rule.created_by or None)
     succeeded = max((e.evaluated_at for e in evaluations), default=None)
+    ran = max((t for t in (succeeded, invoked) if t is not None), default=None)
+    frequency = FREQUENCIES.get(_FREQUENCIES.get(rule.spec.name, "TwentyFour_Hours"), DEFAULT_FREQUENCY)
+    periodic = rule.spec.identifier in PERIODIC_MANAGED_RULES
     flag = None
-    if failure is not None and (succeeded is None or failure.failed_at > succeeded):
+    if failure is not None and (ran is None or failure.failed_at > ran):
         flag = EvaluationFlag.FAILED
-    elif succeeded is not None and now - succeeded > STALE_AFTER:
+    elif periodic and ran is not None and now - ran > frequency + STALE_MARGIN:
         flag = EvaluationFlag.STALE
     expected.rules.append(
         RuleResult(
@@ -949,7 +985,7 @@ def _expect(
             normalized_name=normalized,
             created_by=rule.created_by,
             state=rule.state,
-            last_successful_evaluation=succeeded,
+            last_successful_evaluation=ran,
             last_failed_evaluation=failure.failed_at if failure else None,
             last_error_code=failure.error_code if failure else "",
             evaluation_flag=flag,

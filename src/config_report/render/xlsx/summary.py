@@ -277,7 +277,11 @@ def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
         alert=figures.rules_unread > 0,
     )
     out.figure("Rules whose last evaluation failed", figures.rules_evaluation_failed, "Evaluation FAILED")
-    out.figure("Rules not evaluated recently", figures.rules_stale, "Evaluation STALE")
+    out.figure(
+        "Periodic rules that stopped running",
+        figures.rules_stale,
+        "Evaluation STALE: late by their own frequency",
+    )
     for item in figures.rules_skipped:
         if item.count:
             out.figure(f"Rules left out: {item.name}", item.count, "not in the Rules sheet")
