@@ -113,7 +113,11 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             (
                 Action(
                     "config:DescribeConfigurationRecorderStatus",
-                    "scan: is there a recorder in this region, and is it recording?",
+                    "scan: is there a recorder in this region, is it recording, did its last recording fail?",
+                ),
+                Action(
+                    "config:ListConfigurationRecorders",
+                    "scan: where the account has no recorder of its own, does a service-linked one record?",
                 ),
                 Action("config:DescribeConfigRules", "scan: the rules of one region, all pages"),
                 Action("config:DescribeComplianceByConfigRule", "scan: each rule's compliance"),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from config_report.simulated.evolve import THIS_WEEKS_SUFFIX
+
 
 def demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # The demo must not need (or touch) any AWS or config-report setting of the user's.
@@ -57,7 +59,7 @@ def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_
     assert [text[:2] for text in summary[trend + 1 : trend + 3]] == ["20", "20"]
     redeployed = [
         row for row in book.get_sheet_by_name("Non-compliant resources").to_python()[1:]
-        if str(row[3]).startswith("OrgConfigRule-")
+        if str(row[3]).startswith("OrgConfigRule-") and str(row[3]).endswith(f"-{THIS_WEEKS_SUFFIX}")
     ]  # fmt: skip
     assert redeployed
     assert {row[8] for row in redeployed} == {"PERSISTING"}

@@ -28,6 +28,8 @@ from config_report.simulated.seed import (
     INVOKED_RULE,
     PCI_PACK,
     PROACTIVE_RULE,
+    RECORDER_ERROR,
+    RECORDER_ERROR_CODE,
     STALE_RULE,
 )
 from runner import Run, run_cli
@@ -429,3 +431,63 @@ def test_a_periodic_rule_is_stale_by_its_own_frequency(fresh_simulated_org: Simu
     rows = rules_by_name(run)
     assert rows[(big, home, "access-keys-rotated")]["Evaluation"] == "STALE"  # 40 h > 12 h + 1 day
     assert rows[(big, home, "iam-password-policy")]["Evaluation"] == ""  # 40 h < 24 h + 1 day
+
+
+def test_a_failing_recorder_is_its_own_status_with_aws_error_and_its_stale_results_are_not_reported(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    ((account_id, region),) = simulated_org.seeded.recorders_failing
+    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+    recorder = simulated_org.client("config", region=region, account_id=account_id)
+    (status,) = recorder.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+
+    state, detail = coverage[(account_id, region)]
+    assert status["recording"] is True, "AWS says it records: only lastStatus tells"
+    assert state == "CONFIG_RECORDER_FAILING"
+    assert detail.startswith("recorder 'default' failing since ")
+    assert f"{RECORDER_ERROR_CODE}: {RECORDER_ERROR}" in detail
+    assert not [key for key in rules_by_name(clean_run) if key[:2] == (account_id, region)]
+    figures = summary(clean_run)
+    assert figures["AWS Config recorder failing"] == 1
+    assert figures["Could not be read (access denied or error)"] == 0
+    assert snapshot(clean_run)["figures"]["regions_recorder_failing"] == 1
+
+
+def test_a_region_only_a_service_linked_recorder_records_is_read_not_config_not_enabled(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    ((account_id, region),) = seeded.service_linked_only
+    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+    expected = {r.rule_name: r for r in seeded.rules_in(account_id, region)}
+    rows = {key[2]: row for key, row in rules_by_name(clean_run).items() if key[:2] == (account_id, region)}
+    found = [row for row in clean_run.sheet("Non-compliant resources")[1:] if row[0] == account_id]
+
+    state, detail = coverage[(account_id, region)]
+    assert state == "OK"
+    assert "AWSConfigurationRecorderForSecurityHubCSPM (securityhub.amazonaws.com)" in detail
+    assert expected
+    assert set(rows) == set(expected)
+    assert all(name.startswith("securityhub-") for name in rows)
+    assert len(found) == len(seeded.findings_for(account_id, region, next(iter(expected))))
+
+
+def test_without_the_listing_permission_the_region_reads_as_without_config_and_the_run_says_why(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    ((account_id, region),) = seeded.service_linked_only
+    simulated_org.faults.configure(deny_config_actions_in=[("*", "ListConfigurationRecorders")])
+    try:
+        run = run_cli(simulated_org, "run", CONFIG_REPORT_ACCOUNTS=account_id)
+    finally:
+        simulated_org.faults.reset()
+
+    coverage = {(row[0], row[2]): (row[3], row[4]) for row in run.sheet("Coverage")[1:]}
+    state, detail = coverage[(account_id, region)]
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert state == "CONFIG_NOT_ENABLED"
+    assert "service-linked recorders not checked" in detail
+    assert "ListConfigurationRecorders" in detail
+    (warning,) = [e for e in run.log_events() if e["event"] == "config_recorders.unlisted"]
+    assert "config:ListConfigurationRecorders" in warning["fix"]

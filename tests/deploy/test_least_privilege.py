@@ -7,7 +7,8 @@ Each role holds exactly its rendered policy from `permissions.policy_document`:
 
 - with every action, the run succeeds with complete coverage: nothing is missing;
 - without any one action, the run fails or reports the gap: nothing is extra. The two conformance pack
-  reads only enrich the Rule catalogue: without either, the run completes (exit 0) and warns, naming it.
+  reads only enrich the Rule catalogue, and ListConfigurationRecorders only finds service-linked
+  recorders: without any of them, the run completes (exit 0) and warns, naming it.
 
 What moto checks, and how the test meets it (moto 5.2.1, `moto/iam/access_control.py`):
 
@@ -67,8 +68,13 @@ NOT_OBSERVABLE = {
     "kms:Decrypt": "S3 calls KMS on the caller's behalf; moto models no such call",
 }
 
-# Spoke reads that only enrich the report: without one the run completes, and warns naming it.
-ENRICHMENTS = {"config:DescribeConformancePacks", "config:DescribeConformancePackCompliance"}
+# Spoke reads without which the run still completes, and the warning it logs naming the action: the
+# catalogue's conformance packs, and service-linked recorders (their region reads as without Config).
+ENRICHMENTS = {
+    "config:DescribeConformancePacks": "conformance_packs.unread",
+    "config:DescribeConformancePackCompliance": "conformance_packs.unread",
+    "config:ListConfigurationRecorders": "config_recorders.unlisted",
+}
 
 # What the run must do without each observable action.
 EXPECTED_WITHOUT = {
@@ -297,7 +303,7 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
 
     assert result.returncode == EXPECTED_WITHOUT[role, action], result.stderr[-3000:]
     if action in ENRICHMENTS:
-        (warning,) = result.events("conformance_packs.unread")
+        (warning,) = result.events(ENRICHMENTS[action])
         assert warning["action"] == action, warning
         (done,) = result.events("run.done")
         assert done["coverage_gaps"] == 0

@@ -123,18 +123,19 @@ def test_suspended_accounts_hold_config_data_but_are_not_in_the_expected_report(
 def test_config_records_exactly_where_the_seeder_says(
     simulated_org: SimulatedOrganization, seeded: SeededOrganization
 ) -> None:
-    recording = {
-        (account.id, region)
-        for account in seeded.accounts
-        for region in seeded.regions
-        if simulated_org.client(
-            "config", region=region, account_id=account.id
-        ).describe_configuration_recorders()["ConfigurationRecorders"]
-    }
+    recording, own = set(), set()
+    for account in seeded.accounts:
+        for region in seeded.regions:
+            config = simulated_org.client("config", region=region, account_id=account.id)
+            if config.list_configuration_recorders()["ConfigurationRecorderSummaries"]:
+                recording.add((account.id, region))
+            if config.describe_configuration_recorders()["ConfigurationRecorders"]:
+                own.add((account.id, region))
 
     assert recording == seeded.config_enabled
+    assert own == seeded.config_enabled - seeded.service_linked_only
     regions_per_account = {a.id: sum((a.id, r) in recording for r in seeded.regions) for a in seeded.accounts}
-    assert 0 in regions_per_account.values()
+    assert 0 in {a.id: sum((a.id, r) in own for r in seeded.regions) for a in seeded.accounts}.values()
     assert 1 in regions_per_account.values()
     assert len(seeded.regions) in regions_per_account.values()
 
@@ -142,7 +143,8 @@ def test_config_records_exactly_where_the_seeder_says(
 def test_config_reports_every_seeded_rule_with_its_compliance(
     simulated_org: SimulatedOrganization, seeded: SeededOrganization
 ) -> None:
-    for account_id, region in sorted(seeded.config_enabled - seeded.config_stopped):
+    read = seeded.config_enabled - seeded.config_stopped - seeded.recorders_failing
+    for account_id, region in sorted(read):
         config = simulated_org.client("config", region=region, account_id=account_id)
         pages = config.get_paginator("describe_compliance_by_config_rule").paginate()
         reported = {

@@ -35,7 +35,10 @@ def config_reads(spoke: Any, hub: Hub, region: str, *, list_regions: bool) -> in
     if list_regions:
         spoke.client("ec2", region_name=region, config=hub.config).describe_regions(AllRegions=False)
     config = spoke.client("config", region_name=region, config=hub.config)
-    if not config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]:
+    own = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    # Called even where the account has its own recorder: the check proves every read the scan may make.
+    listed = config.list_configuration_recorders(MaxResults=1)["ConfigurationRecorderSummaries"]
+    if not own and not listed:
         return None
     rules = config.describe_config_rules()["ConfigRules"]
     config.describe_compliance_by_config_rule()

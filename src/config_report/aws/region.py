@@ -2,8 +2,10 @@
 
 What is read, in order, and how many calls it costs (n = rules, k = non-compliant rules):
 
-1. `DescribeConfigurationRecorderStatus` (1 call): no recorder is `CONFIG_NOT_ENABLED`; a stopped one is
-   `CONFIG_NOT_RECORDING` with the time it stopped (its results are stale: AWS keeps them).
+1. The recorders (`aws.recorders`: 1 call, 2 or more where the account has no recorder of its own): no
+   recorder is `CONFIG_NOT_ENABLED`; a stopped one is `CONFIG_NOT_RECORDING` with the time it stopped,
+   a failing one `CONFIG_RECORDER_FAILING` with AWS's error (their results are stale: AWS keeps them).
+   A region where only a service-linked recorder records is read.
 2. `DescribeConfigRules` (n/25 calls): rules being deleted (`DELETING`, `DELETING_RESULTS`), proactive-only
    rules (`EvaluationModes` without `DETECTIVE`, which never have detective results) and rules the rule
    filters exclude are left out and counted; `EVALUATING` and states AWS may add are reported as they come.
@@ -31,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config_report.aws.errors import AwsError, describe_error, failure_status, region_status
+from config_report.aws.recorders import recorder_state
 from config_report.domain.managed_rules import DEFAULT_FREQUENCY, FREQUENCIES, PERIODIC_MANAGED_RULES
 from config_report.domain.model import (
     Account,
@@ -101,9 +104,9 @@ def _warn_unknown(what: str, value: str) -> None:
 def scan_region(config_client: Any, account: Account, region: str, options: ReadOptions) -> RegionResult:
     """Read one region: recorder status, rules, compliance, evaluation health, non-compliant results."""
     try:
-        not_recording = _recorder_state(config_client)
-        if not_recording is not None:
-            return RegionResult((), (), Coverage(account.id, region, *not_recording))
+        recorders = recorder_state(config_client)
+        if recorders.status is not None:
+            return RegionResult((), (), Coverage(account.id, region, recorders.status, recorders.detail))
         listed = list(_listed_rules(config_client))
         compliance = _rule_compliance(config_client)
     except AwsError as exc:
@@ -119,24 +122,8 @@ def scan_region(config_client: Any, account: Account, region: str, options: Read
         rules.append(result)
         findings.extend(failing)
     status = region_status(health_error) if health_error is not None else CoverageStatus.OK
-    coverage = Coverage(account.id, region, status, _detail(rules, health_error))
+    coverage = Coverage(account.id, region, status, _detail(rules, health_error)).noted(recorders.detail)
     return RegionResult(tuple(rules), tuple(findings), coverage, tuple(skipped))
-
-
-def _recorder_state(config_client: Any) -> tuple[CoverageStatus, str] | None:
-    """None when a recorder records; else the status and detail of the region."""
-    recorders = config_client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
-    if not recorders:
-        return CoverageStatus.CONFIG_NOT_ENABLED, "no configuration recorder"
-    if any(r.get("recording") for r in recorders):
-        return None
-    stopped = [
-        f"recorder {r.get('name', '?')!r} stopped at {_utc_text(r['lastStopTime'])}"
-        if r.get("lastStopTime")
-        else f"recorder {r.get('name', '?')!r} not recording"
-        for r in recorders
-    ]
-    return CoverageStatus.CONFIG_NOT_RECORDING, "; ".join(stopped) + ": its results are stale, not reported"
 
 
 def _listed_rules(config_client: Any) -> Iterator[_ListedRule]:
@@ -335,7 +322,3 @@ def rule_info(rule: Mapping[str, object]) -> RuleInfo:
         source_identifier=str(source.get("SourceIdentifier", "")),
         description=str(rule.get("Description", "") or ""),
     )
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

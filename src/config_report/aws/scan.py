@@ -304,7 +304,7 @@ def _scan_unit(spoke: SpokeAccount, region: str, reading: ReadOptions) -> Region
     if owned.error is None:
         return replace(result, findings=owned.findings)
     detail = f"{describe_error(owned.error)} (owners not read; rules and findings are reported)"
-    # Noted after what the region already says (rules unread, packs unread): no reason is lost.
+    # Noted before what the region already says (rules unread, packs unread): no reason is lost.
     coverage = result.coverage.noted(detail, failure_status(owned.error))
     return replace(result, findings=owned.findings, coverage=coverage)
 

@@ -75,6 +75,7 @@ def figures_of(report: Report) -> Figures:
         worst_rules=_ranked(by_rule, lambda name: name),
         worst_accounts=_ranked(by_account, lambda acct: f"{names.get(acct, '')} ({acct})"),
         regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
+        regions_recorder_failing=statuses[CoverageStatus.CONFIG_RECORDER_FAILING],
         regions_not_enabled=statuses[CoverageStatus.REGION_NOT_ENABLED],
         regions_denied_by_scp=statuses[CoverageStatus.DENIED_BY_SCP],
         rules_unread=sum(1 for r in rules if r.unread),

@@ -42,6 +42,7 @@ class CoverageStatus(StrEnum):
     """What happened when one account × region was scanned.
 
     `OK` is the only status that counts as read. `CONFIG_NOT_ENABLED`, `CONFIG_NOT_RECORDING`,
+    `CONFIG_RECORDER_FAILING` (recording, but its last recording event failed: results are stale),
     `REGION_NOT_ENABLED` and `DENIED_BY_SCP` are states of the account, reported but not gaps;
     `ACCESS_DENIED`, `ERROR` and `INTERRUPTED` are gaps (exit code 3).
     """
@@ -49,6 +50,7 @@ class CoverageStatus(StrEnum):
     OK = "OK"
     CONFIG_NOT_ENABLED = "CONFIG_NOT_ENABLED"
     CONFIG_NOT_RECORDING = "CONFIG_NOT_RECORDING"
+    CONFIG_RECORDER_FAILING = "CONFIG_RECORDER_FAILING"
     REGION_NOT_ENABLED = "REGION_NOT_ENABLED"
     DENIED_BY_SCP = "DENIED_BY_SCP"
     ACCESS_DENIED = "ACCESS_DENIED"
@@ -300,9 +302,10 @@ class Coverage:
     detail: str = ""
 
     def noted(self, note: str, status: CoverageStatus | None = None) -> Coverage:
-        """This row with `note` after its detail (and `status`, when given): earlier notes are kept."""
-        detail = " | ".join(part for part in (self.detail, note) if part)
-        return replace(self, status=status or self.status, detail=detail)
+        """This row with `note` added to its detail: earlier notes are kept. A note that gives the row a
+        new `status` leads the detail, since it says why the row has that status; others follow."""
+        parts = (note, self.detail) if status is not None else (self.detail, note)
+        return replace(self, status=status or self.status, detail=" | ".join(p for p in parts if p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +393,7 @@ class Figures:
     worst_accounts: tuple[RankedItem, ...]
     failing_evaluations: int = 0  # resource × rule × region evaluations failing, not accepted
     regions_not_recording: int = 0
+    regions_recorder_failing: int = 0
     regions_not_enabled: int = 0
     regions_denied_by_scp: int = 0
     rules_unread: int = 0

@@ -3,13 +3,14 @@
 The rest of the simulated organization talks to moto over HTTP with boto3, like any AWS client. Only
 what moto has no API for lives here; when moto is upgraded, this is the one file to re-check:
 
-1. Config's compliance and conformance pack actions are taught to moto's `ConfigResponse`
-   (`install_compliance_apis`), so moto itself resolves the caller's account (from the access key,
-   including keys returned by sts:AssumeRole) and region (from the request signature) before our code
-   answers.
-2. Evaluation results, conformance packs and the resource inventory (configuration items with tags,
-   read by our `SelectResourceConfig`) live on moto's own per-account, per-region `ConfigBackend`
-   object, so moto's reset (`POST /moto-api/reset`) discards them along with everything else.
+1. Config's compliance, conformance pack and recorder actions are taught to moto's `ConfigResponse`
+   (`install_compliance_apis`; moto's recorder status predates service-linked recorders), so moto
+   itself resolves the caller's account (from the access key, including keys returned by
+   sts:AssumeRole) and region (from the request signature) before our code answers.
+2. Evaluation results, conformance packs, service-linked recorders and the resource inventory
+   (configuration items with tags, read by our `SelectResourceConfig`) live on moto's own
+   per-account, per-region `ConfigBackend` object, so moto's reset (`POST /moto-api/reset`)
+   discards them along with everything else.
 3. Organizations has no API to choose a new account's ID; `chosen_account_id` makes moto's ID generator
    return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
    management account, which moto always calls "master".
@@ -50,11 +51,23 @@ from config_report.simulated.compliance import ComplianceApi, ComplianceStore, C
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.inventory import Inventory, select_resource_config
 from config_report.simulated.packs import ConformancePackApi, ConformancePacks
+from config_report.simulated.recorders import (
+    FAILURE,
+    PENDING,
+    SUCCESS,
+    Recorder,
+    RecorderApi,
+    Recorders,
+    recorder_arn,
+)
 
 _STORE_ATTRIBUTE = "_config_report_compliance_store"
 _REGION_ACCESS_ATTRIBUTE = "_config_report_region_access"
 _INVENTORY_ATTRIBUTE = "_config_report_inventory"
 _PACKS_ATTRIBUTE = "_config_report_conformance_packs"
+_RECORDERS_ATTRIBUTE = "_config_report_service_linked_recorders"
+# moto writes a recorder's last status in capitals; AWS's enum is `Pending`, `Success`, `Failure`.
+_AWS_STATUS = {"PENDING": PENDING, "SUCCESS": SUCCESS, "FAILURE": FAILURE}
 _PARTITION = "aws"
 _lock = threading.Lock()
 
@@ -69,6 +82,9 @@ def install_compliance_apis() -> None:
         setattr(ConfigResponse, action, _handler(action, compliance_api))
     for action in ConformancePackApi.ACTIONS:
         setattr(ConfigResponse, action, _handler(action, conformance_pack_api))
+    # moto's own status call predates service-linked recorders; ours knows them (simulated/recorders.py).
+    for action in RecorderApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action, recorder_api))
     # moto's own SelectResourceConfig only replays canned answers; ours queries the inventory.
     setattr(ConfigResponse, "select_resource_config", _select_handler)  # noqa: B010 - mypy: method-assign
 
@@ -187,13 +203,19 @@ def chosen_account_id(account_id: str) -> Iterator[None]:
 
 
 def enable_config(
-    account_id: str, region: str, *, recorder: dict[str, Any], rules: list[dict[str, Any]]
+    account_id: str, region: str, *, recorder: dict[str, Any] | None, rules: list[dict[str, Any]]
 ) -> None:
-    """Record with `recorder`, deliver to a bucket, and add `rules` (PutConfigRule shapes) in one region."""
+    """Record with `recorder`, deliver to a bucket, and add `rules` (PutConfigRule shapes) in one region.
+
+    With `recorder` None, only the rules are added (a region where a service-linked recorder records).
+    """
     backend = config_backends[account_id][region]
-    backend.put_configuration_recorder(recorder)
-    backend.put_delivery_channel({"name": "default", "s3BucketName": "acme-config-delivery"})
-    backend.start_configuration_recorder(recorder["name"])
+    if recorder is not None:
+        backend.put_configuration_recorder(recorder)
+        backend.put_delivery_channel({"name": "default", "s3BucketName": "acme-config-delivery"})
+        backend.start_configuration_recorder(recorder["name"])
+        # A recorder that has delivered since it started: AWS reports its last recording event's success.
+        backend.recorders[recorder["name"]].status.last_status = SUCCESS
     for rule in rules:
         backend.put_config_rule(rule)
 
@@ -201,6 +223,44 @@ def enable_config(
 def stop_recorder(account_id: str, region: str) -> None:
     """Stop the region's configuration recorder (its rules and results stay, and go stale)."""
     config_backends[account_id][region].stop_configuration_recorder("default")
+
+
+def fail_recorder(account_id: str, region: str, *, error_code: str, error_message: str, at: datetime) -> None:
+    """The region's recorder still records, but its last recording event failed (its results go stale)."""
+    status = config_backends[account_id][region].recorders["default"].status
+    status.last_status = FAILURE
+    status.last_error_code = error_code
+    status.last_error_message = error_message
+    status.last_status_change_time = int(at.timestamp())
+
+
+def service_linked_recorders(account_id: str, region: str) -> Recorders:
+    """The service-linked recorders of one account and region (created on first use)."""
+    return _attached(account_id, region, _RECORDERS_ATTRIBUTE, Recorders)
+
+
+def recorder_api(account_id: str, region: str) -> RecorderApi:
+    """The recorder actions over moto's customer-managed recorder and the service-linked ones."""
+    backend = config_backends[account_id][region]
+    customer = [
+        Recorder(
+            name=str(recorder.name),
+            arn=recorder_arn(account_id, region, str(recorder.name)),
+            recording=bool(recorder.status.recording),
+            last_status=_AWS_STATUS.get(recorder.status.last_status or "", recorder.status.last_status or ""),
+            started_at=_moment(recorder.status.last_start_time),
+            stopped_at=_moment(recorder.status.last_stop_time),
+            status_changed_at=_moment(recorder.status.last_status_change_time),
+            error_code=recorder.status.last_error_code or "",
+            error_message=recorder.status.last_error_message or "",
+        )
+        for recorder in list(backend.recorders.values())
+    ]
+    return RecorderApi(customer, service_linked_recorders(account_id, region).all())
+
+
+def _moment(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def set_rule_fields(account_id: str, region: str, rule_name: str, **fields: Any) -> None:

@@ -66,6 +66,8 @@ def leave_organization(sim: SimulatedOrganization, account_id: str) -> None:
 DEMO_FIXED = 3
 DEMO_BROKEN = 2
 _ORG_RULE = "OrgConfigRule-{name}-{suffix}"
+# The organization rule's suffix last week, and after this week's redeploy.
+LAST_WEEKS_SUFFIX, THIS_WEEKS_SUFFIX = "k3x9q2", "w7m4p8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def demo_week(sim: SimulatedOrganization) -> DemoWeek:
 def before_last_week(sim: SimulatedOrganization, week: DemoWeek) -> None:
     """Last week's state: the organization rule as first deployed by AWS Organizations."""
     account, region, name = week.redeployed
-    redeploy_rule(sim, account, region, name, _ORG_RULE.format(name=name, suffix="k3x9q2"))
+    redeploy_rule(sim, account, region, name, _ORG_RULE.format(name=name, suffix=LAST_WEEKS_SUFFIX))
 
 
 def during_the_week(sim: SimulatedOrganization, week: DemoWeek, *, at: datetime) -> None:
@@ -108,6 +110,6 @@ def during_the_week(sim: SimulatedOrganization, week: DemoWeek, *, at: datetime)
         sim,
         account,
         region,
-        _ORG_RULE.format(name=name, suffix="k3x9q2"),
-        _ORG_RULE.format(name=name, suffix="w7m4p8"),
+        _ORG_RULE.format(name=name, suffix=LAST_WEEKS_SUFFIX),
+        _ORG_RULE.format(name=name, suffix=THIS_WEEKS_SUFFIX),
     )

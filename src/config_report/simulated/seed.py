@@ -16,7 +16,10 @@ so even a small organization has them all) plus `suspended` SUSPENDED accounts, 
 data so that a scanner that forgot to skip them would show it. Special cases:
 
 - an account whose ID starts with "00" (`acme-log-archive`);
-- an account with Config in no region, and sandboxes with Config only in the first region;
+- an account without a recorder of its own (`acme-payments-staging`): only Security Hub's
+  service-linked recorder records, in its first region, where its `securityhub-*` rules evaluate
+  (`DescribeConfigurationRecorderStatus` without arguments answers nothing there, as AWS does);
+  sandboxes with Config only in the first region;
 - more than 25 rules in one region (`acme-payments-prod`, first region), so rule listings page;
 - `encrypted-volumes` there with `big_rule_resources` (default 130) non-compliant volumes, past the
   100 at which Config's contributor count stops and past one details page of 100;
@@ -26,7 +29,9 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   Evaluations are written straight into the simulator's store (not through PutEvaluations), which is
   what lets it exceed AWS's limits;
 - a stopped configuration recorder (`acme-log-archive`, last region): its rules and results remain,
-  stale, as AWS keeps them;
+  stale, as AWS keeps them; and a failing one (the management account, last region, when there are
+  two regions or more): still `recording`, but its last recording event failed (`lastStatus`
+  `Failure`, `RECORDER_ERROR_CODE`), so its results are stale too;
 - in `acme-payments-prod`'s first region, rules in every state and mode: `DELETING`,
   `DELETING_RESULTS`, `EVALUATING`, proactive only (`EvaluationModes` without `DETECTIVE`), one whose
   last evaluation failed and one last evaluated 20 days ago;
@@ -78,6 +83,7 @@ from config_report.simulated.compliance import (
 )
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.packs import ConformancePack
+from config_report.simulated.recorders import SERVICE_LINKED_NAMES, Recorder, recorder_arn
 from config_report.simulated.tags import SeededTags, seed_tags
 
 if TYPE_CHECKING:
@@ -116,6 +122,10 @@ EVALUATING_RULE = "lambda-concurrency-check"
 FAILING_RULE = "cloudtrail-enabled"
 STALE_RULE = "vpc-flow-logs-enabled"
 FAILURE_CODE = "AccessDenied"
+# The management account's failing recorder (AWS documents no list of recorder error codes).
+RECORDER_ERROR_CODE = "AccessDeniedException"
+RECORDER_ERROR = "The configuration recorder's role cannot describe the resources it records."
+SECURITY_HUB = "securityhub.amazonaws.com"
 # The conformance packs core and production accounts deploy (AWS's sample templates' names).
 CIS_PACK = "Operational-Best-Practices-for-CIS"
 PCI_PACK = "Operational-Best-Practices-for-PCI-DSS"
@@ -165,6 +175,9 @@ class SeededOrganization:
     rules: tuple[RuleResult, ...]
     findings: tuple[Finding, ...]
     config_stopped: frozenset[tuple[str, str]] = frozenset()
+    recorders_failing: frozenset[tuple[str, str]] = frozenset()
+    # Regions where only a service-linked recorder records (read, like any region where Config records).
+    service_linked_only: frozenset[tuple[str, str]] = frozenset()
     regions_not_enabled: frozenset[tuple[str, str]] = frozenset()
     regions_denied_by_scp: frozenset[tuple[str, str]] = frozenset()
     skipped_rules: tuple[SkippedRule, ...] = ()
@@ -201,6 +214,8 @@ class SeededOrganization:
             return CoverageStatus.DENIED_BY_SCP
         if where in self.config_stopped:
             return CoverageStatus.CONFIG_NOT_RECORDING
+        if where in self.recorders_failing:
+            return CoverageStatus.CONFIG_RECORDER_FAILING
         if where in self.config_enabled:
             return CoverageStatus.OK
         return CoverageStatus.CONFIG_NOT_ENABLED
@@ -310,6 +325,8 @@ class _Profile:
     weights: tuple[float, float, float]  # COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
     # Nothing changes in a stable account for weeks: its change-triggered rules last ran a month ago.
     stable: bool = False
+    # No recorder of its own: Security Hub's service-linked recorder records in the first region.
+    security_hub_only: bool = False
 
 
 _PROFILES = {
@@ -317,7 +334,7 @@ _PROFILES = {
     "prod": _Profile("all", True, (0.7, 0.2, 0.1)),
     "nonprod": _Profile("some", False, (0.55, 0.35, 0.1)),
     "sandbox": _Profile("home", False, (0.4, 0.5, 0.1)),
-    "noconfig": _Profile("none", False, (1.0, 0.0, 0.0)),
+    "security_hub_only": _Profile("none", False, (0.6, 0.4, 0.0), security_hub_only=True),
 }
 
 # The first MIN_ACCOUNTS entries carry every special case; then realistic fillers, then generated ones.
@@ -326,7 +343,7 @@ _ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("acme-sec-control", "Security", "core"),
     ("acme-payments-prod", "Workloads/Prod", "prod"),
     ("acme-log-archive", "Security", "core"),
-    ("acme-payments-staging", "Workloads/NonProd", "noconfig"),
+    ("acme-payments-staging", "Workloads/NonProd", "security_hub_only"),
     (HOSTILE_ACCOUNT_NAME, "Sandbox", "sandbox"),
     ("acme-network-hub", "Infrastructure", "core"),
     ("acme-audit", "Security", "core"),
@@ -348,7 +365,7 @@ _ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("acme-analytics-dev", "Workloads/NonProd", "nonprod"),
     ("acme-ci-tooling", "Infrastructure", "core"),
 )
-# Positions in _ACCOUNTS of the accounts with a special role (position 4 is the one without Config).
+# Positions in _ACCOUNTS of the accounts with a special role (position 4 is the one without a recorder).
 _MANAGEMENT, _HUB, _BIG_RULE, _LEADING_ZERO, _HOSTILE = 0, 1, 2, 3, 5
 _SUSPENDED = (("acme-legacy-erp-prod", "prod"), ("sandbox-former-intern", "sandbox"))
 _MORE_TEAMS = ("crm", "inventory", "notifications", "reporting", "ledger", "pricing", "media", "logistics")
@@ -386,7 +403,8 @@ class _PlannedAccount:
     profile: _Profile
     index: int
     suspended: bool = False
-    config_regions: tuple[str, ...] = ()
+    config_regions: tuple[str, ...] = ()  # where its own recorder records
+    service_linked_regions: tuple[str, ...] = ()  # where only Security Hub's recorder records
 
 
 @dataclass(slots=True)
@@ -469,12 +487,18 @@ def seed_organization(
         spoke_role_name=SPOKE_ROLE_NAME,
         accounts=tuple(_with_ou_ids(p.account, ou_ids) for p in active),
         suspended_accounts=tuple(_with_ou_ids(p.account, ou_ids) for p in plan if p.suspended),
-        config_enabled=frozenset((p.account.id, r) for p in active for r in p.config_regions),
+        config_enabled=frozenset(
+            (p.account.id, r) for p in active for r in (*p.config_regions, *p.service_linked_regions)
+        ),
         rules=tuple(expected.rules),
         findings=tuple(expected.findings),
         config_stopped=frozenset(
             (p.account.id, r) for p in active for r in p.config_regions if _stopped(p, r, regions)
         ),
+        recorders_failing=frozenset(
+            (p.account.id, r) for p in active for r in p.config_regions if _failing(p, r, regions)
+        ),
+        service_linked_only=frozenset((p.account.id, r) for p in active for r in p.service_linked_regions),
         regions_not_enabled=_where(access, RegionAccess.NOT_ENABLED, active_ids),
         regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
         skipped_rules=tuple(expected.skipped),
@@ -506,6 +530,11 @@ def _stopped(planned: _PlannedAccount, region: str, regions: tuple[str, ...]) ->
     return planned.index == _LEADING_ZERO and region == regions[-1]
 
 
+def _failing(planned: _PlannedAccount, region: str, regions: tuple[str, ...]) -> bool:
+    # Not the management account's only region: it would take all of its findings out of the report.
+    return planned.index == _MANAGEMENT and region == regions[-1] and len(regions) > 1
+
+
 # --- planning: pure and deterministic ---------------------------------------------------------------
 
 
@@ -523,6 +552,7 @@ def _plan_accounts(
                 profile=profile,
                 index=index,
                 config_regions=_config_regions(rng, profile, regions),
+                service_linked_regions=regions[:1] if profile.security_hub_only else (),
             )
         )
     for offset, (name, profile_name) in enumerate(_SUSPENDED[:suspended]):
@@ -663,22 +693,28 @@ def _seed_config(
     # A global resource is one resource whichever region evaluates it: the first region's evaluations of
     # an IAM or account-level rule decide its resources and their compliance everywhere.
     global_evaluations: dict[str, list[Evaluation]] = {}
-    for region in planned.config_regions:
+    for region in (*planned.config_regions, *planned.service_linked_regions):
         home = region == regions[0]
         by_rule: dict[str, list[Evaluation]] = {}
-        rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
-        if planned.index == _BIG_RULE and home:
-            rules.extend(_lifecycle_rules())
+        rules = _region_rules(rng, planned, region, home)
+        own_recorder = region in planned.config_regions
         _moto.enable_config(
             account_id,
             region,
-            recorder=_recorder(account_id),
+            recorder=_recorder(account_id) if own_recorder else None,
             rules=[_config_rule(rule.name, rule.spec) for rule in rules],
         )
+        if not own_recorder:
+            _add_security_hub_recorder(account_id, region, now)
         _deploy_packs(account_id, region, rules, now)
-        stopped = _stopped(planned, region, regions)
+        stopped = own_recorder and _stopped(planned, region, regions)
         if stopped:
             _moto.stop_recorder(account_id, region)
+        if own_recorder and _failing(planned, region, regions):
+            _moto.fail_recorder(
+                account_id, region, error_code=RECORDER_ERROR_CODE, error_message=RECORDER_ERROR, at=now
+            )
+            stopped = True  # its results are as stale as a stopped recorder's: not in a correct report
         store = _moto.compliance_store(account_id, region)
         for rule in rules:
             _set_reported_fields(account_id, region, rule)
@@ -714,6 +750,31 @@ def _seed_config(
                 _expect(expected, account_id, region, rule, evaluations, failure, invoked, now)
 
 
+def _region_rules(rng: random.Random, planned: _PlannedAccount, region: str, home: bool) -> list[_Deployed]:
+    """The rules deployed in one region: Security Hub's alone where only its recorder records."""
+    if region in planned.service_linked_regions:
+        return list(_security_hub_rules(rng))
+    rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
+    if planned.index == _BIG_RULE and home:
+        rules.extend(_lifecycle_rules())
+    return rules
+
+
+def _add_security_hub_recorder(account_id: str, region: str, now: datetime) -> None:
+    """Security Hub CSPM's service-linked recorder: always recording, in the `INTERNAL` scope."""
+    name = SERVICE_LINKED_NAMES[SECURITY_HUB]
+    _moto.service_linked_recorders(account_id, region).put(
+        Recorder(
+            name=name,
+            arn=recorder_arn(account_id, region, name),
+            recording=True,
+            started_at=now - timedelta(days=60),
+            status_changed_at=now - timedelta(hours=2),
+            service_principal=SECURITY_HUB,
+        )
+    )
+
+
 def _deploy_packs(account_id: str, region: str, rules: list[_Deployed], now: datetime) -> None:
     """Register the conformance packs that deployed some of `rules` (IDs derived, not drawn)."""
     by_pack: dict[str, list[str]] = {}
@@ -742,11 +803,7 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
     """Rules AWS services deploy into core and production accounts, each copy with its own suffix."""
     if planned.profile.config_regions != "all":
         return
-    yield _Deployed(
-        f"securityhub-s3-bucket-level-public-access-prohibited-{_suffix(rng, 5)}",
-        _RuleSpec("", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", _S3, "Block Public Access is off."),
-        created_by="securityhub.amazonaws.com",
-    )
+    yield from _security_hub_rules(rng)
     yield _Deployed(
         f"OrgConfigRule-ec2-stopped-instance-{_suffix(rng, 8)}",
         _RuleSpec("", "EC2_STOPPED_INSTANCE", _INSTANCE),
@@ -769,6 +826,15 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
                 conformance_pack=pack,
                 mirrors=_DOUBLE_DEPLOYED,
             )
+
+
+def _security_hub_rules(rng: random.Random) -> Iterator[_Deployed]:
+    """The rules Security Hub CSPM deploys for its controls, each with its own suffix."""
+    yield _Deployed(
+        f"securityhub-s3-bucket-level-public-access-prohibited-{_suffix(rng, 5)}",
+        _RuleSpec("", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", _S3, "Block Public Access is off."),
+        created_by=SECURITY_HUB,
+    )
 
 
 def _lifecycle_rules() -> Iterator[_Deployed]:

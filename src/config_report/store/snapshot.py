@@ -178,6 +178,7 @@ SNAPSHOT_FIGURES = (
     "worst_rules",
     "worst_accounts",
     "regions_not_recording",
+    "regions_recorder_failing",
     "regions_not_enabled",
     "regions_denied_by_scp",
     "rules_unread",

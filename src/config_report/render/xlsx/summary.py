@@ -317,6 +317,11 @@ _UNREAD_STATES = (
         "regions_not_recording",
         "recorder stopped: results there are stale, not reported",
     ),
+    (
+        "AWS Config recorder failing",
+        "regions_recorder_failing",
+        "recording, but its last recording failed: results there are stale, not reported",
+    ),
     ("Region not enabled in the account", "regions_not_enabled", "opt-in region"),
     ("Denied by an organization policy (SCP)", "regions_denied_by_scp", "region denied"),
 )

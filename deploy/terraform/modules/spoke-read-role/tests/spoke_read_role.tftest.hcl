@@ -89,6 +89,7 @@ run "grants_exactly_the_config_and_region_reads" {
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Action])) == toset([
       "config:DescribeConfigurationRecorderStatus",
+      "config:ListConfigurationRecorders",
       "config:DescribeConfigRules",
       "config:DescribeComplianceByConfigRule",
       "config:DescribeConfigRuleEvaluationStatus",
