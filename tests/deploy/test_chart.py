@@ -1,9 +1,9 @@
 """The Helm chart, checked with real helm, kubernetes-validate and checkov (no API server here).
 
 What an API server would check is approximated in three layers: helm's own lint and the chart's values
-schema; the Kubernetes OpenAPI schemas of every version from 1.29 to the newest kubernetes-validate
-knows; and the cross-field rules the schemas cannot express (podFailurePolicy needs restartPolicy
-Never, name lengths), asserted here.
+schema; the Kubernetes OpenAPI schemas of every minor version the chart claims (`kubeVersion` in
+Chart.yaml) up to the newest kubernetes-validate knows; and the cross-field rules the schemas cannot
+express (podFailurePolicy needs restartPolicy Never, name lengths), asserted here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from deploy.deploy_tools import CHART_DIR, Chart, DeployTools, Manifest, find
 CI_VALUES = sorted((CHART_DIR / "ci").glob("*-values.yaml"))
 FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"
 EXISTING_SA_VALUES = CHART_DIR / "ci" / "existing-serviceaccount-values.yaml"
-OLDEST_KUBERNETES = (1, 29)
 SHARDED_VALUES = CHART_DIR / "ci" / "sharded-values.yaml"
 # Settings that never become an environment variable: the token is mounted as a file instead; the
 # shard index is Kubernetes' own JOB_COMPLETION_INDEX; a sharded run's name comes from its Job's name.
@@ -119,14 +118,26 @@ def test_the_external_id_can_come_from_a_secret_and_never_appears_in_the_manifes
         }
 
 
+def oldest_claimed_kubernetes() -> tuple[int, int]:
+    """The oldest Kubernetes minor the chart claims to support: Chart.yaml's `kubeVersion: ">=1.N.0-0"`."""
+    claim = str(yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["kubeVersion"])
+    match = re.fullmatch(r">=\s*v?(\d+)\.(\d+)(\.\d+)?(-0)?", claim.strip())
+    assert match, f"kubeVersion {claim!r} is not a lower bound these tests can read"
+    return int(match.group(1)), int(match.group(2))
+
+
 def kubernetes_versions(deploy_tools: DeployTools) -> list[str]:
-    """Every Kubernetes version kubernetes-validate has schemas for, from OLDEST_KUBERNETES on."""
+    """Every Kubernetes minor from the oldest the chart claims to the newest kubernetes-validate knows."""
     listing = deploy_tools.check(
         "python", "-c", "import kubernetes_validate.utils as u; print(' '.join(u.all_versions()))"
     )
-    versions = [v for v in listing.split() if tuple(map(int, v.split(".")[:2])) >= OLDEST_KUBERNETES]
-    assert versions, f"kubernetes-validate knows no version from {OLDEST_KUBERNETES}: {listing}"
-    return versions
+    known = sorted({tuple(map(int, v.split(".")[:2])) for v in listing.split()})
+    oldest = oldest_claimed_kubernetes()
+    # The claim must be checkable: a schema for the oldest claimed minor, and none missing after it.
+    assert oldest in known, f"kubernetes-validate has no schema for the claimed {oldest}: {listing}"
+    versions = [v for v in known if v >= oldest]
+    assert [minor for _, minor in versions] == list(range(oldest[1], versions[-1][1] + 1)), versions
+    return [f"{major}.{minor}.0" for major, minor in versions]
 
 
 def assert_valid_kubernetes(deploy_tools: DeployTools, files: list[Path]) -> None:
@@ -143,7 +154,7 @@ def assert_valid_kubernetes(deploy_tools: DeployTools, files: list[Path]) -> Non
     assert len(passed) == resources * len(versions), done.stdout
 
 
-def test_rendered_manifests_are_valid_for_kubernetes_1_29_to_newest(
+def test_every_render_is_valid_for_every_kubernetes_minor_the_chart_claims(
     chart: Chart, deploy_tools: DeployTools, tmp_path: Path
 ) -> None:
     assert_valid_kubernetes(deploy_tools, render_all(chart, tmp_path))
