@@ -383,6 +383,8 @@ def assert_nothing_unjustified(report: dict[str, Any], accepted: frozenset[str] 
     assert not failed, "\n".join(failed)
     stale = accepted - {c["check_id"] for c in results["failed_checks"]}
     assert not stale, f"justified findings that no longer occur (remove them): {sorted(stale)}"
+    # A scan that read nothing has nothing to fail: it must have found resources and passed checks.
+    assert report["summary"]["resource_count"] > 0, report["summary"]
     assert report["summary"]["passed"] > 0
     for skipped in results["skipped_checks"]:
         assert len(skipped["check_result"].get("suppress_comment", "")) > 20, skipped["check_id"]

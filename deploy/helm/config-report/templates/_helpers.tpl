@@ -124,6 +124,16 @@ checkov.io/skip3: CKV_K8S_43=image.digest is empty, the deployer chose a tag; se
 {{- end }}
 
 {{/*
+checkov wants every pod covered by a NetworkPolicy (CKV2_K8S_6). With networkPolicy.enabled false the
+deployer has chosen the namespace's own policies instead, and the skip says so in the manifest itself.
+*/}}
+{{- define "config-report.checkovNetworkPolicySkip" -}}
+{{- if not .Values.networkPolicy.enabled }}
+checkov.io/skip4: CKV2_K8S_6=networkPolicy.enabled is false, the deployer chose the namespace's own NetworkPolicies
+{{- end }}
+{{- end }}
+
+{{/*
 Where the Jira token Secret is mounted (read-only, only this file).
 */}}
 {{- define "config-report.jiraTokenDir" -}}
