@@ -19,17 +19,20 @@ import pytest
 import yaml
 
 from config_report.settings import Settings, env_name, load_settings
-from deploy.deploy_tools import CHART_DIR, Chart, DeployTools, Manifest, find
+from deploy.deploy_tools import CHART_DIR, REPO_ROOT, Chart, DeployTools, Manifest, find
 
 CI_VALUES = sorted((CHART_DIR / "ci").glob("*-values.yaml"))
 FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"
 EXISTING_SA_VALUES = CHART_DIR / "ci" / "existing-serviceaccount-values.yaml"
 SHARDED_VALUES = CHART_DIR / "ci" / "sharded-values.yaml"
+PRODUCTION_VALUES = CHART_DIR / "ci" / "production-values.yaml"
+RUNBOOK = REPO_ROOT / "docs" / "deploy.md"
 # Settings that never become an environment variable: the token is mounted as a file instead; the
 # shard index is Kubernetes' own JOB_COMPLETION_INDEX; a sharded run's name comes from its Job's name.
 # A fixed baseline is for one-off backfills (`run --baseline`), never the weekly CronJob, which would
-# then compare every week with the same old run.
-NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name", "baseline"}
+# then compare every week with the same old run. The ExternalId is a value (config.externalId, as in
+# full-values.yaml) or a mounted Secret's file (externalIdSecret: production-values.yaml), never both.
+NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name", "baseline", "external_id_file"}
 
 
 def cronjob_pod(manifests: list[Manifest]) -> Manifest:
@@ -112,17 +115,52 @@ def test_every_resource_goes_to_the_release_namespace(chart: Chart) -> None:
     assert not [m for m in manifests if m["kind"] == "Namespace"], "the namespace is created beforehand"
 
 
-def test_the_external_id_can_come_from_a_secret_and_never_appears_in_the_manifest(chart: Chart) -> None:
-    manifests = chart.render(
-        sets=["externalIdSecret.existingSecret=config-report-external-id", "externalIdSecret.key=id"]
-    )
+def test_the_external_id_secret_is_a_mounted_file_never_an_environment_value(
+    chart: Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifests = chart.render(values=[PRODUCTION_VALUES], sets=["externalIdSecret.key=id"])
     for pod in (cronjob_pod(manifests), find(manifests, "Pod")["spec"]):
         (container,) = pod["containers"]
-        (item,) = [e for e in container["env"] if e["name"] == "CONFIG_REPORT_EXTERNAL_ID"]
-        assert item == {
-            "name": "CONFIG_REPORT_EXTERNAL_ID",
-            "valueFrom": {"secretKeyRef": {"name": "config-report-external-id", "key": "id"}},
+        # checkov CKV_K8S_35: no Secret reaches the container through its environment.
+        assert not [item for item in container["env"] if "secretKeyRef" in item.get("valueFrom", {})]
+        assert "CONFIG_REPORT_EXTERNAL_ID" not in [item["name"] for item in container["env"]]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "external-id"]
+        assert volume["secret"] == {
+            "secretName": "config-report-external-id",
+            "defaultMode": 0o440,
+            "items": [{"key": "id", "path": "id"}],
         }
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == "external-id"]
+        assert mount["readOnly"] is True
+        assert env_of(pod)["CONFIG_REPORT_EXTERNAL_ID_FILE"] == f"{mount['mountPath']}/id"
+    # The application reads that variable as the file setting.
+    for name, value in env_of(cronjob_pod(manifests)).items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert str(settings.external_id_file) == "/var/run/secrets/config-report/external-id/id"
+    assert settings.external_id is None
+
+
+def yaml_block_after(text: str, marker: str) -> Any:
+    """The YAML of the fenced block whose first line is `marker`."""
+    block = text.split(marker, 1)[1].split("```", 1)[0]
+    return yaml.safe_load(block)
+
+
+def key_paths(values: Any, prefix: str = "") -> set[str]:
+    """Every leaf's dotted path."""
+    if not isinstance(values, dict):
+        return {prefix}
+    return {path for key, value in values.items() for path in key_paths(value, f"{prefix}{key}.")}
+
+
+def test_the_production_values_are_the_runbooks_example() -> None:
+    # ci/production-values.yaml is what the gates check; the runbook is what deployers copy.
+    runbook = yaml_block_after(RUNBOOK.read_text(encoding="utf-8"), "# values-ptdev.yaml")
+    production = yaml.safe_load(PRODUCTION_VALUES.read_text(encoding="utf-8"))
+    assert key_paths(runbook) == key_paths(production)
+    assert production["externalIdSecret"] == runbook["externalIdSecret"]
+    assert production["jiraApiToken"] == runbook["jiraApiToken"]
 
 
 def oldest_claimed_kubernetes() -> tuple[int, int]:
@@ -443,6 +481,10 @@ REJECTED = {  # what is wrong: (--set overrides, the value helm's message must n
     "retrying configuration errors": (["cronJob.failJobOnExitCodes={3}"], "/cronJob/failJobOnExitCodes"),
     "Jira token as an environment variable": (
         ["extraEnv[0].name=CONFIG_REPORT_JIRA_API_TOKEN"],
+        "/extraEnv/0/name",
+    ),
+    "ExternalId as an environment variable": (
+        ["extraEnv[0].name=CONFIG_REPORT_EXTERNAL_ID"],
         "/extraEnv/0/name",
     ),
 }

@@ -141,6 +141,13 @@ Where the Jira token Secret is mounted (read-only, only this file).
 {{- end }}
 
 {{/*
+Where the ExternalId Secret is mounted (read-only, only this file).
+*/}}
+{{- define "config-report.externalIdDir" -}}
+/var/run/secrets/config-report/external-id
+{{- end }}
+
+{{/*
 Where the accepted-exceptions ConfigMap is mounted (read-only).
 */}}
 {{- define "config-report.exceptionsDir" -}}
@@ -150,7 +157,7 @@ Where the accepted-exceptions ConfigMap is mounted (read-only).
 {{/*
 Environment: every non-empty value under `config` as CONFIG_REPORT_<NAME> (camelCase key in snake
 case, upper-cased: the Settings field's name), lists joined with commas, maps as JSON. The Jira token
-is only ever a file path.
+and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: secrets as files).
 */}}
 {{- define "config-report.env" -}}
 {{- range $key, $value := .Values.config }}
@@ -173,11 +180,8 @@ is only ever a file path.
 {{- end }}
 {{- end }}
 {{- if .Values.externalIdSecret.existingSecret }}
-- name: CONFIG_REPORT_EXTERNAL_ID
-  valueFrom:
-    secretKeyRef:
-      name: {{ .Values.externalIdSecret.existingSecret | quote }}
-      key: {{ .Values.externalIdSecret.key | quote }}
+- name: CONFIG_REPORT_EXTERNAL_ID_FILE
+  value: {{ printf "%s/%s" (include "config-report.externalIdDir" .) .Values.externalIdSecret.key | quote }}
 {{- end }}
 {{- if .Values.jiraApiToken.existingSecret }}
 - name: CONFIG_REPORT_JIRA_API_TOKEN_FILE
@@ -243,6 +247,11 @@ containers:
         mountPath: {{ include "config-report.jiraTokenDir" $root }}
         readOnly: true
       {{- end }}
+      {{- if .externalIdSecret.existingSecret }}
+      - name: external-id
+        mountPath: {{ include "config-report.externalIdDir" $root }}
+        readOnly: true
+      {{- end }}
       {{- if .exceptions.existingConfigMap }}
       - name: exceptions
         mountPath: {{ include "config-report.exceptionsDir" $root }}
@@ -260,6 +269,15 @@ volumes:
       items:
         - key: {{ .jiraApiToken.key }}
           path: {{ .jiraApiToken.key }}
+  {{- end }}
+  {{- if .externalIdSecret.existingSecret }}
+  - name: external-id
+    secret:
+      secretName: {{ .externalIdSecret.existingSecret }}
+      defaultMode: 0440
+      items:
+        - key: {{ .externalIdSecret.key }}
+          path: {{ .externalIdSecret.key }}
   {{- end }}
   {{- if .exceptions.existingConfigMap }}
   - name: exceptions
