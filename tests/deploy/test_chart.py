@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, get_args
 
@@ -560,7 +560,7 @@ def test_every_value_is_documented() -> None:
 
 
 # checkov findings the chart skips in the manifest itself, each under the condition that justifies it.
-JUSTIFIED_SKIPS = {
+JUSTIFIED_SKIPS: dict[str, Callable[[list[Manifest]], bool]] = {
     # The preflight pod runs `config-report check` once and exits: nothing to probe.
     "CKV_K8S_8": lambda manifests: True,
     "CKV_K8S_9": lambda manifests: True,
