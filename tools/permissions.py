@@ -204,7 +204,16 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
         Statement(
             "AssumeScannerRoles",
             Scope.SCANNER_ROLES,
-            (Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),),
+            (
+                Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),
+                # EKS Pod Identity's session tags are transitive: every AssumeRole the hub makes carries
+                # them, and AWS then checks sts:TagSession too (in the caller's policy and the trust).
+                Action(
+                    "sts:TagSession",
+                    "pipeline, scan: with EKS Pod Identity, each AssumeRole carries the hub session's tags",
+                    direct=False,
+                ),
+            ),
         ),
         Statement(
             "WriteReports",

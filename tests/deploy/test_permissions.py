@@ -138,7 +138,7 @@ def test_each_direct_action_is_a_real_api_operation_that_the_code_calls(role: Ro
 
 def test_only_what_aws_checks_on_the_callers_behalf_is_indirect() -> None:
     indirect = {a.name for role in Role for s in statements(role) for a in s.actions if not a.direct}
-    assert indirect == {"kms:GenerateDataKey", "kms:Decrypt", "s3:ListBucket"}
+    assert indirect == {"kms:GenerateDataKey", "kms:Decrypt", "s3:ListBucket", "sts:TagSession"}
 
 
 def test_the_spoke_and_org_roles_are_read_only() -> None:
@@ -154,7 +154,7 @@ def test_hub_policy_names_only_its_targets_and_leaves_out_what_is_not_configured
         {
             "Sid": "AssumeScannerRoles",
             "Effect": "Allow",
-            "Action": ["sts:AssumeRole"],
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Resource": list(HUB_TARGETS.scanner_role_arns),
         },
         {
