@@ -26,6 +26,7 @@ FULL_VALUES = CHART_DIR / "ci" / "full-values.yaml"
 EXISTING_SA_VALUES = CHART_DIR / "ci" / "existing-serviceaccount-values.yaml"
 SHARDED_VALUES = CHART_DIR / "ci" / "sharded-values.yaml"
 PRODUCTION_VALUES = CHART_DIR / "ci" / "production-values.yaml"
+POD_IDENTITY_VALUES = CHART_DIR / "ci" / "pod-identity-values.yaml"
 RUNBOOK = REPO_ROOT / "docs" / "deploy.md"
 # Settings that never become an environment variable: the token is mounted as a file instead; the
 # shard index is Kubernetes' own JOB_COMPLETION_INDEX; a sharded run's name comes from its Job's name.
@@ -91,6 +92,7 @@ REQUIRED = {  # what is missing: (--set overrides on the minimal values, what th
         ["config.externalId=abc-123", "externalIdSecret.existingSecret=config-report-external-id"],
         "keep one",
     ),
+    "EKS Pod Identity with an IRSA role as well": (["serviceAccount.podIdentity=true"], "keep one"),
 }
 
 
@@ -378,6 +380,37 @@ def test_service_account_carries_the_irsa_role_and_templated_annotations(chart: 
     )
     assert annotations["config-report/release"] == "config-report", "annotations go through tpl"
     assert cronjob_pod(manifests)["serviceAccountName"] == "report-generator-sa"
+
+
+def test_pod_identity_leaves_the_role_to_the_association_and_lets_the_pods_reach_the_agent(
+    chart: Chart,
+) -> None:
+    manifests = chart.render(values=[POD_IDENTITY_VALUES])
+    account = find(manifests, "ServiceAccount")
+    # No IRSA annotation: with one, the SDK would take IRSA's credentials before the agent's.
+    assert "annotations" not in account["metadata"]
+    assert account["metadata"]["name"] == cronjob_pod(manifests)["serviceAccountName"]
+    for pod in (cronjob_pod(manifests), find(manifests, "Pod")["spec"]):
+        # EKS's webhook sets the container credentials variables; the chart sets none of AWS's own.
+        assert not [name for name in env_of(pod) if name.startswith("AWS_") and name != "AWS_REGION"]
+        assert env_of(pod)["AWS_REGION"] == "eu-west-1", "Pod Identity sets no region"
+    policy = find(manifests, "NetworkPolicy")["spec"]
+    (agent,) = [rule for rule in policy["egress"] if {"protocol": "TCP", "port": 80} in rule["ports"]]
+    assert agent == {
+        "ports": [{"protocol": "TCP", "port": 80}],
+        "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}, {"ipBlock": {"cidr": "fd00:ec2::23/128"}}],
+    }
+    # IRSA's pods never need the agent.
+    irsa = find(chart.render(values=[PRODUCTION_VALUES]), "NetworkPolicy")["spec"]
+    assert not [rule for rule in irsa["egress"] if {"protocol": "TCP", "port": 80} in rule["ports"]]
+
+
+def test_pod_identity_values_are_the_production_values_but_for_the_identity() -> None:
+    production = yaml.safe_load(PRODUCTION_VALUES.read_text(encoding="utf-8"))
+    pod_identity = yaml.safe_load(POD_IDENTITY_VALUES.read_text(encoding="utf-8"))
+    assert pod_identity["serviceAccount"] == {"podIdentity": True, "roleArn": ""}
+    same = {key for key in production if key not in ("serviceAccount", "networkPolicy")}
+    assert {key: pod_identity[key] for key in same} == {key: production[key] for key in same}
 
 
 def test_existing_service_account_is_used_not_created(chart: Chart) -> None:

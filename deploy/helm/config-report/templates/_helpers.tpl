@@ -76,8 +76,11 @@ example. (The schema cannot say these: an empty string is valid until the deploy
 */}}
 {{- define "config-report.validate" -}}
 {{- with .Values }}
-{{- if and .serviceAccount.create (not .serviceAccount.roleArn) }}
-{{- fail "serviceAccount.roleArn is required: this environment's hub IRSA role, e.g. --set serviceAccount.roleArn=arn:aws:iam::<hub-account>:role/system-config-report-generator-write-role (Terraform examples/hub output role_arn)" }}
+{{- if and .serviceAccount.create (not .serviceAccount.roleArn) (not .serviceAccount.podIdentity) }}
+{{- fail "serviceAccount.roleArn is required: this environment's hub IRSA role, e.g. --set serviceAccount.roleArn=arn:aws:iam::<hub-account>:role/system-config-report-generator-write-role (Terraform examples/hub output role_arn); or --set serviceAccount.podIdentity=true with an EKS Pod Identity association" }}
+{{- end }}
+{{- if and .serviceAccount.podIdentity .serviceAccount.roleArn }}
+{{- fail "serviceAccount.podIdentity is true but serviceAccount.roleArn is set: keep one (with both, the SDK takes IRSA's credentials first); under Pod Identity the association names the role" }}
 {{- end }}
 {{- if or (contains ":111122223333:" .serviceAccount.roleArn) (contains ":111122223333:" .config.orgRoleArn) }}
 {{- fail "serviceAccount.roleArn or config.orgRoleArn holds the documentation account 111122223333: use your hub and management accounts' role ARNs" }}
