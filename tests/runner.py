@@ -56,15 +56,19 @@ class Run:
         return [json.loads(line) for line in self.stderr.splitlines() if line.startswith("{")]
 
 
-def run_cli(sim: SimulatedOrganization, *args: str, **env: str) -> Run:
-    """Run `config-report` in a clean environment pointed at the simulator; collect what it wrote to S3."""
+def run_cli(sim: SimulatedOrganization, *args: str, **env: str | None) -> Run:
+    """Run `config-report` in a clean environment pointed at the simulator; collect what it wrote to S3.
+
+    A variable given as None is left out (the simulator's access keys, for a pod whose credentials come
+    from elsewhere).
+    """
     return RunningCli(sim, *args, **env).finish()
 
 
 class RunningCli:
     """`config-report` started in the background (to be signalled), whose S3 output `finish` collects."""
 
-    def __init__(self, sim: SimulatedOrganization, *args: str, **env: str) -> None:
+    def __init__(self, sim: SimulatedOrganization, *args: str, **env: str | None) -> None:
         self._s3 = sim.client("s3")
         self._bucket = sim.seeded.hub.report_bucket
         self._before = {o["Key"]: o["ETag"] for o in _objects(self._s3, self._bucket)}
@@ -108,8 +112,10 @@ def _is_marker(key: str) -> bool:
     return "/preflight/" in f"/{key}" or key.endswith(("latest.json", "history/runs.jsonl"))
 
 
-def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python -m config_report ARGS` with only the simulator's AWS settings (and `env`) set."""
+def run_process(
+    sim: SimulatedOrganization, *args: str, **env: str | None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m config_report ARGS` with only the simulator's AWS settings (and `env`, None: unset) set."""
     return subprocess.run(
         [sys.executable, "-m", "config_report", *args],
         env=_environment(sim, env),
@@ -120,9 +126,10 @@ def run_process(sim: SimulatedOrganization, *args: str, **env: str) -> subproces
     )
 
 
-def _environment(sim: SimulatedOrganization, env: dict[str, str]) -> dict[str, str]:
+def _environment(sim: SimulatedOrganization, env: dict[str, str | None]) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CONFIG_REPORT_"))}
-    return environment | sim.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"} | env
+    merged = environment | sim.client_env() | {"CONFIG_REPORT_LOG_FORMAT": "json"} | env
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _objects(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:

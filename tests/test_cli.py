@@ -243,6 +243,19 @@ def test_invalid_configuration_exits_2_before_any_aws_call(simulated_org: Simula
     assert simulated_org.faults.counts.requests == before
 
 
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_an_external_id_file_that_cannot_be_read_exits_2_before_any_aws_call(
+    simulated_org: SimulatedOrganization, tmp_path: Path, command: str
+) -> None:
+    # The mounted Secret is missing (wrong key or name): a configuration error, not a denied account.
+    before = simulated_org.faults.counts.requests
+    bad = run_process(simulated_org, command, CONFIG_REPORT_EXTERNAL_ID_FILE=str(tmp_path / "absent"))
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    (event,) = [json.loads(line) for line in bad.stderr.splitlines() if '"settings.invalid"' in line]
+    assert "CONFIG_REPORT_EXTERNAL_ID_FILE (--external-id-file): cannot read" in event["error"]
+    assert simulated_org.faults.counts.requests == before
+
+
 def test_ou_and_account_filters_choose_what_is_scanned(simulated_org: SimulatedOrganization) -> None:
     simulated_org.faults.reset()
     seeded = simulated_org.seeded

@@ -111,6 +111,43 @@ def test_the_token_file_is_read_and_a_missing_file_is_named(tmp_path: Path) -> N
         missing.token()
 
 
+def test_the_external_id_is_read_from_its_mounted_file_as_the_scan_uses_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "external-id"
+    secret.write_text("config-report-7f3a9c2e\n")  # `kubectl create secret --from-file` keeps a newline
+    monkeypatch.setenv("CONFIG_REPORT_EXTERNAL_ID_FILE", str(secret))
+    settings = load_settings()
+    assert settings.scan_config().external_id == "config-report-7f3a9c2e"
+    # What is logged and written to the manifest names the file, never its content.
+    assert settings.public_view()["external_id_file"] == str(secret)
+    assert "7f3a9c2e" not in repr(settings.public_view())
+
+
+def test_an_unreadable_or_malformed_external_id_file_names_the_variable_and_not_the_value(
+    tmp_path: Path,
+) -> None:
+    missing = load_settings({"external_id_file": str(tmp_path / "absent")})
+    with pytest.raises(
+        SettingsError, match=r"CONFIG_REPORT_EXTERNAL_ID_FILE \(--external-id-file\)"
+    ) as caught:
+        missing.scan_config()
+    assert "mount the Secret there" in str(caught.value)
+    assert caught.value.exit_code == 2
+    wrong = tmp_path / "wrong"
+    wrong.write_text("two words with spaces\n")
+    with pytest.raises(SettingsError, match="does not hold an ExternalId") as caught:
+        load_settings({"external_id_file": str(wrong)}).scan_config()
+    assert "two words" not in str(caught.value)
+
+
+def test_the_external_id_comes_from_one_place_only(tmp_path: Path) -> None:
+    secret = tmp_path / "external-id"
+    secret.write_text("config-report-7f3a9c2e")
+    with pytest.raises(SettingsError, match="keep one"):
+        load_settings({"external_id": "config-report-1", "external_id_file": str(secret)})
+
+
 def test_an_environment_gets_its_own_prefix_unless_one_is_given() -> None:
     assert load_settings({"environment": "stg"}).s3_prefix == "aws-config-reports/stg/"
     assert load_settings({"environment": "stg", "s3_prefix": "reports/"}).s3_prefix == "reports/"

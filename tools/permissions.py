@@ -8,9 +8,11 @@ Three roles take part in a run (see `deploy/terraform/`):
 
 Each role's permissions are a few statements, each an exact list of actions over one resource scope.
 `python tools/permissions.py --write` renders them to the `actions.json` file every Terraform
-module reads, and `tests/deploy/test_permissions.py` fails when those files are stale. The same
-statements render complete policy documents (`policy_document`) for the least-privilege test, which
-runs the real scan under them with IAM enforcement on and then removes each action in turn.
+module reads, and to the runbook's tables of what each role may do (docs/deploy.md, between the
+`RUNBOOK_BEGIN` and `RUNBOOK_END` markers), which security reviewers approve;
+`tests/deploy/test_permissions.py` fails when any of them is stale. The same statements render
+complete policy documents (`policy_document`) for the least-privilege test, which runs the real scan
+under them with IAM enforcement on and then removes each action in turn.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from typing import Any
 GENERATED_NOTE = "Generated from tools/permissions.py by `python tools/permissions.py --write`; do not edit."
 ACTIONS_FILE = "actions.json"
 MODULES_DIR = Path("deploy/terraform/modules")
+RUNBOOK = Path("docs/deploy.md")
+RUNBOOK_BEGIN = "<!-- BEGIN generated from tools/permissions.py by `python tools/permissions.py --write` -->"
+RUNBOOK_END = "<!-- END generated from tools/permissions.py -->"
 
 
 class Role(StrEnum):
@@ -63,6 +68,27 @@ class Scope(StrEnum):
     # the Jira ticket records, a sharded run's identity and parts) and the accepted-exceptions file (when
     # it is kept in S3).
     READ_OBJECTS = "read-objects"
+
+
+# How the runbook names each scope's resources (the Terraform modules fill in the ARNs).
+SCOPE_WORDS: Mapping[Scope, str] = {
+    Scope.ANY: "`*`",
+    Scope.CONFIG_RULES: "Config rules, `arn:aws:config:*:*:config-rule/*`",
+    Scope.CONFORMANCE_PACKS: "conformance packs, `arn:aws:config:*:*:conformance-pack/*`",
+    Scope.ORGANIZATION_PARENTS: "the organization's root and OUs",
+    Scope.ORGANIZATION_ACCOUNTS: "the organization's accounts",
+    Scope.SCANNER_ROLES: "the spoke role (in every account, or `spoke_account_ids`) and the org role",
+    Scope.REPORT_OBJECTS: "objects under the report prefix",
+    Scope.REPORT_LISTING: "the report bucket, listing under the report prefix only (`s3:prefix`)",
+    Scope.REPORT_KEY: "the report KMS key, when one is set",
+    Scope.READ_OBJECTS: "objects under the report prefix, and the exceptions file when it is in S3",
+}
+# The runbook's heading of each role's table.
+ROLE_WORDS: Mapping[Role, str] = {
+    Role.SPOKE: "Spoke read role (`system-config-report-generator-read-role`, every account)",
+    Role.ORG: "Org-list role (`system-config-report-generator-list-org-role`, management account)",
+    Role.HUB: "Hub role (`system-config-report-generator-write-role-<environment>`, security account)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +208,16 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
         Statement(
             "AssumeScannerRoles",
             Scope.SCANNER_ROLES,
-            (Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),),
+            (
+                Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),
+                # EKS Pod Identity's session tags are transitive: every AssumeRole the hub makes carries
+                # them, and AWS then checks sts:TagSession too (in the caller's policy and the trust).
+                Action(
+                    "sts:TagSession",
+                    "pipeline, scan: with EKS Pod Identity, each AssumeRole carries the hub session's tags",
+                    direct=False,
+                ),
+            ),
         ),
         Statement(
             "WriteReports",
@@ -308,6 +343,27 @@ def actions_file(role: Role) -> str:
     return json.dumps(content, indent=2) + "\n"
 
 
+def runbook_tables() -> str:
+    """The runbook's tables: for each role, every action it is granted, on what, and which call needs it."""
+    lines = [RUNBOOK_BEGIN]
+    for role in (Role.SPOKE, Role.ORG, Role.HUB):
+        lines += ["", f"{ROLE_WORDS[role]}:", "", "| action | on | needed by |", "|---|---|---|"]
+        for statement in POLICIES[role]:
+            for action in statement.actions:
+                why = action.needed_by.replace("|", "\\|")
+                lines.append(f"| `{action.name}` | {SCOPE_WORDS[statement.scope]} | {why} |")
+    lines += ["", RUNBOOK_END]
+    return "\n".join(lines)
+
+
+def runbook_text(current: str) -> str:
+    """The runbook `current` with its generated tables replaced by what this module declares."""
+    begin, end = current.find(RUNBOOK_BEGIN), current.find(RUNBOOK_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"{RUNBOOK} lacks the {RUNBOOK_BEGIN!r} ... {RUNBOOK_END!r} markers")
+    return current[:begin] + runbook_tables() + current[end + len(RUNBOOK_END) :]
+
+
 def actions_path(root: Path, role: Role) -> Path:
     """Where `role`'s Terraform module reads its actions, under the repository `root`."""
     return root / MODULES_DIR / role.value / ACTIONS_FILE
@@ -320,6 +376,10 @@ def stale_files(root: Path) -> list[Path]:
         path = actions_path(root, role)
         if not path.is_file() or path.read_text(encoding="utf-8") != actions_file(role):
             stale.append(path)
+    runbook = root / RUNBOOK
+    current = runbook.read_text(encoding="utf-8")
+    if runbook_text(current) != current:
+        stale.append(runbook)
     return stale
 
 
@@ -327,8 +387,10 @@ def write_files(root: Path) -> list[Path]:
     """Rewrite every stale generated file under `root`; return the files written."""
     written = stale_files(root)
     for path in written:
-        role = Role(path.parent.name)
-        path.write_text(actions_file(role), encoding="utf-8")
+        if path == root / RUNBOOK:
+            path.write_text(runbook_text(path.read_text(encoding="utf-8")), encoding="utf-8")
+        else:
+            path.write_text(actions_file(Role(path.parent.name)), encoding="utf-8")
     return written
 
 
@@ -340,12 +402,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/permissions.py", description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
-        "--write", action="store_true", help="rewrite the Terraform modules' actions.json files"
+        "--write",
+        action="store_true",
+        help="rewrite the modules' actions.json files and the runbook's tables",
     )
-    mode.add_argument("--check", action="store_true", help="exit 1 when an actions.json file is stale")
+    mode.add_argument("--check", action="store_true", help="exit 1 when a generated file is stale")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: .)")
     args = parser.parse_args(argv)
-    if (args.write or args.check) and not (args.root / MODULES_DIR).is_dir():
+    if (args.write or args.check) and not (
+        (args.root / MODULES_DIR).is_dir() and (args.root / RUNBOOK).is_file()
+    ):
         parser.error(f"{args.root / MODULES_DIR} not found; run from the repository root or pass --root")
     if args.write:
         for path in write_files(args.root):

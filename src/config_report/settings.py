@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     )
     spoke_role_name: str = Field(DEFAULT_SPOKE_ROLE_NAME, description="role name assumed in every account")
     external_id: SecretStr | None = Field(None, description="ExternalId passed when assuming spoke roles")
+    external_id_file: Path | None = Field(
+        None, description="file holding the ExternalId (a mounted Secret), instead of external_id"
+    )
     regions: CommaList = Field(
         default_factory=list, description="comma-separated regions to scan (default: those enabled)"
     )
@@ -352,6 +355,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _one_external_id(self) -> Settings:
+        if self.external_id is not None and self.external_id_file is not None:
+            raise ValueError(
+                "CONFIG_REPORT_EXTERNAL_ID and CONFIG_REPORT_EXTERNAL_ID_FILE are both set; keep one "
+                "(the file: a mounted Secret)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _jira_complete(self) -> Settings:
         if self.jira_url and not self.jira_project:
             raise ValueError(
@@ -374,12 +386,16 @@ class Settings(BaseSettings):
         )
 
     def scan_config(self) -> ScanConfig:
-        """What the readers of AWS need: the roles, the scope, the rules and how hard to push."""
+        """What the readers of AWS need: the roles, the scope, the rules and how hard to push.
+
+        Reads the ExternalId file when one is set: raises `SettingsError` when it cannot be read or
+        holds no ExternalId, so build it before any AWS call.
+        """
         return ScanConfig(
             org_role_arn=self.org_role_arn,
             spoke_role_name=self.spoke_role_name,
             session_name=self.session_name,
-            external_id=self.external_id.get_secret_value() if self.external_id else None,
+            external_id=self._external_id_value(),
             regions=tuple(self.regions),
             accounts=frozenset(self.accounts),
             exclude_accounts=frozenset(self.exclude_accounts),
@@ -392,6 +408,26 @@ class Settings(BaseSettings):
             account_concurrency=self.account_concurrency,
             owner_tag_keys=tuple(self.owner_tag_keys),
         )
+
+    def _external_id_value(self) -> str | None:
+        """The ExternalId, read from the mounted file when one is set (as the Jira token is); never logged."""
+        path = self.external_id_file
+        if path is None:
+            return self.external_id.get_secret_value() if self.external_id else None
+        setting = f"{env_name('external_id_file')} ({flag_name('external_id_file')})"
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"{setting}: cannot read {path} ({exc.strerror}); mount the Secret there or fix the path"
+            ) from exc
+        if not _EXTERNAL_ID.match(value):
+            # The value itself is never repeated: it is meant to be secret.
+            raise SettingsError(
+                f"{setting}: {path} does not hold an ExternalId (2-1224 characters of letters, digits "
+                "and +=,.@:/-); check the Secret's key and value"
+            )
+        return value
 
     def bucket_config(self) -> BucketConfig:
         """Where the reports go and how hard a refused upload is retried."""

@@ -33,12 +33,15 @@ def test_a_full_run_writes_none_of_the_secrets_it_used(
     simulated_org.faults.reset()
     token_file = tmp_path / "jira-token"
     token_file.write_text(cloud.token + "\n")
+    # The ExternalId as the chart provides it: a mounted Secret's file.
+    external_id_file = tmp_path / "external-id"
+    external_id_file.write_text(EXTERNAL_ID + "\n")
     local_copy = tmp_path / "copy"
     try:
         run = run_cli(
             simulated_org,
             "run",
-            CONFIG_REPORT_EXTERNAL_ID=EXTERNAL_ID,
+            CONFIG_REPORT_EXTERNAL_ID_FILE=str(external_id_file),
             AWS_SESSION_TOKEN=HUB_SESSION_TOKEN,
             CONFIG_REPORT_JIRA_URL=cloud.url,
             CONFIG_REPORT_JIRA_PROJECT="SEC",

@@ -1,9 +1,11 @@
 """The deployment tests' tools and the Helm chart they check.
 
-The tools (helm, kubernetes-validate, checkov, hadolint, parliament, terraform) are installed by
-`make deploy-tools` into `.tools/` (override with DEPLOY_TOOLS_DIR), apart from the application's venv.
-A missing tool fails the test that needs it instead of skipping it: CI must prove the deployment, not
-quietly do less.
+The tools (Helm 4's SDK, kubernetes-validate, checkov, cfn-lint, hadolint, parliament; terraform from
+the machine) are installed by `make deploy-tools` into `.tools/` (override with DEPLOY_TOOLS_DIR), apart
+from the application's venv. `helm` is `tools/helm_sdk.py` run by that venv's Python: Helm 4's own
+library, whose default Kubernetes version is current, so no render needs `--kube-version`. A missing
+tool fails the test that needs it instead of skipping it: CI must prove the deployment, not quietly do
+less.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = Path(os.environ.get("DEPLOY_TOOLS_DIR", REPO_ROOT / ".tools"))
 CHART_DIR = REPO_ROOT / "deploy" / "helm" / "config-report"
 MINIMAL_VALUES = CHART_DIR / "ci" / "minimal-values.yaml"
-# Rendering needs a Kubernetes version: helm 3.6 assumes 1.20, below the chart's kubeVersion.
-RENDER_KUBE_VERSION = "1.29.0"
+# `helm template` and `helm lint` on Helm 4's library (see tools/helm_sdk.py).
+HELM_SCRIPT = REPO_ROOT / "tools" / "helm_sdk.py"
 
 Manifest = dict[str, Any]
 
@@ -36,10 +38,10 @@ class DeployTools:
     root: Path
 
     def path(self, name: str) -> Path:
-        """The executable `name`: from the tools venv, the npm packages, or PATH (terraform)."""
-        for candidate in (self.root / "venv" / "bin" / name, self.root / "node_modules" / ".bin" / name):
-            if os.access(candidate, os.X_OK):
-                return candidate
+        """The executable `name`: from the tools venv, or PATH (terraform)."""
+        candidate = self.root / "venv" / "bin" / name
+        if os.access(candidate, os.X_OK):
+            return candidate
         found = shutil.which(name)
         if found is None:
             pytest.fail(
@@ -47,12 +49,18 @@ class DeployTools:
             )
         return Path(found)
 
+    def command(self, name: str) -> list[str]:
+        """The command line that starts `name` (`helm` is the Helm SDK's script, run by the tools venv)."""
+        if name == "helm":
+            return [str(self.path("python")), str(HELM_SCRIPT)]
+        return [str(self.path(name))]
+
     def run(
         self, name: str, *args: str | Path, cwd: Path | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
         """Run a tool and return what it did; the caller asserts on the outcome."""
         return subprocess.run(
-            [str(self.path(name)), *map(str, args)],
+            [*self.command(name), *map(str, args)],
             cwd=cwd or REPO_ROOT,
             capture_output=True,
             text=True,
@@ -81,8 +89,7 @@ class Chart:
 
     def template_args(self, values: Sequence[Path] = (), sets: Sequence[str] = ()) -> list[str]:
         """`helm template` arguments (release namespace, base values) for these values and overrides."""
-        args = ["template", "config-report", str(self.directory), "--kube-version", RENDER_KUBE_VERSION]
-        args += ["--namespace", self.namespace]
+        args = ["template", "config-report", str(self.directory), "--namespace", self.namespace]
         for path in (*self.base_values, *values):
             args += ["--values", str(path)]
         for assignment in sets:

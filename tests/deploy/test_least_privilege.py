@@ -66,6 +66,11 @@ WIDENED_FOR_MOTO = {
 NOT_OBSERVABLE = {
     "kms:GenerateDataKey": "S3 calls KMS on the caller's behalf; moto models no such call",
     "kms:Decrypt": "S3 calls KMS on the caller's behalf; moto models no such call",
+    "sts:TagSession": (
+        "needed only when the hub's session carries EKS Pod Identity's transitive tags; moto evaluates "
+        "no session tags in identity policies (the simulator checks the spoke and org roles' trust for "
+        "it in a Pod Identity run: tests/app/test_pod_identity.py)"
+    ),
 }
 
 # Spoke reads without which the run still completes, and the warning it logs naming the action: the

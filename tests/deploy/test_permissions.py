@@ -13,6 +13,10 @@ import pytest
 from botocore import xform_name
 from permissions import (
     MODULES_DIR,
+    ROLE_WORDS,
+    RUNBOOK,
+    RUNBOOK_BEGIN,
+    RUNBOOK_END,
     Role,
     Targets,
     actions,
@@ -44,15 +48,61 @@ def code_that_calls_aws() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
-def test_committed_actions_files_match_what_permissions_py_declares() -> None:
+def test_committed_actions_files_and_runbook_tables_match_what_permissions_py_declares() -> None:
     stale = stale_files(REPO_ROOT)
     assert not stale, f"stale {', '.join(str(p.relative_to(REPO_ROOT)) for p in stale)}: {REGENERATE}"
+
+
+def copy_generated_files(root: Path) -> None:
+    """The repository's generated files (and the runbook around its tables) under `root`."""
+    shutil.copytree(REPO_ROOT / MODULES_DIR, root / MODULES_DIR)
+    (root / RUNBOOK).parent.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / RUNBOOK, root / RUNBOOK)
+
+
+def runbook_actions(text: str) -> dict[str, list[str]]:
+    """The runbook's generated tables: each role's heading -> the actions its table lists."""
+    block = text.split(RUNBOOK_BEGIN, 1)[1].split(RUNBOOK_END, 1)[0]
+    tables: dict[str, list[str]] = {}
+    heading = ""
+    for line in block.splitlines():
+        if line.endswith(":") and not line.startswith("|"):
+            heading = line.removesuffix(":")
+            tables[heading] = []
+        elif match := re.match(r"^\| `([a-z0-9-]+:[A-Za-z0-9]+)` \|", line):
+            tables[heading].append(match.group(1))
+    return tables
+
+
+def test_the_runbook_lists_exactly_the_actions_each_role_is_granted() -> None:
+    # What a security reviewer reads and approves is what Terraform grants.
+    tables = runbook_actions((REPO_ROOT / RUNBOOK).read_text(encoding="utf-8"))
+    assert tables == {ROLE_WORDS[role]: list(actions(role)) for role in (Role.SPOKE, Role.ORG, Role.HUB)}
+
+
+def test_a_runbook_edited_by_hand_is_stale_and_write_mode_regenerates_its_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy_generated_files(tmp_path)
+    runbook = tmp_path / RUNBOOK
+    # The mistake this catches: a list that names an action never granted and omits granted ones.
+    original = runbook.read_text(encoding="utf-8")
+    runbook.write_text(
+        original.replace(
+            "config:DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorders"
+        )
+    )
+
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    assert str(RUNBOOK) in capsys.readouterr().err
+    assert main(["--write", "--root", str(tmp_path)]) == 0
+    assert runbook.read_text(encoding="utf-8") == original
 
 
 def test_check_mode_reports_a_stale_file_and_write_mode_repairs_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(REPO_ROOT / MODULES_DIR, tmp_path / MODULES_DIR)
+    copy_generated_files(tmp_path)
     spoke = tmp_path / MODULES_DIR / Role.SPOKE.value / "actions.json"
     spoke.write_text(spoke.read_text().replace("ec2:DescribeRegions", "ec2:*"))
 
@@ -88,7 +138,7 @@ def test_each_direct_action_is_a_real_api_operation_that_the_code_calls(role: Ro
 
 def test_only_what_aws_checks_on_the_callers_behalf_is_indirect() -> None:
     indirect = {a.name for role in Role for s in statements(role) for a in s.actions if not a.direct}
-    assert indirect == {"kms:GenerateDataKey", "kms:Decrypt", "s3:ListBucket"}
+    assert indirect == {"kms:GenerateDataKey", "kms:Decrypt", "s3:ListBucket", "sts:TagSession"}
 
 
 def test_the_spoke_and_org_roles_are_read_only() -> None:
@@ -104,7 +154,7 @@ def test_hub_policy_names_only_its_targets_and_leaves_out_what_is_not_configured
         {
             "Sid": "AssumeScannerRoles",
             "Effect": "Allow",
-            "Action": ["sts:AssumeRole"],
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Resource": list(HUB_TARGETS.scanner_role_arns),
         },
         {

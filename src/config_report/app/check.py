@@ -70,6 +70,8 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
 
     `sample`: prove the spoke role in only the first `sample` accounts in scope (the output says so).
     """
+    # Reads the ExternalId file too: an unreadable one is a settings error (exit 2), before any AWS call.
+    scan = settings.scan_config()
     yield CheckResult("settings", True, f"valid; spoke role {settings.spoke_role_name}")
     try:
         hub = connect_hub(settings.client_config())
@@ -82,7 +84,6 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
         )
         return
     yield CheckResult("hub identity", True, hub.identity.arn)
-    scan = settings.scan_config()
     accounts = yield from _check_organization(hub, scan)
     usable = yield from _check_spokes(hub, scan, accounts, sample=sample)
     if usable is not None:

@@ -57,13 +57,15 @@ def open_run(
     """Check what can be checked before any AWS call, connect the hub, and build the run's context.
 
     `started_at` is the run's clock when given (the demo replays last week's run), else `clock`'s.
-    Raises `SettingsError` (nothing scanned) for a missing bucket or a bad exceptions file.
+    Raises `SettingsError` (nothing scanned) for a missing bucket, an unreadable ExternalId file or a bad
+    exceptions file.
     """
     if not settings.s3_bucket and not dry_run:
         raise SettingsError(
             "CONFIG_REPORT_S3_BUCKET (--s3-bucket) is not set; `run` publishes to S3: set the report bucket"
         )
     started = started_at or run_started_at()
+    scan = settings.scan_config()  # reads the ExternalId file, if any: before any AWS call
     # A local exceptions file is checked before any AWS call; one in S3 as soon as the hub can read it.
     location = settings.exceptions_file
     in_s3 = (location or "").startswith("s3://")
@@ -74,7 +76,7 @@ def open_run(
         exceptions = _exceptions(location, fetch=bucket.fetch_uri)
     return RunContext(
         settings=settings,
-        scan=settings.scan_config(),
+        scan=scan,
         jira=settings.jira_config(),
         outcome=settings.outcome_policy(),
         hub=hub,

@@ -89,6 +89,7 @@ def run(
         "run.start",
         run_id=context.run_id,
         identity=context.hub.identity.arn,
+        credentials=context.hub.credentials,
         region=context.hub.region,
         region_from=region_source(),
         dry_run=context.dry_run,

@@ -1,8 +1,11 @@
 """Sessions: one shared botocore `Config`, the hub's own session and the roles it assumes.
 
 Hub credentials come from boto3's default chain, so IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE),
-environment keys and profiles all work unchanged. Spoke and org sessions are role-chained from the hub:
-AWS caps chained sessions at one hour, so their credentials refresh by simply assuming the role again.
+EKS Pod Identity (the container provider: AWS_CONTAINER_CREDENTIALS_FULL_URI +
+AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE), environment keys and profiles all work unchanged. The chain
+tries web identity before the container provider: a pod given both uses IRSA. Spoke and org sessions
+are role-chained from the hub: AWS caps chained sessions at one hour, so their credentials refresh by
+simply assuming the role again.
 """
 
 from __future__ import annotations
@@ -120,6 +123,9 @@ class Hub:
     sts: Any  # boto3 clients are thread-safe
     config: Config
     region: str
+    # Which link of the default chain gave the credentials (botocore's name for it: for instance
+    # `assume-role-with-web-identity` for IRSA, `container-role` for EKS Pod Identity, `env`).
+    credentials: str = "unknown"
 
 
 def connect_hub(settings: ClientConfig) -> Hub:
@@ -139,11 +145,14 @@ def connect_hub(settings: ClientConfig) -> Hub:
             what="asking STS who the hub is",
             otherwise=ConfigReportError(
                 f"no usable hub credentials ({describe_error(exc)}); in EKS check the ServiceAccount's "
-                "eks.amazonaws.com/role-arn annotation and the role's OIDC trust, elsewhere AWS_PROFILE "
+                "eks.amazonaws.com/role-arn annotation and the role's OIDC trust (IRSA), or its Pod "
+                "Identity association and the role's pods.eks.amazonaws.com trust; elsewhere AWS_PROFILE "
                 "or keys"
             ),
         ) from exc
-    return Hub(identity, session, session.client("sts", config=config), config, region)
+    # Resolved (and cached by the session) by the call above; never its keys, only where they came from.
+    method = getattr(session.get_credentials(), "method", None) or "unknown"
+    return Hub(identity, session, session.client("sts", config=config), config, region, credentials=method)
 
 
 def role_arn(identity: Identity, account_id: str, role_name: str) -> str:

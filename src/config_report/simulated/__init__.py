@@ -12,6 +12,7 @@ a correct report of it contains. The production job never imports this package.
 """
 
 from config_report.simulated.faults import FaultCounts, FaultLayer, FaultPlan
+from config_report.simulated.pod_identity import PodIdentityAgent
 from config_report.simulated.seed import HubInfo, SeededOrganization, seed_organization
 from config_report.simulated.server import SimulatedOrganization
 
@@ -20,6 +21,7 @@ __all__ = [
     "FaultLayer",
     "FaultPlan",
     "HubInfo",
+    "PodIdentityAgent",
     "SeededOrganization",
     "SimulatedOrganization",
     "seed_organization",

@@ -15,8 +15,9 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
    return the one we want (deterministic IDs, one with a leading zero), and `rename_account` names the
    management account, which moto always calls "master".
 4. The fault layer asks who the caller is (`caller_identity`) to deny Config per account and region,
-   and whether the account may use a region at all (`region_access`: opt-in regions not enabled,
-   regions denied by a service control policy), which is kept on moto's per-region backend.
+   whether the account may use a region at all (`region_access`: opt-in regions not enabled,
+   regions denied by a service control policy), which is kept on moto's per-region backend, and what
+   a role's trust policy says (`role_trust`), which moto keeps but checks nowhere across accounts.
 5. The seeder sets up Config (recorder, delivery channel, rules) on moto's backend objects directly
    (`enable_config`), through the same methods moto's HTTP handlers call: one HTTP round trip costs
    about 7 ms in moto, and a demo organization needs some 1,500 of them (12 s instead of 2 s).
@@ -42,7 +43,8 @@ from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
 from moto.iam.access_control import S3IAMRequest
-from moto.iam.models import get_account_id_from
+from moto.iam.exceptions import NotFoundException as IamNotFound
+from moto.iam.models import get_account_id_from, iam_backends
 from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
@@ -288,6 +290,17 @@ def rename_account(management_account_id: str, account_id: str, name: str) -> No
     """Give an organization's account a new name (moto names the management account "master")."""
     backend = organizations_backends[management_account_id][_PARTITION]
     backend.get_account_by_id(account_id).name = name
+
+
+def role_trust(role_arn: str) -> dict[str, Any] | None:
+    """The trust policy of the role `role_arn` as moto stores it; None when there is no such role."""
+    try:
+        account_id = role_arn.split(":")[4]
+        role = iam_backends[account_id][_PARTITION].get_role_by_arn(role_arn)
+    except (IndexError, KeyError, IamNotFound):
+        return None
+    document = json.loads(role.assume_role_policy_document or "{}")
+    return document if isinstance(document, dict) else None
 
 
 def caller_identity(access_key_id: str, region: str) -> tuple[str, str]:

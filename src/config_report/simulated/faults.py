@@ -53,6 +53,12 @@ a region not enabled in the account (an opt-in region) answers every Config call
 and a region denied by a service control policy answers `AccessDeniedException` "... with an explicit
 deny in a service control policy".
 
+It also enforces what moto leaves out of sts:AssumeRole: session tags. A request that passes `Tags`,
+or is signed by a session holding transitive tags (passed with `TransitiveTagKeys`, and inherited by
+every session assumed from it, as EKS Pod Identity's are), is refused with STS's `AccessDenied`
+"... is not authorized to perform: sts:TagSession ..." (HTTP 403) unless the role's trust policy, asked
+of `trust`, allows sts:TagSession (config_report.simulated.trust).
+
 The random draws come from one `random.Random(seed)`, so a given seed yields the same sequence of
 decisions; a count ("the next N") is re-armed each time `configure` sets it. `FaultCounts` says what
 was injected, so a test can prove a throttle really fired; `wait_for` blocks until it has.
@@ -83,6 +89,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from config_report.simulated.trust import refused_action
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StartResponse = Callable[..., Any]
 # Who is calling: (access key ID, region) -> (account ID, principal ARN).
@@ -106,6 +114,8 @@ class RuleFault(StrEnum):
 
 # (account ID, region) -> the region's access state, None when usable.
 RegionAccessResolver = Callable[[str, str], RegionAccess | None]
+# Role ARN -> its trust policy, None when there is no such role.
+TrustResolver = Callable[[str], dict[str, Any] | None]
 _DETAILS_ACTION = "GetComplianceDetailsByConfigRule"
 
 
@@ -203,6 +213,7 @@ class FaultCounts:
     s3_put_refused: int = 0
     region_refused: int = 0
     rule_faults: int = 0
+    tag_session_denied: int = 0  # AssumeRole with session tags into a role whose trust lacks sts:TagSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +241,12 @@ class FaultLayer:
         plan: FaultPlan | None = None,
         *,
         region_access: RegionAccessResolver | None = None,
+        trust: TrustResolver | None = None,
     ) -> None:
         self._app = app
         self._caller = caller
         self._region_access = region_access
+        self._trust = trust
         self._lock = threading.Lock()
         self._plan = plan or FaultPlan()
         self._random = random.Random(self._plan.seed)  # noqa: S311 - simulated faults, not secrets
@@ -246,6 +259,7 @@ class FaultLayer:
         self._expiry: dict[str, datetime | None] = {}  # issued access key -> when it stops being accepted
         self._served = threading.Condition(self._lock)
         self._issued_secrets: list[str] = []  # secret keys and session tokens sts:AssumeRole handed out
+        self._tagged: set[str] = set()  # issued access keys whose sessions hold transitive session tags
 
     @property
     def plan(self) -> FaultPlan:
@@ -304,6 +318,7 @@ class FaultLayer:
             self._config_seen = 0
             self._expiry.clear()
             self._issued_secrets.clear()
+            self._tagged.clear()
 
     @property
     def issued_secrets(self) -> tuple[str, ...]:
@@ -401,12 +416,18 @@ class FaultLayer:
         return None
 
     def _assume_role_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
-        if plan.deny_assume_role_into:
-            role_arn = _form_value(request.body, "RoleArn")
-            if _account_of_arn(role_arn) in plan.deny_assume_role_into:
-                self._bump("assume_role_denied")
+        role_arn = _form_value(request.body, "RoleArn")
+        if plan.deny_assume_role_into and _account_of_arn(role_arn) in plan.deny_assume_role_into:
+            self._bump("assume_role_denied")
+            _, caller_arn = self._caller(request.access_key, request.region)
+            return _sts_access_denied(caller_arn, role_arn)
+        if self._trust is not None:
+            carries_tags = _passes_tags(request.body) or self._holds_transitive_tags(request.access_key)
+            refused = refused_action(self._trust(role_arn), carries_tags=carries_tags)
+            if refused is not None:
+                self._bump("tag_session_denied")
                 _, caller_arn = self._caller(request.access_key, request.region)
-                return _sts_access_denied(caller_arn, role_arn)
+                return _sts_access_denied(caller_arn, role_arn, action=refused)
         if plan.sts_throttle_rate and self._draw() < plan.sts_throttle_rate:
             self._bump("sts_throttled")
             return _sts_error("Throttling", "Rate exceeded")
@@ -511,7 +532,10 @@ class FaultLayer:
         """Let moto answer; rewrite what the fault plan changes in the answer."""
         if request.service == "sts" and request.action == "AssumeRole":
             self._bump("assume_role_served")
-            return self._issue(plan.credential_lifetime, environ, start_response)
+            transitive = _passes_transitive_tags(request.body) or self._holds_transitive_tags(
+                request.access_key
+            )
+            return self._issue(plan.credential_lifetime, environ, start_response, transitive=transitive)
         if (
             request.service == "config"
             and request.action in _PAGINATED_CONFIG_ACTIONS
@@ -524,7 +548,12 @@ class FaultLayer:
         return self._app(environ, start_response)
 
     def _issue(
-        self, lifetime: float | None, environ: dict[str, Any], start_response: StartResponse
+        self,
+        lifetime: float | None,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        *,
+        transitive: bool = False,
     ) -> Iterable[bytes]:
         # moto never refuses its credentials: the layer remembers each key it hands out, and with a
         # `lifetime` states (and enforces) that Expiration instead of moto's hour.
@@ -538,6 +567,8 @@ class FaultLayer:
         with self._lock:
             self._expiry[key.group(1)] = expires
             self._issued_secrets.extend(secrets)
+            if transitive:  # the new session inherits them, and passes them on in turn
+                self._tagged.add(key.group(1))
         if expires is not None:
             stamp = expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z"
             text = re.sub(r"<Expiration>.*?</Expiration>", f"<Expiration>{stamp}</Expiration>", text)
@@ -556,6 +587,10 @@ class FaultLayer:
         answer = json.loads(body or b"{}")
         answer["NextToken"] = _ENDLESS_TOKEN
         return _respond_raw(status, headers, json.dumps(answer).encode())(start_response)
+
+    def _holds_transitive_tags(self, access_key: str) -> bool:
+        with self._lock:
+            return access_key in self._tagged
 
     def _expired(self, access_key: str) -> bool:
         with self._lock:
@@ -739,8 +774,18 @@ def _sts_error(code: str, message: str, *, status: str = "400 Bad Request", send
     return _respond(status, "text/xml", body)
 
 
-def _sts_access_denied(caller_arn: str, role_arn: str) -> Responder:
-    message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+def _passes_tags(body: bytes) -> bool:
+    """True when an AssumeRole request passes session tags (`Tags.member.N.Key`)."""
+    return bool(_form_value(body, "Tags.member.1.Key"))
+
+
+def _passes_transitive_tags(body: bytes) -> bool:
+    """True when an AssumeRole request marks some of its session tags transitive."""
+    return bool(_form_value(body, "TransitiveTagKeys.member.1"))
+
+
+def _sts_access_denied(caller_arn: str, role_arn: str, *, action: str = "sts:AssumeRole") -> Responder:
+    message = f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}"
     return _sts_error("AccessDenied", message, status="403 Forbidden")
 
 

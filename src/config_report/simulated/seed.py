@@ -652,22 +652,33 @@ def _build_organization(sim: SimulatedOrganization, plan: list[_PlannedAccount])
 
 
 def _create_roles(sim: SimulatedOrganization, plan: list[_PlannedAccount], hub: HubInfo) -> None:
-    trust_hub = _trust({"AWS": hub.role_arn})
+    # As the Terraform modules write them: the spoke and org roles let a hub on EKS Pod Identity bring
+    # its transitive session tags (sts:TagSession, which the simulator checks).
+    trust_hub = _trust(({"AWS": hub.role_arn}, ["sts:AssumeRole", "sts:TagSession"]))
     for planned in plan:
         iam = sim.client("iam", account_id=planned.account.id)
         iam.create_role(RoleName=SPOKE_ROLE_NAME, AssumeRolePolicyDocument=trust_hub)
         if planned.index == _MANAGEMENT:
             iam.create_role(RoleName=ORG_ROLE_NAME, AssumeRolePolicyDocument=trust_hub)
         if planned.index == _HUB:
-            # In production this trusts the EKS cluster's OIDC provider (IRSA); moto does not check it.
-            irsa = _trust({"Federated": f"arn:aws:iam::{hub.account_id}:oidc-provider/oidc.eks.example"})
-            iam.create_role(RoleName=HUB_ROLE_NAME, AssumeRolePolicyDocument=irsa)
+            # In production it trusts one of them: the EKS cluster's OIDC provider (IRSA; moto does not
+            # check it) or EKS Pod Identity (the simulated agent assumes it, tagging the session).
+            hub_trust = _trust(
+                (
+                    {"Federated": f"arn:aws:iam::{hub.account_id}:oidc-provider/oidc.eks.example"},
+                    ["sts:AssumeRoleWithWebIdentity"],
+                ),
+                ({"Service": "pods.eks.amazonaws.com"}, ["sts:AssumeRole", "sts:TagSession"]),
+            )
+            iam.create_role(RoleName=HUB_ROLE_NAME, AssumeRolePolicyDocument=hub_trust)
 
 
-def _trust(principal: dict[str, str]) -> str:
-    action = "sts:AssumeRoleWithWebIdentity" if "Federated" in principal else "sts:AssumeRole"
-    statement = {"Effect": "Allow", "Principal": principal, "Action": action}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+def _trust(*statements: tuple[dict[str, str], list[str]]) -> str:
+    """A trust policy with one Allow statement per (principal, actions)."""
+    allowed = [
+        {"Effect": "Allow", "Principal": principal, "Action": actions} for principal, actions in statements
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": allowed})
 
 
 def _create_report_bucket(sim: SimulatedOrganization, hub: HubInfo) -> None:

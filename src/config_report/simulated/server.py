@@ -104,6 +104,7 @@ class SimulatedOrganization:
                 _moto.caller_identity,
                 self._initial_faults,
                 region_access=_moto.region_access,
+                trust=_moto.role_trust,
             )
             self._server = make_server(
                 HOST, self._port, self._faults, threaded=True, request_handler=_QuietHandler

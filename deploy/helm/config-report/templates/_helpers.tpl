@@ -76,8 +76,11 @@ example. (The schema cannot say these: an empty string is valid until the deploy
 */}}
 {{- define "config-report.validate" -}}
 {{- with .Values }}
-{{- if and .serviceAccount.create (not .serviceAccount.roleArn) }}
-{{- fail "serviceAccount.roleArn is required: this environment's hub IRSA role, e.g. --set serviceAccount.roleArn=arn:aws:iam::<hub-account>:role/system-config-report-generator-write-role (Terraform examples/hub output role_arn)" }}
+{{- if and .serviceAccount.create (not .serviceAccount.roleArn) (not .serviceAccount.podIdentity) }}
+{{- fail "serviceAccount.roleArn is required: this environment's hub IRSA role, e.g. --set serviceAccount.roleArn=arn:aws:iam::<hub-account>:role/system-config-report-generator-write-role (Terraform examples/hub output role_arn); or --set serviceAccount.podIdentity=true with an EKS Pod Identity association" }}
+{{- end }}
+{{- if and .serviceAccount.podIdentity .serviceAccount.roleArn }}
+{{- fail "serviceAccount.podIdentity is true but serviceAccount.roleArn is set: keep one (with both, the SDK takes IRSA's credentials first); under Pod Identity the association names the role" }}
 {{- end }}
 {{- if or (contains ":111122223333:" .serviceAccount.roleArn) (contains ":111122223333:" .config.orgRoleArn) }}
 {{- fail "serviceAccount.roleArn or config.orgRoleArn holds the documentation account 111122223333: use your hub and management accounts' role ARNs" }}
@@ -124,10 +127,27 @@ checkov.io/skip3: CKV_K8S_43=image.digest is empty, the deployer chose a tag; se
 {{- end }}
 
 {{/*
+checkov wants every pod covered by a NetworkPolicy (CKV2_K8S_6). With networkPolicy.enabled false the
+deployer has chosen the namespace's own policies instead, and the skip says so in the manifest itself.
+*/}}
+{{- define "config-report.checkovNetworkPolicySkip" -}}
+{{- if not .Values.networkPolicy.enabled }}
+checkov.io/skip4: CKV2_K8S_6=networkPolicy.enabled is false, the deployer chose the namespace's own NetworkPolicies
+{{- end }}
+{{- end }}
+
+{{/*
 Where the Jira token Secret is mounted (read-only, only this file).
 */}}
 {{- define "config-report.jiraTokenDir" -}}
 /var/run/secrets/config-report/jira
+{{- end }}
+
+{{/*
+Where the ExternalId Secret is mounted (read-only, only this file).
+*/}}
+{{- define "config-report.externalIdDir" -}}
+/var/run/secrets/config-report/external-id
 {{- end }}
 
 {{/*
@@ -140,7 +160,7 @@ Where the accepted-exceptions ConfigMap is mounted (read-only).
 {{/*
 Environment: every non-empty value under `config` as CONFIG_REPORT_<NAME> (camelCase key in snake
 case, upper-cased: the Settings field's name), lists joined with commas, maps as JSON. The Jira token
-is only ever a file path.
+and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: secrets as files).
 */}}
 {{- define "config-report.env" -}}
 {{- range $key, $value := .Values.config }}
@@ -163,11 +183,8 @@ is only ever a file path.
 {{- end }}
 {{- end }}
 {{- if .Values.externalIdSecret.existingSecret }}
-- name: CONFIG_REPORT_EXTERNAL_ID
-  valueFrom:
-    secretKeyRef:
-      name: {{ .Values.externalIdSecret.existingSecret | quote }}
-      key: {{ .Values.externalIdSecret.key | quote }}
+- name: CONFIG_REPORT_EXTERNAL_ID_FILE
+  value: {{ printf "%s/%s" (include "config-report.externalIdDir" .) .Values.externalIdSecret.key | quote }}
 {{- end }}
 {{- if .Values.jiraApiToken.existingSecret }}
 - name: CONFIG_REPORT_JIRA_API_TOKEN_FILE
@@ -233,6 +250,11 @@ containers:
         mountPath: {{ include "config-report.jiraTokenDir" $root }}
         readOnly: true
       {{- end }}
+      {{- if .externalIdSecret.existingSecret }}
+      - name: external-id
+        mountPath: {{ include "config-report.externalIdDir" $root }}
+        readOnly: true
+      {{- end }}
       {{- if .exceptions.existingConfigMap }}
       - name: exceptions
         mountPath: {{ include "config-report.exceptionsDir" $root }}
@@ -250,6 +272,15 @@ volumes:
       items:
         - key: {{ .jiraApiToken.key }}
           path: {{ .jiraApiToken.key }}
+  {{- end }}
+  {{- if .externalIdSecret.existingSecret }}
+  - name: external-id
+    secret:
+      secretName: {{ .externalIdSecret.existingSecret }}
+      defaultMode: 0440
+      items:
+        - key: {{ .externalIdSecret.key }}
+          path: {{ .externalIdSecret.key }}
   {{- end }}
   {{- if .exceptions.existingConfigMap }}
   - name: exceptions

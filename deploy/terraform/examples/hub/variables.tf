@@ -10,13 +10,35 @@ variable "name" {
   type        = string
 }
 
-variable "oidc_provider_arn" {
-  description = "This cluster's IAM OIDC provider (from aws eks describe-cluster ... identity.oidc.issuer)."
+variable "trust" {
+  description = "How the pods get the role: \"irsa\" (the cluster's OIDC provider and the ServiceAccount annotation) or \"pod_identity\" (EKS Pod Identity: an association, no annotation)."
   type        = string
 
   validation {
-    condition     = !can(regex("EXAMPLE", var.oidc_provider_arn))
+    condition     = contains(["irsa", "pod_identity"], var.trust)
+    error_message = "trust must be \"irsa\" or \"pod_identity\"."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "With trust = \"irsa\": this cluster's IAM OIDC provider (from aws eks describe-cluster ... identity.oidc.issuer); null with pod_identity. Required: write null explicitly."
+  type        = string
+  nullable    = true
+
+  validation {
+    condition     = var.oidc_provider_arn == null || !can(regex("EXAMPLE", coalesce(var.oidc_provider_arn, "-")))
     error_message = "oidc_provider_arn is the documentation placeholder: use your cluster's OIDC provider ARN."
+  }
+}
+
+variable "cluster_arn" {
+  description = "With trust = \"pod_identity\": this environment's EKS cluster (aws eks describe-cluster ... cluster.arn), which gets the association; null with irsa. Required: write null explicitly."
+  type        = string
+  nullable    = true
+
+  validation {
+    condition     = var.cluster_arn == null || !can(regex(":111122223333:", coalesce(var.cluster_arn, "-")))
+    error_message = "cluster_arn holds the documentation account 111122223333: use your cluster's ARN."
   }
 }
 

@@ -1,5 +1,5 @@
 output "role_arn" {
-  description = "ARN of the hub role: the chart's serviceAccount.roleArn (rendered as the eks.amazonaws.com/role-arn annotation), and one of the hub_role_arns of the spoke and org roles."
+  description = "ARN of the hub role: with IRSA the chart's serviceAccount.roleArn (rendered as the eks.amazonaws.com/role-arn annotation), with EKS Pod Identity the association's role_arn; and one of the hub_role_arns of the spoke and org roles."
   value       = try(aws_iam_role.this[0].arn, null)
 }
 
@@ -14,7 +14,7 @@ output "role_unique_id" {
 }
 
 output "trust_policy" {
-  description = "The role's trust policy (JSON): the web-identity conditions on the ServiceAccount."
+  description = "The role's trust policy (JSON): the web-identity conditions on the ServiceAccount (IRSA), or pods.eks.amazonaws.com with the cluster, namespace and ServiceAccount session tags (EKS Pod Identity)."
   value       = try(aws_iam_role.this[0].assume_role_policy, null)
 }
 

@@ -5,7 +5,7 @@ variable "create" {
 }
 
 variable "name" {
-  description = "Name of the hub role the report generator's pods assume through IRSA."
+  description = "Name of the hub role the report generator's pods assume (through IRSA or EKS Pod Identity)."
   type        = string
   default     = "system-config-report-generator-write-role"
 
@@ -16,18 +16,41 @@ variable "name" {
 }
 
 variable "description" {
-  description = "Description of the role, shown in the IAM console."
+  description = "Description of the role, shown in the IAM console; null for one that names the trust."
   type        = string
-  default     = "config-report (IRSA): assumes the Config read roles and writes the weekly compliance report."
+  default     = null
+}
+
+variable "trust" {
+  description = "How the pods get the role: \"irsa\" (IAM roles for service accounts: the cluster's OIDC provider, the ServiceAccount's eks.amazonaws.com/role-arn annotation) or \"pod_identity\" (EKS Pod Identity: pods.eks.amazonaws.com, an aws_eks_pod_identity_association)."
+  type        = string
+  default     = "irsa"
+
+  validation {
+    condition     = contains(["irsa", "pod_identity"], var.trust)
+    error_message = "trust must be \"irsa\" or \"pod_identity\"."
+  }
 }
 
 variable "oidc_provider_arn" {
-  description = "ARN of the EKS cluster's IAM OIDC provider, e.g. arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE."
+  description = "With trust = \"irsa\" (required then): ARN of the EKS cluster's IAM OIDC provider, e.g. arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$", var.oidc_provider_arn))
+    condition     = var.oidc_provider_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$", coalesce(var.oidc_provider_arn, "-")))
     error_message = "oidc_provider_arn must be an IAM OIDC provider ARN: arn:aws:iam::<account-id>:oidc-provider/<issuer host and path>."
+  }
+}
+
+variable "cluster_arn" {
+  description = "With trust = \"pod_identity\" (required then): ARN of the EKS cluster whose pods get the role, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/ptdev-cybsecops-cluster; the trust requires its eks-cluster-arn session tag."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cluster_arn == null || can(regex("^arn:aws[a-z-]*:eks:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$", coalesce(var.cluster_arn, "-")))
+    error_message = "cluster_arn must be an EKS cluster ARN: arn:aws:eks:<region>:<account-id>:cluster/<name>."
   }
 }
 
@@ -140,7 +163,7 @@ variable "permissions_boundary_arn" {
 }
 
 variable "max_session_duration" {
-  description = "Longest web-identity session, in seconds. Spoke sessions are role-chained and capped at one hour whatever this says; the scanner refreshes them."
+  description = "Longest hub session, in seconds (IRSA; EKS Pod Identity sessions are EKS's to set). Spoke sessions are role-chained and capped at one hour whatever this says; the scanner refreshes them."
   type        = number
   default     = 3600
 

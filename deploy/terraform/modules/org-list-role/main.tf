@@ -20,7 +20,9 @@ locals {
       Sid       = "ConfigReportHub"
       Effect    = "Allow"
       Principal = { AWS = local.hub_principals }
-      Action    = "sts:AssumeRole"
+      # sts:TagSession: a hub running on EKS Pod Identity carries that session's tags, which are
+      # transitive, into every role it assumes; AWS refuses the AssumeRole unless the trust allows them.
+      Action = ["sts:AssumeRole", "sts:TagSession"]
       Condition = merge(
         { ArnLike = { "aws:PrincipalArn" = local.hub_principal_arns } },
         var.organization_id == null ? {} : { StringEquals = { "aws:PrincipalOrgID" = var.organization_id } },

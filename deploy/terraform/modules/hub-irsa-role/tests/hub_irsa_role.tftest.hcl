@@ -43,6 +43,79 @@ run "trusts_only_the_report_generator_service_account_through_the_cluster_oidc_p
     condition     = aws_iam_role.this[0].max_session_duration == 3600 && aws_iam_role.this[0].permissions_boundary == null
     error_message = "defaults: one-hour sessions, no permissions boundary"
   }
+  assert {
+    condition     = aws_iam_role.this[0].description == "config-report (IRSA): assumes the Config read roles and writes the weekly compliance report."
+    error_message = "the description must name the trust"
+  }
+}
+
+run "trusts_only_the_clusters_service_account_through_eks_pod_identity" {
+  command = plan
+
+  variables {
+    trust             = "pod_identity"
+    oidc_provider_arn = null
+    cluster_arn       = "arn:aws:eks:eu-west-1:111122223333:cluster/ptdev-cybsecops-cluster"
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.this[0].assume_role_policy).Statement == [{
+      Sid       = "ReportGeneratorPodIdentity"
+      Effect    = "Allow"
+      Principal = { Service = "pods.eks.amazonaws.com" }
+      Action    = ["sts:AssumeRole", "sts:TagSession"]
+      Condition = {
+        StringEquals = {
+          "aws:RequestTag/eks-cluster-arn"            = "arn:aws:eks:eu-west-1:111122223333:cluster/ptdev-cybsecops-cluster"
+          "aws:RequestTag/kubernetes-namespace"       = "security-compliance"
+          "aws:RequestTag/kubernetes-service-account" = "report-generator-sa"
+        }
+      }
+    }]
+    error_message = "EKS Pod Identity: only pods.eks.amazonaws.com, assuming and tagging, for this cluster's ServiceAccount (by its session tags)"
+  }
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Action == ["sts:AssumeRole", "sts:TagSession"]
+    error_message = "a Pod Identity session's tags are transitive: the hub must be allowed to carry them into the roles it assumes"
+  }
+  assert {
+    condition     = aws_iam_role.this[0].description == "config-report (EKS Pod Identity): assumes the Config read roles and writes the weekly compliance report."
+    error_message = "the description must name the trust"
+  }
+}
+
+run "irsa_needs_the_clusters_oidc_provider" {
+  command = plan
+  variables {
+    oidc_provider_arn = null
+  }
+  expect_failures = [aws_iam_role.this]
+}
+
+run "pod_identity_needs_the_cluster" {
+  command = plan
+  variables {
+    trust             = "pod_identity"
+    oidc_provider_arn = null
+  }
+  expect_failures = [aws_iam_role.this]
+}
+
+run "rejects_a_trust_it_does_not_offer" {
+  command = plan
+  variables {
+    trust = "kiam"
+  }
+  expect_failures = [var.trust]
+}
+
+run "rejects_a_cluster_arn_that_is_not_one" {
+  command = plan
+  variables {
+    trust       = "pod_identity"
+    cluster_arn = "ptdev-cybsecops-cluster"
+  }
+  expect_failures = [var.cluster_arn]
 }
 
 run "subject_follows_a_custom_namespace_and_service_account" {
@@ -67,8 +140,8 @@ run "may_assume_only_the_spoke_role_in_any_account_and_the_org_role" {
     error_message = "sts:AssumeRole must be limited to the spoke role name and the org role"
   }
   assert {
-    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Action == ["sts:AssumeRole"]
-    error_message = "the assume statement must grant sts:AssumeRole only"
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Action == ["sts:AssumeRole", "sts:TagSession"]
+    error_message = "the assume statement must grant sts:AssumeRole, and sts:TagSession for EKS Pod Identity's transitive session tags, only"
   }
 }
 
@@ -130,7 +203,7 @@ run "reads_and_lists_earlier_reports_only_under_the_prefix_and_decrypts_with_the
 
   assert {
     condition = jsondecode(aws_iam_role_policy.this[0].policy).Statement == [
-      { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
+      { Sid = "AssumeScannerRoles", Effect = "Allow", Action = ["sts:AssumeRole", "sts:TagSession"], Resource = ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn] },
       { Sid = "DecryptReports", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] },
       { Sid = "EncryptReports", Effect = "Allow", Action = ["kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
       { Sid = "ListEarlierReports", Effect = "Allow", Action = ["s3:ListBucket"], Resource = ["arn:aws:s3:::example-security-reports"], Condition = { StringLike = { "s3:prefix" = ["aws-config-reports/*"] } } },

@@ -17,7 +17,7 @@ run "trusts_only_the_hub_role_through_its_account" {
       Sid       = "ConfigReportHub"
       Effect    = "Allow"
       Principal = { AWS = "arn:aws:iam::111122223333:root" }
-      Action    = "sts:AssumeRole"
+      Action    = ["sts:AssumeRole", "sts:TagSession"]
       Condition = { ArnLike = { "aws:PrincipalArn" = var.hub_role_arns[0] } }
     }]
     error_message = "only the hub role may assume the org role: its account as principal, its ARN as aws:PrincipalArn"
