@@ -51,7 +51,7 @@ from moto.sts.models import sts_backends
 
 from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
 from config_report.simulated.faults import RegionAccess
-from config_report.simulated.inventory import Inventory, select_resource_config
+from config_report.simulated.inventory import Inventory, InventoryApi
 from config_report.simulated.packs import ConformancePackApi, ConformancePacks
 from config_report.simulated.recorders import (
     FAILURE,
@@ -87,8 +87,10 @@ def install_compliance_apis() -> None:
     # moto's own status call predates service-linked recorders; ours knows them (simulated/recorders.py).
     for action in RecorderApi.ACTIONS:
         setattr(ConfigResponse, action, _handler(action, recorder_api))
-    # moto's own SelectResourceConfig only replays canned answers; ours queries the inventory.
-    setattr(ConfigResponse, "select_resource_config", _select_handler)  # noqa: B010 - mypy: method-assign
+    # moto's own SelectResourceConfig only replays canned answers, and its ListDiscoveredResources knows
+    # only moto's own resources; ours read the inventory.
+    for action in InventoryApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action, inventory_api))
 
 
 def _handler(action: str, api_for: Callable[[str, str], object]) -> Callable[[ConfigResponse], str]:
@@ -105,23 +107,20 @@ def _handler(action: str, api_for: Callable[[str, str], object]) -> Callable[[Co
     return handle
 
 
-def _select_handler(self: ConfigResponse) -> str:
-    params = json.loads(self.body or b"{}")
-    try:
-        response = select_resource_config(
-            inventory(self.current_account, self.region), self.current_account, self.region, params
-        )
-    except ConfigApiError as exc:
-        raise JsonRESTError(exc.code, exc.message) from exc
-    return json.dumps(response)
-
-
 _T = TypeVar("_T")
 
 
 def inventory(account_id: str, region: str) -> Inventory:
     """The current configuration items of one account and region (created on first use)."""
     return _attached(account_id, region, _INVENTORY_ATTRIBUTE, Inventory)
+
+
+def inventory_api(account_id: str, region: str) -> InventoryApi:
+    """The inventory reads of one account and region; a region without any recorder discovers nothing."""
+    recording = bool(config_backends[account_id][region].recorders) or bool(
+        service_linked_recorders(account_id, region).all()
+    )
+    return InventoryApi(inventory(account_id, region), account_id, region, recording=recording)
 
 
 def _attached(account_id: str, region: str, attribute: str, kind: type[_T]) -> _T:
