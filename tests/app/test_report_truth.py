@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +21,7 @@ from config_report.domain.model import Compliance, ResourceRecord, RuleResult
 from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
+from config_report.simulated.jira import FakeJira
 from config_report.simulated.seed import (
     BIG_RULE_NAME,
     CIS_PACK,
@@ -33,6 +37,7 @@ from config_report.simulated.seed import (
     RECORDER_ERROR_CODE,
     STALE_RULE,
 )
+from jira.bodies import body_text
 from runner import Run, run_cli
 
 RULE_COLUMNS = [
@@ -521,3 +526,75 @@ def test_deleted_only_when_config_recorded_the_deletion_and_global_resources_own
     assert users_elsewhere
     assert all(sources[k] == sources[(k[0], home, k[2], k[3])] for k in users_elsewhere)
     assert not any("deleted" in s for k, s in sources.items() if k not in by_record[ResourceRecord.DELETED])
+
+
+UNUSED = "sa-east-1"
+
+
+@pytest.fixture(scope="module")
+def regions_run(
+    simulated_org: SimulatedOrganization, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Run]:
+    """The default organization plus a region no account records, read once with a Jira ticket."""
+    simulated_org.reset()
+    simulated_org.seed(unused_regions=(UNUSED,))
+    token_file = tmp_path_factory.mktemp("regions") / "jira-token"
+    try:
+        with FakeJira("cloud").running() as jira:
+            token_file.write_text(jira.token)
+            run = run_cli(
+                simulated_org,
+                "run",
+                CONFIG_REPORT_JIRA_URL=jira.url,
+                CONFIG_REPORT_JIRA_PROJECT="SEC",
+                CONFIG_REPORT_JIRA_EMAIL=jira.email,
+                CONFIG_REPORT_JIRA_API_TOKEN_FILE=str(token_file),
+            )
+            (issue,) = jira.issues.values()
+            yield replace(run, stdout=body_text(issue.fields["description"]))
+    finally:
+        simulated_org.reset()
+        simulated_org.seed()
+
+
+def test_regions_are_summarized_unused_once_and_broken_controls_name_their_accounts(
+    simulated_org: SimulatedOrganization, regions_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    coverage = {(row[0], row[2]): row[3] for row in regions_run.sheet("Coverage")[1:]}
+    lines = summary(regions_run)
+    broken_states = {"CONFIG_NOT_ENABLED", "CONFIG_NOT_RECORDING", "CONFIG_RECORDER_FAILING"}
+    ticket = regions_run.stdout
+
+    assert regions_run.returncode == 0, regions_run.stderr[-3000:]
+    assert {coverage[(a.id, UNUSED)] for a in seeded.accounts} <= {"CONFIG_NOT_ENABLED", "DENIED_BY_SCP"}
+    assert "Not used by the organization (AWS Config in no account): sa-east-1" in lines
+    assert UNUSED not in lines
+    for region in seeded.regions[1:-1]:  # most accounts record in each, and some do not
+        named = {a.id for a in seeded.accounts if coverage[(a.id, region)] in broken_states}
+        note = str(_row(regions_run, region)[2])
+        listed = re.findall(r"\((\d{12})\)", note)
+        assert named
+        assert f"Config missing, stopped or failing in {len(named)}: " in note
+        assert set(listed) <= named
+        assert len(listed) == min(len(named), 10)
+        assert f"{region}: " in ticket
+        assert note in ticket, "the ticket says it in the same words"
+    assert f"Not used by the organization (AWS Config in no account): {UNUSED}" in ticket
+
+
+def test_control_towers_region_deny_lets_config_answer_and_an_scp_that_denies_config_is_denied_by_scp(
+    simulated_org: SimulatedOrganization, regions_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    coverage = {(row[0], row[2]): row[3] for row in regions_run.sheet("Coverage")[1:]}
+
+    assert seeded.regions_denied_by_control_tower
+    assert {coverage[where] for where in seeded.regions_denied_by_control_tower} == {"CONFIG_NOT_ENABLED"}
+    assert seeded.regions_denied_by_scp
+    assert {coverage[where] for where in seeded.regions_denied_by_scp} == {"DENIED_BY_SCP"}
+
+
+def _row(run: Run, label: str) -> list[Any]:
+    (row,) = [row for row in run.sheet("Summary") if row and row[0] == label]
+    return row

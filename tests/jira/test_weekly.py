@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -35,6 +34,7 @@ from config_report.store.bucket import MemoryBucket, ReportBucket, S3Bucket
 from config_report.store.publish import PublishedRun, describe_files
 from config_report.store.tickets import TicketRecords
 from factories import DENIED, PROD, STARTED, finding, prod_scan, sample_report
+from jira.bodies import body_text
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
 LABEL = f"aws-config-report-{WEEK}"
@@ -142,18 +142,6 @@ def sync(
         ledger,
         sleep=sleeps if sleeps is not None else Sleeps(),
     )
-
-
-def body_text(body: Any) -> str:
-    """Readable text of an ADF document (Cloud) or a wiki string (Data Center)."""
-    if isinstance(body, str):
-        return re.sub(r"\\(.)", r"\1", body)  # wiki escapes, as a reader sees them
-    if isinstance(body, dict):
-        own = str(body.get("text", "")) + " ".join(
-            str(m["attrs"]["href"]) for m in body.get("marks", []) if m.get("type") == "link"
-        )
-        return own + " ".join(body_text(child) for child in body.get("content", []))
-    return ""
 
 
 # --- create and update -------------------------------------------------------------------------

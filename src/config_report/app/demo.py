@@ -22,6 +22,8 @@ DEMO_SEED = 7
 DEMO_THROTTLE_RATE = 0.1
 # The seeder's regions plus an opt-in one, which only some accounts have enabled (REGION_NOT_ENABLED).
 DEMO_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-south-2")
+# Scanned too, but no account records there: the Summary says the organization does not use it.
+DEMO_UNUSED_REGIONS = ("sa-east-1",)
 
 
 @contextmanager
@@ -53,7 +55,9 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
     from config_report.app.run import run
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
-        seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS)
+        seeded = simulator.seed(
+            accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS, unused_regions=DEMO_UNUSED_REGIONS
+        )
         os.environ.update(simulator.client_env())
         now = datetime.now(UTC)
         # Last week's run first, so this week's report already has a baseline, a Changes sheet and a trend.

@@ -16,6 +16,7 @@ from dataclasses import replace
 from config_report.domain.model import (
     AccountScan,
     Compliance,
+    Coverage,
     CoverageStatus,
     EvaluationFlag,
     ExceptionStatus,
@@ -23,6 +24,7 @@ from config_report.domain.model import (
     Finding,
     GroupFigures,
     RankedItem,
+    RegionUse,
     Report,
     Resource,
     SkipReason,
@@ -33,6 +35,35 @@ TOP = 10
 
 NO_OWNER = "(no owner)"
 """The owner group of findings whose resource and account carry no owner tag."""
+
+
+# Statuses of an account-region that has a recorder, whatever its health.
+_HAS_RECORDER = frozenset(
+    {CoverageStatus.OK, CoverageStatus.CONFIG_NOT_RECORDING, CoverageStatus.CONFIG_RECORDER_FAILING}
+)
+_BROKEN_RECORDER = frozenset({CoverageStatus.CONFIG_NOT_RECORDING, CoverageStatus.CONFIG_RECORDER_FAILING})
+# Statuses where the region is closed to the account: Config cannot be expected there.
+_CLOSED = frozenset({CoverageStatus.REGION_NOT_ENABLED, CoverageStatus.DENIED_BY_SCP})
+
+
+def region_use(coverage: Sequence[Coverage], names: Mapping[str, str]) -> tuple[RegionUse, ...]:
+    """How the organization uses Config in each region, in region order (`RegionUse`).
+
+    Account-regions not read (gaps) say nothing about Config there and are left out.
+    """
+    by_region: dict[str, list[Coverage]] = defaultdict(list)
+    for row in coverage:
+        if not row.status.is_gap:
+            by_region[row.region].append(row)
+    uses = []
+    for region in sorted(by_region):
+        rows = [r for r in by_region[region] if r.status not in _CLOSED]
+        recording = sum(1 for r in rows if r.status in _HAS_RECORDER)
+        use = RegionUse(region, recording, len(rows))
+        broken = _BROKEN_RECORDER | {CoverageStatus.CONFIG_NOT_ENABLED} if use.used else _BROKEN_RECORDER
+        labels = tuple(f"{names.get(r.account_id, '')} ({r.account_id})" for r in rows if r.status in broken)
+        uses.append(replace(use, broken=labels))
+    return tuple(uses)
 
 
 def finished(report: Report) -> Report:
@@ -89,6 +120,7 @@ def figures_of(report: Report) -> Figures:
         by_owner=_by_owner(failing, report.scans),
         by_ou=_by_ou(failing, report.scans),
         account_resources={account: len(found) for account, found in by_account.items()},
+        regions=region_use(coverage, names),
     )
 
 

@@ -6,7 +6,7 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -396,6 +396,57 @@ class GroupFigures:
         return self.compliant_rules / self.rules_judged if self.rules_judged else None
 
 
+# A region is used by the organization when most of the accounts that may use it record there.
+_USED_SHARE = 0.5
+UNUSED_REGIONS = "Not used by the organization (AWS Config in no account)"
+"""The words every output puts before the regions where no account in scope records."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegionUse:
+    """How the organization uses AWS Config in one region, over the accounts read there.
+
+    `recording` counts the accounts with a recorder in the region (recording, stopped or failing) of
+    the `open_to` accounts the region is open to (not an opt-in region left disabled, not denied by an
+    SCP). `broken` names, as "name (ID)", the accounts whose detective control is broken there: Config
+    missing, stopped or failing where most accounts record; only stopped or failing where few do.
+    """
+
+    region: str
+    recording: int
+    open_to: int
+    broken: tuple[str, ...] = ()
+
+    @property
+    def used(self) -> bool:
+        """Most of the accounts the region is open to record there."""
+        return self.recording > self.open_to * _USED_SHARE
+
+    @property
+    def unused(self) -> bool:
+        """No account in scope records there: a region the organization does not use."""
+        return self.recording == 0
+
+    def summary(self) -> str:
+        """The region's line besides its count, the same words in every output: out of how many
+        accounts, and which to act on (the first ten, then how many more)."""
+        if self.broken:
+            what = "Config missing, stopped or failing" if self.used else "recorder stopped or failing"
+            return f"of {self.open_to}; {what} in {len(self.broken)}: {_named(self.broken)}"
+        if self.recording == self.open_to:
+            return f"of {self.open_to}: every account records"
+        return f"of {self.open_to}: few accounts use this region"
+
+
+# How many accounts a region's line names before "and N more" (the Coverage sheet has them all).
+_NAMED = 10
+
+
+def _named(labels: Sequence[str]) -> str:
+    shown = ", ".join(labels[:_NAMED])
+    return f"{shown} and {len(labels) - _NAMED} more" if len(labels) > _NAMED else shown
+
+
 @dataclass(frozen=True, slots=True)
 class Figures:
     """Headline figures, computed once when the report is finished (`domain.figures.finished`) and read
@@ -429,11 +480,22 @@ class Figures:
     by_owner: tuple[GroupFigures, ...] = ()  # the owners with most non-compliant resources
     by_ou: tuple[GroupFigures, ...] = ()
     account_resources: Mapping[str, int] = field(default_factory=dict)  # account ID → non-compliant resources
+    regions: tuple[RegionUse, ...] = ()  # how the organization uses Config, region by region
 
     @property
     def complete(self) -> bool:
         """True when no account, region or rule is missing from the report."""
         return self.coverage_gaps == 0 and self.rules_unread == 0
+
+    @property
+    def regions_unused(self) -> tuple[str, ...]:
+        """The regions where no account in scope records: not used by the organization."""
+        return tuple(r.region for r in self.regions if r.unused)
+
+    @property
+    def broken_controls(self) -> int:
+        """Account-regions whose detective control is broken (`RegionUse.broken`), all regions together."""
+        return sum(len(r.broken) for r in self.regions)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from config_report.domain.model import Account, Changes, Figures, Finding, RankedItem, Report
+from config_report.domain.model import UNUSED_REGIONS, Account, Changes, Figures, Finding, RankedItem, Report
 from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
 
 LABEL_PREFIX = "aws-config-report-"
@@ -140,7 +140,20 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
         f"Accounts: {f.accounts:,} ({f.accounts_fully_scanned:,} fully scanned)",
         f"Regions: {f.regions_scanned:,} of {f.regions_total:,} read, "
         f"{f.regions_without_config:,} without AWS Config, {_count(f.coverage_gaps, 'gap')}",
+        *_region_lines(f),
     )
+
+
+def _region_lines(f: Figures) -> list[str]:
+    """Broken detective controls by region, then the regions the organization does not use."""
+    lines = [
+        f"{use.region}: {use.recording:,} accounts recording {use.summary()}"
+        for use in f.regions
+        if use.broken
+    ]
+    if f.regions_unused:
+        lines.append(f"{UNUSED_REGIONS}: {', '.join(f.regions_unused)}")
+    return lines
 
 
 def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:

@@ -92,6 +92,8 @@ def show_figures(figures: Figures, *, exit_code: int, stream: TextIO | None = No
         ("Accounts fully scanned", f"{figures.accounts_fully_scanned:,}"),
         ("Account-regions read", f"{figures.regions_scanned:,} of {figures.regions_total:,}"),
         ("Coverage gaps", f"{figures.coverage_gaps:,}"),
+        ("Config missing, stopped or failing", f"{figures.broken_controls:,}"),
+        ("Regions not used by the organization", f"{len(figures.regions_unused):,}"),
         ("Non-compliant rules", f"{figures.rules_noncompliant:,}"),
         ("Non-compliant resources", f"{figures.noncompliant_resources:,}"),
         ("Failing evaluations", f"{figures.failing_evaluations:,}"),

@@ -51,7 +51,9 @@ they survive `configure`/`reset` of the faults and vanish with moto's reset), as
 a region not enabled in the account (an opt-in region) answers every Config call with
 `UnrecognizedClientException` "The security token included in the request is invalid." (HTTP 400),
 and a region denied by a service control policy answers `AccessDeniedException` "... with an explicit
-deny in a service control policy".
+deny in a service control policy". Control Tower's region deny is such a policy with exemptions: it lets
+Config through (`config:*` is in its NotAction list), so Config answers there as anywhere, while EC2
+(but `ec2:DescribeRegions`) is refused with `UnauthorizedOperation` (HTTP 403).
 
 It also enforces what moto leaves out of sts:AssumeRole: session tags. A request that passes `Tags`,
 or is signed by a session holding transitive tags (passed with `TransitiveTagKeys`, and inherited by
@@ -101,7 +103,16 @@ class RegionAccess(StrEnum):
     """Why an account cannot use a region at all (a state of the organization, not a fault)."""
 
     NOT_ENABLED = "NOT_ENABLED"  # an opt-in region the account has not enabled
-    DENIED_BY_SCP = "DENIED_BY_SCP"  # a service control policy denies the region (Control Tower's deny)
+    DENIED_BY_SCP = "DENIED_BY_SCP"  # a service control policy denies every action in the region
+    # Control Tower's region deny (GRREGIONDENY): every action but those its NotAction exempts, and it
+    # exempts config:*, so Config answers there (and finds no recorder).
+    CONTROL_TOWER_DENY = "CONTROL_TOWER_DENY"
+
+
+# The part of Control Tower's region deny exemptions (its NotAction list) the simulated services cover.
+CONTROL_TOWER_EXEMPT = frozenset(
+    {"config:*", "sts:*", "iam:*", "organizations:*", "kms:*", "ec2:DescribeRegions"}
+)
 
 
 class RuleFault(StrEnum):
@@ -413,7 +424,24 @@ class FaultLayer:
             return self._s3_fault(plan, request)
         if request.service == "config":
             return self._config_fault(plan, request)
+        if request.service == "ec2" and self._region_access is not None:
+            return self._ec2_fault(request)
         return None
+
+    def _ec2_fault(self, request: _Request) -> Responder | None:
+        account_id, caller_arn = self._caller(request.access_key, request.region)
+        access = self._region_access(account_id, request.region) if self._region_access else None
+        if access is None or _exempt(access, f"ec2:{request.action}"):
+            return None
+        self._bump("region_refused")
+        if access is RegionAccess.NOT_ENABLED:
+            return _ec2_error("AuthFailure", "AWS was not able to validate the provided access credentials")
+        return _ec2_error(
+            "UnauthorizedOperation",
+            f"You are not authorized to perform this operation. User: {caller_arn} is not authorized to "
+            f"perform: ec2:{request.action} with an explicit deny in a service control policy",
+            status="403 Forbidden",
+        )
 
     def _assume_role_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
         role_arn = _form_value(request.body, "RoleArn")
@@ -499,7 +527,7 @@ class FaultLayer:
 
     def _refused_region(self, account_id: str, region: str, caller_arn: str, action: str) -> Responder | None:
         access = self._region_access(account_id, region) if self._region_access else None
-        if access is None:
+        if access is None or _exempt(access, f"config:{action}"):
             return None
         self._bump("region_refused")
         if access is RegionAccess.NOT_ENABLED:
@@ -755,6 +783,21 @@ def _config_access_denied(caller_arn: str, action: str) -> Responder:
     )
 
 
+def _exempt(access: RegionAccess, action: str) -> bool:
+    """True when Control Tower's region deny lets `action` (service:Action) through."""
+    if access is not RegionAccess.CONTROL_TOWER_DENY:
+        return False
+    return action in CONTROL_TOWER_EXEMPT or f"{action.split(':', 1)[0]}:*" in CONTROL_TOWER_EXEMPT
+
+
+def _ec2_error(code: str, message: str, *, status: str = "400 Bad Request") -> Responder:
+    body = (
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+        f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    return _respond(status, "text/xml", body)
+
+
 def _scp_denied(caller_arn: str, action: str) -> Responder:
     return _json_error(
         "AccessDeniedException",
@@ -794,11 +837,7 @@ def _expired_token(service: str) -> Responder:
     if service in _JSON_SERVICES:
         return _json_error("ExpiredTokenException", "The security token included in the request is expired")
     if service == "ec2":
-        body = (
-            "<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired.</Message>"
-            f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
-        ).encode()
-        return _respond("400 Bad Request", "text/xml", body)
+        return _ec2_error("RequestExpired", "Request has expired.")
     if service == "s3":
         return _s3_error("400 Bad Request", "ExpiredToken", "The provided token has expired.")
     return _sts_error("ExpiredToken", "The security token included in the request is expired")

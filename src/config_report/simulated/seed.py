@@ -43,9 +43,12 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   Hub, AWS Organizations, a conformance pack) in every core and production account; the conformance
   pack is `CIS_PACK` in core accounts and `PCI_PACK` in production ones, so the one control belongs to
   two packs across the organization (`DescribeConformancePacks` lists them);
-- a Control Tower-like region deny: a service control policy on the `Sandbox` OU denies every region
-  but the first; and opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in
-  core and production accounts. Both are kept in moto's state and enforced by the fault layer.
+- Control Tower's region deny on the `Sandbox` OU: every region but the first is denied, except for the
+  services its policy exempts, Config among them, so Config answers there and finds no recorder; the
+  hostile sandbox also has an older policy that denies everything, Config too (`DENIED_BY_SCP`); and
+  opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in core and production
+  accounts. All are kept in moto's state and enforced by the fault layer;
+- `unused_regions`: regions scanned where no account records, as most regions of a real organization.
 
 `SeededOrganization` describes the result in the report model's own types (`Account`, `RuleResult`,
 `Finding`, `Coverage`), ACTIVE accounts only: exactly what a correct report contains.
@@ -186,6 +189,8 @@ class SeededOrganization:
     service_linked_only: frozenset[tuple[str, str]] = frozenset()
     regions_not_enabled: frozenset[tuple[str, str]] = frozenset()
     regions_denied_by_scp: frozenset[tuple[str, str]] = frozenset()
+    # Denied by Control Tower's region deny, which lets Config through: it finds no recorder there.
+    regions_denied_by_control_tower: frozenset[tuple[str, str]] = frozenset()
     skipped_rules: tuple[SkippedRule, ...] = ()
     tags: SeededTags = field(default_factory=SeededTags)  # owners of failing resources and accounts
 
@@ -451,11 +456,13 @@ def seed_organization(
     seed: int = 7,
     big_rule_resources: int = 130,
     now: datetime | None = None,
+    unused_regions: tuple[str, ...] = (),
 ) -> SeededOrganization:
     """Build the organization on a running, empty simulator; the same arguments build the same one.
 
     `accounts` counts ACTIVE accounts (at least 6), `suspended` the extra SUSPENDED ones (at most 2);
-    `now` anchors the evaluation timestamps (default: the current second).
+    `now` anchors the evaluation timestamps (default: the current second). `unused_regions` are scanned
+    too (`SeededOrganization.regions` ends with them), but no account records in them.
     """
     if accounts < MIN_ACCOUNTS:
         raise ValueError(f"accounts must be at least {MIN_ACCOUNTS}, got {accounts}")
@@ -463,6 +470,10 @@ def seed_organization(
         raise ValueError(f"suspended must be between 0 and {len(_SUSPENDED)}, got {suspended}")
     if not regions:
         raise ValueError("regions must name at least one region")
+    if set(regions) & set(unused_regions):
+        raise ValueError(
+            f"unused_regions must not repeat regions: {sorted(set(regions) & set(unused_regions))}"
+        )
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     anchor = (now or datetime.now(UTC)).replace(microsecond=0)
     plan = _plan_accounts(rng, accounts, suspended, regions)
@@ -477,7 +488,7 @@ def seed_organization(
     _create_roles(sim, plan, hub)
     _create_report_bucket(sim, hub)
     expected = _Expected()
-    access = _region_access(plan, regions)
+    access = _region_access(plan, (*regions, *unused_regions))
     for (account_id, region), state in access.items():
         _moto.set_region_access(account_id, region, state)
     for planned in plan:
@@ -486,7 +497,7 @@ def seed_organization(
     active_ids = {p.account.id for p in active}
     built = SeededOrganization(
         seed=seed,
-        regions=tuple(regions),
+        regions=(*regions, *unused_regions),
         hub=hub,
         management_account_id=management,
         org_role_arn=_role_arn(management, ORG_ROLE_NAME),
@@ -507,6 +518,7 @@ def seed_organization(
         service_linked_only=frozenset((p.account.id, r) for p in active for r in p.service_linked_regions),
         regions_not_enabled=_where(access, RegionAccess.NOT_ENABLED, active_ids),
         regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
+        regions_denied_by_control_tower=_where(access, RegionAccess.CONTROL_TOWER_DENY, active_ids),
         skipped_rules=tuple(expected.skipped),
     )
     not_recorded = {p.account.id: _not_recorded(p) for p in active}
@@ -516,14 +528,17 @@ def seed_organization(
 def _region_access(
     plan: list[_PlannedAccount], regions: tuple[str, ...]
 ) -> dict[tuple[str, str], RegionAccess]:
-    """Opt-in regions are enabled in core and production accounts only; sandboxes keep to the first."""
+    """Opt-in regions are enabled in core and production accounts only; sandboxes keep to the first, by
+    Control Tower's region deny, and the hostile sandbox by an older policy that denies Config too."""
     access: dict[tuple[str, str], RegionAccess] = {}
     for planned in plan:
         for region in regions:
             if region in OPT_IN_REGIONS and planned.profile.config_regions != "all":
                 access[(planned.account.id, region)] = RegionAccess.NOT_ENABLED
-            elif planned.account.ou == SCP_REGION_DENY_OU and region != regions[0]:
+            elif planned.index == _HOSTILE and region != regions[0]:
                 access[(planned.account.id, region)] = RegionAccess.DENIED_BY_SCP
+            elif planned.account.ou == SCP_REGION_DENY_OU and region != regions[0]:
+                access[(planned.account.id, region)] = RegionAccess.CONTROL_TOWER_DENY
     return access
 
 

@@ -15,6 +15,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.model import (
+    UNUSED_REGIONS,
     Account,
     Changes,
     Figures,
@@ -232,6 +233,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         change=out.change("coverage_gaps"),
     )
     out.blank()
+    _write_regions(out, figures)
     _write_rule_health(out, figures)
     if report.exceptions:
         _exceptions_section(out, figures)
@@ -263,6 +265,18 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
     if report.trend:
         _insert_trend_chart(book, charts, trend_rows, report.trend)
+
+
+def _write_regions(out: _SummaryLines, figures: Figures) -> None:
+    """Where the organization uses AWS Config, and where its detective control is broken."""
+    out.section("AWS Config by region", "Accounts recording")
+    unused = figures.regions_unused
+    if unused:
+        out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
+    for use in figures.regions:
+        if not use.unused:
+            out.figure(use.region, use.recording, use.summary(), alert=bool(use.broken))
+    out.blank()
 
 
 def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
