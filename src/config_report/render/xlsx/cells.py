@@ -37,6 +37,7 @@ class Formats:
     title: Format
     good: Format
     bad: Format
+    warn: Format  # amber: the organization's own control is broken (not a gap in reading)
     section: Format
     section_figure: Format
     figure: Format
@@ -58,6 +59,7 @@ class Formats:
             title=book.add_format({"bold": True, "font_size": 16}),
             good=book.add_format({"bold": True, "font_color": "#006100"}),
             bad=book.add_format({"bold": True, "font_color": _ALERT_RED, "bg_color": _ALERT_FILL}),
+            warn=book.add_format({"bold": True, "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
             section=book.add_format(section),
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),

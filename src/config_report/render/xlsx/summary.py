@@ -92,10 +92,21 @@ class _SummaryLines:
         self.row += 1
 
     def figure(
-        self, label: str, value: int, note: str = "", *, alert: bool = False, change: int | None = None
+        self,
+        label: str,
+        value: int,
+        note: str = "",
+        *,
+        alert: bool = False,
+        warn: bool = False,
+        change: int | None = None,
     ) -> int:
-        """Write one labelled number (and its change since the baseline); return its row, for charts."""
-        self.sheet.write_string(self.row, 0, fit_cell_text(label), self.formats.bad if alert else None)
+        """Write one labelled number (and its change since the baseline); return its row, for charts.
+
+        `alert` marks what the report is missing (red), `warn` what the organization must fix (amber).
+        """
+        style = self.formats.bad if alert else self.formats.warn if warn else None
+        self.sheet.write_string(self.row, 0, fit_cell_text(label), style)
         self.sheet.write_number(self.row, 1, value, self.formats.figure)
         if note:
             self.sheet.write_string(self.row, 2, note, self.formats.note)
@@ -275,7 +286,7 @@ def _write_regions(out: _SummaryLines, figures: Figures) -> None:
         out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
     for use in figures.regions:
         if not use.unused:
-            out.figure(use.region, use.recording, use.summary(), alert=bool(use.broken))
+            out.figure(use.region, use.recording, use.summary(), warn=bool(use.broken))
     out.blank()
 
 
