@@ -26,6 +26,7 @@ from config_report.simulated.seed import (
     FAILING_RULE,
     FAILURE_CODE,
     INVOKED_RULE,
+    ORGANIZATION_PACK_RULE,
     PCI_PACK,
     PROACTIVE_RULE,
     RECORDER_ERROR,
@@ -129,6 +130,7 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
         "ec2-stopped-instance",
         "ebs-snapshot-public-restorable-check",
         "s3-bucket-public-read-prohibited",  # both packs' copies beside the account's own rule
+        ORGANIZATION_PACK_RULE,  # the organization pack's copy beside the account's own rule
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]

@@ -11,7 +11,7 @@ from config_report.aws.region import rule_info
 from config_report.domain.catalogue import build_catalogue, docs_url
 from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
 from config_report.simulated import SimulatedOrganization
-from config_report.simulated.seed import CIS_PACK, PCI_PACK
+from config_report.simulated.seed import CIS_PACK, ORGANIZATION_PACK_RULE, PCI_PACK
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
 from runner import Run, run_cli
 
@@ -134,7 +134,8 @@ def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
     in_packs = {r.normalized_name for r in seeded.rules if r.conformance_packs}
     assert rows["s3-bucket-public-read-prohibited"]["Conformance Packs"] == f"{CIS_PACK}, {PCI_PACK}"
     in_both = {PACK_RULE, "s3-bucket-public-read-prohibited"}
-    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == in_both
+    in_any = {*in_both, ORGANIZATION_PACK_RULE}  # and the organization pack's control
+    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == in_any
 
 
 def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the_catalogue_says_not_read(
