@@ -9,7 +9,8 @@ import pytest
 
 from config_report.aws.region import rule_info
 from config_report.domain.catalogue import build_catalogue, docs_url
-from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.model import Account, Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.rules import CONFORMANCE_PACK
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.seed import CIS_PACK, ORGANIZATION_PACK_RULE, PCI_PACK
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
@@ -78,6 +79,43 @@ def test_copies_of_one_control_are_one_entry_with_where_it_runs_and_fails() -> N
     assert (entry.accounts_deployed, entry.regions_deployed) == (2, 3)
     assert (entry.accounts_failing, entry.resources_failing) == (2, 2)
     assert PROD.id != SANDBOX.id
+
+
+def test_an_organization_packs_copies_are_one_pack_named_as_the_organization_names_it() -> None:
+    control = "s3-bucket-server-side-encryption-enabled"
+
+    def deployed(account: Account, region: str, pack: str) -> RuleResult:
+        name = f"{control}-conformance-pack-a1b2c3d4e"
+        return RuleResult(
+            account.id,
+            region,
+            name,
+            Compliance.COMPLIANT,
+            normalized_name=control,
+            created_by=CONFORMANCE_PACK,
+            conformance_packs=(pack,),
+        )
+
+    prod, sandbox = prod_scan(), sandbox_scan()
+    prod = replace(
+        prod,
+        rules=(
+            *prod.rules,
+            deployed(PROD, "eu-west-1", "OrgConformsPack-acme-security-baseline-h7cmaqcs"),
+            deployed(PROD, "us-east-1", "OrgConformsPack-acme-security-baseline-lgjg3vps"),
+        ),
+    )
+    # An account's own pack of the same name is another deployment, changed in that account.
+    sandbox = replace(
+        sandbox, rules=(*sandbox.rules, deployed(SANDBOX, "us-east-1", "acme-security-baseline"))
+    )
+
+    (entry,) = [
+        e for e in build_catalogue(Report(run=run_info(), scans=(prod, sandbox))) if e.name == control
+    ]
+
+    assert entry.conformance_packs == ("acme-security-baseline", "acme-security-baseline (organization)")
+    assert entry.conformance_packs_label() == "acme-security-baseline, acme-security-baseline (organization)"
 
 
 @pytest.fixture(scope="module")
