@@ -31,6 +31,8 @@ from config_report.simulated.seed import (
     FAILURE_CODE,
     INVOKED_RULE,
     NOT_RECORDED_IN_PRODUCTION,
+    ORGANIZATION_PACK,
+    ORGANIZATION_PACK_RULE,
     PCI_PACK,
     PROACTIVE_RULE,
     RECORDER_ERROR,
@@ -135,6 +137,7 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
         "ec2-stopped-instance",
         "ebs-snapshot-public-restorable-check",
         "s3-bucket-public-read-prohibited",  # both packs' copies beside the account's own rule
+        ORGANIZATION_PACK_RULE,  # the organization pack's copy beside the account's own rule
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]
@@ -373,6 +376,28 @@ def test_a_bucket_failing_two_packs_copies_of_one_control_counts_once_for_that_c
     header = clean_run.sheet("Rule catalogue")[0]
     assert entry[header.index("Resources Failing")] == len(failing)
     assert entry[header.index("Conformance Packs")] == f"{CIS_PACK}, {PCI_PACK}"
+
+
+def test_an_organization_pack_is_listed_once_by_its_name_across_its_copies_in_accounts_and_regions(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    deployed = [
+        r for r in seeded.rules if r.normalized_name == ORGANIZATION_PACK_RULE and r.conformance_packs
+    ]
+    copies = {pack for r in deployed for pack in r.conformance_packs or ()}
+    header, *rows = clean_run.sheet("Rule catalogue")
+    (entry,) = [row for row in rows if row[0] == ORGANIZATION_PACK_RULE]
+
+    # A copy of the pack under a name of its own in each account and region it was deployed to ...
+    assert len(copies) == len({(r.account_id, r.region) for r in deployed}) > len(seeded.regions)
+    assert len({r.account_id for r in deployed}) > 1
+    # ... and one pack in the catalogue, named as the organization names it.
+    assert entry[header.index("Conformance Packs")] == f"{ORGANIZATION_PACK} (organization)"
+    assert not [cell for row in rows for cell in row if "OrgConformsPack-" in str(cell)]
+    # The snapshot keeps each rule's copy of the pack by its deployed name, as it keeps each rule's own.
+    in_snapshot = {pack for rule in snapshot(clean_run)["rules"] for pack in rule["conformance_packs"] or ()}
+    assert copies <= in_snapshot
 
 
 def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(

@@ -43,6 +43,11 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   Hub, AWS Organizations, a conformance pack) in every core and production account; the conformance
   pack is `CIS_PACK` in core accounts and `PCI_PACK` in production ones, so the one control belongs to
   two packs across the organization (`DescribeConformancePacks` lists them);
+- an organization conformance pack (`ORGANIZATION_PACK`, PutOrganizationConformancePack) in every
+  workload account (`Workloads/…` OUs), in each region where the account's own recorder records: each
+  copy is a pack named `OrgConformsPack-<name>-<8 characters>` with a suffix of its own per account and
+  region, deploying its copy of `ORGANIZATION_PACK_RULE` (`…-conformance-pack-<9 characters>`, failing
+  the same resources as the account's own rule);
 - Control Tower's region deny on the `Sandbox` OU: every region but the first is denied, except for the
   services its policy exempts, Config among them, so Config answers there and finds no recorder; the
   hostile sandbox also has an older policy that denies everything, Config too (`DENIED_BY_SCP`); and
@@ -78,7 +83,7 @@ from config_report.domain.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.domain.rules import normalize_rule_name
+from config_report.domain.rules import CONFORMANCE_PACK, normalize_rule_name
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,
@@ -138,6 +143,11 @@ NOT_RECORDED_IN_PRODUCTION = frozenset({"AWS::KMS::Key"})
 # The conformance packs core and production accounts deploy (AWS's sample templates' names).
 CIS_PACK = "Operational-Best-Practices-for-CIS"
 PCI_PACK = "Operational-Best-Practices-for-PCI-DSS"
+# The organization conformance pack and the control it deploys. Its last word, `baseline`, has the
+# shape of the suffix AWS gives each copy (8 lowercase letters): the suffix goes, the word stays.
+ORGANIZATION_PACK = "acme-security-baseline"
+ORGANIZATION_PACK_RULE = "s3-bucket-server-side-encryption-enabled"
+_SUFFIX_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
 FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
@@ -789,7 +799,11 @@ def _region_rules(rng: random.Random, planned: _PlannedAccount, region: str, hom
     """The rules deployed in one region: Security Hub's alone where only its recorder records."""
     if region in planned.service_linked_regions:
         return list(_security_hub_rules(rng))
-    rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
+    rules = [
+        *_rules_for(planned, home),
+        *_service_linked_rules(rng, planned),
+        *_organization_pack_rules(planned, region),
+    ]
     if planned.index == _BIG_RULE and home:
         rules.extend(_lifecycle_rules())
     return rules
@@ -818,7 +832,7 @@ def _deploy_packs(account_id: str, region: str, rules: list[_Deployed], now: dat
             by_pack.setdefault(rule.conformance_pack, []).append(rule.name)
     packs = _moto.conformance_packs(account_id, region)
     for name, names in by_pack.items():
-        pack_id = hashlib.sha256(f"{account_id}/{region}/{name}".encode()).hexdigest()[:9]
+        pack_id = _derived_suffix(f"{account_id}/{region}/{name}", 9)
         packs.put(ConformancePack(name, pack_id, tuple(names), deployed_at=now - timedelta(days=30)))
 
 
@@ -863,6 +877,25 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
             )
 
 
+def _organization_pack_rules(planned: _PlannedAccount, region: str) -> Iterator[_Deployed]:
+    """The organization conformance pack's copy in a workload account's region, and the rule it deployed.
+
+    The suffixes are derived from the account and region, not drawn: seeding the pack leaves the random
+    stream, and so every other seeded value, as it was.
+    """
+    if not planned.account.ou.startswith("Workloads/"):
+        return
+    where = f"{planned.account.id}/{region}/{ORGANIZATION_PACK}"
+    rule_suffix = _derived_suffix(f"{where}/{ORGANIZATION_PACK_RULE}", 9)
+    yield _Deployed(
+        f"{ORGANIZATION_PACK_RULE}-conformance-pack-{rule_suffix}",
+        next(spec for spec in _CATALOGUE if spec.name == ORGANIZATION_PACK_RULE),
+        created_by=CONFORMANCE_PACK,
+        conformance_pack=f"OrgConformsPack-{ORGANIZATION_PACK}-{_derived_suffix(where, 8)}",
+        mirrors=ORGANIZATION_PACK_RULE,
+    )
+
+
 def _security_hub_rules(rng: random.Random) -> Iterator[_Deployed]:
     """The rules Security Hub CSPM deploys for its controls, each with its own suffix."""
     yield _Deployed(
@@ -891,7 +924,13 @@ def _lifecycle_rules() -> Iterator[_Deployed]:
 
 
 def _suffix(rng: random.Random, length: int) -> str:
-    return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=length))
+    return "".join(rng.choices(_SUFFIX_CHARACTERS, k=length))
+
+
+def _derived_suffix(key: str, length: int) -> str:
+    """A generated suffix of `length` characters derived from `key` (the same key, the same suffix)."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return "".join(_SUFFIX_CHARACTERS[byte % len(_SUFFIX_CHARACTERS)] for byte in digest[:length])
 
 
 def _invoked(planned: _PlannedAccount, home: bool, rule: _Deployed, now: datetime) -> datetime | None:

@@ -15,8 +15,9 @@ Lists are flat and in account order; every row names its `account_id`. Datetimes
 Added within v1, optional when reading (snapshots written before them are still read): the figure
 `failing_evaluations` (`noncompliant_resources` counts distinct resources since it came), each finding's
 `first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
-the previous run, each rule's `conformance_packs` (pack names; null when they could not be read), and
-`carried`: earlier findings in account-regions this run could not read, kept
+the previous run, each rule's `conformance_packs` (pack names as deployed in the rule's account and
+region, an organization pack's copy as `OrgConformsPack-<name>-<suffix>`; null when they could not be
+read), and `carried`: earlier findings in account-regions this run could not read, kept
 only for their first-seen dates (see `config_report.domain.changes`).
 
 Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
