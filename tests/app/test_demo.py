@@ -37,9 +37,13 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
         *("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue"),
     ]
     assert len(book.get_sheet_by_name("Accounts").to_python()) == 1 + 6
-    statuses = {row[3] for row in book.get_sheet_by_name("Coverage").to_python()[1:]}
+    coverage = book.get_sheet_by_name("Coverage").to_python()[1:]
+    statuses = {row[3] for row in coverage}
     # What a real organization shows, none of it a gap: the run above exited 0.
     assert statuses >= {"OK", "CONFIG_NOT_RECORDING", "REGION_NOT_ENABLED", "DENIED_BY_SCP"}
+    accounts = {row[0]: row[1] for row in book.get_sheet_by_name("Accounts").to_python()[1:]}
+    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[4])}
+    assert detoured == {"acme-payments-prod"}
 
 
 def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_path: Path) -> None:

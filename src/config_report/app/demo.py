@@ -24,6 +24,8 @@ DEMO_THROTTLE_RATE = 0.1
 DEMO_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-south-2")
 # Scanned too, but no account records there: the Summary says the organization does not use it.
 DEMO_UNUSED_REGIONS = ("sa-east-1",)
+# An account that deactivated STS in the hub's region: read through us-east-1, and its Coverage says so.
+DEMO_STS_DEACTIVATED = "acme-payments-prod"
 
 
 @contextmanager
@@ -70,7 +72,10 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
 
         denied = [seeded.accounts[-1].id] if deny else []
         simulator.faults.configure(
-            config_throttle_rate=DEMO_THROTTLE_RATE, deny_assume_role_into=denied, seed=DEMO_SEED
+            config_throttle_rate=DEMO_THROTTLE_RATE,
+            deny_assume_role_into=denied,
+            sts_disabled_in=[(seeded.account_named(DEMO_STS_DEACTIVATED).id, seeded.hub.region)],
+            seed=DEMO_SEED,
         )
         settings = load_settings({"output_dir": str(Path(output).resolve()), "log_format": "auto"})
         as_json = configure(settings.log_format, settings.log_level)

@@ -22,7 +22,14 @@ from botocore.config import Config
 from config_report.aws.errors import AwsError, describe_error, failure_status
 from config_report.aws.packs import with_conformance_packs
 from config_report.aws.region import ReadOptions, RegionResult, scan_region
-from config_report.aws.session import Hub, ServiceModels, assumed_role_credentials, in_partition, role_arn
+from config_report.aws.session import (
+    Hub,
+    RenewableCredentials,
+    ServiceModels,
+    assumed_role_credentials,
+    in_partition,
+    role_arn,
+)
 from config_report.aws.tags import owned_findings
 from config_report.domain.model import (
     ALL_REGIONS,
@@ -71,6 +78,7 @@ class SpokeAccount:
     session: Any  # botocore session with the account's refreshable credentials
     config: Config
     owner_tag_keys: tuple[str, ...]
+    credentials: RenewableCredentials  # the session's; they say how the role was reached
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str, region: str) -> Any:
@@ -249,12 +257,14 @@ class _Coordinator:
         state = self._open.pop(index)
         # Region results are dropped here: the account's findings are held once, in its AccountScan.
         results = [state.done[region] for region in state.spoke.regions]
+        # Read at the end: a refresh during the scan may have had to go around the hub's region too.
+        detour = state.spoke.credentials.sts_detour
         scan = AccountScan(
             account=state.spoke.account,
             rules=tuple(rule for r in results for rule in r.rules),
             # A global resource's owner is read in the one region that records it: shared with the rest.
             findings=with_global_owners([finding for r in results for finding in r.findings]),
-            coverage=tuple(r.coverage for r in results),
+            coverage=tuple(r.coverage.noted(detour) if detour else r.coverage for r in results),
             skipped=tuple(rule for r in results for rule in r.skipped),
         )
         self._record(index, scan)
@@ -282,6 +292,7 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
         role_arn(hub.identity, account.id, scan.spoke_role_name),
         session_name=scan.session_name,
         external_id=scan.external_id,
+        fallback_sts=hub.fallback_sts,
     )
     session = plan.models.session(credentials)
     regions = plan.regions or enabled_regions(
@@ -293,6 +304,7 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
         session=session,
         config=hub.config,
         owner_tag_keys=scan.owner_tag_keys,
+        credentials=credentials,
     )
 
 

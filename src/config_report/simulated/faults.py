@@ -33,6 +33,11 @@
   XML, `Receiver`), as when the regional STS endpoint has an outage.
 - `sts_throttle_rate`: the fraction of sts:AssumeRole requests answered with STS's `Throttling`
   (HTTP 400, XML "Rate exceeded"), as in an AssumeRole storm.
+- `sts_disabled_in`: (account ID, region) pairs where the account has deactivated STS: sts:AssumeRole of
+  a role that account owns, sent to that region's endpoint (the region of the request's signature),
+  answers `RegionDisabledException` (HTTP 403, XML, `Sender`), as AWS does whoever the caller is. AWS
+  never lets an account deactivate STS in us-east-1, which also serves the global endpoint
+  (sts.amazonaws.com, signed for us-east-1), so the plan refuses that region.
 - `credential_lifetime`: sts:AssumeRole issues credentials that expire after this many seconds (the
   `Expiration` it returns says so), and a request signed with them after that is refused as STS-issued
   credentials are: `ExpiredToken` (STS, S3), `ExpiredTokenException` (JSON APIs), `RequestExpired` (EC2).
@@ -128,6 +133,8 @@ RegionAccessResolver = Callable[[str, str], RegionAccess | None]
 # Role ARN -> its trust policy, None when there is no such role.
 TrustResolver = Callable[[str], dict[str, Any] | None]
 _DETAILS_ACTION = "GetComplianceDetailsByConfigRule"
+# The region where AWS never lets an account deactivate STS; the global endpoint is served from it.
+STS_ALWAYS_ACTIVE_REGION = "us-east-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,7 @@ class FaultPlan:
     stall_seconds: float = 0.0
     sts_throttle_rate: float = 0.0
     sts_unavailable: int = 0
+    sts_disabled_in: frozenset[tuple[str, str]] = frozenset()
     credential_lifetime: float | None = None
     expire_credentials_after: int | None = None
     endless_pages_in: frozenset[tuple[str, str]] = frozenset()
@@ -175,6 +183,10 @@ class FaultPlan:
             )
         if self.credential_lifetime is not None and self.credential_lifetime <= 0:
             raise ValueError(f"credential_lifetime must be > 0 seconds, got {self.credential_lifetime}")
+        if any(region == STS_ALWAYS_ACTIVE_REGION for _, region in self.sts_disabled_in):
+            raise ValueError(
+                f"sts_disabled_in cannot hold {STS_ALWAYS_ACTIVE_REGION}: AWS never deactivates STS there"
+            )
         if self.s3_put_refusal not in S3_REFUSALS:
             raise ValueError(
                 f"s3_put_refusal must be one of {', '.join(S3_REFUSALS)}, got {self.s3_put_refusal}"
@@ -192,6 +204,7 @@ _COUNTED = (
 )
 _SET_FIELDS = (
     "deny_assume_role_into",
+    "sts_disabled_in",
     "deny_config_in",
     "deny_config_actions_in",
     "deny_s3_put_into",
@@ -217,6 +230,7 @@ class FaultCounts:
     stalls: int = 0
     sts_throttled: int = 0
     sts_unavailable: int = 0
+    sts_region_disabled: int = 0  # AssumeRole refused: STS deactivated in that region for the role's account
     slowed: int = 0  # requests to `slow_region` delayed by `slow_region_latency`
     expired_rejected: int = 0
     endless_pages: int = 0
@@ -445,6 +459,10 @@ class FaultLayer:
 
     def _assume_role_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
         role_arn = _form_value(request.body, "RoleArn")
+        # Before any policy: the endpoint cannot issue credentials for that account at all.
+        if (_account_of_arn(role_arn), request.region) in plan.sts_disabled_in:
+            self._bump("sts_region_disabled")
+            return _sts_region_disabled(_account_of_arn(role_arn))
         if plan.deny_assume_role_into and _account_of_arn(role_arn) in plan.deny_assume_role_into:
             self._bump("assume_role_denied")
             _, caller_arn = self._caller(request.access_key, request.region)
@@ -830,6 +848,14 @@ def _passes_transitive_tags(body: bytes) -> bool:
 def _sts_access_denied(caller_arn: str, role_arn: str, *, action: str = "sts:AssumeRole") -> Responder:
     message = f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}"
     return _sts_error("AccessDenied", message, status="403 Forbidden")
+
+
+def _sts_region_disabled(account_id: str) -> Responder:
+    message = (
+        f"STS is not activated in this region for account:{account_id}. Your account administrator can "
+        "activate STS in this region using the IAM Console."
+    )
+    return _sts_error("RegionDisabledException", message, status="403 Forbidden")
 
 
 def _expired_token(service: str) -> Responder:
