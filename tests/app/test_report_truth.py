@@ -597,14 +597,16 @@ def test_regions_are_summarized_unused_once_and_broken_controls_name_their_accou
     assert UNUSED not in lines
     for region in seeded.regions[1:-1]:  # most accounts record in each, and some do not
         named = {a.id for a in seeded.accounts if coverage[(a.id, region)] in broken_states}
-        note = str(_row(regions_run, region)[2])
-        listed = re.findall(r"\((\d{12})\)", note)
+        row, listed = _region_lines(regions_run, region)
+        ids = [found for line in listed for found in re.findall(r"\((\d{12})\)$", line)]
         assert named
-        assert f"Config missing, stopped or failing in {len(named)}: " in note
-        assert set(listed) <= named
-        assert len(listed) == min(len(named), 10)
-        assert f"{region}: " in ticket
-        assert note in ticket, "the ticket says it in the same words"
+        assert str(row[2]).endswith(f"; {len(named)} missing, stopped or failing")
+        assert set(ids) <= named
+        assert len(ids) == min(len(named), 10)
+        assert (
+            f"AWS Config in {region}: {row[1]:,.0f} accounts recording {row[2]}: {', '.join(listed)}"
+            in ticket
+        )
     assert f"Not used by the organization (AWS Config in no account): {UNUSED}" in ticket
 
 
@@ -620,6 +622,13 @@ def test_control_towers_region_deny_lets_config_answer_and_an_scp_that_denies_co
     assert {coverage[where] for where in seeded.regions_denied_by_scp} == {"DENIED_BY_SCP"}
 
 
-def _row(run: Run, label: str) -> list[Any]:
-    (row,) = [row for row in run.sheet("Summary") if row and row[0] == label]
-    return row
+def _region_lines(run: Run, region: str) -> tuple[list[Any], list[str]]:
+    """A region's Summary row, and the accounts listed on the rows beneath it."""
+    rows = run.sheet("Summary")
+    (at,) = [n for n, row in enumerate(rows) if row and row[0] == region]
+    listed = []
+    for row in rows[at + 1 :]:
+        if row[1] != "" or not str(row[0]).strip():
+            break
+        listed.append(str(row[0]))
+    return rows[at], listed

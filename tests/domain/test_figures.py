@@ -110,7 +110,7 @@ def uses(rows: dict[str, list[CoverageStatus]]) -> dict[str, RegionUse]:
         for region, statuses in rows.items()
         for n, status in enumerate(statuses, 1)
     ]
-    names = {f"a{n}": f"acct-{n}" for n in range(1, 10)}
+    names = {f"a{n}": f"acct-{n}" for n in range(1, 40)}
     return {use.region: use for use in region_use(coverage, names)}
 
 
@@ -143,3 +143,11 @@ def test_closed_regions_and_unread_account_regions_do_not_count_either_way() -> 
 
     assert (found.recording, found.open_to) == (1, 2)
     assert not found.used  # one of two is not most
+
+
+def test_a_region_line_names_ten_accounts_then_says_how_many_more() -> None:
+    found = uses({"us-east-1": [OK] * 9 + [NONE] * 12 + [OK] * 9})["us-east-1"]
+
+    assert found.note() == "of 30; 12 missing, stopped or failing"
+    assert found.named()[-1] == "and 2 more"
+    assert len(found.named()) == 11

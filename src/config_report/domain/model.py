@@ -6,7 +6,7 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -427,24 +427,29 @@ class RegionUse:
         """No account in scope records there: a region the organization does not use."""
         return self.recording == 0
 
-    def summary(self) -> str:
-        """The region's line besides its count, the same words in every output: out of how many
-        accounts, and which to act on (the first ten, then how many more)."""
+    def note(self) -> str:
+        """The region's count in words, short enough for a narrow column: out of how many accounts,
+        and how many to act on. Every output uses these words."""
         if self.broken:
-            what = "Config missing, stopped or failing" if self.used else "recorder stopped or failing"
-            return f"of {self.open_to}; {what} in {len(self.broken)}: {_named(self.broken)}"
+            what = "missing, stopped or failing" if self.used else "with a recorder stopped or failing"
+            return f"of {self.open_to}; {len(self.broken)} {what}"
         if self.recording == self.open_to:
             return f"of {self.open_to}: every account records"
         return f"of {self.open_to}: few accounts use this region"
 
+    def named(self) -> tuple[str, ...]:
+        """The accounts to act on: the first ten, then how many more (the Coverage sheet has them all)."""
+        if len(self.broken) <= _NAMED:
+            return self.broken
+        return (*self.broken[:_NAMED], f"and {len(self.broken) - _NAMED} more")
 
-# How many accounts a region's line names before "and N more" (the Coverage sheet has them all).
+    def summary(self) -> str:
+        """`note` and the accounts it names, on one line."""
+        return f"{self.note()}: {', '.join(self.named())}" if self.broken else self.note()
+
+
+# How many accounts a region's line names before "and N more".
 _NAMED = 10
-
-
-def _named(labels: Sequence[str]) -> str:
-    shown = ", ".join(labels[:_NAMED])
-    return f"{shown} and {len(labels) - _NAMED} more" if len(labels) > _NAMED else shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,7 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
 def _region_lines(f: Figures) -> list[str]:
     """Broken detective controls by region, then the regions the organization does not use."""
     lines = [
-        f"{use.region}: {use.recording:,} accounts recording {use.summary()}"
+        f"AWS Config in {use.region}: {use.recording:,} accounts recording {use.summary()}"
         for use in f.regions
         if use.broken
     ]

@@ -44,6 +44,7 @@ class Formats:
     percent: Format
     link: Format
     note: Format
+    listed: Format  # one item of a list under a Summary line, indented
     footnote: Format
 
     @classmethod
@@ -66,6 +67,7 @@ class Formats:
             percent=book.add_format({"num_format": "0%"}),
             link=book.add_format({"font_color": "#0563C1", "underline": 1}),
             note=book.add_format({"font_color": "#595959"}),
+            listed=book.add_format({"font_color": "#595959", "indent": 2}),
             footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
         )
 

@@ -286,7 +286,10 @@ def _write_regions(out: _SummaryLines, figures: Figures) -> None:
         out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
     for use in figures.regions:
         if not use.unused:
-            out.figure(use.region, use.recording, use.summary(), warn=bool(use.broken))
+            out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
+            # One account a line: a long list in one cell would run off the printed page.
+            for label in use.named():
+                out.text(label, out.formats.listed)
     out.blank()
 
 
