@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     exceptions_file: str | None = Field(
         None, description="YAML file of accepted exceptions: a path (mounted ConfigMap) or s3://bucket/key"
     )
+    exception_request: str = Field(
+        "",
+        max_length=500,
+        description="how to request an exception (a sentence, or an https:// link): Summary and ticket",
+    )
 
     # --- logs ---
     log_format: Literal["auto", "json", "text"] = Field(
@@ -292,6 +297,15 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("needs at least one tag key; the default is Owner,owner,Team,team")
         return _each(value, _TAG_KEY, "a tag key (1-128 characters)", "Owner,Team")
+
+    @field_validator("exception_request")
+    @classmethod
+    def _exception_request(cls, value: str) -> str:
+        text = value.strip()
+        # A bare link becomes a clickable cell and ticket link: only https, never javascript: or http.
+        if "://" in text and " " not in text and not text.startswith("https://"):
+            raise ValueError(f"{text!r} is not an https:// link; give an https:// link, or a sentence")
+        return text
 
     @field_validator("exceptions_file")
     @classmethod

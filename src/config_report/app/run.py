@@ -197,7 +197,9 @@ def run_info(context: RunContext, *, took: timedelta) -> RunInfo:
 
 
 def judged(context: RunContext, report: Report) -> Report:
-    """`report` with the accepted exceptions applied (each entry's outcome listed), when a file is set."""
+    """`report` with the accepted exceptions applied (each entry's outcome listed), when a file is set,
+    and the way to request one."""
+    report = replace(report, exception_request=context.settings.exception_request)
     if not context.settings.exceptions_file:
         return report
     return apply_exceptions(report, context.exceptions, today=context.started_at.date())

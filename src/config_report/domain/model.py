@@ -6,7 +6,7 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -210,6 +210,10 @@ class Acceptance:
         """One line for a cell: the reason, then the ticket and the last day it applies."""
         return f"{self.reason} ({self.ticket}, until {self.expires:%Y-%m-%d})"
 
+    def expired_label(self) -> str:
+        """One line for a finding matched only by this acceptance, past its last day."""
+        return f"expired {self.expires:%Y-%m-%d}: {self.reason} ({self.ticket})"
+
 
 class OwnerSource(StrEnum):
     """Where a finding's owner came from."""
@@ -271,6 +275,8 @@ class Finding:
     last_evaluated: datetime | None = None
     normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
     accepted: Acceptance | None = None  # set by the exceptions stage when a live exception matches
+    # Set when only an exception past its expiry matches: the finding counts, and says what lapsed.
+    lapsed: Acceptance | None = None
     owner: Owner | None = None  # set by the owners stage
     # Set by the comparison with the previous run: the date of the first run that reported this finding
     # (carried from snapshot to snapshot), and NEW or PERSISTING; None where nothing could be compared.
@@ -312,6 +318,18 @@ class ExceptionUse:
     acceptance: Acceptance
     status: ExceptionStatus
     findings: int  # findings accepted (APPLIED) or that it would accept were it live (EXPIRED)
+
+    def title(self) -> str:
+        """How a person knows the exception: its ticket and reason (the file and line are for editing)."""
+        return f"{self.acceptance.ticket}: {self.acceptance.reason}"
+
+    def outcome(self) -> str:
+        """What became of it, in words, for the lists of expired and unused exceptions."""
+        if self.status is ExceptionStatus.EXPIRED:
+            return f"expired {self.acceptance.expires:%Y-%m-%d}, matches {self.findings:,} finding(s) again"
+        if self.status is ExceptionStatus.UNUSED:
+            return "matches no finding"
+        return f"accepts {self.findings:,} finding(s) until {self.acceptance.expires:%Y-%m-%d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,17 +457,22 @@ class RegionUse:
 
     def named(self) -> tuple[str, ...]:
         """The accounts to act on: the first ten, then how many more (the Coverage sheet has them all)."""
-        if len(self.broken) <= _NAMED:
-            return self.broken
-        return (*self.broken[:_NAMED], f"and {len(self.broken) - _NAMED} more")
+        return first_named(self.broken)
 
     def summary(self) -> str:
         """`note` and the accounts it names, on one line."""
         return f"{self.note()}: {', '.join(self.named())}" if self.broken else self.note()
 
 
-# How many accounts a region's line names before "and N more".
+# How many items a list under a Summary line or in the ticket names before "and N more".
 _NAMED = 10
+
+
+def first_named(labels: Sequence[str]) -> tuple[str, ...]:
+    """The first ten of `labels`, then "and N more" when there are more."""
+    if len(labels) <= _NAMED:
+        return tuple(labels)
+    return (*labels[:_NAMED], f"and {len(labels) - _NAMED} more")
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,6 +615,7 @@ class Report:
     run: RunInfo
     scans: tuple[AccountScan, ...]
     exceptions: tuple[ExceptionUse, ...] = ()  # every entry of the exceptions file, when one is set
+    exception_request: str = ""  # how to request an exception (CONFIG_REPORT_EXCEPTION_REQUEST)
     changes: Changes | None = None
     trend: tuple[HistoryEntry, ...] = ()
     carried: tuple[Finding, ...] = ()

@@ -14,10 +14,12 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
 from config_report.domain.model import (
     UNUSED_REGIONS,
     Account,
     Changes,
+    ExceptionStatus,
     Figures,
     Finding,
     GroupFigures,
@@ -78,6 +80,14 @@ class _SummaryLines:
     def text(self, text: str, style: Format | None = None) -> None:
         self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
         self.row += 1
+
+    def text_or_link(self, text: str, target: str) -> None:
+        """`text`, linking to `target` when it is an https:// link (the settings only allow those)."""
+        if target.startswith("https://"):
+            self.sheet.write_url(self.row, 0, target, self.formats.link, string=fit_cell_text(text))
+            self.row += 1
+        else:
+            self.text(text)
 
     def blank(self) -> None:
         self.row += 1
@@ -246,8 +256,8 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     out.blank()
     _write_regions(out, figures)
     _write_rule_health(out, figures)
-    if report.exceptions:
-        _exceptions_section(out, figures)
+    if report.exceptions or report.exception_request:
+        _exceptions_section(out, report)
     if report.changes is not None and report.changes.baseline.usable:
         _write_changes_section(out, report.changes, report.account_names())
         out.blank()
@@ -316,21 +326,30 @@ def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
     out.blank()
 
 
-def _exceptions_section(out: _SummaryLines, figures: Figures) -> None:
+def _exceptions_section(out: _SummaryLines, report: Report) -> None:
+    """How the accepted exceptions fared (the expired and unused ones named), and how to ask for one."""
+    figures = report.figures
     out.section("Accepted exceptions")
-    out.figure("Applied", figures.exceptions_applied, "live, accepting at least one finding")
-    out.figure(
-        "Expired",
-        figures.exceptions_expired,
-        "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
-        alert=figures.exceptions_expired > 0,
-    )
-    out.figure(
-        "Unused",
-        figures.exceptions_unused,
-        "match no finding: remove them" if figures.exceptions_unused else "",
-        alert=figures.exceptions_unused > 0,
-    )
+    if report.exceptions:
+        out.figure("Applied", figures.exceptions_applied, "live, accepting at least one finding")
+        out.figure(
+            "Expired",
+            figures.exceptions_expired,
+            "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
+            warn=figures.exceptions_expired > 0,
+        )
+        for line in exception_lines(report, ExceptionStatus.EXPIRED):
+            out.text(line, out.formats.listed)
+        out.figure(
+            "Unused",
+            figures.exceptions_unused,
+            "match no finding: remove them" if figures.exceptions_unused else "",
+            warn=figures.exceptions_unused > 0,
+        )
+        for line in exception_lines(report, ExceptionStatus.UNUSED):
+            out.text(line, out.formats.listed)
+    if report.exception_request:
+        out.text_or_link(f"{EXCEPTION_REQUEST}: {report.exception_request}", report.exception_request)
     out.blank()
 
 

@@ -196,7 +196,7 @@ _CATALOGUE_TABLE = _Table(
 _EXCEPTIONS_TABLE = _Table(
     EXCEPTIONS,
     (
-        _Column("Source", 24),
+        _Column("Exception", 48),
         _Column("Account", 15),
         _Column("Region", 14),
         _Column("Rule", 40),
@@ -206,6 +206,7 @@ _EXCEPTIONS_TABLE = _Table(
         _Column("Expires", 12),
         _Column("Status", 12, alert=frozenset({ExceptionStatus.EXPIRED.value, ExceptionStatus.UNUSED.value})),
         _Column("Findings", 10),
+        _Column("Defined At", 24),
     ),
 )
 
@@ -328,7 +329,7 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             *_finding_cells(f, names),
             f.status.value if f.status else None,
             *_age_cells(f, today),
-            f.accepted.label() if f.accepted else None,
+            f.accepted.label() if f.accepted else f.lapsed.expired_label() if f.lapsed else None,
             f.owner.name if f.owner else None,
             f.owner.source_label() if f.owner else None,
             f.normalized_name,
@@ -374,7 +375,7 @@ def _exception_rows(report: Report) -> Iterator[Row]:
     for e in report.exceptions:
         accepted = e.acceptance
         yield (
-            e.source,
+            e.title(),
             e.account,
             e.region,
             e.rule,
@@ -384,6 +385,7 @@ def _exception_rows(report: Report) -> Iterator[Row]:
             f"{accepted.expires:%Y-%m-%d}",
             e.status.value,
             e.findings,
+            e.source,
         )
 
 
