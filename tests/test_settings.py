@@ -64,6 +64,7 @@ def test_a_bad_region_names_the_variable_the_flag_and_the_fix(monkeypatch: pytes
         ("CONFIG_REPORT_OWNER_TAG_KEYS", " , ", "at least one tag key"),
         ("CONFIG_REPORT_EXCEPTIONS_FILE", "s3://Bad_Bucket/x.yaml", "S3 object URI"),
         ("CONFIG_REPORT_EXCEPTION_REQUEST", "http://wiki.example.com/exceptions", "https:// link"),
+        ("CONFIG_REPORT_OWNER_ALIASES", '{"data-team-leads": ""}', "non-empty texts"),
     ],
 )
 def test_each_invalid_setting_is_rejected_with_its_name(

@@ -170,6 +170,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["Owner", "owner", "Team", "team"],
         description="tag keys naming a resource's or account's owner, first match wins",
     )
+    owner_aliases: str | None = Field(
+        None,
+        description='JSON object: owner tag value to its team, e.g. {"data-team-leads": "data-team"}',
+    )
     exceptions_file: str | None = Field(
         None, description="YAML file of accepted exceptions: a path (mounted ConfigMap) or s3://bucket/key"
     )
@@ -344,6 +348,30 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not a URL; use https://your-site.atlassian.net")
         return value.rstrip("/") if value else value
+
+    @field_validator("owner_aliases")
+    @classmethod
+    def _owner_aliases(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        example = '{"data-team-leads": "data-team"}'
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {example}") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in parsed.items()
+        ):
+            raise ValueError(f"must be a JSON object of non-empty texts, like {example}")
+        return value
+
+    def owner_alias_map(self) -> dict[str, str]:
+        """Owner tag value → the team it names (`owner_aliases`); empty when none are set."""
+        return (
+            {k.strip(): v.strip() for k, v in json.loads(self.owner_aliases).items()}
+            if self.owner_aliases
+            else {}
+        )
 
     @field_validator("jira_extra_fields")
     @classmethod

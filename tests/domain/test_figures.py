@@ -12,6 +12,9 @@ from config_report.domain.model import (
     Coverage,
     CoverageStatus,
     Finding,
+    Owner,
+    OwnerSource,
+    RankedItem,
     RegionUse,
     Report,
     RuleResult,
@@ -151,3 +154,41 @@ def test_a_region_line_names_ten_accounts_then_says_how_many_more() -> None:
     assert found.note() == "of 30; 12 missing, stopped or failing"
     assert found.named()[-1] == "and 2 more"
     assert len(found.named()) == 11
+
+
+def test_owners_past_the_top_ten_are_one_other_row_and_the_table_sums_to_the_headline() -> None:
+    owned = [
+        replace(
+            finding(PROD, "s3-bucket-versioning-enabled", f"bucket-{n}"),
+            owner=Owner(f"team-{n:02d}", OwnerSource.RESOURCE_TAG),
+        )
+        for n in range(13)
+    ]
+
+    figures = figures_of(report_of(owned))
+
+    assert len(figures.by_owner) == 10
+    assert figures.by_owner_other is not None
+    assert (figures.by_owner_other.name, figures.by_owner_other.noncompliant_resources) == (
+        "other 3 owners",
+        3,
+    )
+    assert figures.by_owner_other.accounts == 1, "one account holding three owners' resources counts once"
+    total = (
+        sum(g.noncompliant_resources for g in figures.by_owner)
+        + figures.by_owner_other.noncompliant_resources
+    )
+    assert total == figures.noncompliant_resources
+
+
+def test_rules_past_the_top_ten_are_one_other_row_counting_each_resource_once() -> None:
+    # Eleven rules fail bucket "shared"; the twelfth rule fails it and bucket "own": 12 rules in all.
+    failing = [finding(PROD, f"rule-{n:02d}", "shared") for n in range(12)] + [
+        finding(PROD, "rule-11", "own")
+    ]
+
+    figures = figures_of(report_of(failing))
+
+    assert [item.name for item in figures.worst_rules][:1] == ["rule-11"]
+    assert figures.worst_rules_other == RankedItem("other 2 rules", 1, None)
+    assert figures.worst_accounts_other is None

@@ -338,4 +338,6 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
     assert summary["Resources no longer non-compliant"][1] == 1.0
     assert summary["New failing evaluations"][1] == 1.0
     assert summary["Resolved failing evaluations"][1] == 1.0
-    assert summary["Worst rules"][3] == ""  # rankings carry no change column
+    # Each ranking shows its groups' changes, counted like the headline's.
+    assert summary["Worst rules"][3] == summary["Worst accounts"][3] == "Since 16 Nov"
+    assert summary[f"{PROD.name} ({PROD.id})"][3] == 0.0  # the account had one fixed, one new

@@ -32,7 +32,7 @@ from config_report.domain.model import (
     RunInfo,
 )
 from config_report.domain.outcome import judge_outcome
-from config_report.domain.owners import with_account_owners
+from config_report.domain.owners import with_account_owners, with_owner_aliases
 from config_report.domain.scope import account_filter
 from config_report.domain.trend import counted_once, entry_for, rebuilt_entry, recorded, trend, trend_start
 from config_report.errors import ConfigReportError, ExitCode, JiraError
@@ -180,7 +180,7 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     )
     progress.close()
     report = Report(run=run_info(context, took=datetime.now(UTC) - clock_started), scans=scans)
-    return with_account_owners(report)
+    return with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
 
 
 def run_info(context: RunContext, *, took: timedelta) -> RunInfo:

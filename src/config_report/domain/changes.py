@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
+from config_report.domain.figures import group_changes, groups_of
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -94,9 +95,13 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         for f in previous.findings()
         if compared(f) and finding_key(f) not in now_keys
     )
-    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change.
+    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change,
+    # and so do the changes of the Summary's rankings.
     resources_now = _resources(f for f in current.findings() if compared(f))
     resources_before = _resources(f for f in previous.findings() if compared(f))
+    ou_of = {a.id: a.ou for a in (*previous.accounts, *current.accounts)}
+    groups_now = groups_of((f for f in current.findings() if compared(f) and f.accepted is None), ou_of)
+    groups_before = groups_of((f for f in previous.findings() if compared(f) and f.accepted is None), ou_of)
     changes = Changes(
         baseline=baseline,
         new=tuple(new),
@@ -106,6 +111,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         not_read_now=tuple(filter(_not_read_in(current), previous.findings())),
         new_resources=len(resources_now - resources_before),
         resolved_resources=len(resources_before - resources_now),
+        group_changes=group_changes(groups_now, groups_before),
         joined=_accounts_missing_from(current.accounts, previous.accounts),
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )

@@ -396,6 +396,8 @@ class RankedItem:
 
     name: str
     count: int
+    # Since the previous run, where both runs read (new minus resolved resources); None without one.
+    change: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,7 @@ class GroupFigures:
     accounts: int
     compliant_rules: int
     rules_judged: int  # compliant plus non-compliant rule results (the share's denominator)
+    change: int | None = None  # of `noncompliant_resources` since the previous run, like for like
 
     @property
     def compliant_share(self) -> float | None:
@@ -507,6 +510,13 @@ class Figures:
     exceptions_unused: int = 0
     by_owner: tuple[GroupFigures, ...] = ()  # the owners with most non-compliant resources
     by_ou: tuple[GroupFigures, ...] = ()
+    # What each ranking leaves out, as one row ("other …"), so that every table shows the whole: None
+    # when nothing is left out. Accounts, owners and OUs partition the resources, so with it their
+    # tables sum to the headline; a resource failing two rules counts under each rule.
+    worst_rules_other: RankedItem | None = None
+    worst_accounts_other: RankedItem | None = None
+    by_owner_other: GroupFigures | None = None
+    by_ou_other: GroupFigures | None = None
     account_resources: Mapping[str, int] = field(default_factory=dict)  # account ID → non-compliant resources
     regions: tuple[RegionUse, ...] = ()  # how the organization uses Config, region by region
 
@@ -565,6 +575,8 @@ class Changes:
     not_read_now: tuple[Finding, ...] = ()
     new_resources: int = 0
     resolved_resources: int = 0
+    # The same change per ranking group, keyed (kind, group) as `domain.figures.groups_of` names them.
+    group_changes: Mapping[tuple[str, str], int] = field(default_factory=dict)
     joined: tuple[Account, ...] = ()
     left: tuple[Account, ...] = ()
 

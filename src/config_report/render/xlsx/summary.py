@@ -8,7 +8,8 @@ column of their own right of the text (`layout.ChartStack`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
@@ -40,7 +41,18 @@ _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
 _OTHER_GREY = "#A5A5A5"
 _TITLE_ROW_POINTS = 24.0
-_CHART_COLUMN = 4  # column E: charts stand right of the Summary's three columns of text
+_CHART_COLUMN = 5  # column F: charts stand right of the Summary's columns of text and figures
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTable:
+    """A `By owner` / `By OU` table: its rows, the others' row, and which share its last column shows."""
+
+    rows: Sequence[GroupFigures]
+    other: GroupFigures | None
+    empty: str
+    share_header: str
+    share: Callable[[GroupFigures], float | None]
 
 
 class _SummaryLines:
@@ -125,35 +137,46 @@ class _SummaryLines:
         self.row += 1
         return self.row - 1
 
-    def groups(self, title: str, rows: Sequence[GroupFigures], empty: str) -> None:
-        """Write a `By owner` / `By OU` table: resources, accounts, share of compliant rules."""
-        headers = ("Non-compliant resources", "Accounts", "Compliant rules")
+    def groups(self, title: str, table: GroupTable) -> None:
+        """Write a `By owner` / `By OU` table: resources, accounts, change, and a share; then the others."""
+        headers = ("Non-compliant resources", "Accounts", self._since, table.share_header)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         for col, header in enumerate(headers, start=1):
             self.sheet.write_string(self.row, col, header, self.formats.section_figure)
         self.row += 1
-        if not rows:
-            self.text(empty, self.formats.note)
-        for group in rows:
-            self.sheet.write_string(self.row, 0, fit_cell_text(group.name))
+        if not table.rows:
+            self.text(table.empty, self.formats.note)
+        for group in (*table.rows, *((table.other,) if table.other else ())):
+            label_style = self.formats.note if group is table.other else None
+            self.sheet.write_string(self.row, 0, fit_cell_text(group.name), label_style)
             self.sheet.write_number(self.row, 1, group.noncompliant_resources, self.formats.figure)
             self.sheet.write_number(self.row, 2, group.accounts, self.formats.figure)
-            share = group.compliant_share
+            if group.change is not None:
+                self.sheet.write_number(self.row, 3, group.change, self.formats.change)
+            share = table.share(group)
             if share is None:
-                self.sheet.write_string(self.row, 3, "no rules judged", self.formats.note)
+                self.sheet.write_string(self.row, 4, "no rules judged", self.formats.note)
             else:
-                self.sheet.write_number(self.row, 3, share, self.formats.percent)
+                self.sheet.write_number(self.row, 4, share, self.formats.percent)
             self.row += 1
 
-    def ranking(self, title: str, items: Sequence[RankedItem], empty: str) -> tuple[int, int]:
-        """Write a 'worst' table and return the first and last rows of its items."""
-        self.section(title, "Non-compliant resources")
+    def ranking(
+        self, title: str, items: Sequence[RankedItem], other: RankedItem | None, empty: str
+    ) -> tuple[int, int]:
+        """Write a 'worst' table (with its change, then the others' row); return its items' first and
+        last rows, for the chart, which leaves the others out."""
+        self.section(title, "Non-compliant resources", with_change=True)
         if not items:
             self.text(empty, self.formats.note)
         first = self.row
         for item in items:
-            self.figure(item.name, item.count)
-        return first, self.row - 1
+            self.figure(item.name, item.count, change=item.change)
+        last = self.row - 1
+        if other is not None:
+            self.figure(
+                other.name, other.count, "a resource failing several of them counts once", change=other.change
+            )
+        return first, last
 
 
 def _complete_coverage_sentence(figures: Figures) -> str:
@@ -182,6 +205,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
     sheet.set_column(3, 3, 18)
+    sheet.set_column(4, 4, 18)
     out = _SummaryLines(sheet, formats, figures, report.changes)
     run = report.run
 
@@ -261,13 +285,36 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     if report.changes is not None and report.changes.baseline.usable:
         _write_changes_section(out, report.changes, report.account_names())
         out.blank()
-    worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
+    worst_rules = out.ranking(
+        "Worst rules", figures.worst_rules, figures.worst_rules_other, "No non-compliant resources."
+    )
     out.blank()
-    out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
+    out.ranking(
+        "Worst accounts", figures.worst_accounts, figures.worst_accounts_other, "No non-compliant resources."
+    )
     out.blank()
-    out.groups("By owner", figures.by_owner, "No non-compliant resources.")
+    headline = figures.noncompliant_resources
+    out.groups(
+        "By owner",
+        GroupTable(
+            figures.by_owner,
+            figures.by_owner_other,
+            "No non-compliant resources.",
+            "Share of resources",
+            lambda g: g.noncompliant_resources / headline if headline else None,
+        ),
+    )
     out.blank()
-    out.groups("By OU", figures.by_ou, "No accounts in scope.")
+    out.groups(
+        "By OU",
+        GroupTable(
+            figures.by_ou,
+            figures.by_ou_other,
+            "No accounts in scope.",
+            "Compliant rules",
+            lambda g: g.compliant_share,
+        ),
+    )
     trend_rows = _write_trend_section(out, report.trend)
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
