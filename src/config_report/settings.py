@@ -41,6 +41,8 @@ FAIL_ON_CHOICES = (FAIL_ON_GAPS, FAIL_ON_JIRA)
 _FAIL_ON_NONE = "none"
 
 CommaList = Annotated[list[str], NoDecode]
+# `domain.severity.Severity`'s values (settings sit below the domain; a test keeps the two equal).
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNRATED")
 
 
 def _split(value: Any) -> Any:
@@ -170,6 +172,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["Owner", "owner", "Team", "team"],
         description="tag keys naming a resource's or account's owner, first match wins",
     )
+    severity_overrides: CommaList = Field(
+        default_factory=list,
+        description="rule severities of your own: glob on the normalized rule name=SEVERITY, comma-separated",
+    )
     owner_aliases: str | None = Field(
         None,
         description='JSON object: owner tag value to its team, e.g. {"data-team-leads": "data-team"}',
@@ -220,6 +226,7 @@ class Settings(BaseSettings):
         "jira_components",
         "fail_on",
         "owner_tag_keys",
+        "severity_overrides",
         mode="before",
     )
     @classmethod
@@ -348,6 +355,22 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not a URL; use https://your-site.atlassian.net")
         return value.rstrip("/") if value else value
+
+    @field_validator("severity_overrides")
+    @classmethod
+    def _severity_overrides(cls, value: list[str]) -> list[str]:
+        levels = ", ".join(SEVERITIES)
+        for item in value:
+            pattern, _, level = item.rpartition("=")
+            if not pattern.strip() or level.strip().upper() not in SEVERITIES:
+                example = "custom-*=HIGH,legacy-check=LOW"
+                raise ValueError(f"{item!r} is not glob=SEVERITY; use e.g. {example} (severities: {levels})")
+        return value
+
+    def severity_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The severity overrides as (glob, severity name) pairs, in the order given (first match wins)."""
+        pairs = (item.rpartition("=") for item in self.severity_overrides)
+        return tuple((pattern.strip(), level.strip().upper()) for pattern, _, level in pairs)
 
     @field_validator("owner_aliases")
     @classmethod

@@ -44,7 +44,7 @@ from runner import Run, run_cli
 
 RULE_COLUMNS = [
     "Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources",
-    "Normalized Rule Name", "Rule State", "Read Status", "Read Detail", "Evaluation",
+    "Severity", "Normalized Rule Name", "Rule State", "Read Status", "Read Detail", "Evaluation",
     "Last Successful Evaluation", "Last Failed Evaluation", "Last Error Code",
 ]  # fmt: skip
 

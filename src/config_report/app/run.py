@@ -33,7 +33,9 @@ from config_report.domain.model import (
 )
 from config_report.domain.outcome import judge_outcome
 from config_report.domain.owners import with_account_owners, with_owner_aliases
+from config_report.domain.rating import rated
 from config_report.domain.scope import account_filter
+from config_report.domain.severity import Severity
 from config_report.domain.trend import counted_once, entry_for, rebuilt_entry, recorded, trend, trend_start
 from config_report.errors import ConfigReportError, ExitCode, JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
@@ -180,7 +182,13 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     )
     progress.close()
     report = Report(run=run_info(context, took=datetime.now(UTC) - clock_started), scans=scans)
-    return with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
+    report = with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
+    return rated(report, severity_overrides(context))
+
+
+def severity_overrides(context: RunContext) -> tuple[tuple[str, Severity], ...]:
+    """The user's rule severities (CONFIG_REPORT_SEVERITY_OVERRIDES), in the order given."""
+    return tuple((glob, Severity(level)) for glob, level in context.settings.severity_pairs())
 
 
 def run_info(context: RunContext, *, took: timedelta) -> RunInfo:
@@ -252,7 +260,9 @@ def compare_with_previous_run(context: RunContext, report: Report) -> Report:
         log.info("baseline.found", source=baseline.source, baseline_run_id=baseline.run_id)
     else:
         log.warning("baseline.none", reason=baseline.problem)
-    judged_report = compare(report, previous, baseline)
+    # Both runs rated by today's table and overrides: a change of severity is not a change of findings.
+    severities = severity_overrides(context)
+    judged_report = compare(report, rated(previous, severities) if previous else None, baseline)
     changes = judged_report.changes
     if changes is not None and baseline.usable:
         log.info(

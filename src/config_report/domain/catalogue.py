@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from config_report.domain.model import Compliance, Report, Resource, RuleInfo, RuleResult
 from config_report.domain.rules import CREATORS, organization_pack_name
+from config_report.domain.severity import Severity
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
 # Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule
@@ -66,6 +67,7 @@ class CatalogueEntry:
     resources_failing: int  # distinct non-compliant resources, not accepted by an exception
     conformance_packs: tuple[str, ...] = ()  # sorted; every pack that deployed a copy (`_pack_label`)
     packs_unread: int = 0  # account × region pairs where a pack deployed it but the packs were not read
+    severity: Severity = Severity.UNRATED
 
     def conformance_packs_label(self) -> str:
         """The `Conformance Packs` cell: the packs, comma-separated; says where they could not be read."""
@@ -104,6 +106,8 @@ def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> Cat
         resources_failing=resources_failing,
         conformance_packs=tuple(sorted(packs)),
         packs_unread=len({(r.account_id, r.region) for r in deployed if r.conformance_packs is None}),
+        # Every copy of a control is rated alike (`domain.rating`): the most severe, should one differ.
+        severity=min((r.severity for r in deployed), key=lambda s: s.rank, default=Severity.UNRATED),
     )
 
 

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from config_report.domain.severity import Severity
+
 
 class Compliance(StrEnum):
     """AWS Config's own words for a rule's or a resource's compliance."""
@@ -176,6 +178,7 @@ class RuleResult:
     # The conformance packs that deployed this copy (`config_report.aws.packs`), sorted; None when a pack
     # deployed it but the region's packs could not be read.
     conformance_packs: tuple[str, ...] | None = ()
+    severity: Severity = Severity.UNRATED  # set by `domain.rating`
 
     def __post_init__(self) -> None:
         if not self.normalized_name:
@@ -282,6 +285,7 @@ class Finding:
     # (carried from snapshot to snapshot), and NEW or PERSISTING; None where nothing could be compared.
     first_seen: date | None = None
     status: FindingStatus | None = None
+    severity: Severity = Severity.UNRATED  # its rule's, set by `domain.rating`
 
     @property
     def resource(self) -> Resource:

@@ -59,6 +59,7 @@ from config_report.domain.model import (
     SkipReason,
 )
 from config_report.domain.rules import normalize_rule_name
+from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 
 SCHEMA = "config-report/snapshot/v1"
@@ -225,6 +226,7 @@ def _encode_rule(rule: RuleResult) -> dict[str, object]:
         "evaluation_flag": rule.evaluation_flag.value if rule.evaluation_flag else None,
         "info": dataclasses.asdict(rule.info) if rule.info else None,
         "conformance_packs": list(rule.conformance_packs) if rule.conformance_packs is not None else None,
+        "severity": rule.severity.value,
     }
 
 
@@ -253,6 +255,7 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "owner": _encode_owner(finding.owner) if finding.owner else None,
         "first_seen": finding.first_seen.isoformat() if finding.first_seen else None,
         "status": finding.status.value if finding.status else None,
+        "severity": finding.severity.value,
     }
 
 
@@ -349,6 +352,8 @@ def _decode_rule(item: dict[str, Any]) -> RuleResult:
         evaluation_flag=EvaluationFlag(item["evaluation_flag"]) if item.get("evaluation_flag") else None,
         info=RuleInfo(**item["info"]) if item.get("info") else None,
         conformance_packs=_packs_or_none(item.get("conformance_packs", [])),
+        # Snapshots written before severities were rated have none: the comparison rates them again.
+        severity=Severity(item.get("severity", Severity.UNRATED.value)),
     )
 
 
@@ -386,6 +391,7 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         owner=_decode_owner(item.get("owner")),
         first_seen=date.fromisoformat(first_seen) if first_seen is not None else None,
         status=FindingStatus(status) if status is not None else None,
+        severity=Severity(item.get("severity", Severity.UNRATED.value)),
     )
 
 
