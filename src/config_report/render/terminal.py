@@ -36,8 +36,6 @@ class ScanState(Protocol):
     """How far the scan is (`aws.scan.ScanProgress`): read-only, as the coordinator reports it."""
 
     @property
-    def accounts(self) -> int: ...
-    @property
     def accounts_read(self) -> float: ...
     @property
     def units_done(self) -> int: ...
@@ -126,9 +124,9 @@ class Progress:
 class _TimeLeft(ProgressColumn):
     """Time since the scan started and, at the pace so far, the time left.
 
-    The pace is taken over the whole scan, not rich's last 30 seconds: a Config region can take longer
-    than that to read, and then rich has no estimate at all. Between two accounts' regions read the
-    estimate grows, as it should: the scan is going slower than it was.
+    The pace is taken over the whole scan, not over rich's last 30 seconds: a Config region can take
+    longer than that to read, and then rich has no estimate at all. While no region is finished the
+    estimate grows, as it should: for now the scan goes slower than it did.
     """
 
     def render(self, task: Task) -> Text:
