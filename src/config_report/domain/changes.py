@@ -24,6 +24,7 @@ from config_report.domain.model import (
     Baseline,
     Changes,
     CoverageStatus,
+    Figures,
     Finding,
     FindingStatus,
     Report,
@@ -116,6 +117,29 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )
     return replace(current, scans=tuple(judged_scans), changes=changes, carried=_carry(current, before))
+
+
+# The headline figures whose change is counted where both runs read, not as the difference of totals.
+_LIKE_FOR_LIKE: dict[str, Callable[[Changes], int]] = {
+    "noncompliant_resources": lambda changes: changes.resources_change,
+    "failing_evaluations": lambda changes: changes.evaluations_change,
+}
+
+
+def figure_change(figures: Figures, changes: Changes | None, field: str) -> int | None:
+    """The change of headline figure `field` (a `Figures` attribute) since the baseline; None without one.
+
+    Findings are compared like for like (new minus resolved, where both runs read); any other figure is
+    this run's minus the baseline's.
+    """
+    previous = changes.baseline.figures if changes is not None and changes.baseline.usable else None
+    if changes is None or previous is None:
+        return None
+    if field in _LIKE_FOR_LIKE:
+        return _LIKE_FOR_LIKE[field](changes)
+    now: int = getattr(figures, field)
+    before: int = getattr(previous, field)
+    return now - before
 
 
 def _resources(findings: Iterable[Finding]) -> set[Resource]:
