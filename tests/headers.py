@@ -19,6 +19,8 @@ ACCOUNTS_HEADER = [
     "Regions Not Readable",
     "Non-compliant Rules",
     "Non-compliant Resources",
+    "Compliance Share",
+    "Compliance Share Change",
     "Email",
 ]
 

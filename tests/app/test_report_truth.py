@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from config_report.domain.model import Compliance, ResourceRecord, RuleResult
+from config_report.domain.severity import Severity
 from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
@@ -141,8 +142,12 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]
-    expected = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:10]
-    assert [(r["name"], r["count"]) for r in ranked] == expected
+    severity = {row["Normalized Rule Name"]: Severity(row["Severity"]) for row in rows.values()}
+    # The most severe first, then by distinct resources.
+    expected = sorted(totals.items(), key=lambda item: (severity[item[0]].rank, -item[1], item[0]))[:10]
+    assert [(r["name"], r["count"], r["severity"]) for r in ranked] == [
+        (name, count, severity[name].value) for name, count in expected
+    ]
     findings = clean_run.sheet("Non-compliant resources")
     assert findings[0][-1] == "Normalized Rule Name"
     assert {row[-1] for row in findings[1:] if row[3].startswith("securityhub-s3-")} == {
@@ -410,7 +415,9 @@ def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(
     worst = snapshot(clean_run)["figures"]["worst_accounts"]
 
     assert worst
-    assert [item["count"] for item in worst] == sorted(distinct.values(), reverse=True)[: len(worst)]
+    # Those with most resources failing a critical or high rule first, then by distinct resources.
+    order = [(-item["critical_high"], -item["count"]) for item in worst]
+    assert order == sorted(order)
     assert all(item["count"] == distinct[item["name"][-13:-1]] for item in worst)
     assert all(item["name"].startswith(names[item["name"][-13:-1]]) for item in worst)
 

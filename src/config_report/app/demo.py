@@ -6,6 +6,7 @@ here, so the production image never carries it.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -66,7 +67,8 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         week = evolve.demo_week(simulator)
         evolve.before_last_week(simulator, week)
         print("replaying last week's run first…", flush=True)
-        quiet = load_settings({"log_format": "auto", "log_level": "ERROR"})
+        aliases = json.dumps(seeded.owner_aliases())
+        quiet = load_settings({"log_format": "auto", "log_level": "ERROR", "owner_aliases": aliases})
         run(quiet, as_json=configure(quiet.log_format, quiet.log_level), started_at=now - timedelta(days=7))
         evolve.during_the_week(simulator, week, at=now)
 
@@ -77,7 +79,9 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
             sts_disabled_in=[(seeded.account_named(DEMO_STS_DEACTIVATED).id, seeded.hub.region)],
             seed=DEMO_SEED,
         )
-        settings = load_settings({"output_dir": str(Path(output).resolve()), "log_format": "auto"})
+        settings = load_settings(
+            {"output_dir": str(Path(output).resolve()), "log_format": "auto", "owner_aliases": aliases}
+        )
         as_json = configure(settings.log_format, settings.log_level)
         outcome = run(settings, as_json=as_json, started_at=now)
     workbook = outcome.published.workbook.local_path

@@ -146,6 +146,7 @@ def _run_line(report: Report) -> str:
 def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
     return Heading("Figures"), _bullets(
         f"Non-compliant resources: {f.noncompliant_resources:,} (each counted once)",
+        f"Critical and high: {f.critical_high_resources:,} (of these, failing a CRITICAL or HIGH rule)",
         f"Failing evaluations: {f.failing_evaluations:,} (resource × rule × region)",
         f"Rules (per account and region): {f.rules_noncompliant:,} non-compliant, {f.rules_compliant:,} "
         f"compliant, {f.rules_other:,} other",

@@ -96,7 +96,7 @@ from config_report.simulated.compliance import (
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.packs import ConformancePack
 from config_report.simulated.recorders import SERVICE_LINKED_NAMES, Recorder, recorder_arn
-from config_report.simulated.tags import SeededTags, seed_tags
+from config_report.simulated.tags import TEAMS, SeededTags, seed_tags
 
 if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
@@ -217,6 +217,12 @@ class SeededOrganization:
             if account.name == name:
                 return account
         raise KeyError(name)
+
+    @staticmethod
+    def owner_aliases() -> dict[str, str]:
+        """Each team's leads (the accounts' owner tags) to the team (its resources' owner tags): one
+        team, one row of `By owner`, as `CONFIG_REPORT_OWNER_ALIASES` makes it."""
+        return {f"{team}-leads": team for team in TEAMS}
 
     def coverage(self) -> tuple[Coverage, ...]:
         """Expected coverage without faults (details aside): OK where Config records, else the state."""

@@ -42,6 +42,7 @@ class Formats:
     section_figure: Format
     figure: Format
     percent: Format
+    points: Format  # a change of a percentage, signed: +5% is five points more
     link: Format
     note: Format
     listed: Format  # one item of a list under a Summary line, indented
@@ -65,6 +66,7 @@ class Formats:
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),
             percent=book.add_format({"num_format": "0%"}),
+            points=book.add_format({"num_format": "+0%;-0%;0%", "font_color": "#595959"}),
             link=book.add_format({"font_color": "#0563C1", "underline": 1}),
             note=book.add_format({"font_color": "#595959"}),
             listed=book.add_format({"font_color": "#595959", "indent": 2}),

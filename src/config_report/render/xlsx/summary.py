@@ -16,6 +16,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
+from config_report.domain.changes import figure_change
 from config_report.domain.model import (
     UNUSED_REGIONS,
     Account,
@@ -39,6 +40,7 @@ CHANGES_LISTED_ACCOUNTS = 10
 
 _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
+_CRITICAL_AMBER = "#ED7D31"
 _OTHER_GREY = "#A5A5A5"
 _TITLE_ROW_POINTS = 24.0
 _CHART_COLUMN = 5  # column F: charts stand right of the Summary's columns of text and figures
@@ -65,29 +67,14 @@ class _SummaryLines:
         self.formats = formats
         self.row = 0
         self._figures = figures
+        self._changes = changes
         baseline = changes.baseline if changes is not None else None
-        self._previous = baseline.figures if baseline is not None and baseline.usable else None
-        when = baseline.started_at if baseline is not None else None
-        self._since = f"Since {excel_time(when):%d %b}" if self._previous and when else ""
-        # What counts findings changes only where both runs read: never "resolved" by a gap in reading.
-        self._like_for_like = (
-            {
-                "noncompliant_resources": changes.resources_change,
-                "failing_evaluations": changes.evaluations_change,
-            }
-            if changes is not None
-            else {}
-        )
+        when = baseline.started_at if baseline is not None and baseline.usable else None
+        self._since = f"Since {excel_time(when):%d %b}" if when else ""
 
     def change(self, field: str) -> int | None:
         """The change of headline figure `field` since the baseline; None without one."""
-        if self._previous is None:
-            return None
-        if field in self._like_for_like:
-            return self._like_for_like[field]
-        now: int = getattr(self._figures, field)
-        before: int = getattr(self._previous, field)
-        return now - before
+        return figure_change(self._figures, self._changes, field)
 
     def text(self, text: str, style: Format | None = None) -> None:
         self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
@@ -170,13 +157,22 @@ class _SummaryLines:
             self.text(empty, self.formats.note)
         first = self.row
         for item in items:
-            self.figure(item.name, item.count, change=item.change)
+            self.figure(item.name, item.count, _ranking_note(item), change=item.change)
         last = self.row - 1
         if other is not None:
             self.figure(
                 other.name, other.count, "a resource failing several of them counts once", change=other.change
             )
         return first, last
+
+
+def _ranking_note(item: RankedItem) -> str:
+    """What ranks an item before the count: a rule's severity, an account's critical and high resources."""
+    if item.severity is not None:
+        return item.severity.value
+    if item.critical_high:
+        return f"{item.critical_high:,} critical or high"
+    return ""
 
 
 def _complete_coverage_sentence(figures: Figures) -> str:
@@ -242,6 +238,13 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         figures.noncompliant_resources,
         "distinct: one failing several rules or regions counts once",
         change=out.change("noncompliant_resources"),
+    )
+    out.figure(
+        "Critical and high",
+        figures.critical_high_resources,
+        "of these, failing a CRITICAL or HIGH rule (see Severity)",
+        warn=figures.critical_high_resources > 0,
+        change=out.change("critical_high_resources"),
     )
     out.figure(
         "Failing evaluations",
@@ -549,11 +552,13 @@ def _accounts_line(title: str, accounts: Sequence[Account]) -> str:
 
 
 def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) -> tuple[int, int]:
-    """The trend table (week, non-compliant resources, coverage); returns its first and last rows."""
+    """The trend table (week, non-compliant resources, coverage, critical and high); returns its first
+    and last rows."""
     sheet, formats = out.sheet, out.formats
     sheet.write_string(out.row, 0, "Trend (last 12 weeks): week of the run", formats.section)
     sheet.write_string(out.row, 1, "Non-compliant resources", formats.section_figure)
     sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section)
+    sheet.write_string(out.row, 3, "Critical and high", formats.section_figure)
     out.row += 1
     first = out.row
     for entry in entries:
@@ -562,6 +567,8 @@ def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) ->
         if entry.noncompliant_resources is not None:  # a line from before resources were counted once
             sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
         sheet.write_number(out.row, 2, entry.coverage, formats.percent)
+        if entry.critical_high_resources is not None:  # a line from before severities were rated
+            sheet.write_number(out.row, 3, entry.critical_high_resources, formats.figure)
         out.row += 1
     return first, out.row - 1
 
@@ -584,6 +591,17 @@ def _insert_trend_chart(
     )
     chart.add_series(
         {
+            "name": "Critical and high",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 3, rows[1], 3],
+            "categories_data": weeks,
+            "values_data": [e.critical_high_resources for e in entries],
+            "line": {"color": _CRITICAL_AMBER, "width": 2.25},
+            "marker": {"type": "diamond"},
+        }
+    )
+    chart.add_series(
+        {
             "name": "Coverage",
             "categories": [SUMMARY, rows[0], 0, rows[1], 0],
             "values": [SUMMARY, rows[0], 2, rows[1], 2],
@@ -594,7 +612,7 @@ def _insert_trend_chart(
             "y2_axis": True,
         }
     )
-    chart.set_title({"name": "Trend: non-compliant resources and coverage, last 12 weeks"})
+    chart.set_title({"name": "Trend: non-compliant resources, critical and high, coverage; 12 weeks"})
     chart.set_y_axis({"name": "Non-compliant resources", "min": 0})
     chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%"})
     chart.set_legend({"position": "bottom"})

@@ -21,6 +21,7 @@ from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
+from config_report.domain.figures import compliant_share
 from config_report.domain.model import (
     AccountStatus,
     Compliance,
@@ -76,7 +77,15 @@ class _Link:
     target: str
 
 
-Cell = str | int | float | datetime | date | _Link | None
+@dataclass(frozen=True, slots=True)
+class _Percent:
+    """A share shown as a percentage; `signed` for a change of one (in points)."""
+
+    value: float
+    signed: bool = False
+
+
+Cell = str | int | float | datetime | date | _Link | _Percent | None
 Row = tuple[Cell, ...]
 
 
@@ -116,6 +125,8 @@ _ACCOUNTS_TABLE = _Table(
         _Column("Regions Not Readable", 23),
         _Column("Non-compliant Rules", 22, alert=frozenset({NOT_READ})),
         _Column("Non-compliant Resources", 26, alert=frozenset({NOT_READ})),
+        _Column("Compliance Share", 19),
+        _Column("Compliance Share Change", 26),
         _Column("Email", 32),
     ),
 )
@@ -265,9 +276,14 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
 
 
 def _account_rows(report: Report) -> Iterator[Row]:
+    """One row per account, the least compliant first (compliant ÷ judged rules), then those with no
+    rule judged, in account order."""
     resources = report.figures.account_resources
-    for scan in report.scans:
+    changes = report.changes.share_changes if report.changes and report.changes.baseline.usable else {}
+    shares = {scan.account.id: compliant_share(scan.rules) for scan in report.scans}
+    for scan in sorted(report.scans, key=lambda s: _share_order(shares[s.account.id])):
         account = scan.account
+        share, change = shares[account.id], changes.get(account.id)
         statuses = [c.status for c in scan.coverage]
         # An account none of whose regions could be read is not clean: its counts are unknown.
         rules: Cell = sum(1 for r in scan.rules if r.compliance is Compliance.NON_COMPLIANT)
@@ -284,8 +300,14 @@ def _account_rows(report: Report) -> Iterator[Row]:
             sum(1 for s in statuses if s.is_gap),
             rules,
             failing,
+            _Percent(share) if share is not None and not scan.unread else None,
+            _Percent(change, signed=True) if change is not None else None,
             account.email,
         )
+
+
+def _share_order(share: float | None) -> float:
+    return 2.0 if share is None else share
 
 
 def _catalogue_link(text: str, row: int | None) -> Cell:
@@ -478,5 +500,7 @@ def _write_row(
                 sheet.write_string(row, col, fit_cell_text(value.text))
         elif isinstance(value, date):
             sheet.write_datetime(row, col, value, formats.day)
+        elif isinstance(value, _Percent):
+            sheet.write_number(row, col, value.value, formats.points if value.signed else formats.percent)
         else:
             sheet.write_number(row, col, value)
