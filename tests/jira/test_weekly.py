@@ -336,6 +336,11 @@ def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket
     text = body_text(comment)
     assert "Since this ticket was created" in text
     assert "Resolved failing evaluations: 2" in text
+    assert seen_lines(comment)[1:3] == [
+        "New critical and high findings",
+        "None. Since this ticket was created (2026-11-16, run 20261116T090000Z-aaaaaa): "
+        "no new finding is critical or high.",
+    ]
 
 
 def test_without_a_baseline_the_ticket_says_why(
