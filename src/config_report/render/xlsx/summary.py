@@ -2,7 +2,8 @@
 
 Written top to bottom, one line at a time, as XlsxWriter's `constant_memory` mode requires, from the
 report's figures (computed once, `domain.figures`) and its changes and trend. The charts sit in a
-column of their own right of the text (`layout.ChartStack`).
+column of their own right of the text (`layout.ChartStack`). A note or line longer than its cells wraps
+and its row grows; each section is a block that a printed page does not cut (`layout.PrintedRows`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,16 @@ from config_report.domain.model import (
     Report,
 )
 from config_report.render.xlsx.cells import Formats, excel_time, fit_cell_text
-from config_report.render.xlsx.layout import ChartStack, fix_row_heights, print_setup
+from config_report.render.xlsx.layout import (
+    BODY_POINTS,
+    ROW_HEIGHT_POINTS,
+    ChartStack,
+    PrintedRows,
+    column_pixels,
+    fix_row_heights,
+    print_summary,
+    wrapped_lines,
+)
 
 SUMMARY = "Summary"
 
@@ -43,7 +53,13 @@ _NONCOMPLIANT_RED = "#C00000"
 _CRITICAL_AMBER = "#ED7D31"
 _OTHER_GREY = "#A5A5A5"
 _TITLE_ROW_POINTS = 24.0
-_CHART_COLUMN = 5  # column F: charts stand right of the Summary's columns of text and figures
+# The charts' labels: Excel's default is 10 points, which LibreOffice shrinks further to fit long rule names.
+_CHART_TEXT = {"size": BODY_POINTS}
+# In characters: label, figure, note (or accounts), change, share. With the charts, they fill one printed
+# page at `SUMMARY_MIN_PRINT_SCALE`: a column made wider makes another narrower.
+_COLUMN_WIDTHS = (52, 24, 28, 14, 18)
+_NOTE_COLUMN = 2
+_CHART_COLUMN = len(_COLUMN_WIDTHS)  # charts stand right of the Summary's columns of text and figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +82,8 @@ class _SummaryLines:
         self.sheet = sheet
         self.formats = formats
         self.row = 0
+        self.rows = PrintedRows()
+        self._pixels = [column_pixels(width) for width in _COLUMN_WIDTHS]
         self._figures = figures
         self._changes = changes
         baseline = changes.baseline if changes is not None else None
@@ -77,7 +95,14 @@ class _SummaryLines:
         return figure_change(self._figures, self._changes, field)
 
     def text(self, text: str, style: Format | None = None) -> None:
-        self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
+        """A line of its own; a plain line or note wider than the text columns wraps across them."""
+        text = fit_cell_text(text)
+        wrapped = {None: self.formats.wrapped, id(self.formats.note): self.formats.note_wrapped}
+        wrap = wrapped.get(id(style) if style is not None else None)
+        if wrap is not None and self._grow(text, sum(self._pixels)):
+            self.sheet.merge_range(self.row, 0, self.row, len(self._pixels) - 1, "", wrap)
+            style = wrap
+        self.sheet.write_string(self.row, 0, text, style)
         self.row += 1
 
     def text_or_link(self, text: str, target: str) -> None:
@@ -88,11 +113,21 @@ class _SummaryLines:
         else:
             self.text(text)
 
+    def _grow(self, text: str, width_pixels: int) -> bool:
+        """Make the row tall enough for `text` wrapped in `width_pixels`; whether it needs wrapping."""
+        lines = wrapped_lines(text, width_pixels)
+        if lines > 1 and lines * ROW_HEIGHT_POINTS > self.rows.height(self.row):
+            self.sheet.set_row(self.row, lines * ROW_HEIGHT_POINTS)
+            self.rows.set_height(self.row, lines * ROW_HEIGHT_POINTS)
+        return lines > 1
+
     def blank(self) -> None:
+        self.rows.mark_blank(self.row)
         self.row += 1
 
     def section(self, title: str, count_header: str = "", *, with_change: bool = False) -> None:
         """A section's title row; `with_change` heads a column of changes since the baseline."""
+        self.rows.start_block(self.row)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         self.sheet.write_string(self.row, 1, count_header, self.formats.section_figure)
         self.sheet.write_string(self.row, 2, "", self.formats.section)
@@ -118,7 +153,11 @@ class _SummaryLines:
         self.sheet.write_string(self.row, 0, fit_cell_text(label), style)
         self.sheet.write_number(self.row, 1, value, self.formats.figure)
         if note:
-            self.sheet.write_string(self.row, 2, note, self.formats.note)
+            # Beside an empty change column a note may run on into it; beside a change it wraps.
+            room = self._pixels[_NOTE_COLUMN] + (self._pixels[_NOTE_COLUMN + 1] if change is None else 0)
+            wraps = self._grow(note, room)
+            note_style = self.formats.note_wrapped if wraps else self.formats.note
+            self.sheet.write_string(self.row, _NOTE_COLUMN, note, note_style)
         if change is not None:
             self.sheet.write_number(self.row, 3, change, self.formats.change)
         self.row += 1
@@ -127,6 +166,7 @@ class _SummaryLines:
     def groups(self, title: str, table: GroupTable) -> None:
         """Write a `By owner` / `By OU` table: resources, accounts, change, and a share; then the others."""
         headers = ("Non-compliant resources", "Accounts", self._since, table.share_header)
+        self.rows.start_block(self.row)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         for col, header in enumerate(headers, start=1):
             self.sheet.write_string(self.row, col, header, self.formats.section_figure)
@@ -193,16 +233,12 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     figures = report.figures
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
-    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
-    print_setup(sheet, run_id=report.run.run_id, header_rows=0)
     fix_row_heights(sheet)
-    sheet.set_row(0, _TITLE_ROW_POINTS)
-    sheet.set_column(0, 0, 58)
-    sheet.set_column(1, 1, 24)
-    sheet.set_column(2, 2, 36)
-    sheet.set_column(3, 3, 18)
-    sheet.set_column(4, 4, 18)
+    for col, width in enumerate(_COLUMN_WIDTHS):
+        sheet.set_column(col, col, width)
     out = _SummaryLines(sheet, formats, figures, report.changes)
+    sheet.set_row(0, _TITLE_ROW_POINTS)
+    out.rows.set_height(0, _TITLE_ROW_POINTS)
     run = report.run
 
     out.text(f"AWS Config compliance report — {excel_time(run.started_at):%d %B %Y}", formats.title)
@@ -318,6 +354,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
             lambda g: g.compliant_share,
         ),
     )
+    out.blank()
     trend_rows = _write_trend_section(out, report.trend)
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
@@ -336,6 +373,10 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
     if report.trend:
         _insert_trend_chart(book, charts, trend_rows, report.trend)
+    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
+    print_summary(
+        sheet, run_id=run.run_id, column_widths=_COLUMN_WIDTHS, charts=charts, rows=out.rows, end=out.row
+    )
 
 
 def _write_regions(out: _SummaryLines, figures: Figures) -> None:
@@ -344,12 +385,13 @@ def _write_regions(out: _SummaryLines, figures: Figures) -> None:
     unused = figures.regions_unused
     if unused:
         out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
-    for use in figures.regions:
-        if not use.unused:
-            out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
-            # One account a line: a long list in one cell would run off the printed page.
-            for label in use.named():
-                out.text(label, out.formats.listed)
+    for n, use in enumerate(u for u in figures.regions if not u.unused):
+        if n:  # a long list may go on over a page, each region with its accounts
+            out.rows.start_block(out.row)
+        out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
+        # One account a line: a long list in one cell would run off the printed page.
+        for label in use.named():
+            out.text(label, out.formats.listed)
     out.blank()
 
 
@@ -453,11 +495,11 @@ def _insert_compliance_chart(
             "categories_data": [label for label, _, _, _ in slices],
             "values_data": [count for _, count, _, _ in slices],
             "points": [{"fill": {"color": c}} for c in (_NONCOMPLIANT_RED, _COMPLIANT_GREEN, _OTHER_GREY)],
-            "data_labels": {"value": True},
+            "data_labels": {"value": True, "font": _CHART_TEXT},
         }
     )
     chart.set_title({"name": "Rule compliance (per account and region)"})
-    chart.set_legend({"position": "right"})
+    chart.set_legend({"position": "right", "font": _CHART_TEXT})
     charts.add(chart, height=280)
 
 
@@ -473,12 +515,15 @@ def _insert_worst_rules_chart(
             "categories_data": [item.name for item in items],
             "values_data": [item.count for item in items],
             "fill": {"color": _NONCOMPLIANT_RED},
-            "data_labels": {"value": True},
+            "data_labels": {"value": True, "font": _CHART_TEXT},
         }
     )
     chart.set_title({"name": "Worst rules: non-compliant resources"})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
+    # Each bar is labelled with its value: the value axis's numbers would only crowd the narrow chart.
+    chart.set_x_axis({"visible": False, "major_gridlines": {"visible": False}})
+    # A bar chart draws its first category at the bottom.
+    chart.set_y_axis({"reverse": True, "num_font": _CHART_TEXT})
     charts.add(chart, height=80 + 28 * len(items))
 
 
@@ -555,10 +600,13 @@ def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) ->
     """The trend table (week, non-compliant resources, coverage, critical and high); returns its first
     and last rows."""
     sheet, formats = out.sheet, out.formats
+    out.rows.start_block(out.row)
     sheet.write_string(out.row, 0, "Trend (last 12 weeks): week of the run", formats.section)
+    # Headers of numbers align right, over their numbers: side by side, two never run together.
     sheet.write_string(out.row, 1, "Non-compliant resources", formats.section_figure)
-    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section)
-    sheet.write_string(out.row, 3, "Critical and high", formats.section_figure)
+    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section_figure)
+    # Column E, the wider: beside column D's narrow changes, the header would run into the one before.
+    sheet.write_string(out.row, 4, "Critical and high", formats.section_figure)
     out.row += 1
     first = out.row
     for entry in entries:
@@ -568,7 +616,7 @@ def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) ->
             sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
         sheet.write_number(out.row, 2, entry.coverage, formats.percent)
         if entry.critical_high_resources is not None:  # a line from before severities were rated
-            sheet.write_number(out.row, 3, entry.critical_high_resources, formats.figure)
+            sheet.write_number(out.row, 4, entry.critical_high_resources, formats.figure)
         out.row += 1
     return first, out.row - 1
 
@@ -593,7 +641,7 @@ def _insert_trend_chart(
         {
             "name": "Critical and high",
             "categories": [SUMMARY, rows[0], 0, rows[1], 0],
-            "values": [SUMMARY, rows[0], 3, rows[1], 3],
+            "values": [SUMMARY, rows[0], 4, rows[1], 4],
             "categories_data": weeks,
             "values_data": [e.critical_high_resources for e in entries],
             "line": {"color": _CRITICAL_AMBER, "width": 2.25},
@@ -613,7 +661,9 @@ def _insert_trend_chart(
         }
     )
     chart.set_title({"name": "Trend: non-compliant resources, critical and high, coverage; 12 weeks"})
-    chart.set_y_axis({"name": "Non-compliant resources", "min": 0})
-    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%"})
-    chart.set_legend({"position": "bottom"})
+    fonts = {"num_font": _CHART_TEXT, "name_font": _CHART_TEXT}
+    chart.set_x_axis({"num_font": _CHART_TEXT})
+    chart.set_y_axis({"name": "Non-compliant resources", "min": 0, **fonts})
+    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%", **fonts})
+    chart.set_legend({"position": "bottom", "font": _CHART_TEXT})
     charts.add(chart, height=_TREND_CHART_HEIGHT)

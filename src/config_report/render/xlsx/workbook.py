@@ -35,7 +35,7 @@ from config_report.domain.model import (
 from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 from config_report.render.xlsx.cells import Formats, excel_time, excel_time_or_none, fit_cell_text
-from config_report.render.xlsx.layout import print_setup
+from config_report.render.xlsx.layout import BODY_POINTS, print_setup
 from config_report.render.xlsx.streamsheet import StreamedSheet
 from config_report.render.xlsx.summary import write_summary
 
@@ -66,6 +66,9 @@ _WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
+    # Top-aligned cells: where a Summary note wraps over several lines, its label and figures read beside
+    # its first line. (The defaults XlsxWriter would otherwise use: Calibri 11.)
+    "default_format_properties": {"font_name": "Calibri", "font_size": BODY_POINTS, "valign": "top"},
 }
 
 
@@ -453,7 +456,7 @@ def _write_table(
 
 def _start_page(book: Workbook, table: _Table, page: int, formats: Formats, run_id: str) -> Worksheet:
     sheet = book.add_worksheet(_page_name(table.name, page), StreamedSheet)
-    print_setup(sheet, run_id=run_id)
+    print_setup(sheet, run_id=run_id, columns=[(column.header, column.width) for column in table.columns])
     for col, column in enumerate(table.columns):
         sheet.set_column(col, col, column.width)
         sheet.write_string(0, col, column.header, formats.header)
