@@ -157,6 +157,29 @@ def test_the_published_workbook_has_a_catalogue_and_rules_link_to_it(
     assert "location=\"'Rule catalogue'!A" in xml
 
 
+def test_the_catalogue_describes_each_managed_rule_as_describe_config_rules_does(
+    simulated_org: SimulatedOrganization, published: Run
+) -> None:
+    seeded = simulated_org.seeded
+    account = seeded.account_named("acme-payments-prod")
+    config = simulated_org.client("config", region=seeded.regions[0], account_id=account.id)
+    described = {
+        rule["Source"]["SourceIdentifier"]: rule["Description"]
+        for page in config.get_paginator("describe_config_rules").paginate()
+        for rule in page["ConfigRules"]
+    }
+
+    rows = _catalogue_rows(published)
+    assert all(row["Description"] for row in rows.values()), "every seeded rule has a description"
+    assert rows["restricted-ssh"]["Description"] == described["INCOMING_SSH_DISABLED"]
+    assert described["INCOMING_SSH_DISABLED"].startswith(
+        "Checks that security groups do not allow inbound SSH"
+    )
+    for row in rows.values():
+        if row["Identifier"] in described:
+            assert row["Description"] == described[row["Identifier"]], row["Rule"]
+
+
 def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
     simulated_org: SimulatedOrganization, published: Run
 ) -> None:
