@@ -62,6 +62,8 @@ FINDINGS_HEADER = [
     "Owner",
     "Owner Source",
     "Normalized Rule Name",
+    "Rule Docs",
+    "Console",
 ]
 
 COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]

@@ -235,7 +235,7 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
     expected_filters = {
         "Accounts": "A1:J4",
         "Rules": "A1:O7",
-        "Non-compliant resources": "A1:P5",
+        "Non-compliant resources": "A1:R5",
         "Coverage": "A1:E6",
     }
     for name, ref in expected_filters.items():
