@@ -218,7 +218,7 @@ def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the
     coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
     prod_regions = [c for c in coverage if c["Account ID"] == prod.id]
     assert {c["Status"] for c in prod_regions} == {"OK"}
-    assert all("conformance packs not read" in c["Detail"] for c in prod_regions)
+    assert all("conformance packs not read" in c["AWS Message"] for c in prod_regions)
     deployed = len(
         {(r.account_id, r.region) for r in seeded.rules if r.normalized_name == PACK_RULE}
         & {(c["Account ID"], c["Region"]) for c in coverage}
@@ -246,5 +246,5 @@ def test_a_region_whose_owners_and_packs_are_both_unread_keeps_both_reasons_in_c
     coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
     assert {c["Status"] for c in coverage} == {"ACCESS_DENIED"}
     for row in coverage:
-        assert "conformance packs not read" in row["Detail"]
-        assert "owners not read" in row["Detail"]
+        assert "conformance packs not read" in row["AWS Message"]
+        assert "owners not read" in row["AWS Message"]

@@ -21,6 +21,7 @@ from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
+from config_report.domain.coverage_words import status_words
 from config_report.domain.model import (
     AccountStatus,
     Compliance,
@@ -183,6 +184,7 @@ _COVERAGE_TABLE = _Table(
         _Column("Region", 16),
         _Column("Status", 22, alert=_GAPS),
         _Column("Detail", 80),
+        _Column("AWS Message", 80),
     ),
 )
 _CHANGES_TABLE = _Table(
@@ -418,8 +420,10 @@ def _change_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
 
 
 def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    """Each account × region: its status, what that means and the fix, then what AWS said."""
     for c in report.coverage():
-        yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, c.detail)
+        words = status_words(c.status).detail()
+        yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, words, c.detail)
 
 
 def _exception_rows(report: Report) -> Iterator[Row]:
