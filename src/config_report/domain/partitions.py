@@ -6,7 +6,8 @@ Its regions are known by their name prefix; every region of no other partition i
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from functools import cache
+from urllib.parse import quote
 
 COMMERCIAL = "aws"
 
@@ -43,8 +44,22 @@ def config_timeline_url(region: str, resource_type: str, resource_id: str) -> st
     '' in a partition without a public console. Every value from AWS is percent-encoded (`::` in a
     resource type, `/` and `?` in an ID), so none can end the query or start another parameter.
     """
+    console = _timeline_base(region)
+    if not console:
+        return ""
+    return f"{console}resourceId={quote(resource_id, safe='')}&resourceType={_encoded(resource_type)}"
+
+
+@cache
+def _timeline_base(region: str) -> str:
+    """The timeline URL of `region`'s Config console up to its parameters ('' without a public console).
+    A run has a few regions and resource types, and a finding each of thousands: both are cached."""
     domain = _CONSOLE_DOMAINS.get(partition_of(region))
     if domain is None:
         return ""
-    query = urlencode({"resourceId": resource_id, "resourceType": resource_type}, quote_via=quote)
-    return f"https://{domain}/config/home?region={quote(region, safe='')}#/resources/timeline?{query}"
+    return f"https://{domain}/config/home?region={_encoded(region)}#/resources/timeline?"
+
+
+@cache
+def _encoded(value: str) -> str:
+    return quote(value, safe="")

@@ -481,6 +481,8 @@ def _finish_page(sheet: Worksheet, table: _Table, *, last_row: int) -> None:
 
 def _fits_a_link(target: str) -> bool:
     """True when Excel keeps `target` as a link: both its parts, before and after `#`, short enough."""
+    if len(target) <= EXCEL_MAX_URL // 2:  # fits however many UTF-16 units each character takes
+        return True
     return all(len(part.encode("utf-16-le")) <= 2 * EXCEL_MAX_URL for part in target.split("#", 1))
 
 
