@@ -42,7 +42,7 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
     # What a real organization shows, none of it a gap: the run above exited 0.
     assert statuses >= {"OK", "CONFIG_NOT_RECORDING", "REGION_NOT_ENABLED", "DENIED_BY_SCP"}
     accounts = {row[0]: row[1] for row in book.get_sheet_by_name("Accounts").to_python()[1:]}
-    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[4])}
+    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[5])}
     assert detoured == {"acme-payments-prod"}
 
 

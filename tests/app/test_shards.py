@@ -157,7 +157,7 @@ def test_a_shard_that_never_reported_leaves_its_accounts_as_coverage_gaps_and_ex
     missing = {a.id for a in simulated_org.seeded.accounts if shard_of(a.id, SHARDS) == 1}
     gaps = {row[0] for row in coverage if row[3] == "ERROR"}
     assert gaps == missing
-    details = {row[4] for row in coverage if row[0] in missing}
+    details = {row[5] for row in coverage if row[0] in missing}
     assert details == {"shard 2 of 3 did not report (see that pod's log)"}
     accounts = {row[0]: row[3] for row in merged.sheet("Accounts")[1:]}
     assert set(accounts) == {a.id for a in simulated_org.seeded.accounts}

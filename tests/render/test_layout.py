@@ -24,6 +24,7 @@ from printed import PNG_DPI, demo_workbook, first_page_png, print_pdf
 from python_calamine import CalamineWorkbook
 from xlsxwriter import Workbook
 
+from config_report.domain.coverage_words import status_words
 from config_report.domain.figures import finished
 from config_report.domain.model import AccountScan, Compliance, Coverage, CoverageStatus, Report, RuleResult
 from config_report.render.xlsx.layout import (
@@ -301,7 +302,7 @@ def test_summary_notes_print_whole_wrapped_beside_their_figures(printed_demo: Pr
     ]
     written = Counter(word for note in notes if note for word in note.split())
 
-    assert "recording, but its last recording failed: results there are stale, not reported" in notes
+    assert status_words(CoverageStatus.CONFIG_RECORDER_FAILING).note in notes
     # Before, a note ran into the change column and was cut there ("…stale, not").
     assert written - printed == Counter()
 

@@ -110,7 +110,8 @@ def test_denied_account_is_listed_with_its_reason_not_dropped(tmp_path: Path) ->
         [SANDBOX.id, SANDBOX.name, "us-east-1", "CONFIG_NOT_ENABLED"],
         [DENIED.id, DENIED.name, "all regions", "ACCESS_DENIED"],
     ]
-    assert str(coverage[-1][4]).startswith("AccessDenied: not authorized to perform sts:AssumeRole")
+    assert str(coverage[-1][4]).startswith("The report's access was refused")
+    assert str(coverage[-1][5]).startswith("AccessDenied: not authorized to perform sts:AssumeRole")
     accounts = {row[0]: row for row in sheets["Accounts"][1:]}
     assert set(accounts) == {PROD.id, SANDBOX.id, DENIED.id}
     assert accounts[DENIED.id][:4] == [DENIED.id, DENIED.name, DENIED.ou, "ACCESS_DENIED"]
@@ -236,8 +237,8 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
     expected_filters = {
         "Accounts": "A1:L4",
         "Rules": "A1:O7",
-        "Non-compliant resources": "A1:P5",
-        "Coverage": "A1:E6",
+        "Non-compliant resources": "A1:R5",
+        "Coverage": "A1:F6",
     }
     for name, ref in expected_filters.items():
         assert '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' in xml[name]

@@ -343,6 +343,9 @@ class Coverage:
     account_id: str
     region: str
     status: CoverageStatus
+    # What AWS said (its error message) or what the read found (a recorder stopped since when, rules
+    # that could not be read): the Coverage sheet's `AWS Message`. What the status means and its fix
+    # are `domain.coverage_words`, the sheet's `Detail`.
     detail: str = ""
 
     def noted(self, note: str, status: CoverageStatus | None = None) -> Coverage:

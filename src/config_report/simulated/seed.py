@@ -93,6 +93,7 @@ from config_report.simulated.compliance import (
     EvaluationFailure,
     rule_compliance,
 )
+from config_report.simulated.descriptions import DESCRIPTIONS
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.packs import ConformancePack
 from config_report.simulated.recorders import SERVICE_LINKED_NAMES, Recorder, recorder_arn
@@ -1017,6 +1018,7 @@ def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[_Deployed]:
 def _config_rule(rule_name: str, spec: _RuleSpec) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "ConfigRuleName": rule_name,
+        "Description": DESCRIPTIONS[spec.identifier],
         "Source": {"Owner": "AWS", "SourceIdentifier": spec.identifier},
     }
     if spec.resource_type != _ACCOUNT_RESOURCE:

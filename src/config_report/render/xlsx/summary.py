@@ -18,10 +18,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
 from config_report.domain.changes import figure_change
+from config_report.domain.coverage_words import status_words
 from config_report.domain.model import (
     UNUSED_REGIONS,
     Account,
     Changes,
+    CoverageStatus,
     ExceptionStatus,
     Figures,
     Finding,
@@ -307,8 +309,8 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _share(figures.regions_scanned, figures.regions_total, "pairs"),
         change=out.change("regions_scanned"),
     )
-    for label, field, note in _UNREAD_STATES:
-        out.figure(label, getattr(figures, field), note, change=out.change(field))
+    for label, field, status in _UNREAD_STATES:
+        out.figure(label, getattr(figures, field), status_words(status).note, change=out.change(field))
     out.figure(
         "Could not be read (access denied or error)",
         figures.coverage_gaps,
@@ -450,21 +452,14 @@ def _share(part: int, whole: int, noun: str) -> str:
 
 
 _UNREAD_STATES = (
-    ("AWS Config not enabled", "regions_without_config", "nothing to report there"),
-    (
-        "AWS Config not recording",
-        "regions_not_recording",
-        "recorder stopped: results there are stale, not reported",
-    ),
-    (
-        "AWS Config recorder failing",
-        "regions_recorder_failing",
-        "recording, but its last recording failed: results there are stale, not reported",
-    ),
-    ("Region not enabled in the account", "regions_not_enabled", "opt-in region"),
-    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", "region denied"),
+    ("AWS Config not enabled", "regions_without_config", CoverageStatus.CONFIG_NOT_ENABLED),
+    ("AWS Config not recording", "regions_not_recording", CoverageStatus.CONFIG_NOT_RECORDING),
+    ("AWS Config recorder failing", "regions_recorder_failing", CoverageStatus.CONFIG_RECORDER_FAILING),
+    ("Region not enabled in the account", "regions_not_enabled", CoverageStatus.REGION_NOT_ENABLED),
+    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", CoverageStatus.DENIED_BY_SCP),
 )
-"""Label, `Figures` field and note of each state of an account-region that is reported, not a gap."""
+"""Label, `Figures` field and status of each state of an account-region that is reported, not a gap
+(its note is the status's own, `coverage_words`)."""
 
 
 def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str, str], ...]:
