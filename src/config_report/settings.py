@@ -148,6 +148,14 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
         description="name every shard of one run shares (the chart sets the Job's name)",
     )
+    # The chart's Job may run 4 h (activeDeadlineSeconds) plus 5 min of SIGTERM grace, in which a shard
+    # still writes its part: merging earlier would make a shard that is about to report a gap.
+    merge_deadline_seconds: int = Field(
+        16200,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="seconds after a sharded run starts when `merge --overdue` merges it as it is",
+    )
     session_name: str = Field(
         "config-report",
         pattern=r"^[\w+=,.@-]{2,64}$",
