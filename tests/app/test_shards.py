@@ -211,7 +211,7 @@ def test_a_run_whose_shard_was_killed_is_merged_after_the_deadline_without_a_per
     coverage = merged.sheet("Coverage")[1:]
     missing = {a.id for a in simulated_org.seeded.accounts if shard_of(a.id, SHARDS) == 1}
     assert {row[0] for row in coverage if row[3] == "ERROR"} == missing
-    assert {row[4] for row in coverage if row[0] in missing} == {
+    assert {row[5] for row in coverage if row[0] in missing} == {
         "shard 2 of 3 did not report (see that pod's log)"
     }
     assert {row[0] for row in merged.sheet("Accounts")[1:]} == {a.id for a in simulated_org.seeded.accounts}
