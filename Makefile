@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit test-under-load reliability clean deploy-tools lock bench summary-png
+.PHONY: demo test lint typecheck unit test-under-load reliability clean deploy-tools lock bench bench-merge summary-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ summary-png: $(STAMP)
 BENCH_ARGS ?= --accounts 100 --regions 3 --rules 20 --latency 0.1
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# A sharded run's merge (`config-report merge`, a subprocess) of FINDINGS findings from SHARDS parts, week
+# after week: wall, CPU and peak RSS of the merging process, and the workbook's rows per sheet.
+# Issue 20's target: `make bench-merge FINDINGS=2000000 SHARDS=20 ACCOUNTS=200` within 512 MiB.
+FINDINGS ?= 20000
+SHARDS ?= 4
+ACCOUNTS ?= 40
+WEEKS ?= 2
+bench-merge: $(STAMP)
+	$(BIN)/python benchmarks/merge.py --findings $(FINDINGS) --shards $(SHARDS) --accounts $(ACCOUNTS) \
+		--weeks $(WEEKS)
 
 # ruff, then the layers' import contract (pyproject.toml, [tool.importlinter]; docs/architecture.md).
 lint: $(STAMP)

@@ -15,7 +15,7 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
@@ -64,13 +64,25 @@ TARGET_RSS_MIB = 300.0
 
 def synthetic_report(findings: int, accounts: int) -> Report:
     """`accounts` accounts × `REGIONS` × `RULES`, with `findings` non-compliant resources spread over them."""
-    slots = accounts * len(REGIONS) * len(RULES)
+    members = [
+        Account(id=f"{number:012d}", name=f"workload-{number:03d}", ou="Workloads/Prod")
+        for number in range(accounts)
+    ]
+    run = RunInfo(
+        "benchmark", NOW, NOW + timedelta(minutes=30), "arn:aws:sts::000000000000:assumed-role/hub/x"
+    )
+    return finished(Report(run=run, scans=synthetic_scans(members, findings)))
+
+
+def synthetic_scans(accounts: Sequence[Account], findings: int) -> tuple[AccountScan, ...]:
+    """`accounts` × `REGIONS` × `RULES`, every region read, `findings` non-compliant resources spread
+    evenly over them."""
+    slots = len(accounts) * len(REGIONS) * len(RULES)
     per_slot, remainder = divmod(findings, slots)
     annotations = cycle(ANNOTATIONS)
     scans = []
     slot = 0
-    for number in range(accounts):
-        account = Account(id=f"{number:012d}", name=f"workload-{number:03d}", ou="Workloads/Prod")
+    for account in accounts:
         rules: list[RuleResult] = []
         found: list[Finding] = []
         for region in REGIONS:
@@ -93,10 +105,7 @@ def synthetic_report(findings: int, accounts: int) -> Report:
                 )
         coverage = tuple(Coverage(account.id, region, CoverageStatus.OK) for region in REGIONS)
         scans.append(AccountScan(account, tuple(rules), tuple(found), coverage))
-    run = RunInfo(
-        "benchmark", NOW, NOW + timedelta(minutes=30), "arn:aws:sts::000000000000:assumed-role/hub/x"
-    )
-    return finished(Report(run=run, scans=tuple(scans)))
+    return tuple(scans)
 
 
 def peak_rss_mib() -> float:

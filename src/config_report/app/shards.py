@@ -58,19 +58,26 @@ def run_shard(settings: Settings, *, as_json: bool, stop: threading.Event | None
     """
     shard = _shard(settings)
     log = get_logger()
-    context = open_run(settings, as_json=as_json, stop=stop)
-    shared = claim_run(context, datetime.now(UTC))
-    context = _joined(context, shared)
+    context, shared = joined_run(settings, as_json=as_json, stop=stop)
     log.info("shard.start", shard=shard.label, run_id=shared.run_id, run_name=shared.name)
     accounts = discover(context)
     own = [a for a in accounts if shard.owns(a)]
     report = finished(scan_report(context, accounts=own))
-    part = _publish_part(context, shard, report)
+    part = publish_part(context, shard, report)
     done = finished_shards(context, shared)
     log.info("shard.done", shard=shard.label, accounts=len(own), shards_finished=len(done))
     if len(done) < shard.count or not claim_merge(context, shard.label):
         return RunOutcome(report=report, published=part, exit_code=ExitCode.OK)
     return _merge(context, shared, accounts, done)
+
+
+def joined_run(
+    settings: Settings, *, as_json: bool, stop: threading.Event | None = None
+) -> tuple[RunContext, SharedRun]:
+    """This pod's run context, joined to the sharded run (claimed now if this pod is the first)."""
+    context = open_run(settings, as_json=as_json, stop=stop)
+    shared = claim_run(context, datetime.now(UTC))
+    return _joined(context, shared), shared
 
 
 def merge_run(settings: Settings, *, as_json: bool) -> RunOutcome:
@@ -251,7 +258,9 @@ def _merge(
     return deliver(context, report)
 
 
-def _publish_part(context: RunContext, shard: Shard, report: Report) -> PublishedRun:
+def publish_part(context: RunContext, shard: Shard, report: Report) -> PublishedRun:
+    """Write `shard`'s finished `report` as its part of the run and upload it; an earlier attempt's
+    part stands."""
     folder = _run_folder(context)
     key = context.bucket.part_key(folder, index=shard.index, count=shard.count)
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{context.run_id}-"))
