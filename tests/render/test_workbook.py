@@ -204,6 +204,24 @@ def test_table_past_the_row_limit_continues_on_numbered_sheets_each_with_its_hea
     assert len(whole["Non-compliant resources"]) - 1 == 13
 
 
+def test_the_summary_says_which_tables_continue_and_on_which_sheets(tmp_path: Path) -> None:
+    extra = [finding(PROD, "restricted-ssh", f"sg-{n}") for n in range(9)]
+
+    split = write_and_read(tmp_path, sample_report(extra_findings=extra), max_rows=5)
+
+    notes = [row[0] for row in split["Summary"] if "more than a sheet holds" in str(row[0])]
+    assert notes == [
+        "Rules: 6 rows, more than a sheet holds: continued on 'Rules (2)'.",
+        "Non-compliant resources: 13 rows, more than a sheet holds: continued on "
+        "'Non-compliant resources (2)', 'Non-compliant resources (3)', 'Non-compliant resources (4)'.",
+        "Coverage: 5 rows, more than a sheet holds: continued on 'Coverage (2)'.",
+    ]
+    assert not any(
+        "more than a sheet holds" in str(row[0])
+        for row in write_and_read(tmp_path, sample_report())["Summary"]
+    )
+
+
 def test_table_that_exactly_fills_a_sheet_does_not_spill_onto_an_empty_one(tmp_path: Path) -> None:
     sheets = write_and_read(tmp_path, sample_report(), max_rows=4)  # header + the three accounts
 

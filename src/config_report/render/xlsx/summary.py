@@ -230,8 +230,9 @@ def _complete_coverage_sentence(figures: Figures) -> str:
     )
 
 
-def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
-    """The Summary sheet of `report`, first in the workbook."""
+def write_summary(book: Workbook, report: Report, formats: Formats, *, continued: Sequence[str] = ()) -> None:
+    """The Summary sheet of `report`, first in the workbook; `continued` says, a line each, which
+    tables continue on further sheets (Excel holds 1,048,576 rows a sheet)."""
     figures = report.figures
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
@@ -259,6 +260,8 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
             formats.bad,
         )
     out.text(_baseline_line(report.changes), formats.note)
+    for line in continued:
+        out.text(line, formats.note)
     out.blank()
 
     chart_top = out.row

@@ -284,7 +284,7 @@ def _write_sheets(book: Workbook, report: Report, limits: _Limits) -> None:
     )
     formats = Formats.add_to(book)
     names = report.account_names()
-    write_summary(book, report, formats)
+    write_summary(book, report, formats, continued=continued_sheets(report, limits.rows))
 
     def table(spec: _Table, rows: Iterable[Row]) -> None:
         _write_table(book, spec, rows, formats, limits, report.run.run_id)
@@ -509,6 +509,28 @@ def _fits_a_link(target: str) -> bool:
     if len(target) <= EXCEL_MAX_URL // 2:  # fits however many UTF-16 units each character takes
         return True
     return all(len(part.encode("utf-16-le")) <= 2 * EXCEL_MAX_URL for part in target.split("#", 1))
+
+
+def continued_sheets(report: Report, max_rows: int = EXCEL_MAX_ROWS) -> tuple[str, ...]:
+    """One line for each table too long for one sheet: its rows and the sheets they continue on.
+
+    Counted before any sheet is written, so that the Summary, written first, can say it.
+    """
+    changes = report.changes
+    counts = (
+        (_ACCOUNTS_TABLE.name, len(report.scans)),
+        (_RULES_TABLE.name, sum(len(s.rules) for s in report.scans)),
+        (_FINDINGS_TABLE.name, sum(len(s.findings) for s in report.scans)),
+        (_COVERAGE_TABLE.name, sum(len(s.coverage) for s in report.scans)),
+        (_CHANGES_TABLE.name, len(changes.new) + len(changes.resolved) if changes else 0),
+    )
+    lines = []
+    for name, rows in counts:
+        pages = -(-rows // (max_rows - 1))  # each sheet holds max_rows - 1 rows under its header
+        if pages > 1:
+            sheets = ", ".join(f"'{_page_name(name, page)}'" for page in range(2, pages + 1))
+            lines.append(f"{name}: {rows:,} rows, more than a sheet holds: continued on {sheets}.")
+    return tuple(lines)
 
 
 def _page_name(name: str, page: int) -> str:
