@@ -35,6 +35,7 @@ from xml.etree import ElementTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from python_calamine import CalamineWorkbook
 from workbook import NOW, REGIONS, synthetic_scans
 
 from config_report.app.run import run_info
@@ -190,6 +191,14 @@ def report_merge(week: int, merged: Merged, findings: int) -> None:
     print(f"  workbook {merged.workbook.name}, {size:.1f} MB; rows per sheet, header included:")
     for name, rows in sheet_rows(merged.workbook):
         print(f"    {name:<32} {rows:>10,}")
+    for line in continuation_notes(merged.workbook):
+        print(f"  the Summary says: {line}")
+
+
+def continuation_notes(workbook: Path) -> list[str]:
+    """The Summary's lines saying which tables continue on further sheets."""
+    summary = CalamineWorkbook.from_path(str(workbook)).get_sheet_by_name("Summary").to_python()
+    return [str(row[0]) for row in summary if row and "more than a sheet holds" in str(row[0])]
 
 
 def sheet_rows(workbook: Path) -> Iterator[tuple[str, int]]:
