@@ -1,4 +1,4 @@
-"""The `config-report` command: `run`, `demo`, `check` and `merge` (of a sharded run).
+"""The `config-report` command: `run`, `demo`, `check`, `merge` (of a sharded run) and `verify`.
 
 Every setting is an environment variable (`CONFIG_REPORT_*`, what the Helm chart sets) and also a flag;
 a flag wins. Exit codes: 0 complete, 3 published with coverage gaps, 4 published but Jira failed,
@@ -20,6 +20,8 @@ from config_report.logs import configure, get_logger, wants_json
 from config_report.settings import Settings, env_name, flag_name, load_settings
 
 _SETTING = "setting_"
+# Settings whose flag takes one of a few words (their Literal type).
+_CHOICES = ("log_format", "log_level", "jira_flavor", "source", "aggregator_findings")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     merge = commands.add_parser(
         "merge", help="merge a sharded run's parts now; shards that never reported become coverage gaps"
     )
-    for sub in (run, check, merge):
+    verify = commands.add_parser(
+        "verify", help="compare the aggregator with the accounts themselves; exit 0 only when they agree"
+    )
+    verify.add_argument(
+        "--sample",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="compare only the first N accounts in scope (default: every account)",
+    )
+    for sub in (run, check, merge, verify):
         _add_settings_flags(sub)
     return parser
 
@@ -71,7 +83,7 @@ def _positive(text: str) -> int:
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (each flag is also the environment variable shown)")
     for name, field in Settings.model_fields.items():
-        choices = get_args(field.annotation) if name in ("log_format", "log_level", "jira_flavor") else None
+        choices = get_args(field.annotation) if name in _CHOICES else None
         group.add_argument(
             flag_name(name),
             dest=_SETTING + name,
@@ -100,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         as_json = configure(settings.log_format, settings.log_level)
         if args.command == "check":
             return _check(settings, sample=args.sample)
+        if args.command == "verify":
+            from config_report.app.verify import verify
+
+            return int(verify(settings, sample=args.sample).exit_code)
         if args.command == "merge":
             from config_report.app.shards import merge_run
 
