@@ -17,7 +17,7 @@ from config_report import __version__
 from config_report.app.interrupt import stop_on_sigterm
 from config_report.errors import ConfigReportError, ExitCode, SettingsError
 from config_report.logs import configure, get_logger, wants_json
-from config_report.settings import Settings, env_name, flag_name, load_settings
+from config_report.settings import SOURCE_SPOKES, Settings, Source, env_name, flag_name, load_settings
 
 _SETTING = "setting_"
 # Settings whose flag takes one of a few words (their Literal type).
@@ -46,6 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-denied-account",
         action="store_true",
         help="deny the spoke role in one account, to see a coverage gap (exit code 3)",
+    )
+    demo.add_argument(
+        "--source",
+        choices=get_args(Source),
+        default=SOURCE_SPOKES,
+        help="read compliance through the spoke roles (default) or the organization's aggregator, then "
+        "compare the two (verify)",
+    )
+    demo.add_argument(
+        "--with-aggregation-failure",
+        action="store_true",
+        help="one aggregator source fails: a coverage gap through the aggregator (exit code 3)",
+    )
+    demo.add_argument(
+        "--with-aggregator-lag",
+        action="store_true",
+        help="one aggregator source keeps last week's copy: verify names what it missed",
     )
     check = commands.add_parser("check", help="preflight: validate settings and prove each permission")
     check.add_argument(
@@ -105,9 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from config_report.app.demo import run_demo  # the simulator is an optional extra
+            from config_report.app.demo import DemoOptions, run_demo  # the simulator is an optional extra
 
-            return run_demo(accounts=args.accounts_count, output=args.output, deny=args.with_denied_account)
+            options = DemoOptions(
+                deny=args.with_denied_account,
+                source=args.source,
+                failed_source=args.with_aggregation_failure,
+                lagging_source=args.with_aggregator_lag,
+            )
+            return run_demo(accounts=args.accounts_count, output=args.output, options=options)
         settings = load_settings(_overrides(args))
         as_json = configure(settings.log_format, settings.log_level)
         if args.command == "check":

@@ -72,3 +72,13 @@ def test_the_demo_can_show_a_denied_account_as_a_coverage_gap(tmp_path: Path) ->
     book = CalamineWorkbook.from_path(line.removeprefix("report: "))
     coverage = book.get_sheet_by_name("Coverage").to_python()
     assert "ACCESS_DENIED" in {row[3] for row in coverage[1:]}
+
+
+def test_the_demo_through_the_aggregator_reports_the_same_findings_as_verify_shows(tmp_path: Path) -> None:
+    done = demo(tmp_path, "--accounts-count", "6", "--source", "aggregator")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "DIFF" not in done.stdout
+    (verdict,) = [line for line in done.stdout.splitlines() if line.startswith(("AGREE", "DIFFER"))]
+    assert verdict.startswith("AGREE: the aggregator and the accounts report the same")
+    assert "since last week: 2 newly non-compliant resources, 3 no longer" in done.stdout

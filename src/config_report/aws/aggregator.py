@@ -79,7 +79,7 @@ _RULES_PAGE = 1000
 _DETAILS_PAGE = 100
 _QUERY_PAGE = 100
 _CONTRIBUTOR_CAP = 100
-_TAGS_QUERY = "SELECT resourceId, resourceType, accountId, awsRegion, tags WHERE resourceId IN ({ids})"
+TAGS_QUERY = "SELECT resourceId, resourceType, accountId, awsRegion, tags WHERE resourceId IN ({ids})"
 COMPLIANCE_QUERY = (
     "SELECT accountId, awsRegion, configuration.targetResourceId, configuration.targetResourceType, "
     "configuration.configRuleList, configurationItemCaptureTime "
@@ -559,7 +559,7 @@ def _read_owners(client: Any, plan: AggregatorPlan, read: _Read) -> None:
 def _resource_tags(client: Any, name: str, ids: set[str]) -> dict[Place, dict[ResourceKey, Tags]]:
     """The current tags of the resources `ids` names, in every source that holds one, by place."""
     found: dict[Place, dict[ResourceKey, Tags]] = defaultdict(dict)
-    for expression in resource_queries(ids, select=_TAGS_QUERY):
+    for expression in resource_queries(ids, select=TAGS_QUERY):
         pages = client.get_paginator("select_aggregate_resource_config").paginate(
             ConfigurationAggregatorName=name,
             Expression=expression,
