@@ -9,7 +9,6 @@ is a difference `verify` names (exit 1).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from runner import Run, run_cli, run_process
 
 
 @pytest.fixture(scope="module")
-def aggregated_run(simulated_org: SimulatedOrganization) -> Iterator[Run]:
+def aggregated_run(simulated_org: SimulatedOrganization) -> Run:
     """This week's report read through the organization's aggregator."""
     simulated_org.faults.reset()
     return run_cli(simulated_org, "run", "--source", "aggregator")
