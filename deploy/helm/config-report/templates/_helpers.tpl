@@ -91,6 +91,9 @@ example. (The schema cannot say these: an empty string is valid until the deploy
 {{- if and .orgRoleRequired (not .config.orgRoleArn) }}
 {{- fail "config.orgRoleArn is required: the org-list role in the management account, e.g. --set config.orgRoleArn=arn:aws:iam::<management-account>:role/system-config-report-generator-list-org-role (or orgRoleRequired=false when the hub role itself may list the organization)" }}
 {{- end }}
+{{- if and (or (eq .config.source "aggregator") .verify.enabled) (not .config.aggregatorName) }}
+{{- fail "config.aggregatorName is required with config.source aggregator or verify.enabled: the AWS Config aggregator to read, e.g. --set config.aggregatorName=aws-controltower-GuardrailsComplianceAggregator" }}
+{{- end }}
 {{- if and .config.externalId .externalIdSecret.existingSecret }}
 {{- fail "config.externalId and externalIdSecret.existingSecret are both set: keep one (the Secret)" }}
 {{- end }}
@@ -317,4 +320,78 @@ prefix, <prefix><environment>/ (as the application's settings derive it).
 {{- else }}
 {{- $prefix }}
 {{- end }}
+{{- end }}
+
+{{/*
+A CronJob of the job's pods: the weekly run (cronjob.yaml) and, with `verify.enabled`, the weekly
+verification (verify-cronjob.yaml). Call with (dict "root" $ "name" ... "schedule" ... "args" (list ...)
+"shards" N "backoffLimit" N "failJobOnExitCodes" (list ...)).
+*/}}
+{{- define "config-report.cronJob" -}}
+{{- $root := .root }}
+{{- $cronJob := $root.Values.cronJob }}
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ .name }}
+  namespace: {{ include "config-report.namespace" $root }}
+  labels:
+    {{- include "config-report.labels" $root | nindent 4 }}
+  {{- $annotations := include "config-report.checkovDigestSkip" $root | fromYaml }}
+  {{- with merge $annotations $root.Values.cronJobAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  schedule: {{ .schedule | quote }}
+  timeZone: {{ $cronJob.timeZone | quote }}
+  suspend: {{ $cronJob.suspend }}
+  concurrencyPolicy: {{ $cronJob.concurrencyPolicy }}
+  startingDeadlineSeconds: {{ $cronJob.startingDeadlineSeconds }}
+  successfulJobsHistoryLimit: {{ $cronJob.successfulJobsHistoryLimit }}
+  failedJobsHistoryLimit: {{ $cronJob.failedJobsHistoryLimit }}
+  jobTemplate:
+    metadata:
+      labels:
+        {{- include "config-report.labels" $root | nindent 8 }}
+    spec:
+      {{- if gt (int .shards) 1 }}
+      # Sharded: one pod per shard (JOB_COMPLETION_INDEX), all at once; the last to finish merges.
+      completionMode: Indexed
+      completions: {{ .shards }}
+      parallelism: {{ .shards }}
+      {{- end }}
+      backoffLimit: {{ .backoffLimit }}
+      activeDeadlineSeconds: {{ $cronJob.activeDeadlineSeconds }}
+      podFailurePolicy:
+        rules:
+          # Retrying cannot help (bad configuration) or would publish a second report (3, 4).
+          - action: FailJob
+            onExitCodes:
+              containerName: config-report
+              operator: In
+              values:
+                {{- toYaml .failJobOnExitCodes | nindent 16 }}
+            # Empty on purpose: the 1.27 and 1.28 API schemas mark onPodConditions required in every
+            # rule (client-side validators such as kubeconform reject a rule without it), and the
+            # API server accepts an empty list beside onExitCodes (it refuses only a non-empty one).
+            onPodConditions: []
+          # A pod evicted or preempted by the cluster is not the job's fault: retry without counting it.
+          - action: Ignore
+            onPodConditions:
+              - type: DisruptionTarget
+                status: "True"
+      template:
+        metadata:
+          labels:
+            {{- include "config-report.labels" $root | nindent 12 }}
+            {{- with $root.Values.podLabels }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          {{- with $root.Values.podAnnotations }}
+          annotations:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+        spec:
+          {{- include "config-report.podSpec" (dict "root" $root "args" .args) | nindent 10 }}
 {{- end }}
