@@ -173,6 +173,10 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
                     "owners: failing resources' tags, by advanced query (BatchGetResourceConfig has none)",
                 ),
                 Action(
+                    "config:ListDiscoveredResources",
+                    "owners: was a failing resource without a configuration item deleted, or never recorded?",
+                ),
+                Action(
                     "config:DescribeConformancePacks",
                     "packs: the conformance packs of a region holding pack-deployed rules (catalogue)",
                 ),

@@ -7,6 +7,7 @@ from itertools import takewhile
 
 import pytest
 
+from config_report.domain.model import ResourceRecord
 from config_report.domain.owners import ACCOUNT_RESOURCE, owner_from
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from config_report.simulated.tags import HOSTILE_OWNER
@@ -26,12 +27,17 @@ def expected_owner(
     account_owner = owner_from(seeded.tags.accounts.get(account_id, {}), KEYS)
     if kind == ACCOUNT_RESOURCE:
         return (account_owner, "account tag") if account_owner else ("", "none")
-    tags = seeded.tags.resources[(account_id, region, kind, rid)]
-    deleted = " (resource deleted: no configuration item)" if tags is None else ""
-    owner = owner_from(tags or {}, KEYS)
+    seeded_resource = seeded.tags.resources[(account_id, region, kind, rid)]
+    owner = owner_from(seeded_resource.tags, KEYS)
     if owner:
         return owner, "resource tag"
-    return (account_owner, "account tag" + deleted) if account_owner else ("", "none" + deleted)
+    why = ""
+    if seeded_resource.record is ResourceRecord.DELETED:
+        assert seeded_resource.deleted_at is not None
+        why = f" (resource deleted on {seeded_resource.deleted_at:%Y-%m-%d})"
+    elif seeded_resource.record is ResourceRecord.NOT_RECORDED:
+        why = " (not recorded: AWS Config holds no configuration item for it)"
+    return (account_owner, "account tag" + why) if account_owner else ("", "none" + why)
 
 
 def test_every_finding_names_its_owner_and_where_it_came_from(
@@ -53,7 +59,8 @@ def test_every_finding_names_its_owner_and_where_it_came_from(
     assert actual == expected
     sources = {s.split(" (")[0] for _, s in actual.values()}
     assert sources == {"resource tag", "account tag", "none"}
-    assert any("resource deleted" in s for _, s in actual.values())
+    assert any("resource deleted on" in s for _, s in actual.values())
+    assert any("not recorded" in s for _, s in actual.values())
     assert HOSTILE_OWNER in {o for o, _ in actual.values()}, "an owner that looks like a formula stays text"
 
 

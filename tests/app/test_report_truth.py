@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from config_report.domain.model import Compliance, RuleResult
+from config_report.domain.model import Compliance, ResourceRecord, RuleResult
 from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
@@ -26,6 +26,7 @@ from config_report.simulated.seed import (
     FAILING_RULE,
     FAILURE_CODE,
     INVOKED_RULE,
+    NOT_RECORDED_IN_PRODUCTION,
     PCI_PACK,
     PROACTIVE_RULE,
     RECORDER_ERROR,
@@ -491,3 +492,32 @@ def test_without_the_listing_permission_the_region_reads_as_without_config_and_t
     assert "ListConfigurationRecorders" in detail
     (warning,) = [e for e in run.log_events() if e["event"] == "config_recorders.unlisted"]
     assert "config:ListConfigurationRecorders" in warning["fix"]
+
+
+def test_deleted_only_when_config_recorded_the_deletion_and_global_resources_owned_where_recorded(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    header, *rows = clean_run.sheet("Non-compliant resources")
+    source = header.index("Owner Source")
+    sources = {(r[0], r[2], r[4], r[5]): str(r[source]) for r in rows}
+    by_record: dict[ResourceRecord, list[tuple[str, str, str, str]]] = {}
+    for key, seeded_resource in seeded.tags.resources.items():
+        by_record.setdefault(seeded_resource.record, []).append(key)
+    home, elsewhere = seeded.regions[0], seeded.regions[1]
+    users_elsewhere = [
+        k for k in by_record[ResourceRecord.RECORDED] if k[2] == "AWS::IAM::User" and k[1] == elsewhere
+    ]
+    kms_keys = [k for k in sources if k[2] in NOT_RECORDED_IN_PRODUCTION]
+
+    assert all("(resource deleted on " in sources[k] for k in by_record[ResourceRecord.DELETED])
+    assert all("not recorded" in sources[k] for k in by_record[ResourceRecord.NOT_RECORDED])
+    assert kms_keys
+    assert {sources[k] for k in kms_keys} <= {
+        f"{owner} (not recorded: AWS Config holds no configuration item for it)"
+        for owner in ("account tag", "none")
+    }
+    # An IAM user has an item only where global types are recorded; its other regions show the same owner.
+    assert users_elsewhere
+    assert all(sources[k] == sources[(k[0], home, k[2], k[3])] for k in users_elsewhere)
+    assert not any("deleted" in s for k, s in sources.items() if k not in by_record[ResourceRecord.DELETED])

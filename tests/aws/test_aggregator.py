@@ -11,7 +11,7 @@ import pytest
 
 from config_report.aws.aggregator import AggregatorPlan, read_aggregator
 from config_report.aws.session import Hub, caller_identity, client_config
-from config_report.domain.model import AccountScan, Compliance, CoverageStatus, OwnerSource
+from config_report.domain.model import AccountScan, Compliance, CoverageStatus, OwnerSource, ResourceRecord
 from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
 from config_report.simulated.aggregator_seed import AGGREGATION_ERROR, AGGREGATION_ERROR_CODE
@@ -249,7 +249,9 @@ def test_owners_come_from_the_failing_resources_tags_read_across_every_source(
     for f in findings:
         seeded = tags[(f.account_id, f.region, f.resource_type, f.resource_id)]
         assert f.owner is not None
-        if seeded is None:
-            assert f.owner.resource_deleted
-        elif "Owner" in seeded:
-            assert (f.owner.name, f.owner.source) == (seeded["Owner"], OwnerSource.RESOURCE_TAG)
+        if seeded.record is not ResourceRecord.RECORDED:
+            # Deleted or never recorded: only the account itself can tell, the aggregator lists neither.
+            assert f.owner.record is ResourceRecord.UNCHECKED
+        elif "Owner" in seeded.tags:
+            # A global resource's tags, read in the one region that records it, serve its other regions.
+            assert (f.owner.name, f.owner.source) == (seeded.tags["Owner"], OwnerSource.RESOURCE_TAG)

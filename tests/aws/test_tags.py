@@ -16,15 +16,19 @@ from botocore.exceptions import ClientError
 
 from config_report.aws.tags import (
     MAX_EXPRESSION,
+    MAX_IDS_PER_LISTING,
     MAX_IDS_PER_QUERY,
     read_account_owners,
+    read_deletions,
     read_resource_tags,
     resource_queries,
 )
-from config_report.domain.model import Account
-from config_report.domain.owners import ACCOUNT_RESOURCE, owner_from
+from config_report.domain.model import Account, ResourceRecord
+from config_report.domain.owners import owner_from
 from config_report.errors import DiscoveryError
 from config_report.simulated import SeededOrganization, SimulatedOrganization
+from config_report.simulated.seed import NOT_RECORDED_IN_PRODUCTION
+from config_report.simulated.tags import SeededResource
 
 KEYS = ("Owner", "owner", "Team", "team")
 QUERY = "SELECT resourceId WHERE resourceId IN ('x')"
@@ -62,26 +66,87 @@ def _failing(seeded: SeededOrganization) -> tuple[str, str, list[tuple[str, str]
     return payments.id, region, keys
 
 
-def test_config_returns_the_tags_of_resources_it_holds_and_nothing_for_deleted_ones(
+def _records(
+    seeded: SeededOrganization, account_id: str, region: str
+) -> dict[tuple[str, str], SeededResource]:
+    return {
+        (kind, rid): record
+        for (account, where, kind, rid), record in seeded.tags.resources.items()
+        if (account, where) == (account_id, region)
+    }
+
+
+def test_config_returns_the_tags_of_the_resources_it_holds_here_and_nothing_for_the_others(
     simulated_org: SimulatedOrganization,
 ) -> None:
     seeded = simulated_org.seeded
     account_id, region, keys = _failing(seeded)
     findings = [f for f in seeded.findings if (f.account_id, f.region) == (account_id, region)]
     client = simulated_org.client("config", region=region, account_id=account_id)
+    records = _records(seeded, account_id, region)
 
     tags = read_resource_tags(client, findings)
 
-    expected = {
-        (t, i): dict(seeded.tags.resources[(account_id, region, t, i)] or {})
-        for t, i in keys
-        if t != ACCOUNT_RESOURCE and seeded.tags.resources[(account_id, region, t, i)] is not None
-    }
-    assert tags == expected
-    assert any(
-        seeded.tags.resources[(account_id, region, t, i)] is None for t, i in keys if t != ACCOUNT_RESOURCE
-    )
+    assert tags == {key: dict(r.tags) for key, r in records.items() if r.record is ResourceRecord.RECORDED}
+    assert ResourceRecord.DELETED in {r.record for r in records.values()}
     assert len(keys) > 100, "more resources than one query or page may hold"
+
+
+def test_config_names_the_deleted_resources_and_when_and_neither_the_current_nor_the_unrecorded_ones(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    account_id, region, _ = _failing(seeded)
+    client = simulated_org.client("config", region=region, account_id=account_id)
+    records = _records(seeded, account_id, region)
+    deleted = read_deletions(client, records)
+
+    assert deleted == {key: r.deleted_at for key, r in records.items() if r.record is ResourceRecord.DELETED}
+    assert len(records) > MAX_IDS_PER_LISTING, "more resources than one listing may name"
+
+
+def test_a_type_the_recorder_leaves_out_has_no_item_and_no_deletion_record(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    keys = [f for f in seeded.findings if f.resource_type in NOT_RECORDED_IN_PRODUCTION]
+    (account_id, region) = (keys[0].account_id, keys[0].region)
+    here = [f for f in keys if (f.account_id, f.region) == (account_id, region)]
+    client = simulated_org.client("config", region=region, account_id=account_id)
+
+    assert read_resource_tags(client, here) == {}
+    assert read_deletions(client, [(f.resource_type, f.resource_id) for f in here]) == {}
+    assert {
+        seeded.tags.resources[(f.account_id, f.region, f.resource_type, f.resource_id)].record for f in keys
+    } == {ResourceRecord.NOT_RECORDED}
+
+
+def test_a_global_resource_has_an_item_only_in_the_region_that_records_global_types(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    payments = seeded.account_named("acme-payments-prod")
+    home, elsewhere = seeded.regions[0], seeded.regions[1]
+    users = [
+        f for f in seeded.findings if f.account_id == payments.id and f.resource_type == "AWS::IAM::User"
+    ]
+    recorded = {
+        (f.resource_type, f.resource_id)
+        for f in users
+        if seeded.tags.resources[(f.account_id, f.region, f.resource_type, f.resource_id)].record
+        is ResourceRecord.RECORDED
+    }
+
+    def found_in(region: str) -> set[tuple[str, str]]:
+        client = simulated_org.client("config", region=region, account_id=payments.id)
+        return set(read_resource_tags(client, [f for f in users if f.region == region]))
+
+    assert recorded
+    assert found_in(home) == recorded
+    assert found_in(elsewhere) == set()
+    assert {f.resource for f in users if f.region == elsewhere} == {
+        f.resource for f in users if f.region == home
+    }
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ Each role holds exactly its rendered policy from `permissions.policy_document`:
 - the same with `CONFIG_REPORT_SOURCE=aggregator`, through the aggregator role, and without any one of
   its reads every place, rule or owner it reads is a gap naming the action;
 - without any one action, the run fails or reports the gap: nothing is extra. The two conformance pack
-  reads only enrich the Rule catalogue, and ListConfigurationRecorders only finds service-linked
-  recorders: without any of them, the run completes (exit 0) and warns, naming it.
+  reads only enrich the Rule catalogue, ListConfigurationRecorders only finds service-linked recorders
+  and ListDiscoveredResources only tells deleted resources from unrecorded ones: without any of them,
+  the run completes (exit 0) and warns, naming it.
 
 What moto checks, and how the test meets it (moto 5.2.1, `moto/iam/access_control.py`):
 
@@ -82,6 +83,7 @@ ENRICHMENTS = {
     "config:DescribeConformancePacks": "conformance_packs.unread",
     "config:DescribeConformancePackCompliance": "conformance_packs.unread",
     "config:ListConfigurationRecorders": "config_recorders.unlisted",
+    "config:ListDiscoveredResources": "owners.deletions_unchecked",
 }
 
 # What the run must do without each observable action.

@@ -4,6 +4,7 @@ Summary's tables by owner and by OU."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,15 +12,19 @@ from config_report.domain.figures import NO_OWNER, figures_of
 from config_report.domain.model import (
     AccountScan,
     Compliance,
+    Finding,
     Owner,
     OwnerSource,
     Report,
+    ResourceRecord,
     RuleResult,
 )
-from config_report.domain.owners import owner_from, with_account_owners
+from config_report.domain.owners import owner_from, with_account_owners, with_global_owners
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
 
 KEYS = ("Owner", "owner", "Team", "team")
+RECORDED, DELETED, NOT_RECORDED = ResourceRecord.RECORDED, ResourceRecord.DELETED, ResourceRecord.NOT_RECORDED
+DELETED_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
 def test_the_first_owner_key_in_the_setting_order_wins_and_blank_values_do_not_count() -> None:
@@ -34,24 +39,54 @@ def _report_with_owners() -> Report:
         prod,
         account=replace(PROD, owner="payments-leads"),
         findings=(
-            replace(prod.findings[0], owner=Owner("web-team", OwnerSource.RESOURCE_TAG)),
-            replace(prod.findings[1], owner=Owner("", OwnerSource.NONE, resource_deleted=True)),
-            replace(prod.findings[2], owner=Owner("", OwnerSource.NONE)),
+            replace(prod.findings[0], owner=Owner("web-team", OwnerSource.RESOURCE_TAG, RECORDED)),
+            replace(prod.findings[1], owner=Owner("", OwnerSource.NONE, DELETED, deleted_at=DELETED_AT)),
+            replace(prod.findings[2], owner=Owner("", OwnerSource.NONE, NOT_RECORDED)),
         ),
     )
     return Report(run=run_info(), scans=(prod, sandbox_scan()))
 
 
-def test_a_finding_without_a_resource_owner_gets_the_accounts_and_a_deleted_resource_says_so() -> None:
+def test_a_finding_without_a_resource_owner_gets_the_accounts_and_says_why_its_resource_had_none() -> None:
     report = with_account_owners(_report_with_owners())
 
     owners = [f.owner for f in report.findings()]
-    assert owners[0] == Owner("web-team", OwnerSource.RESOURCE_TAG)
-    assert owners[1] == Owner("payments-leads", OwnerSource.ACCOUNT_TAG, resource_deleted=True)
-    assert owners[1] is not None
-    assert owners[1].source_label() == "account tag (resource deleted: no configuration item)"
-    assert owners[2] == Owner("payments-leads", OwnerSource.ACCOUNT_TAG)
+    labels = [o.source_label() if o else None for o in owners]
+    assert owners[0] == Owner("web-team", OwnerSource.RESOURCE_TAG, RECORDED)
+    assert owners[1] == Owner("payments-leads", OwnerSource.ACCOUNT_TAG, DELETED, deleted_at=DELETED_AT)
+    assert owners[2] == Owner("payments-leads", OwnerSource.ACCOUNT_TAG, NOT_RECORDED)
+    assert labels[:3] == [
+        "resource tag",
+        "account tag (resource deleted on 2026-11-30)",
+        "account tag (not recorded: AWS Config holds no configuration item for it)",
+    ]
     assert owners[3] is None  # the sandbox has no account owner, and its finding was never looked up
+
+
+def _iam_user(region: str, owner: Owner | None) -> Finding:
+    return Finding(PROD.id, region, "access-keys-rotated", "AWS::IAM::User", "alice", owner=owner)
+
+
+def test_a_global_resource_takes_the_owner_read_where_config_records_it_in_every_region() -> None:
+    recorded = Owner("identity-team", OwnerSource.RESOURCE_TAG, RECORDED)
+    elsewhere = Owner("", OwnerSource.NONE, NOT_RECORDED)
+    bucket = Finding(PROD.id, "us-east-1", "s3-x", "AWS::S3::Bucket", "logs", owner=elsewhere)
+    findings = [_iam_user("eu-west-1", elsewhere), _iam_user("us-east-1", recorded), bucket]
+
+    shared = with_global_owners(findings)
+
+    assert [f.owner for f in shared] == [recorded, recorded, elsewhere]
+
+
+def test_a_global_resource_deleted_where_it_was_recorded_is_deleted_in_every_region() -> None:
+    gone = Owner("", OwnerSource.NONE, DELETED, deleted_at=DELETED_AT)
+    unread = Owner("", OwnerSource.UNREAD, detail="AccessDenied")
+    findings = [
+        _iam_user("eu-west-1", Owner("", OwnerSource.NONE, NOT_RECORDED)),
+        _iam_user("us-east-1", gone),
+    ]
+
+    assert [f.owner for f in with_global_owners([*findings, _iam_user("eu-central-1", unread)])] == [gone] * 3
 
 
 def test_by_owner_counts_resources_accounts_and_the_compliant_share_of_their_accounts() -> None:

@@ -6,7 +6,9 @@ import itertools
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # botocore counts `total_max_attempts` including the first try (`max_attempts` counts retries only).
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -35,3 +37,26 @@ class Caller:
         return self._session.client(
             service, region_name=region, endpoint_url=self.endpoint_url, config=merged
         )
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
+    """AWS's error code, message and HTTP status of a refused call."""
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
+
+
+def add_customer_recorder(config: Any, account_id: str) -> None:
+    """The account's own configuration recorder in the client's region, started."""
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account_id}:role/config-recorder",
+            "recordingGroup": {"allSupported": True},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-delivery"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")

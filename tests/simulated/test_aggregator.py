@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from config_report.domain.model import GLOBAL_RESOURCE_TYPES, ResourceRecord
 from config_report.simulated import SimulatedOrganization, evolve
 from config_report.simulated.aggregator_seed import (
     AGGREGATION_ERROR,
@@ -54,6 +55,19 @@ def every_page(config: Any, operation: str, key: str, **params: Any) -> list[lis
     for page in config.get_paginator(operation).paginate(**params):
         pages.append(page[key])
     return pages
+
+
+def compliance_items(config: Any, aggregator: SeededAggregator) -> list[dict[str, Any]]:
+    """Every result of the compliance query, pages of 100, parsed."""
+    pages = every_page(
+        config,
+        "select_aggregate_resource_config",
+        "Results",
+        ConfigurationAggregatorName=aggregator.name,
+        Expression=COMPLIANCE_QUERY,
+        PaginationConfig={"PageSize": 100},
+    )
+    return [json.loads(line) for page in pages for line in page]
 
 
 def test_the_sources_status_lists_the_organization_and_every_member_account_and_region(
@@ -285,15 +299,7 @@ def test_the_compliance_query_returns_each_non_compliant_resource_25_a_page_by_d
     first = config.select_aggregate_resource_config(
         ConfigurationAggregatorName=aggregator.name, Expression=COMPLIANCE_QUERY
     )
-    pages = every_page(
-        config,
-        "select_aggregate_resource_config",
-        "Results",
-        ConfigurationAggregatorName=aggregator.name,
-        Expression=COMPLIANCE_QUERY,
-        PaginationConfig={"PageSize": 100},
-    )
-    results = [json.loads(line) for page in pages for line in page]
+    results = compliance_items(config, aggregator)
 
     assert len(first["Results"]) == 25
     assert [f["Name"] for f in first["QueryInfo"]["SelectFields"]][:3] == [
@@ -328,16 +334,7 @@ def test_a_source_that_does_not_record_compliance_items_is_absent_from_the_compl
     account, region = simulated_org.seeded.accounts[2].id, simulated_org.seeded.regions[0]
     aggregator.without_compliance_items(account, region)
 
-    pages = every_page(
-        config,
-        "select_aggregate_resource_config",
-        "Results",
-        ConfigurationAggregatorName=aggregator.name,
-        Expression=COMPLIANCE_QUERY,
-        Limit=100,
-    )
-
-    places = {(r["accountId"], r["awsRegion"]) for page in pages for r in map(json.loads, page)}
+    places = {(r["accountId"], r["awsRegion"]) for r in compliance_items(config, aggregator)}
     assert (account, region) not in places
     assert (account, simulated_org.seeded.regions[1]) in places
 
@@ -346,7 +343,11 @@ def test_the_tags_query_finds_resources_in_every_source_and_other_queries_are_in
     simulated_org: SimulatedOrganization, config: Any, aggregator: SeededAggregator
 ) -> None:
     seeded = simulated_org.seeded
-    tagged = [(key, tags) for key, tags in seeded.tags.resources.items() if tags]
+    tagged = [
+        (key, found.tags)
+        for key, found in seeded.tags.resources.items()
+        if found.record is ResourceRecord.RECORDED and found.tags and key[2] not in GLOBAL_RESOURCE_TYPES
+    ]
     (account, region, _resource_type, resource_id), tags = tagged[0]
     (other_account, _, _, other_id), _ = next(t for t in tagged if t[0][0] != account)
     expression = (

@@ -17,7 +17,7 @@ from config_report.simulated import FaultLayer, SimulatedOrganization, _moto
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.packs import ConformancePack
 from config_report.simulated.seed import CIS_PACK, PCI_PACK
-from simulated.aws_callers import NO_RETRIES, Caller, scratch_account_id
+from simulated.aws_callers import NO_RETRIES, Caller, error_of, scratch_account_id
 
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REGION = "eu-west-1"
@@ -36,15 +36,6 @@ def deploy(config: Any, account_id: str, pack: str, rules: dict[str, str]) -> No
         if compliance:
             store.put([Evaluation(name, "AWS::S3::Bucket", f"{name}-bucket", compliance, WHEN)])
     _moto.conformance_packs(account_id, REGION).put(ConformancePack(pack, "a1b2c3d4e", tuple(rules), WHEN))
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def test_packs_are_described_with_their_arn_and_id(config: Any, account_id: str) -> None:

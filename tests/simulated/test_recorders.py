@@ -16,22 +16,11 @@ from botocore.exceptions import ClientError
 from config_report.simulated import SimulatedOrganization, _moto
 from config_report.simulated.recorders import Recorder, recorder_arn
 from config_report.simulated.seed import RECORDER_ERROR_CODE, SECURITY_HUB
+from simulated.aws_callers import add_customer_recorder, error_of
 
 REGION = "eu-west-1"
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SECURITY_HUB_RECORDER = "AWSConfigurationRecorderForSecurityHubCSPM"
-
-
-def add_customer_recorder(config: Any, account_id: str) -> None:
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{account_id}:role/config-recorder",
-            "recordingGroup": {"allSupported": True},
-        }
-    )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-delivery"})
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
 
 
 def add_security_hub_recorder(account_id: str) -> str:
@@ -39,15 +28,6 @@ def add_security_hub_recorder(account_id: str) -> str:
     recorder = Recorder(SECURITY_HUB_RECORDER, arn, recording=True, service_principal=SECURITY_HUB)
     _moto.service_linked_recorders(account_id, REGION).put(recorder)
     return arn
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def test_the_status_call_without_arguments_does_not_return_a_service_linked_recorder(

@@ -22,6 +22,7 @@ from config_report.domain.model import (
     Owner,
     OwnerSource,
     Report,
+    ResourceRecord,
     RuleInfo,
     RuleResult,
     SkippedRule,
@@ -61,7 +62,15 @@ def test_owners_account_owners_and_rule_facts_survive_the_round_trip(tmp_path: P
             replace(r, info=RuleInfo("AWS", "ENCRYPTED_VOLUMES", "EBS encrypted")) for r in prod.rules
         ),
         findings=tuple(
-            replace(f, owner=Owner("web", OwnerSource.ACCOUNT_TAG, resource_deleted=True))
+            replace(
+                f,
+                owner=Owner(
+                    "web",
+                    OwnerSource.ACCOUNT_TAG,
+                    ResourceRecord.DELETED,
+                    deleted_at=datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
+                ),
+            )
             for f in prod.findings
         ),
     )
@@ -237,3 +246,28 @@ def test_a_snapshot_written_before_rules_carried_normalized_names_reads_back_nor
     assert rules
     assert findings
     assert set(rules) | set(findings) == {"restricted-ssh"}
+
+
+def test_an_owner_written_before_deletions_were_read_from_config_reads_back_as_not_recorded(
+    tmp_path: Path,
+) -> None:
+    # Then `resource_deleted` said only that Config held no current item, not that it saw a deletion.
+    report = replace(
+        sample_report(),
+        scans=tuple(
+            replace(
+                scan, findings=tuple(replace(f, owner=Owner("", OwnerSource.NONE)) for f in scan.findings)
+            )
+            for scan in sample_report().scans
+        ),
+    )
+    path = write_snapshot(report, tmp_path / "snapshot.json.gz")
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    for row in document["findings"]:
+        del row["owner"]["record"], row["owner"]["deleted_at"]
+        row["owner"]["resource_deleted"] = True
+
+    back = read_snapshot_bytes(gzip.compress(json.dumps(document).encode()))
+
+    records = {f.owner.record for f in back.findings() if f.owner is not None}
+    assert records == {ResourceRecord.NOT_RECORDED}

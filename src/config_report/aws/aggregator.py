@@ -59,7 +59,14 @@ from config_report.domain.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.domain.owners import ACCOUNT_RESOURCE, ResourceKey, Tags, with_resource_owners
+from config_report.domain.owners import (
+    ACCOUNT_RESOURCE,
+    ResourceKey,
+    ResourceRecords,
+    Tags,
+    with_global_owners,
+    with_resource_owners,
+)
 from config_report.domain.rules import (
     CONFORMANCE_PACK,
     ORGANIZATIONS,
@@ -498,32 +505,25 @@ def _record(read: _Read, outcome: _RuleRead) -> None:
 def _queried_findings(client: Any, name: str) -> dict[tuple[Place, str], list[Finding]]:
     """Every non-compliant resource of the organization, by place and rule, from its compliance items."""
     found: dict[tuple[Place, str], list[Finding]] = defaultdict(list)
-    pages = client.get_paginator("select_aggregate_resource_config").paginate(
-        ConfigurationAggregatorName=name,
-        Expression=COMPLIANCE_QUERY,
-        PaginationConfig={"PageSize": _QUERY_PAGE},
-    )
-    for page in pages:
-        for line in page.get("Results", []):
-            item = json.loads(line)
-            place = (str(item.get("accountId", "")), str(item.get("awsRegion", "")))
-            configuration = item.get("configuration") or {}
-            listed = configuration.get("configRuleList") or []
-            # AWS gives a one-element list as the element itself.
-            for rule in [listed] if isinstance(listed, Mapping) else listed:
-                if rule.get("complianceType") != Compliance.NON_COMPLIANT.value:
-                    continue
-                rule_name = str(rule.get("configRuleName", ""))
-                found[(place, rule_name)].append(
-                    Finding(
-                        account_id=place[0],
-                        region=place[1],
-                        rule_name=rule_name,
-                        resource_type=sys.intern(str(configuration.get("targetResourceType", ""))),
-                        resource_id=str(configuration.get("targetResourceId", "")),
-                        last_evaluated=_captured(item.get("configurationItemCaptureTime")),
-                    )
+    for item in _selected(client, name, COMPLIANCE_QUERY):
+        place = (str(item.get("accountId", "")), str(item.get("awsRegion", "")))
+        configuration = item.get("configuration") or {}
+        listed = configuration.get("configRuleList") or []
+        # AWS gives a one-element list as the element itself.
+        for rule in [listed] if isinstance(listed, Mapping) else listed:
+            if rule.get("complianceType") != Compliance.NON_COMPLIANT.value:
+                continue
+            rule_name = str(rule.get("configRuleName", ""))
+            found[(place, rule_name)].append(
+                Finding(
+                    account_id=place[0],
+                    region=place[1],
+                    rule_name=rule_name,
+                    resource_type=sys.intern(str(configuration.get("targetResourceType", ""))),
+                    resource_id=str(configuration.get("targetResourceId", "")),
+                    last_evaluated=_captured(item.get("configurationItemCaptureTime")),
                 )
+            )
     return found
 
 
@@ -553,26 +553,41 @@ def _read_owners(client: Any, plan: AggregatorPlan, read: _Read) -> None:
         return
     keys = plan.scan.owner_tag_keys
     for place, place_findings in read.findings.items():
-        read.findings[place] = list(with_resource_owners(place_findings, tags.get(place, {}), keys))
+        read.findings[place] = list(
+            with_resource_owners(place_findings, _records(place_findings, tags.get(place, {})), keys)
+        )
+
+
+def _records(findings: Sequence[Finding], tags: Mapping[ResourceKey, Tags]) -> ResourceRecords:
+    """The tags found in one place; a resource without an item is unchecked: only its own account can
+    say whether Config recorded its deletion (the aggregator lists no deleted resources)."""
+    missing = {
+        (f.resource_type, f.resource_id)
+        for f in findings
+        if f.resource_type != ACCOUNT_RESOURCE and (f.resource_type, f.resource_id) not in tags
+    }
+    return ResourceRecords(tags, unchecked=frozenset(missing))
 
 
 def _resource_tags(client: Any, name: str, ids: set[str]) -> dict[Place, dict[ResourceKey, Tags]]:
     """The current tags of the resources `ids` names, in every source that holds one, by place."""
     found: dict[Place, dict[ResourceKey, Tags]] = defaultdict(dict)
     for expression in resource_queries(ids, select=TAGS_QUERY):
-        pages = client.get_paginator("select_aggregate_resource_config").paginate(
-            ConfigurationAggregatorName=name,
-            Expression=expression,
-            PaginationConfig={"PageSize": _QUERY_PAGE},
-        )
-        for page in pages:
-            for line in page.get("Results", []):
-                item = json.loads(line)
-                tags = {t["key"]: t.get("value", "") for t in item.get("tags", [])}
-                found[(item["accountId"], item["awsRegion"])][(item["resourceType"], item["resourceId"])] = (
-                    tags
-                )
+        for item in _selected(client, name, expression):
+            tags = {t["key"]: t.get("value", "") for t in item.get("tags", [])}
+            found[(item["accountId"], item["awsRegion"])][(item["resourceType"], item["resourceId"])] = tags
     return found
+
+
+def _selected(client: Any, name: str, expression: str) -> Iterator[dict[str, Any]]:
+    """Every result of an advanced query over the aggregator, parsed, page after page of 100."""
+    pages = client.get_paginator("select_aggregate_resource_config").paginate(
+        ConfigurationAggregatorName=name, Expression=expression, PaginationConfig={"PageSize": _QUERY_PAGE}
+    )
+    for page in pages:
+        for line in page.get("Results", []):
+            item: dict[str, Any] = json.loads(line)
+            yield item
 
 
 # --- the result -----------------------------------------------------------------------------------------
@@ -593,7 +608,10 @@ def _assembled(
         scan = AccountScan(
             account=account,
             rules=tuple(r for p in places if p not in interrupted for r in read.rules.get(p, ())),
-            findings=tuple(f for p in places if p not in interrupted for f in read.findings.get(p, ())),
+            # A global resource's owner is read in the one region that records it: shared with the rest.
+            findings=with_global_owners(
+                [f for p in places if p not in interrupted for f in read.findings.get(p, ())]
+            ),
             coverage=tuple(_with_unread(read.coverage[p], read.rules.get(p, ())) for p in places),
             skipped=tuple(s for p in places for s in read.skipped.get(p, ())),
         )

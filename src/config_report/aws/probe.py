@@ -46,8 +46,12 @@ def config_reads(spoke: Any, hub: Hub, region: str, *, list_regions: bool) -> in
     config.describe_config_rule_evaluation_status(Limit=1)
     if rules:
         config.get_compliance_details_by_config_rule(ConfigRuleName=rules[0]["ConfigRuleName"], Limit=1)
-    # The owners' tags: a resource ID no account has, so the answer is empty but the call is proven.
+    # The owners' tags and deletions: a resource ID no account has, so the answers are empty but the
+    # calls are proven.
     config.select_resource_config(Expression=next(resource_queries([_NO_SUCH_RESOURCE])), Limit=1)
+    config.list_discovered_resources(
+        resourceType="AWS::S3::Bucket", resourceIds=[_NO_SUCH_RESOURCE], includeDeletedResources=True
+    )
     return len(rules)
 
 

@@ -31,6 +31,7 @@ from config_report.domain.model import (
     Coverage,
     CoverageStatus,
 )
+from config_report.domain.owners import with_global_owners
 from config_report.domain.rules import RuleFilter
 from config_report.settings import ScanConfig
 
@@ -251,7 +252,8 @@ class _Coordinator:
         scan = AccountScan(
             account=state.spoke.account,
             rules=tuple(rule for r in results for rule in r.rules),
-            findings=tuple(finding for r in results for finding in r.findings),
+            # A global resource's owner is read in the one region that records it: shared with the rest.
+            findings=with_global_owners([finding for r in results for finding in r.findings]),
             coverage=tuple(r.coverage for r in results),
             skipped=tuple(rule for r in results for rule in r.skipped),
         )

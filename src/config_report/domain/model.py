@@ -220,20 +220,42 @@ class OwnerSource(StrEnum):
     UNREAD = "not read"  # the resource's tags could not be read (the detail says why)
 
 
+class ResourceRecord(StrEnum):
+    """What AWS Config holds of a finding's resource, which decides whether its tags could be read."""
+
+    RECORDED = "recorded"  # a current configuration item: its tags were read
+    DELETED = "deleted"  # Config recorded the resource's deletion
+    NOT_RECORDED = "not recorded"  # no item: a type the recorder leaves out, or an ID Config never saw
+    UNCHECKED = "unchecked"  # no current item, and whether Config recorded a deletion could not be read
+
+
 @dataclass(frozen=True, slots=True)
 class Owner:
     """Who should act on a finding, and how the report knows."""
 
     name: str
     source: OwnerSource
-    resource_deleted: bool = False  # Config holds no configuration item: the resource is gone
+    # None for a finding about the account itself, and when the tags could not be read (UNREAD).
+    record: ResourceRecord | None = None
+    deleted_at: datetime | None = None  # when Config recorded the deletion (DELETED)
     detail: str = ""  # why the tags could not be read (UNREAD)
 
     def source_label(self) -> str:
-        """The `Owner Source` cell: the source, and whether the resource no longer exists."""
-        deleted = " (resource deleted: no configuration item)" if self.resource_deleted else ""
+        """The `Owner Source` cell: the source, and why the resource's own tags could not name it."""
         detail = f": {self.detail}" if self.detail else ""
-        return f"{self.source.value}{deleted}{detail}"
+        return f"{self.source.value}{self._record_note()}{detail}"
+
+    def _record_note(self) -> str:
+        if self.record is ResourceRecord.DELETED:
+            when = f" on {self.deleted_at:%Y-%m-%d}" if self.deleted_at is not None else ""
+            return f" (resource deleted{when})"
+        return _RECORD_NOTES.get(self.record, "") if self.record is not None else ""
+
+
+_RECORD_NOTES = {
+    ResourceRecord.NOT_RECORDED: " (not recorded: AWS Config holds no configuration item for it)",
+    ResourceRecord.UNCHECKED: " (no configuration item; whether it was deleted could not be read)",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,29 @@
 """Owners: who should act on each finding, decided from the tags the readers found.
 
 A finding's owner is the first owner tag (`CONFIG_REPORT_OWNER_TAG_KEYS`, in order of preference) on
-its resource, else on its account (Organizations tags). A finding whose resource Config no longer holds
-an item for was deleted since it was evaluated, and says so. The tags themselves are read by
-`aws.tags`.
+its resource, else on its account (Organizations tags). A finding whose resource has no current
+configuration item says why (`ResourceRecord`): deleted only when Config recorded the deletion, else
+not recorded (a type the recorder leaves out, a name or ARN a custom rule reported). A global resource
+(IAM) is recorded in one region only; its findings in every other region take what was read there
+(`with_global_owners`). The tags themselves are read by `aws.tags`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from config_report.domain.model import AccountScan, Finding, Owner, OwnerSource, Report
+from config_report.domain.model import (
+    GLOBAL_RESOURCE_TYPES,
+    AccountScan,
+    Finding,
+    Owner,
+    OwnerSource,
+    Report,
+    Resource,
+    ResourceRecord,
+)
 
 ACCOUNT_RESOURCE = "AWS::::Account"
 """The Config resource type of findings about the account itself: no recorded resource, no tags."""
@@ -29,22 +41,57 @@ def owner_from(tags: Tags, keys: Sequence[str]) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class ResourceRecords:
+    """What AWS Config holds of the failing resources of one account × region."""
+
+    tags: Mapping[ResourceKey, Tags]  # resources with a current configuration item, and their tags
+    deleted: Mapping[ResourceKey, datetime] = field(default_factory=dict)  # when Config saw them go
+    unchecked: frozenset[ResourceKey] = frozenset()  # no item, and the deletion lookup failed
+
+
 def with_resource_owners(
-    findings: Sequence[Finding], tags: Mapping[ResourceKey, Tags], keys: Sequence[str]
+    findings: Sequence[Finding], records: ResourceRecords, keys: Sequence[str]
 ) -> tuple[Finding, ...]:
-    """`findings` with the owner their resource's tags name, or no owner yet (`NONE`) and whether
-    the resource is gone; the account's owner fills the gaps later (`with_account_owners`)."""
-    return tuple(replace(f, owner=_resource_owner(f, tags, keys)) for f in findings)
+    """`findings` with the owner their resource's tags name, or no owner yet (`NONE`) and why the
+    resource's tags could not name one; the account's owner fills the gaps later (`with_account_owners`)."""
+    return tuple(replace(f, owner=_resource_owner(f, records, keys)) for f in findings)
 
 
-def _resource_owner(finding: Finding, tags: Mapping[ResourceKey, Tags], keys: Sequence[str]) -> Owner:
+def _resource_owner(finding: Finding, records: ResourceRecords, keys: Sequence[str]) -> Owner:
     if finding.resource_type == ACCOUNT_RESOURCE:
         return Owner("", OwnerSource.NONE)
-    found = tags.get((finding.resource_type, finding.resource_id))
-    if found is None:
-        return Owner("", OwnerSource.NONE, resource_deleted=True)
-    name = owner_from(found, keys)
-    return Owner(name, OwnerSource.RESOURCE_TAG) if name else Owner("", OwnerSource.NONE)
+    key = (finding.resource_type, finding.resource_id)
+    found = records.tags.get(key)
+    if found is not None:
+        name = owner_from(found, keys)
+        return Owner(name, OwnerSource.RESOURCE_TAG if name else OwnerSource.NONE, ResourceRecord.RECORDED)
+    if key in records.deleted:
+        return Owner("", OwnerSource.NONE, ResourceRecord.DELETED, deleted_at=records.deleted[key])
+    unknown = ResourceRecord.UNCHECKED if key in records.unchecked else ResourceRecord.NOT_RECORDED
+    return Owner("", OwnerSource.NONE, unknown)
+
+
+# Which of a global resource's findings says the most about it: its tags read, its deletion, the rest.
+_RECORD_RANK = {
+    ResourceRecord.RECORDED: 3,
+    ResourceRecord.DELETED: 2,
+    ResourceRecord.UNCHECKED: 1,
+    ResourceRecord.NOT_RECORDED: 0,
+}
+
+
+def with_global_owners(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """One account's findings, each global resource's findings all with the owner read where Config
+    records that resource (it records global types in one region; elsewhere it holds no item)."""
+    best: dict[Resource, tuple[int, Owner]] = {}
+    for finding in findings:
+        owner = finding.owner
+        if finding.resource_type in GLOBAL_RESOURCE_TYPES and owner is not None and owner.record is not None:
+            rank = _RECORD_RANK[owner.record]
+            if finding.resource not in best or rank > best[finding.resource][0]:
+                best[finding.resource] = (rank, owner)
+    return tuple(replace(f, owner=best[f.resource][1]) if f.resource in best else f for f in findings)
 
 
 def with_account_owners(report: Report) -> Report:
@@ -63,5 +110,6 @@ def _fallback(finding: Finding, account_owner: str) -> Finding:
     current = finding.owner
     if current is not None and current.source in (OwnerSource.RESOURCE_TAG, OwnerSource.UNREAD):
         return finding  # an unread owner stays visible as such: the report is incomplete there
-    deleted = current is not None and current.resource_deleted
-    return replace(finding, owner=Owner(account_owner, OwnerSource.ACCOUNT_TAG, resource_deleted=deleted))
+    if current is None:
+        return replace(finding, owner=Owner(account_owner, OwnerSource.ACCOUNT_TAG))
+    return replace(finding, owner=replace(current, name=account_owner, source=OwnerSource.ACCOUNT_TAG))

@@ -62,7 +62,7 @@ from config_report.simulated.compliance import (
     RuleInfo,
 )
 from config_report.simulated.faults import RegionAccess
-from config_report.simulated.inventory import Inventory, select_resource_config
+from config_report.simulated.inventory import Inventory, InventoryApi
 from config_report.simulated.packs import ConformancePackApi, ConformancePacks
 from config_report.simulated.recorders import (
     FAILURE,
@@ -102,8 +102,10 @@ def install_compliance_apis() -> None:
         setattr(ConfigResponse, action, _handler(action, recorder_api))
     for action in AggregatorApi.ACTIONS:
         setattr(ConfigResponse, action, _handler(action, aggregator_api))
-    # moto's own SelectResourceConfig only replays canned answers; ours queries the inventory.
-    setattr(ConfigResponse, "select_resource_config", _select_handler)  # noqa: B010 - mypy: method-assign
+    # moto's own SelectResourceConfig only replays canned answers, and its ListDiscoveredResources knows
+    # only moto's own resources; ours read the inventory.
+    for action in InventoryApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action, inventory_api))
 
 
 def _handler(action: str, api_for: Callable[[str, str], object]) -> Callable[[ConfigResponse], str]:
@@ -120,23 +122,20 @@ def _handler(action: str, api_for: Callable[[str, str], object]) -> Callable[[Co
     return handle
 
 
-def _select_handler(self: ConfigResponse) -> str:
-    params = json.loads(self.body or b"{}")
-    try:
-        response = select_resource_config(
-            inventory(self.current_account, self.region), self.current_account, self.region, params
-        )
-    except ConfigApiError as exc:
-        raise JsonRESTError(exc.code, exc.message) from exc
-    return json.dumps(response)
-
-
 _T = TypeVar("_T")
 
 
 def inventory(account_id: str, region: str) -> Inventory:
     """The current configuration items of one account and region (created on first use)."""
     return _attached(account_id, region, _INVENTORY_ATTRIBUTE, Inventory)
+
+
+def inventory_api(account_id: str, region: str) -> InventoryApi:
+    """The inventory reads of one account and region; a region without any recorder discovers nothing."""
+    recording = bool(config_backends[account_id][region].recorders) or bool(
+        service_linked_recorders(account_id, region).all()
+    )
+    return InventoryApi(inventory(account_id, region), account_id, region, recording=recording)
 
 
 def _attached(account_id: str, region: str, attribute: str, kind: type[_T]) -> _T:

@@ -1,6 +1,8 @@
-"""What AWS Config knows about resources: current configuration items with their tags, and the
-advanced query (`SelectResourceConfig`) that reads them. moto 5.2.1 answers that action only with
-canned results registered beforehand, so the simulator supplies it.
+"""What AWS Config knows about resources: current configuration items with their tags, the resources
+it recorded as deleted, and the two reads of them config-report makes: the advanced query
+(`SelectResourceConfig`) and `ListDiscoveredResources`. moto 5.2.1 answers the first only with canned
+results registered beforehand, and the second only for resources moto itself holds, so the simulator
+supplies both.
 
 Faithful to the API reference where config-report depends on it:
 
@@ -12,6 +14,14 @@ Faithful to the API reference where config-report depends on it:
 - only resources with a current configuration item are found: a deleted resource is simply absent
   (`BatchGetResourceConfig` likewise "does not return results for deleted resources", and it returns
   no tags at all, which is why config-report uses the advanced query).
+
+`ListDiscoveredResources`, as the API reference describes it: `resourceType` required; at most 20
+`resourceIds` (`ValidationException`), not together with `resourceName`; `limit` 0 to 100, 0 meaning 100
+(`InvalidLimitException` above); `includeDeletedResources` adds the resources Config recorded as deleted,
+each with its `resourceDeletionTime`; a region without any configuration recorder answers
+`NoAvailableConfigurationRecorderException`. A resource the recorder does not record (a type it
+excludes, a global IAM type outside the region that records them) is in neither answer. The error
+wordings are moto's where moto has the error, else the API reference's description.
 
 The query language is real SQL in AWS; the simulator understands the one shape config-report sends,
 `SELECT <properties> WHERE resourceId IN ('id', ...)`, and answers any other expression with
@@ -25,12 +35,14 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from config_report.simulated.compliance import ConfigApiError, Params, Response, _constraint, _page
 
 MAX_EXPRESSION = 4096
 MAX_LIMIT = 100
+DISCOVERED_MAX_IDS = 20
 _PROPERTIES = ("resourceId", "resourceType", "tags", "accountId", "awsRegion")
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<fields>[\w\s,]+?)\s+WHERE\s+resourceId\s+IN\s*\((?P<ids>.*)\)\s*$",
@@ -53,17 +65,34 @@ class Inventory:
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], ConfigurationItem] = {}
+        self._deleted: dict[tuple[str, str], datetime] = {}
         self._lock = threading.Lock()
 
     def put(self, item: ConfigurationItem) -> None:
         """Record (or replace) a resource's current configuration item."""
+        key = (item.resource_type, item.resource_id)
         with self._lock:
-            self._items[(item.resource_type, item.resource_id)] = item
+            self._items[key] = item
+            self._deleted.pop(key, None)
 
-    def delete(self, resource_type: str, resource_id: str) -> None:
-        """The resource was deleted: Config keeps no current configuration item for it."""
+    def delete(self, resource_type: str, resource_id: str, *, at: datetime) -> None:
+        """The resource was deleted at `at`: no current configuration item, a record of its deletion."""
+        key = (resource_type, resource_id)
         with self._lock:
-            self._items.pop((resource_type, resource_id), None)
+            self._items.pop(key, None)
+            self._deleted[key] = at
+
+    def discovered(
+        self, resource_type: str, resource_ids: set[str], *, include_deleted: bool
+    ) -> list[tuple[str, datetime | None]]:
+        """(resource ID, deletion time or None) of the type's resources, all or those in `resource_ids`."""
+        with self._lock:
+            found: dict[str, datetime | None] = {
+                rid: None for kind, rid in self._items if kind == resource_type
+            }
+            if include_deleted:
+                found |= {rid: at for (kind, rid), at in self._deleted.items() if kind == resource_type}
+        return sorted((rid, at) for rid, at in found.items() if not resource_ids or rid in resource_ids)
 
     def with_ids(self, resource_ids: set[str]) -> list[ConfigurationItem]:
         """The items whose resource ID is one of `resource_ids`, in a stable order."""
@@ -72,6 +101,26 @@ class Inventory:
                 (i for i in self._items.values() if i.resource_id in resource_ids),
                 key=lambda i: (i.resource_type, i.resource_id),
             )
+
+
+class InventoryApi:
+    """The two inventory reads over one account and region (snake_case method names)."""
+
+    ACTIONS = ("select_resource_config", "list_discovered_resources")
+
+    def __init__(self, inventory: Inventory, account_id: str, region: str, *, recording: bool) -> None:
+        self._inventory = inventory
+        self._account_id = account_id
+        self._region = region
+        self._recording = recording
+
+    def select_resource_config(self, params: Params) -> Response:
+        """SelectResourceConfig: the current items whose IDs the query names."""
+        return select_resource_config(self._inventory, self._account_id, self._region, params)
+
+    def list_discovered_resources(self, params: Params) -> Response:
+        """ListDiscoveredResources: one type's resources, with the deleted ones on request."""
+        return list_discovered_resources(self._inventory, params, recording=self._recording)
 
 
 def select_resource_config(inventory: Inventory, account_id: str, region: str, params: Params) -> Response:
@@ -94,6 +143,55 @@ def select_resource_config(inventory: Inventory, account_id: str, region: str, p
     if token is not None:
         response["NextToken"] = token
     return response
+
+
+def list_discovered_resources(inventory: Inventory, params: Params, *, recording: bool) -> Response:
+    """Answer `ListDiscoveredResources` over one account and region's inventory."""
+    limit = params.get("limit")
+    if limit is not None and (not isinstance(limit, int) or limit > MAX_LIMIT):
+        raise ConfigApiError(
+            "InvalidLimitException",
+            f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than "
+            f"or equal to {MAX_LIMIT}",
+        )
+    ids = list(params.get("resourceIds") or [])
+    if ids and params.get("resourceName"):
+        raise ConfigApiError(
+            "ValidationException", "Both Resource ID and Resource Name cannot be specified in the request"
+        )
+    if len(ids) > DISCOVERED_MAX_IDS:
+        raise ConfigApiError(
+            "ValidationException",
+            f"The specified list had more than {DISCOVERED_MAX_IDS} resource ID's. "
+            f"It must have '{DISCOVERED_MAX_IDS}' or less items",
+        )
+    if not recording:
+        raise ConfigApiError(
+            "NoAvailableConfigurationRecorderException",
+            "There are no configuration recorders available to provide the role needed to describe your "
+            "resources. Create a configuration recorder.",
+        )
+    resource_type = str(params.get("resourceType") or "")
+    # The simulator's items carry no names: a name matches none of them.
+    found = (
+        []
+        if params.get("resourceName")
+        else inventory.discovered(
+            resource_type, set(ids), include_deleted=bool(params.get("includeDeletedResources"))
+        )
+    )
+    page, token = _page(found, params.get("nextToken"), limit or MAX_LIMIT)
+    response: Response = {"resourceIdentifiers": [_identifier(resource_type, rid, at) for rid, at in page]}
+    if token is not None:
+        response["nextToken"] = token
+    return response
+
+
+def _identifier(resource_type: str, resource_id: str, deleted_at: datetime | None) -> dict[str, Any]:
+    identifier: dict[str, Any] = {"resourceType": resource_type, "resourceId": resource_id}
+    if deleted_at is not None:
+        identifier["resourceDeletionTime"] = deleted_at.timestamp()
+    return identifier
 
 
 def _limit(value: object) -> int:

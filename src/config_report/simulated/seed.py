@@ -28,6 +28,10 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   That annotation is longer than AWS allows (256), deliberately: the report must survive it anyway.
   Evaluations are written straight into the simulator's store (not through PutEvaluations), which is
   what lets it exceed AWS's limits;
+- recorders as AWS recommends them: global (IAM) types recorded in the first region only, and
+  production accounts leave KMS keys out (`NOT_RECORDED_IN_PRODUCTION`, which the periodic rule on
+  keys still evaluates); one failing resource in ten was deleted, and Config recorded when
+  (`simulated.tags`);
 - a stopped configuration recorder (`acme-log-archive`, last region): its rules and results remain,
   stale, as AWS keeps them; and a failing one (the management account, last region, when there are
   two regions or more): still `recording`, but its last recording event failed (`lastStatus`
@@ -126,6 +130,8 @@ FAILURE_CODE = "AccessDenied"
 RECORDER_ERROR_CODE = "AccessDeniedException"
 RECORDER_ERROR = "The configuration recorder's role cannot describe the resources it records."
 SECURITY_HUB = "securityhub.amazonaws.com"
+# What production accounts' recorders leave out; the periodic rule on KMS keys still evaluates them.
+NOT_RECORDED_IN_PRODUCTION = frozenset({"AWS::KMS::Key"})
 # The conformance packs core and production accounts deploy (AWS's sample templates' names).
 CIS_PACK = "Operational-Best-Practices-for-CIS"
 PCI_PACK = "Operational-Best-Practices-for-PCI-DSS"
@@ -503,7 +509,8 @@ def seed_organization(
         regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
         skipped_rules=tuple(expected.skipped),
     )
-    return seed_tags(sim, built, HOSTILE_ACCOUNT_NAME)
+    not_recorded = {p.account.id: _not_recorded(p) for p in active}
+    return seed_tags(sim, built, HOSTILE_ACCOUNT_NAME, not_recorded=not_recorded, now=anchor)
 
 
 def _region_access(
@@ -712,7 +719,9 @@ def _seed_config(
         _moto.enable_config(
             account_id,
             region,
-            recorder=_recorder(account_id) if own_recorder else None,
+            recorder=_recorder(account_id, home=home, excluded=_not_recorded(planned))
+            if own_recorder
+            else None,
             rules=[_config_rule(rule.name, rule.spec) for rule in rules],
         )
         if not own_recorder:
@@ -910,12 +919,28 @@ def _rule_evaluations(
     return evaluations
 
 
-def _recorder(account_id: str) -> dict[str, Any]:
+def _recorder(
+    account_id: str, *, home: bool = True, excluded: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The recorder AWS recommends: global (IAM) types in one region only, the home region."""
+    group: dict[str, Any] = {"allSupported": True, "includeGlobalResourceTypes": home}
+    if excluded:
+        left_out = excluded if home else excluded | GLOBAL_RESOURCE_TYPES - {_ACCOUNT_RESOURCE}
+        group = {
+            "allSupported": False,
+            "exclusionByResourceTypes": {"resourceTypes": sorted(left_out)},
+            "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"},
+        }
     return {
         "name": "default",
         "roleARN": _role_arn(account_id, "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
-        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        "recordingGroup": group,
     }
+
+
+def _not_recorded(planned: _PlannedAccount) -> frozenset[str]:
+    """The resource types the account's recorder leaves out (production saves on KMS keys' churn)."""
+    return NOT_RECORDED_IN_PRODUCTION if planned.profile.full_catalogue else frozenset()
 
 
 def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[_Deployed]:

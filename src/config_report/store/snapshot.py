@@ -50,6 +50,7 @@ from config_report.domain.model import (
     Owner,
     OwnerSource,
     Report,
+    ResourceRecord,
     RuleInfo,
     RuleResult,
     RunInfo,
@@ -257,7 +258,8 @@ def _encode_owner(owner: Owner) -> dict[str, object]:
     return {
         "name": owner.name,
         "source": owner.source.name,
-        "resource_deleted": owner.resource_deleted,
+        "record": owner.record.name if owner.record else None,
+        "deleted_at": _iso_or_none(owner.deleted_at),
         "detail": owner.detail,
     }
 
@@ -389,8 +391,19 @@ def _decode_owner(item: dict[str, Any] | None) -> Owner | None:
     if item is None:
         return None
     return Owner(
-        item["name"], OwnerSource[item["source"]], bool(item["resource_deleted"]), item.get("detail", "")
+        item["name"],
+        OwnerSource[item["source"]],
+        _decode_record(item),
+        _datetime_or_none(item.get("deleted_at")),
+        item.get("detail", ""),
     )
+
+
+def _decode_record(item: dict[str, Any]) -> ResourceRecord | None:
+    if "record" in item:
+        return ResourceRecord[item["record"]] if item["record"] else None
+    # Written before deletions were read from Config: `resource_deleted` meant only "no current item".
+    return ResourceRecord.NOT_RECORDED if item.get("resource_deleted") else None
 
 
 def _decode_acceptance(item: dict[str, Any] | None) -> Acceptance | None:

@@ -40,9 +40,9 @@ locals {
   resources = {
     # "*": DescribeConfigRules, DescribeComplianceByConfigRule, DescribeConfigRuleEvaluationStatus
     # (called without rule names, for all rules at once), DescribeConformancePacks (all packs at once),
-    # ListConfigurationRecorders and ec2:DescribeRegions accept no narrower resource, and in a region
-    # without Config there is no recorder for DescribeConfigurationRecorderStatus to name: its answer
-    # "none" is what the report needs to hear.
+    # ListConfigurationRecorders, SelectResourceConfig, ListDiscoveredResources and ec2:DescribeRegions
+    # accept no narrower resource, and in a region without Config there is no recorder for
+    # DescribeConfigurationRecorderStatus to name: its answer "none" is what the report needs to hear.
     ReadConfigCompliance      = ["*"]
     ListEnabledRegions        = ["*"]
     ReadNoncompliantResources = ["arn:${local.partition}:config:*:*:config-rule/*"]

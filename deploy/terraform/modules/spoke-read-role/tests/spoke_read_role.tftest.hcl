@@ -94,6 +94,7 @@ run "grants_exactly_the_config_and_region_reads" {
       "config:DescribeComplianceByConfigRule",
       "config:DescribeConfigRuleEvaluationStatus",
       "config:SelectResourceConfig",
+      "config:ListDiscoveredResources",
       "config:DescribeConformancePacks",
       "config:GetComplianceDetailsByConfigRule",
       "config:DescribeConformancePackCompliance",
