@@ -83,7 +83,8 @@ from config_report.simulated.compliance import (
     _enum_constraint,
     rule_compliance,
 )
-from config_report.simulated.inventory import MAX_EXPRESSION, ConfigurationItem, _parse
+from config_report.simulated.compliance import _evaluation_result as _account_evaluation_result
+from config_report.simulated.inventory import ConfigurationItem, _parse, checked_expression
 
 SUCCEEDED, FAILED, OUTDATED = "SUCCEEDED", "FAILED", "OUTDATED"
 UPDATE_STATUSES = (FAILED, SUCCEEDED, OUTDATED)
@@ -311,13 +312,7 @@ class AggregatorApi:
     def select_aggregate_resource_config(self, params: Params) -> Response:
         """SelectAggregateResourceConfig: the two query shapes config-report sends (module docstring)."""
         aggregation, sources = self._aggregator(params)
-        expression = params.get("Expression")
-        if not isinstance(expression, str) or not expression:
-            raise _constraint("expression", expression, "Member must have length greater than or equal to 1")
-        if len(expression) > MAX_EXPRESSION:
-            raise _constraint(
-                "expression", "…", f"Member must have length less than or equal to {MAX_EXPRESSION}"
-            )
+        expression = checked_expression(params)
         limit = _limit(
             {"Limit": params.get("Limit") or params.get("MaxResults")}, SELECT_DEFAULT_LIMIT, SELECT_MAX_LIMIT
         )
@@ -397,26 +392,8 @@ def _rule_items(source: Source, rule_name: object, wanted: str | None) -> Iterab
 
 
 def _evaluation_result(evaluation: Evaluation, account_id: str, region: str) -> Response:
-    when = evaluation.evaluated_at.timestamp()
-    result: Response = {
-        "EvaluationResultIdentifier": {
-            "EvaluationResultQualifier": {
-                "ConfigRuleName": evaluation.rule_name,
-                "ResourceType": evaluation.resource_type,
-                "ResourceId": evaluation.resource_id,
-                "EvaluationMode": "DETECTIVE",
-            },
-            "OrderingTimestamp": when,
-        },
-        "ComplianceType": evaluation.compliance,
-        "ResultRecordedTime": when,
-        "ConfigRuleInvokedTime": when,
-        "AccountId": account_id,
-        "AwsRegion": region,
-    }
-    if evaluation.annotation:
-        result["Annotation"] = evaluation.annotation
-    return result
+    """The evaluation as the account's own API gives it, with the source it came from."""
+    return {**_account_evaluation_result(evaluation), "AccountId": account_id, "AwsRegion": region}
 
 
 def _query(expression: str, sources: Sources) -> tuple[tuple[str, ...], Callable[[], list[Response]]]:
