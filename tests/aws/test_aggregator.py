@@ -3,6 +3,7 @@ reads, the gaps its own health makes, and what a failing call costs."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -255,3 +256,20 @@ def test_owners_come_from_the_failing_resources_tags_read_across_every_source(
         elif "Owner" in seeded.tags:
             # A global resource's tags, read in the one region that records it, serve its other regions.
             assert (f.owner.name, f.owner.source) == (seeded.tags["Owner"], OwnerSource.RESOURCE_TAG)
+
+
+def test_once_stopped_no_rule_is_read_and_places_with_rules_left_are_interrupted(
+    simulated_org: SimulatedOrganization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in simulated_org.client_env().items():
+        monkeypatch.setenv(name, value)
+    stopped = threading.Event()
+    stopped.set()
+
+    scans = read_aggregator(simulated_org.seeded.accounts[:3], plan(simulated_org, clock=None), stop=stopped)
+
+    rows = coverage(scans)
+    interrupted = {p for p, row in rows.items() if row.status is CoverageStatus.INTERRUPTED}
+    assert interrupted
+    assert not any(f for s in scans for f in s.findings if (f.account_id, f.region) in interrupted)
+    assert all("SIGTERM" in rows[p].detail for p in interrupted)

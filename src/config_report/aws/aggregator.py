@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -184,6 +184,7 @@ def read_aggregator(
         listed = list(_listed_rules(client, plan.aggregator.name, read.coverage))
     except (*AwsError, ConfigReportError) as exc:
         return _all_failed(accounts, plan, exc, on_account_done)
+    _log_freshness(plan, aggregator, sources)
     _judge_rules(listed, read, plan)
     _read_findings(client, plan, listed, read, stop)
     _read_owners(client, plan, read)
@@ -271,6 +272,21 @@ def _state(entry: Mapping[str, Any]) -> SourceState:
         status=str(entry.get("LastUpdateStatus") or ""),
         updated_at=entry.get("LastUpdateTime"),
         error=f"{code}: {message}".strip(": ") if code or message else "",
+    )
+
+
+def _log_freshness(plan: AggregatorPlan, aggregator: _Aggregator, sources: SourceStates) -> None:
+    """One line saying what the aggregator is and how fresh its sources are (each place says its own)."""
+    states = [*sources.accounts.values(), *sources.organization.values()]
+    updated = [s.updated_at for s in states if s.status == _FRESH and s.updated_at is not None]
+    get_logger().info(
+        "aggregator.read",
+        aggregator=plan.aggregator.name,
+        arn=aggregator.arn,
+        region=plan.region,
+        sources=dict(Counter(s.status for s in sources.accounts.values())),
+        oldest_update=_when(min(updated)) if updated else None,
+        newest_update=_when(max(updated)) if updated else None,
     )
 
 
