@@ -57,14 +57,14 @@ def every_page(config: Any, operation: str, key: str, **params: Any) -> list[lis
     return pages
 
 
-def compliance_items(config: Any, aggregator: SeededAggregator) -> list[dict[str, Any]]:
-    """Every result of the compliance query, pages of 100, parsed."""
+def compliance_items(config: Any, aggregator: SeededAggregator, narrowed: str = "") -> list[dict[str, Any]]:
+    """Every result of the compliance query (`narrowed` by a clause), pages of 100, parsed."""
     pages = every_page(
         config,
         "select_aggregate_resource_config",
         "Results",
         ConfigurationAggregatorName=aggregator.name,
-        Expression=COMPLIANCE_QUERY,
+        Expression=COMPLIANCE_QUERY + narrowed,
         PaginationConfig={"PageSize": 100},
     )
     return [json.loads(line) for page in pages for line in page]
@@ -335,8 +335,12 @@ def test_a_source_that_does_not_record_compliance_items_is_absent_from_the_compl
     aggregator.without_compliance_items(account, region)
 
     places = {(r["accountId"], r["awsRegion"]) for r in compliance_items(config, aggregator)}
+    in_one_region = compliance_items(config, aggregator, f" AND awsRegion = '{region}'")
     assert (account, region) not in places
     assert (account, simulated_org.seeded.regions[1]) in places
+    # One region's query: only that region's resources.
+    assert in_one_region
+    assert {r["awsRegion"] for r in in_one_region} == {region}
 
 
 def test_the_tags_query_finds_resources_in_every_source_and_other_queries_are_invalid(

@@ -16,11 +16,13 @@ costs and what it cannot know:
    compliance. AWS lists only rules with results, so a rule without any (INSUFFICIENT_DATA) is absent.
 4. Non-compliant resources: `GetAggregateComplianceDetailsByConfigRule` per non-compliant rule (every
    page of 100), or, with `CONFIG_REPORT_AGGREGATOR_FINDINGS=query`, advanced queries over
-   `AWS::Config::ResourceCompliance` (one call per 100 non-compliant resources of the organization):
+   `AWS::Config::ResourceCompliance` (one query a region, the regions at once, one call per 100
+   non-compliant resources of the organization):
    a rule whose count there differs from its compliance count (a source that does not record that
    type, a count past 100) is read with the detail call instead, so nothing is lost; such findings
    carry no annotation, and their time is when the resource's compliance last changed.
-5. Owners: the failing resources' tags by advanced query, 100 resource IDs a call across every source.
+5. Owners: the failing resources' tags by advanced query, 100 resource IDs a call across every source,
+   as many queries at once as `CONFIG_REPORT_CONCURRENCY`.
 
 What only the spokes can read: recorder health (stopped, failing: the aggregator says `OUTDATED` for
 both), rule state and evaluation health (`FAILED`, `STALE` flags), descriptions and sources for the
@@ -432,7 +434,8 @@ def _read_findings(
     queried: dict[tuple[Place, str], list[Finding]] = {}
     if plan.aggregator.findings == "query" and failing:
         try:
-            queried = _queried_findings(client, plan.aggregator.name)
+            regions = sorted({region for _, region in read.coverage})
+            queried = _queried_findings(client, plan, regions)
         except AwsError as exc:
             # The fast path is only faster: every rule is read with the detail call instead.
             get_logger().warning("aggregator.query_unread", reason=describe_error(exc))
@@ -518,10 +521,14 @@ def _record(read: _Read, outcome: _RuleRead) -> None:
     read.findings[outcome.place].extend(outcome.findings)
 
 
-def _queried_findings(client: Any, name: str) -> dict[tuple[Place, str], list[Finding]]:
-    """Every non-compliant resource of the organization, by place and rule, from its compliance items."""
+def _queried_findings(
+    client: Any, plan: AggregatorPlan, regions: Sequence[str]
+) -> dict[tuple[Place, str], list[Finding]]:
+    """Every non-compliant resource of the organization in `regions`, by place and rule, from its
+    compliance items: one query a region, the regions at once (a query's pages come one after another)."""
     found: dict[tuple[Place, str], list[Finding]] = defaultdict(list)
-    for item in _selected(client, name, COMPLIANCE_QUERY):
+    queries = [f"{COMPLIANCE_QUERY} AND awsRegion = '{region}'" for region in regions]
+    for item in _selected_all(client, plan, queries):
         place = (str(item.get("accountId", "")), str(item.get("awsRegion", "")))
         configuration = item.get("configuration") or {}
         listed = configuration.get("configRuleList") or []
@@ -558,7 +565,7 @@ def _read_owners(client: Any, plan: AggregatorPlan, read: _Read) -> None:
     findings = [f for place in read.findings.values() for f in place]
     ids = {f.resource_id for f in findings if f.resource_type != ACCOUNT_RESOURCE and f.resource_id}
     try:
-        tags = _resource_tags(client, plan.aggregator.name, ids)
+        tags = _resource_tags(client, plan, ids)
     except AwsError as exc:
         unread = Owner("", OwnerSource.UNREAD, detail=describe_error(exc))
         detail = f"{describe_error(exc)} (owners not read; rules and findings are reported)"
@@ -585,25 +592,32 @@ def _records(findings: Sequence[Finding], tags: Mapping[ResourceKey, Tags]) -> R
     return ResourceRecords(tags, unchecked=frozenset(missing))
 
 
-def _resource_tags(client: Any, name: str, ids: set[str]) -> dict[Place, dict[ResourceKey, Tags]]:
+def _resource_tags(client: Any, plan: AggregatorPlan, ids: set[str]) -> dict[Place, dict[ResourceKey, Tags]]:
     """The current tags of the resources `ids` names, in every source that holds one, by place."""
     found: dict[Place, dict[ResourceKey, Tags]] = defaultdict(dict)
-    for expression in resource_queries(ids, select=TAGS_QUERY):
-        for item in _selected(client, name, expression):
-            tags = {t["key"]: t.get("value", "") for t in item.get("tags", [])}
-            found[(item["accountId"], item["awsRegion"])][(item["resourceType"], item["resourceId"])] = tags
+    for item in _selected_all(client, plan, list(resource_queries(ids, select=TAGS_QUERY))):
+        tags = {t["key"]: t.get("value", "") for t in item.get("tags", [])}
+        found[(item["accountId"], item["awsRegion"])][(item["resourceType"], item["resourceId"])] = tags
     return found
 
 
-def _selected(client: Any, name: str, expression: str) -> Iterator[dict[str, Any]]:
-    """Every result of an advanced query over the aggregator, parsed, page after page of 100."""
+def _selected_all(client: Any, plan: AggregatorPlan, expressions: Sequence[str]) -> list[dict[str, Any]]:
+    """Every result of these advanced queries over the aggregator, the queries run at once (as many as
+    the scan's concurrency), each one's pages one after another."""
+    workers = max(1, min(plan.scan.concurrency, len(expressions)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aggregator-query") as pool:
+        answers = pool.map(
+            lambda expression: _selected(client, plan.aggregator.name, expression), expressions
+        )
+        return [item for answer in answers for item in answer]
+
+
+def _selected(client: Any, name: str, expression: str) -> list[dict[str, Any]]:
+    """Every result of one advanced query over the aggregator, parsed, page after page of 100."""
     pages = client.get_paginator("select_aggregate_resource_config").paginate(
         ConfigurationAggregatorName=name, Expression=expression, PaginationConfig={"PageSize": _QUERY_PAGE}
     )
-    for page in pages:
-        for line in page.get("Results", []):
-            item: dict[str, Any] = json.loads(line)
-            yield item
+    return [json.loads(line) for page in pages for line in page.get("Results", [])]
 
 
 # --- the result -----------------------------------------------------------------------------------------

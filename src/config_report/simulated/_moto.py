@@ -62,7 +62,7 @@ from config_report.simulated.compliance import (
     RuleInfo,
 )
 from config_report.simulated.faults import RegionAccess
-from config_report.simulated.inventory import Inventory, InventoryApi
+from config_report.simulated.inventory import ConfigurationItem, Inventory, InventoryApi
 from config_report.simulated.packs import ConformancePackApi, ConformancePacks
 from config_report.simulated.recorders import (
     FAILURE,
@@ -380,19 +380,24 @@ class _AggregatedSources:
         self._places = [(member, region) for member in sorted(members) for region in sorted(regions)]
         self._known = frozenset(self._places)
 
-    def all(self) -> list[Source]:
-        """Every source, by account and region."""
-        return [self._source(account_id, region) for account_id, region in self._places]
+    def all(self, region: str | None = None) -> list[Source]:
+        """Every source (of one region), by account and region."""
+        return [self._source(a, r) for a, r in self._places if region in (None, r)]
 
     def one(self, account_id: str, region: str) -> Source | None:
         """The source of this account and region, None when the aggregator has none."""
         return self._source(account_id, region) if (account_id, region) in self._known else None
 
+    def items(self, resource_ids: set[str]) -> Iterator[tuple[str, str, ConfigurationItem]]:
+        """(account, region, item) of every current item whose resource ID is one of `resource_ids`."""
+        for account_id, region in self._places:
+            for item in inventory(account_id, region).with_ids(resource_ids):
+                yield account_id, region, item
+
     def _source(self, account_id: str, region: str) -> Source:
         state = self._state
         failure = state.failure(account_id, region)
         copy = state.copy_of(account_id, region)
-        rules = copy.rules if copy is not None else aggregated_rules(account_id, region)
         if failure is not None:
             status, updated = "FAILED", failure.failed_at
         elif region_access(account_id, region) is not None or not _records(account_id, region):
@@ -404,8 +409,9 @@ class _AggregatedSources:
             region=region,
             status=status,
             updated_at=updated,
-            rules=rules,
-            items=lambda ids: inventory(account_id, region).with_ids(ids),
+            read_rules=(lambda: copy.rules)
+            if copy is not None
+            else (lambda: aggregated_rules(account_id, region)),
             records_compliance=state.records_compliance(account_id, region),
             error_code=failure.error_code if failure else "",
             error_message=failure.error_message if failure else "",

@@ -47,7 +47,8 @@ Where AWS does not document behaviour, the simulator makes the plain choice and 
 - `SelectAggregateResourceConfig` understands the two shapes config-report sends:
   `SELECT <properties> WHERE resourceId IN ('id', ...)` (tags for owners, as `SelectResourceConfig`),
   and `SELECT <properties> WHERE resourceType = 'AWS::Config::ResourceCompliance' AND
-  configuration.complianceType = 'NON_COMPLIANT'` (each non-compliant resource with the rules it is
+  configuration.complianceType = 'NON_COMPLIANT'`, optionally `AND awsRegion = '<region>'` (one query a
+  region, so that the regions' pages can be read at once; each non-compliant resource with the rules it is
   evaluated by, `configuration.configRuleList`, whose one-element list AWS's answers give as a bare
   object); any other expression is `InvalidExpressionException`. A `ResourceCompliance` item has
   `configuration.targetResourceType`, `targetResourceId`, `complianceType` and `configRuleList` (each
@@ -99,7 +100,8 @@ _AGGREGATED_TYPES = (COMPLIANT, NON_COMPLIANT)
 _NAME = re.compile(r"[\w\-]{1,256}")
 _COMPLIANCE_QUERY = re.compile(
     r"^\s*SELECT\s+(?P<fields>[\w\s,.]+?)\s+WHERE\s+resourceType\s*=\s*'AWS::Config::ResourceCompliance'"
-    r"\s+AND\s+configuration\.complianceType\s*=\s*'NON_COMPLIANT'\s*$",
+    r"\s+AND\s+configuration\.complianceType\s*=\s*'NON_COMPLIANT'"
+    r"(?:\s+AND\s+awsRegion\s*=\s*'(?P<region>[a-z0-9-]+)')?\s*$",
     re.IGNORECASE,
 )
 _COMPLIANCE_PROPERTIES = (
@@ -124,11 +126,16 @@ class Source:
     region: str
     status: str  # SUCCEEDED, FAILED or OUTDATED
     updated_at: datetime | None
-    rules: Mapping[str, tuple[Evaluation, ...]]  # the aggregated rules and their evaluations
-    items: Callable[[set[str]], list[ConfigurationItem]] = lambda ids: []  # current items, by resource ID
+    # The aggregated rules and their evaluations, read when asked for (a listing of tags needs none).
+    read_rules: Callable[[], Mapping[str, tuple[Evaluation, ...]]]
     records_compliance: bool = True  # does the source record AWS::Config::ResourceCompliance?
     error_code: str = ""
     error_message: str = ""
+
+    @property
+    def rules(self) -> Mapping[str, tuple[Evaluation, ...]]:
+        """The aggregated rules and their evaluations (read anew: keep what you need)."""
+        return self.read_rules()
 
 
 class Sources(Protocol):
@@ -136,12 +143,16 @@ class Sources(Protocol):
 
     organization_id: str | None  # the organization an organization aggregator aggregates
 
-    def all(self) -> Sequence[Source]:
-        """Every source, by account and region."""
+    def all(self, region: str | None = None) -> Sequence[Source]:
+        """Every source (of one region), by account and region."""
         ...
 
     def one(self, account_id: str, region: str) -> Source | None:
         """The source of this account and region, None when the aggregator has none."""
+        ...
+
+    def items(self, resource_ids: set[str]) -> Iterable[tuple[str, str, ConfigurationItem]]:
+        """(account, region, item) of every current item whose resource ID is one of `resource_ids`."""
         ...
 
 
@@ -299,7 +310,7 @@ class AggregatorApi:
 
         def listing() -> list[Response]:
             source = sources.one(str(params["AccountId"]), str(params["AwsRegion"]))
-            evaluations = source.rules.get(str(params["ConfigRuleName"]), ()) if source else ()
+            evaluations = source.read_rules().get(str(params["ConfigRuleName"]), ()) if source else ()
             return [
                 _evaluation_result(e, source.account_id, source.region)
                 for e in evaluations
@@ -374,10 +385,11 @@ def _source_entry(source: Source) -> Response:
 
 
 def _rule_items(source: Source, rule_name: object, wanted: str | None) -> Iterable[Response]:
-    for name in sorted(source.rules):
+    rules = source.rules
+    for name in sorted(rules):
         if rule_name not in (None, name):
             continue
-        compliance, failing = rule_compliance(source.rules[name])
+        compliance, failing = rule_compliance(rules[name])
         if compliance not in _AGGREGATED_TYPES or wanted not in (None, compliance):
             continue  # "Does not display rules that do not have compliance results."
         summary: Response = {"ComplianceType": compliance}
@@ -403,32 +415,32 @@ def _query(expression: str, sources: Sources) -> tuple[tuple[str, ...], Callable
         fields = tuple(f.strip() for f in compliance["fields"].split(","))
         if not fields or any(f not in _COMPLIANCE_PROPERTIES for f in fields):
             raise _invalid(expression)
-        return fields, lambda: [_selected(item, fields) for item in _compliance_items(sources)]
+        region = compliance["region"]
+        return fields, lambda: [_selected(item, fields) for item in _compliance_items(sources.all(region))]
     fields, ids = _parse(expression)
 
     def tagged() -> list[Response]:
         return [
-            _selected(_item_properties(item, source), fields)
-            for source in sources.all()
-            for item in source.items(ids)
+            _selected(_item_properties(item, account_id, region), fields)
+            for account_id, region, item in sources.items(ids)
         ]
 
     return fields, tagged
 
 
-def _item_properties(item: ConfigurationItem, source: Source) -> Response:
+def _item_properties(item: ConfigurationItem, account_id: str, region: str) -> Response:
     return {
         "resourceId": item.resource_id,
         "resourceType": item.resource_type,
-        "accountId": source.account_id,
-        "awsRegion": source.region,
+        "accountId": account_id,
+        "awsRegion": region,
         "tags": [{"key": k, "value": v, "tag": f"{k}={v}"} for k, v in sorted(item.tags.items())],
     }
 
 
-def _compliance_items(sources: Sources) -> Iterable[Response]:
+def _compliance_items(sources: Iterable[Source]) -> Iterable[Response]:
     """One `AWS::Config::ResourceCompliance` item per non-compliant resource of each source recording them."""
-    for source in sources.all():
+    for source in sources:
         if not source.records_compliance:
             continue
         by_resource: dict[tuple[str, str], list[Evaluation]] = {}

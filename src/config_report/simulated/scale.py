@@ -147,8 +147,10 @@ class ScaleOrganization:
             for i in _failing_ids(a.id, r, self.rules, self.noncompliant_per_rule)
         ]
         tag_queries = len(list(owner_queries(resources)))
-        # One compliance item per failing resource, account-level ones included (they have no tags).
-        failing_items = places * len(_failing_types(self.rules)) * self.noncompliant_per_rule
+        # One compliance item per failing resource, account-level ones included (they have no tags); one
+        # query a region.
+        region_items = len(self.accounts) * len(_failing_types(self.rules)) * self.noncompliant_per_rule
+        query_pages = len(self.regions) * max(1, math.ceil(region_items / DETAILS_MAX_LIMIT))
         needed = {
             **{k: v for k, v in spokes.items() if k.startswith(("organizations:", "sts:GetCallerIdentity"))},
             "sts:AssumeRole": 2,  # the org role and the aggregator's role
@@ -160,8 +162,7 @@ class ScaleOrganization:
                 places * self.rules / RULES_MAX_LIMIT
             ),
             "config:GetAggregateComplianceDetailsByConfigRule": details if not query or capped else 0,
-            "config:SelectAggregateResourceConfig": tag_queries
-            + (math.ceil(failing_items / DETAILS_MAX_LIMIT) if query else 0),
+            "config:SelectAggregateResourceConfig": tag_queries + (query_pages if query else 0),
         }
         return {k: v for k, v in needed.items() if v}
 
