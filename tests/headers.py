@@ -29,6 +29,7 @@ RULES_HEADER = [
     "Rule Name",
     "Compliance",
     "Non-compliant Resources",
+    "Severity",
     "Normalized Rule Name",
     "Rule State",
     "Read Status",
@@ -53,6 +54,7 @@ FINDING_COLUMNS = [
 
 FINDINGS_HEADER = [
     *FINDING_COLUMNS,
+    "Severity",
     "Status",
     "First Seen",
     "Age (days)",
@@ -64,13 +66,14 @@ FINDINGS_HEADER = [
 
 COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]
 
-CHANGES_HEADER = ["Status", *FINDING_COLUMNS, "First Seen", "Age (days)"]
-"""The Changes sheet: each finding's status first, then the finding's columns and its age."""
+CHANGES_HEADER = ["Status", *FINDING_COLUMNS, "Severity", "Owner", "OU", "First Seen", "Age (days)"]
+"""The Changes sheet: each finding's status first, then the finding's columns, who acts, and its age."""
 
 CATALOGUE_HEADER = [
     "Rule",
     "Source",
     "Identifier",
+    "Severity",
     "Description",
     "Created By",
     "Docs Link",

@@ -19,6 +19,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from config_report.render.xlsx.cells import fit_cell_text
+from config_report.settings import Settings
 from config_report.simulated import SeededOrganization, SimulatedOrganization
 from headers import HEADERS, SHEETS
 from runner import Run, run_cli, run_process
@@ -204,6 +205,25 @@ def test_the_manifest_names_the_caller_the_failures_and_checksums(
         assert hashlib.sha256(body).hexdigest() == entry["sha256"]
         assert entry["size"] == len(body)
     assert set(manifest["scope"]["accounts"]) == {a.id for a in simulated_org.seeded.accounts}
+
+
+def test_json_log_lines_keep_their_fields_whatever_a_terminal_shows(faulty_run: Run) -> None:
+    # Log pipelines and alerts parse these: the terminal's shorter lines must not leak into JSON.
+    events = faulty_run.log_events()
+    (start,) = [e for e in events if e["event"] == "run.start"]
+    assert list(start) == [
+        *("run_id", "identity", "credentials", "region", "region_from", "dry_run", "settings"),
+        *("event", "level", "timestamp"),
+    ]
+    assert set(start["settings"]) == set(Settings.model_fields)
+    progress = [e for e in events if e["event"] == "scan.progress"]
+    assert progress
+    assert {tuple(e) for e in progress} == {
+        ("units_done", "units_total", "rate_per_s", "eta_s", "event", "level", "timestamp")
+    }
+    (done,) = [e for e in events if e["event"] == "run.done"]
+    assert list(done)[-4:] == ["files", "event", "level", "timestamp"]
+    assert len(done["files"]) == 3
 
 
 def test_logs_are_json_lines_with_one_line_per_account_and_no_secrets(

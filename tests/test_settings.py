@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from config_report.domain.severity import Severity
 from config_report.errors import SettingsError
-from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, load_settings
+from config_report.settings import DEFAULT_SPOKE_ROLE_NAME, SEVERITIES, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +64,10 @@ def test_a_bad_region_names_the_variable_the_flag_and_the_fix(monkeypatch: pytes
         ("CONFIG_REPORT_SESSION_NAME", "x", "CONFIG_REPORT_SESSION_NAME"),
         ("CONFIG_REPORT_OWNER_TAG_KEYS", " , ", "at least one tag key"),
         ("CONFIG_REPORT_EXCEPTIONS_FILE", "s3://Bad_Bucket/x.yaml", "S3 object URI"),
+        ("CONFIG_REPORT_EXCEPTION_REQUEST", "http://wiki.example.com/exceptions", "https:// link"),
+        ("CONFIG_REPORT_OWNER_ALIASES", '{"data-team-leads": ""}', "non-empty texts"),
+        ("CONFIG_REPORT_SEVERITY_OVERRIDES", "custom-*=SEVERE", "glob=SEVERITY"),
+        ("CONFIG_REPORT_SEVERITY_OVERRIDES", "HIGH", "custom-\\*=HIGH"),
     ],
 )
 def test_each_invalid_setting_is_rejected_with_its_name(
@@ -157,3 +162,13 @@ def test_an_environment_gets_its_own_prefix_unless_one_is_given() -> None:
 def test_an_environment_name_that_cannot_be_a_key_or_label_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"CONFIG_REPORT_ENVIRONMENT \(--environment\): 'Prod Env'"):
         load_settings({"environment": "Prod Env"})
+
+
+def test_severity_overrides_keep_their_order_and_accept_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIG_REPORT_SEVERITY_OVERRIDES", " custom-* = high , legacy-check=Low")
+
+    assert load_settings().severity_pairs() == (("custom-*", "HIGH"), ("legacy-check", "LOW"))
+
+
+def test_the_settings_know_the_same_severities_as_the_report() -> None:
+    assert tuple(level.value for level in Severity) == SEVERITIES

@@ -25,6 +25,21 @@ class ExitCode(IntEnum):
     INCOMPLETE = 3  # report published, but some account or region could not be read
     JIRA_FAILED = 4  # report published, but the ticket could not be created or updated
 
+    @property
+    def meaning(self) -> str:
+        """What the code says, in the words of the README's table (the terminal shows it at the end)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    ExitCode.OK: "complete: every account, region and rule in scope was read",
+    ExitCode.FAILED: "failed; no report published",
+    ExitCode.USAGE: "invalid configuration or usage; nothing scanned",
+    ExitCode.INCOMPLETE: "report published, but coverage incomplete: an account, a region or a single rule "
+    "could not be read",
+    ExitCode.JIRA_FAILED: "report published, but the Jira ticket could not be created or updated",
+}
+
 
 class ConfigReportError(Exception):
     """Base of every error config-report raises on purpose."""

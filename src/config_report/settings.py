@@ -45,6 +45,8 @@ FAIL_ON_CHOICES = (FAIL_ON_GAPS, FAIL_ON_JIRA)
 _FAIL_ON_NONE = "none"
 
 CommaList = Annotated[list[str], NoDecode]
+# `domain.severity.Severity`'s values (settings sit below the domain; a test keeps the two equal).
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNRATED")
 
 
 def _split(value: Any) -> Any:
@@ -200,8 +202,21 @@ class Settings(BaseSettings):
         default_factory=lambda: ["Owner", "owner", "Team", "team"],
         description="tag keys naming a resource's or account's owner, first match wins",
     )
+    severity_overrides: CommaList = Field(
+        default_factory=list,
+        description="rule severities of your own: glob on the normalized rule name=SEVERITY, comma-separated",
+    )
+    owner_aliases: str | None = Field(
+        None,
+        description='JSON object: owner tag value to its team, e.g. {"data-team-leads": "data-team"}',
+    )
     exceptions_file: str | None = Field(
         None, description="YAML file of accepted exceptions: a path (mounted ConfigMap) or s3://bucket/key"
+    )
+    exception_request: str = Field(
+        "",
+        max_length=500,
+        description="how to request an exception (a sentence, or an https:// link): Summary and ticket",
     )
 
     # --- logs ---
@@ -241,6 +256,7 @@ class Settings(BaseSettings):
         "jira_components",
         "fail_on",
         "owner_tag_keys",
+        "severity_overrides",
         mode="before",
     )
     @classmethod
@@ -339,6 +355,15 @@ class Settings(BaseSettings):
             raise ValueError("needs at least one tag key; the default is Owner,owner,Team,team")
         return _each(value, _TAG_KEY, "a tag key (1-128 characters)", "Owner,Team")
 
+    @field_validator("exception_request")
+    @classmethod
+    def _exception_request(cls, value: str) -> str:
+        text = value.strip()
+        # A bare link becomes a clickable cell and ticket link: only https, never javascript: or http.
+        if "://" in text and " " not in text and not text.startswith("https://"):
+            raise ValueError(f"{text!r} is not an https:// link; give an https:// link, or a sentence")
+        return text
+
     @field_validator("exceptions_file")
     @classmethod
     def _exceptions_file(cls, value: str | None) -> str | None:
@@ -376,6 +401,46 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not a URL; use https://your-site.atlassian.net")
         return value.rstrip("/") if value else value
+
+    @field_validator("severity_overrides")
+    @classmethod
+    def _severity_overrides(cls, value: list[str]) -> list[str]:
+        levels = ", ".join(SEVERITIES)
+        for item in value:
+            pattern, _, level = item.rpartition("=")
+            if not pattern.strip() or level.strip().upper() not in SEVERITIES:
+                example = "custom-*=HIGH,legacy-check=LOW"
+                raise ValueError(f"{item!r} is not glob=SEVERITY; use e.g. {example} (severities: {levels})")
+        return value
+
+    def severity_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The severity overrides as (glob, severity name) pairs, in the order given (first match wins)."""
+        pairs = (item.rpartition("=") for item in self.severity_overrides)
+        return tuple((pattern.strip(), level.strip().upper()) for pattern, _, level in pairs)
+
+    @field_validator("owner_aliases")
+    @classmethod
+    def _owner_aliases(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        example = '{"data-team-leads": "data-team"}'
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {example}") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in parsed.items()
+        ):
+            raise ValueError(f"must be a JSON object of non-empty texts, like {example}")
+        return value
+
+    def owner_alias_map(self) -> dict[str, str]:
+        """Owner tag value → the team it names (`owner_aliases`); empty when none are set."""
+        return (
+            {k.strip(): v.strip() for k, v in json.loads(self.owner_aliases).items()}
+            if self.owner_aliases
+            else {}
+        )
 
     @field_validator("jira_extra_fields")
     @classmethod

@@ -73,7 +73,7 @@ def test_a_corrupt_previous_snapshot_is_no_baseline_and_the_report_still_publish
     assert "not a usable snapshot" in logged["reason"]
     rows = this.sheet("Non-compliant resources")[1:]
     assert rows
-    assert {(row[8], str(row[9]), row[10]) for row in rows} == {("", "2026-11-30", 0.0)}
+    assert {(row[9], str(row[10]), row[11]) for row in rows} == {("", "2026-11-30", 0.0)}
     assert len(this.sheet("Changes")) == 1
 
 
@@ -93,7 +93,7 @@ def test_a_snapshot_from_before_first_seen_dates_is_a_usable_baseline(
     assert this.returncode == 0, this.stderr[-3000:]
     assert events(this, "baseline.found")[0]["baseline_run_id"] == document["run"]["run_id"]
     rows = this.sheet("Non-compliant resources")[1:]
-    assert {(row[8], str(row[9]), row[10]) for row in rows} == {("PERSISTING", "2026-11-23", 7.0)}
+    assert {(row[9], str(row[10]), row[11]) for row in rows} == {("PERSISTING", "2026-11-23", 7.0)}
 
 
 def test_a_corrupt_history_is_rebuilt_from_the_snapshots_and_says_so(

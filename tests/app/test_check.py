@@ -90,6 +90,22 @@ def test_a_denied_spoke_role_fails_its_line_with_the_fix_and_exit_1(simulator: S
     assert "PASS  s3 write" in done.stdout
 
 
+def test_roles_in_accounts_that_deactivated_sts_in_the_hubs_region_are_proven_through_us_east_1(
+    simulator: SimulatedOrganization,
+) -> None:
+    seeded, account = simulator.seeded, member(simulator)
+    # The org role lives in the management account.
+    deactivated = [(account, seeded.hub.region), (seeded.management_account_id, seeded.hub.region)]
+    simulator.faults.configure(sts_disabled_in=deactivated)
+
+    done = run_process(simulator, "check", "--accounts", account)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS  org role" in done.stdout
+    assert "PASS  spoke roles" in done.stdout
+    assert simulator.faults.counts.sts_region_disabled == 2
+
+
 def test_every_account_is_proven_by_default_and_each_denied_one_is_named(
     simulator: SimulatedOrganization,
 ) -> None:

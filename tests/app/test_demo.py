@@ -37,9 +37,13 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
         *("Summary", "Accounts", "Rules", "Non-compliant resources", "Coverage", "Changes", "Rule catalogue"),
     ]
     assert len(book.get_sheet_by_name("Accounts").to_python()) == 1 + 6
-    statuses = {row[3] for row in book.get_sheet_by_name("Coverage").to_python()[1:]}
+    coverage = book.get_sheet_by_name("Coverage").to_python()[1:]
+    statuses = {row[3] for row in coverage}
     # What a real organization shows, none of it a gap: the run above exited 0.
     assert statuses >= {"OK", "CONFIG_NOT_RECORDING", "REGION_NOT_ENABLED", "DENIED_BY_SCP"}
+    accounts = {row[0]: row[1] for row in book.get_sheet_by_name("Accounts").to_python()[1:]}
+    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[4])}
+    assert detoured == {"acme-payments-prod"}
 
 
 def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_path: Path) -> None:
@@ -62,7 +66,7 @@ def test_the_demo_replays_last_week_so_its_report_shows_changes_and_a_trend(tmp_
         if str(row[3]).startswith("OrgConfigRule-") and str(row[3]).endswith(f"-{THIS_WEEKS_SUFFIX}")
     ]  # fmt: skip
     assert redeployed
-    assert {row[8] for row in redeployed} == {"PERSISTING"}
+    assert {row[9] for row in redeployed} == {"PERSISTING"}
 
 
 def test_the_demo_can_show_a_denied_account_as_a_coverage_gap(tmp_path: Path) -> None:
@@ -82,3 +86,32 @@ def test_the_demo_through_the_aggregator_reports_the_same_findings_as_verify_sho
     (verdict,) = [line for line in done.stdout.splitlines() if line.startswith(("AGREE", "DIFFER"))]
     assert verdict.startswith("AGREE: the aggregator and the accounts report the same")
     assert "since last week: 2 newly non-compliant resources, 3 no longer" in done.stdout
+
+
+def test_the_demo_rates_each_rule_and_finding_by_severity_and_says_who_acts_on_each_change(
+    tmp_path: Path,
+) -> None:
+    done = demo(tmp_path, "--accounts-count", "6")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
+    book = CalamineWorkbook.from_path(line.removeprefix("report: "))
+
+    def table(name: str) -> list[dict[str, object]]:
+        header, *rows = book.get_sheet_by_name(name).to_python()
+        return [dict(zip(map(str, header), row, strict=True)) for row in rows]
+
+    rules = {(r["Normalized Rule Name"], r["Severity"]) for r in table("Rules")}
+    assert ("s3-bucket-public-write-prohibited", "CRITICAL") in rules
+    assert ("encrypted-volumes", "MEDIUM") in rules
+    catalogue = {r["Rule"]: r["Severity"] for r in table("Rule catalogue")}
+    assert catalogue["s3-bucket-public-write-prohibited"] == "CRITICAL"
+    assert set(catalogue.values()) <= {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNRATED"}
+    by_rule = {(r["Account ID"], r["Region"], r["Rule Name"]): r["Severity"] for r in table("Rules")}
+    findings = table("Non-compliant resources")
+    assert findings
+    assert all(f["Severity"] == by_rule[f["Account ID"], f["Region"], f["Rule Name"]] for f in findings)
+    changes = table("Changes")
+    assert changes
+    assert all(c["Severity"] and c["OU"] for c in changes)
+    assert any(c["Owner"] for c in changes)

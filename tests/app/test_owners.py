@@ -4,6 +4,7 @@ and the Summary has its tables by owner and by OU."""
 from __future__ import annotations
 
 from itertools import takewhile
+from typing import Any
 
 import pytest
 
@@ -69,14 +70,22 @@ def test_summary_has_by_owner_and_by_ou_tables(simulated_org: SimulatedOrganizat
     summary = owners_run.sheet("Summary")
     titles = [row[0] for row in summary]
     by_ou_at = titles.index("By OU")
-    assert summary[by_ou_at][1:4] == ["Non-compliant resources", "Accounts", "Compliant rules"]
-    # The table ends at its first row without an account count (the Summary goes on below it).
-    table = takewhile(lambda row: len(row) > 2 and isinstance(row[2], float), summary[by_ou_at + 1 :])
-    ou_rows = {row[0]: row for row in table}
+    assert summary[by_ou_at][1:3] == ["Non-compliant resources", "Accounts"]
+    assert summary[by_ou_at][4] == "Compliant rules"
+    ou_rows = {row[0]: row for row in _table(summary, "By OU")}
     ous = {a.ou for a in seeded.accounts}
     assert set(ou_rows) == ous
     for ou in ous:
         members = [a.id for a in seeded.accounts if a.ou == ou]
         assert ou_rows[ou][1] == len({f.resource for f in seeded.findings if f.account_id in members})
         assert ou_rows[ou][2] == len(members)
-    assert "By owner" in titles
+    owners = _table(summary, "By owner")
+    headline = next(row[1] for row in summary if row[0] == "Non-compliant resources")
+    assert str(owners[-1][0]).startswith("other "), "more than ten owners: the rest are one row"
+    assert sum(row[1] for row in owners) == headline, "the owners' table sums to the headline"
+
+
+def _table(summary: list[list[Any]], title: str) -> list[list[Any]]:
+    """A Summary table's rows: they end at the first row without an account count."""
+    at = [row[0] for row in summary].index(title)
+    return list(takewhile(lambda row: len(row) > 2 and isinstance(row[2], float), summary[at + 1 :]))

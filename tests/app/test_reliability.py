@@ -191,6 +191,32 @@ def test_throttled_assume_role_calls_are_retried(sim: SimulatedOrganization, out
 
 
 @reliability(
+    fault="STS deactivated in the hub's region for an account",
+    injected="sts:AssumeRole into one account, in the hub's region, answers `RegionDisabledException` (403)",
+    published=True,
+    complete=True,
+    exit_code=0,
+)
+def test_an_account_that_deactivated_sts_in_the_hubs_region_is_read_through_us_east_1(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    seeded = sim.seeded
+    payments = seeded.account_named(PAYMENTS).id
+    sim.faults.configure(sts_disabled_in=[(payments, seeded.hub.region)])
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(seeded))
+    rows = {(r[0], r[2]): (r[3], r[4]) for r in run.sheet("Coverage")[1:]}
+    detour = (
+        f"STS is deactivated in {seeded.hub.region} for this account: its role was assumed through STS in "
+        "us-east-1, where AWS never deactivates it"
+    )
+    for (account_id, region), (status, detail) in rows.items():
+        assert status == seeded.coverage_status(account_id, region).value
+        assert detail.endswith(detour) is (account_id == payments), detail
+    assert sim.faults.counts.sts_region_disabled == 1
+
+
+@reliability(
     fault="Credentials expire mid-run",
     injected="after 40 Config calls every issued session is refused: `ExpiredToken(Exception)`",
     published=True,
@@ -258,6 +284,34 @@ def test_a_denied_spoke_role_loses_that_account_only(sim: SimulatedOrganization,
     outcome.check(run, expected_findings(sim.seeded), lost_units=[(payments, r) for r in sim.seeded.regions])
     rows = [r for r in run.sheet("Coverage")[1:] if r[0] == payments]
     assert {r[3] for r in rows} == {"ACCESS_DENIED"}
+
+
+@reliability(
+    fault="STS deactivated in the hub's region, and the role denied through us-east-1",
+    injected="sts:AssumeRole into one account answers `RegionDisabledException` (403) in the hub's region, "
+    "`AccessDenied` (403) in us-east-1",
+    published=True,
+    complete=False,
+    exit_code=3,
+    lost="that account only, listed as `ACCESS_DENIED` in Coverage, with both answers",
+)
+def test_an_account_sts_refuses_in_both_regions_is_a_gap_with_both_answers(
+    sim: SimulatedOrganization, outcome: Outcome
+) -> None:
+    seeded = sim.seeded
+    payments = seeded.account_named(PAYMENTS).id
+    sim.faults.configure(sts_disabled_in=[(payments, seeded.hub.region)], deny_assume_role_into=[payments])
+    run = run_scoped(sim)
+    outcome.check(run, expected_findings(seeded), lost_units=[(payments, r) for r in seeded.regions])
+    rows = [r for r in run.sheet("Coverage")[1:] if r[0] == payments]
+    assert {r[3] for r in rows} == {"ACCESS_DENIED"}
+    (detail,) = {r[4] for r in rows}
+    role = f"arn:aws:iam::{payments}:role/{seeded.spoke_role_name}"
+    assert detail.startswith(
+        f"STS is deactivated in {seeded.hub.region} for this account; retried through us-east-1: "
+        "AssumeRole: AccessDenied: User: "
+    )
+    assert detail.endswith(f"is not authorized to perform: sts:AssumeRole on resource: {role}")
 
 
 @reliability(

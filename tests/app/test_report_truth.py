@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +21,7 @@ from config_report.domain.model import Compliance, ResourceRecord, RuleResult
 from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
+from config_report.simulated.jira import FakeJira
 from config_report.simulated.seed import (
     BIG_RULE_NAME,
     CIS_PACK,
@@ -27,17 +31,20 @@ from config_report.simulated.seed import (
     FAILURE_CODE,
     INVOKED_RULE,
     NOT_RECORDED_IN_PRODUCTION,
+    ORGANIZATION_PACK,
+    ORGANIZATION_PACK_RULE,
     PCI_PACK,
     PROACTIVE_RULE,
     RECORDER_ERROR,
     RECORDER_ERROR_CODE,
     STALE_RULE,
 )
+from jira.bodies import body_text
 from runner import Run, run_cli
 
 RULE_COLUMNS = [
     "Account ID", "Account Name", "Region", "Rule Name", "Compliance", "Non-compliant Resources",
-    "Normalized Rule Name", "Rule State", "Read Status", "Read Detail", "Evaluation",
+    "Severity", "Normalized Rule Name", "Rule State", "Read Status", "Read Detail", "Evaluation",
     "Last Successful Evaluation", "Last Failed Evaluation", "Last Error Code",
 ]  # fmt: skip
 
@@ -130,6 +137,7 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
         "ec2-stopped-instance",
         "ebs-snapshot-public-restorable-check",
         "s3-bucket-public-read-prohibited",  # both packs' copies beside the account's own rule
+        ORGANIZATION_PACK_RULE,  # the organization pack's copy beside the account's own rule
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]
@@ -370,6 +378,28 @@ def test_a_bucket_failing_two_packs_copies_of_one_control_counts_once_for_that_c
     assert entry[header.index("Conformance Packs")] == f"{CIS_PACK}, {PCI_PACK}"
 
 
+def test_an_organization_pack_is_listed_once_by_its_name_across_its_copies_in_accounts_and_regions(
+    simulated_org: SimulatedOrganization, clean_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    deployed = [
+        r for r in seeded.rules if r.normalized_name == ORGANIZATION_PACK_RULE and r.conformance_packs
+    ]
+    copies = {pack for r in deployed for pack in r.conformance_packs or ()}
+    header, *rows = clean_run.sheet("Rule catalogue")
+    (entry,) = [row for row in rows if row[0] == ORGANIZATION_PACK_RULE]
+
+    # A copy of the pack under a name of its own in each account and region it was deployed to ...
+    assert len(copies) == len({(r.account_id, r.region) for r in deployed}) > len(seeded.regions)
+    assert len({r.account_id for r in deployed}) > 1
+    # ... and one pack in the catalogue, named as the organization names it.
+    assert entry[header.index("Conformance Packs")] == f"{ORGANIZATION_PACK} (organization)"
+    assert not [cell for row in rows for cell in row if "OrgConformsPack-" in str(cell)]
+    # The snapshot keeps each rule's copy of the pack by its deployed name, as it keeps each rule's own.
+    in_snapshot = {pack for rule in snapshot(clean_run)["rules"] for pack in rule["conformance_packs"] or ()}
+    assert copies <= in_snapshot
+
+
 def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(
     simulated_org: SimulatedOrganization, clean_run: Run
 ) -> None:
@@ -521,3 +551,84 @@ def test_deleted_only_when_config_recorded_the_deletion_and_global_resources_own
     assert users_elsewhere
     assert all(sources[k] == sources[(k[0], home, k[2], k[3])] for k in users_elsewhere)
     assert not any("deleted" in s for k, s in sources.items() if k not in by_record[ResourceRecord.DELETED])
+
+
+UNUSED = "sa-east-1"
+
+
+@pytest.fixture(scope="module")
+def regions_run(
+    simulated_org: SimulatedOrganization, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Run]:
+    """The default organization plus a region no account records, read once with a Jira ticket."""
+    simulated_org.reset()
+    simulated_org.seed(unused_regions=(UNUSED,))
+    token_file = tmp_path_factory.mktemp("regions") / "jira-token"
+    try:
+        with FakeJira("cloud").running() as jira:
+            token_file.write_text(jira.token)
+            run = run_cli(
+                simulated_org,
+                "run",
+                CONFIG_REPORT_JIRA_URL=jira.url,
+                CONFIG_REPORT_JIRA_PROJECT="SEC",
+                CONFIG_REPORT_JIRA_EMAIL=jira.email,
+                CONFIG_REPORT_JIRA_API_TOKEN_FILE=str(token_file),
+            )
+            (issue,) = jira.issues.values()
+            yield replace(run, stdout=body_text(issue.fields["description"]))
+    finally:
+        simulated_org.reset()
+        simulated_org.seed()
+
+
+def test_regions_are_summarized_unused_once_and_broken_controls_name_their_accounts(
+    simulated_org: SimulatedOrganization, regions_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    coverage = {(row[0], row[2]): row[3] for row in regions_run.sheet("Coverage")[1:]}
+    lines = summary(regions_run)
+    broken_states = {"CONFIG_NOT_ENABLED", "CONFIG_NOT_RECORDING", "CONFIG_RECORDER_FAILING"}
+    ticket = regions_run.stdout
+
+    assert regions_run.returncode == 0, regions_run.stderr[-3000:]
+    assert {coverage[(a.id, UNUSED)] for a in seeded.accounts} <= {"CONFIG_NOT_ENABLED", "DENIED_BY_SCP"}
+    assert "Not used by the organization (AWS Config in no account): sa-east-1" in lines
+    assert UNUSED not in lines
+    for region in seeded.regions[1:-1]:  # most accounts record in each, and some do not
+        named = {a.id for a in seeded.accounts if coverage[(a.id, region)] in broken_states}
+        row, listed = _region_lines(regions_run, region)
+        ids = [found for line in listed for found in re.findall(r"\((\d{12})\)$", line)]
+        assert named
+        assert str(row[2]).endswith(f"; {len(named)} missing, stopped or failing")
+        assert set(ids) <= named
+        assert len(ids) == min(len(named), 10)
+        assert (
+            f"AWS Config in {region}: {row[1]:,.0f} accounts recording {row[2]}: {', '.join(listed)}"
+            in ticket
+        )
+    assert f"Not used by the organization (AWS Config in no account): {UNUSED}" in ticket
+
+
+def test_control_towers_region_deny_lets_config_answer_and_an_scp_that_denies_config_is_denied_by_scp(
+    simulated_org: SimulatedOrganization, regions_run: Run
+) -> None:
+    seeded = simulated_org.seeded
+    coverage = {(row[0], row[2]): row[3] for row in regions_run.sheet("Coverage")[1:]}
+
+    assert seeded.regions_denied_by_control_tower
+    assert {coverage[where] for where in seeded.regions_denied_by_control_tower} == {"CONFIG_NOT_ENABLED"}
+    assert seeded.regions_denied_by_scp
+    assert {coverage[where] for where in seeded.regions_denied_by_scp} == {"DENIED_BY_SCP"}
+
+
+def _region_lines(run: Run, region: str) -> tuple[list[Any], list[str]]:
+    """A region's Summary row, and the accounts listed on the rows beneath it."""
+    rows = run.sheet("Summary")
+    (at,) = [n for n, row in enumerate(rows) if row and row[0] == region]
+    listed = []
+    for row in rows[at + 1 :]:
+        if row[1] != "" or not str(row[0]).strip():
+            break
+        listed.append(str(row[0]))
+    return rows[at], listed

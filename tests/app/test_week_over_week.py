@@ -115,7 +115,7 @@ def test_the_first_run_says_there_is_no_baseline_and_dates_every_finding_today(s
         line.startswith("No baseline: first run: no earlier report under s3://") for line in summary(week1)
     )
     assert rows
-    assert {(row[8], row[9], row[10]) for row in rows} == {("", DAY_1_CELL, 0.0)}
+    assert {(row[9], row[10], row[11]) for row in rows} == {("", DAY_1_CELL, 0.0)}
     assert week1.sheet("Changes") == [CHANGES_HEADER]
 
 
@@ -127,7 +127,7 @@ def test_week_two_lists_the_new_and_the_resolved_findings_and_nothing_else(scena
     changes = scenario.weeks[1].sheet("Changes")
 
     assert changes[0] == CHANGES_HEADER
-    listed = {(row[0], key(row[1:]), row[9], row[10]) for row in changes[1:]}
+    listed = {(row[0], key(row[1:]), row[12], row[13]) for row in changes[1:]}
     assert listed == {
         ("NEW", finding_key(scenario.broken), DAY_2_CELL, 0.0),
         *(("RESOLVED", finding_key(f), DAY_1_CELL, 7.0) for f in scenario.fixed),
@@ -139,9 +139,9 @@ def test_week_two_carries_first_seen_and_age_for_every_persisting_finding(scenar
     persisting = [row for row in rows if key(row) != finding_key(scenario.broken)]
 
     assert persisting
-    assert {(row[8], row[9], row[10]) for row in persisting} == {("PERSISTING", DAY_1_CELL, 7.0)}
+    assert {(row[9], row[10], row[11]) for row in persisting} == {("PERSISTING", DAY_1_CELL, 7.0)}
     (new,) = [row for row in rows if key(row) == finding_key(scenario.broken)]
-    assert (new[8], new[9], new[10]) == ("NEW", DAY_2_CELL, 0.0)
+    assert (new[9], new[10], new[11]) == ("NEW", DAY_2_CELL, 0.0)
 
 
 def test_a_rule_redeployed_under_a_new_suffix_keeps_its_findings_persisting(scenario: Scenario) -> None:
@@ -150,7 +150,7 @@ def test_a_rule_redeployed_under_a_new_suffix_keeps_its_findings_persisting(scen
     redeployed = [r for r in rows if r[3] == f"OrgConfigRule-{rule}-zz98yy"]
 
     assert redeployed
-    assert {(r[8], r[9]) for r in redeployed} == {("PERSISTING", DAY_1_CELL)}
+    assert {(r[9], r[10]) for r in redeployed} == {("PERSISTING", DAY_1_CELL)}
 
 
 def test_a_denied_or_departed_account_is_never_counted_as_resolved(scenario: Scenario) -> None:
@@ -189,9 +189,9 @@ def test_an_account_readable_again_is_not_compared_but_keeps_its_first_seen_date
     (broken,) = [r for r in rows if key(r) == finding_key(scenario.broken)]
 
     assert returned
-    assert {(r[8], r[9], r[10]) for r in returned} == {("", DAY_1_CELL, 14.0)}
-    assert {(r[8], r[9], r[10]) for r in others} == {("PERSISTING", DAY_1_CELL, 14.0)}
-    assert (broken[8], broken[9], broken[10]) == ("PERSISTING", DAY_2_CELL, 7.0)
+    assert {(r[9], r[10], r[11]) for r in returned} == {("", DAY_1_CELL, 14.0)}
+    assert {(r[9], r[10], r[11]) for r in others} == {("PERSISTING", DAY_1_CELL, 14.0)}
+    assert (broken[9], broken[10], broken[11]) == ("PERSISTING", DAY_2_CELL, 7.0)
     assert scenario.weeks[2].sheet("Changes") == [CHANGES_HEADER]
     assert summary(scenario.weeks[2])["Not compared: this run's findings"][1] == len(returned)
 

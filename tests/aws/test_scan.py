@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.credentials import RefreshableCredentials
 
-from config_report.aws.scan import ScanPlan, scan_organization
+from config_report.aws.scan import ScanPlan, ScanProgress, scan_organization
 from config_report.aws.session import Hub, ServiceModels, caller_identity, client_config
 from config_report.domain.model import Account, CoverageStatus
 from config_report.settings import load_settings
@@ -39,13 +39,18 @@ class _CountingModels(ServiceModels):
 
 
 def _plan(
-    sim: SimulatedOrganization, models: ServiceModels, *, concurrency: int, per_account: int = 4
+    sim: SimulatedOrganization,
+    models: ServiceModels,
+    *,
+    concurrency: int,
+    per_account: int = 4,
+    regions: tuple[str, ...] | None = None,
 ) -> ScanPlan:
     settings = load_settings(
         {
             "spoke_role_name": sim.seeded.spoke_role_name,
             "session_name": "scan-test",
-            "regions": ",".join(sim.seeded.regions),
+            "regions": ",".join(sim.seeded.regions if regions is None else regions),
             "concurrency": concurrency,
             "account_concurrency": per_account,
             "max_attempts": 5,
@@ -82,9 +87,9 @@ def test_every_region_of_every_account_is_read_once_and_results_keep_the_account
     accounts = tuple(reversed(seeded.accounts))
     plan = _plan(simulated_org, ServiceModels(), concurrency=8, per_account=2)
     assumed = _assume_role_calls(plan)
-    progress: list[tuple[int, int]] = []
+    progress: list[ScanProgress] = []
 
-    scans = scan_organization(accounts, plan, on_unit_done=lambda d, t: progress.append((d, t)))
+    scans = scan_organization(accounts, plan, on_unit_done=progress.append)
 
     assert [s.account.id for s in scans] == [a.id for a in accounts]
     assert assumed == Counter({a.id: 1 for a in accounts})
@@ -95,8 +100,8 @@ def test_every_region_of_every_account_is_read_once_and_results_keep_the_account
     seeded_findings = [(f.account_id, f.region, f.rule_name, f.resource_id) for f in seeded.findings]
     assert sorted(found) == sorted(seeded_findings)
     units = len(accounts) * len(seeded.regions)
-    assert [d for d, _ in progress] == list(range(1, units + 1))
-    assert all(total == units for _, total in progress)
+    assert [p.units_done for p in progress] == list(range(1, units + 1))
+    assert all(p.units_expected == units and p.units_exact for p in progress)
 
 
 def test_no_account_has_more_regions_in_flight_than_its_limit(
@@ -131,6 +136,35 @@ def test_a_denied_account_becomes_coverage_rows_and_the_others_are_read(
     assert [c.region for c in scans[0].coverage] == list(seeded.regions)
     assert {c.status for c in scans[0].coverage} == {CoverageStatus.ACCESS_DENIED}
     assert all(not c.status.is_gap for s in scans[1:] for c in s.coverage)
+
+
+def test_progress_counts_accounts_whose_total_never_moves_when_regions_are_learned_account_by_account(
+    simulated_org: SimulatedOrganization, monkeypatch: Any
+) -> None:
+    # Regions from ec2:DescribeRegions, and a denied account whose regions are never learned (one row):
+    # the account-regions in all are a guess until every account is opened; accounts are known.
+    _endpoint(simulated_org, monkeypatch)
+    seeded = simulated_org.seeded
+    *others, denied = seeded.accounts[:4]
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(deny_assume_role_into=[denied.id])
+    progress: list[ScanProgress] = []
+    try:
+        plan = _plan(simulated_org, ServiceModels(), concurrency=3, per_account=2, regions=())
+        scans = scan_organization((*others, denied), plan, on_unit_done=progress.append)
+    finally:
+        simulated_org.faults.reset()
+
+    units = sum(len(s.coverage) for s in scans)
+    assert {p.accounts for p in progress} == {4}
+    read = [p.accounts_read for p in progress]
+    assert read == sorted(read)
+    assert read[-1] == 4
+    assert [p.units_done for p in progress][-1] == units
+    exact = [p for p in progress if p.units_exact]
+    assert exact, "the total of account-regions is known once every account is opened"
+    assert not progress[0].units_exact
+    assert {p.units_expected for p in exact} == {units}
 
 
 def test_no_accounts_scan_to_nothing(simulated_org: SimulatedOrganization) -> None:

@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from config_report.aws.errors import describe_error, is_access_denied
+from config_report.aws.errors import describe_error, failure_status, is_access_denied
 from config_report.aws.session import (
     PROBE_ATTEMPTS,
     Identity,
@@ -20,9 +20,11 @@ from config_report.aws.session import (
     assumed_role_credentials,
     caller_identity,
     client_config,
+    connect_hub,
     in_partition,
     role_arn,
 )
+from config_report.domain.model import CoverageStatus
 from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
 from runner import run_process
@@ -39,6 +41,12 @@ def test_access_denied_codes_and_a_bare_403_count_as_denied() -> None:
     assert is_access_denied(client_error("AccessDenied", "not authorized", 403))
     assert is_access_denied(client_error("AccessDeniedException", "explicit deny in an SCP"))
     assert is_access_denied(client_error("403", "", 403, "DescribeConfigRules"))
+
+
+def test_sts_deactivated_in_a_region_is_not_a_denial_though_it_is_a_403() -> None:
+    exc = client_error("RegionDisabledException", "STS is not activated in this region for account:1.", 403)
+    assert not is_access_denied(exc)
+    assert failure_status(exc) is CoverageStatus.ERROR
 
 
 def test_throttling_and_network_faults_are_not_denials() -> None:
@@ -218,3 +226,65 @@ def test_an_expired_token_refusal_renews_the_credentials_and_the_call_goes_throu
     assert rules
     assert refused == 1
     assert credentials.get_frozen_credentials().access_key != first_key
+
+
+def test_a_role_whose_account_deactivated_sts_in_the_hubs_region_is_assumed_and_renewed_in_us_east_1(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    sts, fallback = (
+        simulated_org.client("sts", region="eu-west-1"),
+        simulated_org.client("sts", region="us-east-1"),
+    )
+    arn = role_arn(caller_identity(sts), seeded.accounts[0].id, seeded.spoke_role_name)
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(sts_disabled_in=[(seeded.accounts[0].id, "eu-west-1")])
+    try:
+        credentials = assumed_role_credentials(sts, arn, session_name="detour-test", fallback_sts=fallback)
+        first_key = credentials.get_frozen_credentials().access_key
+        credentials.renew()
+        counts = simulated_org.faults.counts
+    finally:
+        simulated_org.faults.reset()
+
+    assert credentials.sts_detour == (
+        "STS is deactivated in eu-west-1 for this account: its role was assumed through STS in us-east-1, "
+        "where AWS never deactivates it"
+    )
+    assert credentials.get_frozen_credentials().access_key != first_key
+    # Refused once; the renewal went to us-east-1 directly.
+    assert (counts.sts_region_disabled, counts.assume_role_served) == (1, 2)
+
+
+def test_without_a_region_to_fall_back_on_sts_deactivated_stays_the_error_aws_gave(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    account = seeded.accounts[0].id
+    sts = simulated_org.client("sts", region="eu-west-1")
+    arn = role_arn(caller_identity(sts), account, seeded.spoke_role_name)
+    simulated_org.faults.reset()
+    simulated_org.faults.configure(sts_disabled_in=[(account, "eu-west-1")])
+    try:
+        with pytest.raises(ClientError) as excinfo:
+            assumed_role_credentials(sts, arn, session_name="detour-test")
+    finally:
+        simulated_org.faults.reset()
+
+    assert describe_error(excinfo.value) == (
+        f"AssumeRole: RegionDisabledException: STS is not activated in this region for account:{account}. "
+        "Your account administrator can activate STS in this region using the IAM Console."
+    )
+
+
+@pytest.mark.parametrize(("region", "fallback"), [("eu-west-1", "us-east-1"), ("us-east-1", None)])
+def test_the_hub_falls_back_on_us_east_1_unless_it_is_there_already(
+    simulated_org: SimulatedOrganization, monkeypatch: pytest.MonkeyPatch, region: str, fallback: str | None
+) -> None:
+    for name, value in simulated_org.client_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", region)
+
+    hub = connect_hub(load_settings({}).client_config())
+
+    assert (hub.fallback_sts.meta.region_name if hub.fallback_sts else None) == fallback

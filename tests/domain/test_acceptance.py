@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from config_report.domain.acceptance import apply_exceptions, parse_exceptions, read_exceptions
+from config_report.domain.acceptance import (
+    apply_exceptions,
+    exception_lines,
+    parse_exceptions,
+    read_exceptions,
+)
 from config_report.domain.figures import figures_of
 from config_report.domain.model import ExceptionStatus
 from config_report.errors import ExitCode, SettingsError
@@ -71,6 +76,27 @@ def test_an_expired_exception_accepts_nothing_and_says_what_it_would_have_matche
     sandbox = [f for f in report.findings() if f.account_id == SANDBOX.id]
     assert all(f.accepted is None for f in sandbox)
     assert figures_of(report).exceptions_expired == 1
+
+
+def test_a_finding_only_an_expired_exception_matches_says_what_lapsed_and_counts_again() -> None:
+    report = apply_exceptions(sample_report(), parse_exceptions(GOOD, source="x.yaml"), today=TODAY)
+
+    lapsed = [f for f in report.findings() if f.lapsed is not None]
+    assert [(f.account_id, f.rule_name) for f in lapsed] == [(SANDBOX.id, "restricted-ssh")]
+    assert lapsed[0].lapsed is not None
+    assert lapsed[0].lapsed.expired_label() == "expired 2026-11-22: Sandbox bastion (SEC-2)"
+    assert lapsed[0].accepted is None
+
+
+def test_expired_and_unused_exceptions_are_known_by_ticket_and_reason_with_what_became_of_them() -> None:
+    report = apply_exceptions(sample_report(), parse_exceptions(GOOD, source="x.yaml"), today=TODAY)
+
+    assert exception_lines(report, ExceptionStatus.EXPIRED) == (
+        "SEC-2: Sandbox bastion — expired 2026-11-22, matches 1 finding(s) again (restricted-ssh on *)",
+    )
+    assert exception_lines(report, ExceptionStatus.UNUSED) == (
+        "SEC-3: Left over — matches no finding (no-such-rule on *)",
+    )
 
 
 def test_an_exception_is_live_through_its_expiry_day() -> None:
@@ -220,16 +246,28 @@ def test_accepted_expired_and_unused_exceptions_show_in_the_published_workbook(
         "utf-8",
     )
 
-    run = run_cli(simulated_org, "run", CONFIG_REPORT_EXCEPTIONS_FILE=str(exceptions))
+    request = "https://wiki.example.com/security/exceptions"
+    run = run_cli(
+        simulated_org,
+        "run",
+        CONFIG_REPORT_EXCEPTIONS_FILE=str(exceptions),
+        CONFIG_REPORT_EXCEPTION_REQUEST=request,
+    )
 
     assert run.returncode == 0, run.stderr[-3000:]
     findings = run.sheet("Non-compliant resources")
     column = findings[0].index("Accepted")
     assert findings[0][:4] == ["Account ID", "Account Name", "Region", "Rule Name"]
-    accepted = {(row[0], row[5]) for row in findings[1:] if row[column]}
+    accepted = {
+        (row[0], row[5]) for row in findings[1:] if row[column] and not row[column].startswith("expired")
+    }
     assert accepted == {(payments.id, f.resource_id) for f in volumes}
-    assert {row[column] for row in findings[1:] if row[column]} == {
+    assert {row[column] for row in findings[1:] if (row[0], row[5]) in accepted} == {
         "Legacy volumes, migration planned (SEC-100, until 2999-12-31)"
+    }
+    lapsed = {(row[0], row[2], row[5]): row[column] for row in findings[1:] if row[3] == "restricted-ssh"}
+    assert lapsed == {
+        (f.account_id, f.region, f.resource_id): "expired 2020-01-31: Bastions (SEC-101)" for f in ssh
     }
     summary = {row[0]: row[1] for row in run.sheet("Summary") if row and row[0]}
     assert summary["Non-compliant resources"] == len(
@@ -238,13 +276,21 @@ def test_accepted_expired_and_unused_exceptions_show_in_the_published_workbook(
     assert summary["Failing evaluations"] == len(seeded.findings) - len(volumes)
     assert summary["Accepted resources"] == len(volumes)
     assert (summary["Applied"], summary["Expired"], summary["Unused"]) == (1, 1, 1)
+    lines = [str(row[0]) for row in run.sheet("Summary") if row]
+    assert (
+        f"SEC-101: Bastions — expired 2020-01-31, matches {len(ssh)} finding(s) again (restricted-ssh on *)"
+        in lines
+    )
+    assert "SEC-102: Old — matches no finding (rule-that-is-gone on *)" in lines
+    assert f"To request an exception: {request}" in lines
+    assert "<hyperlink " in run.sheet_xml("Summary"), "the request is a link"
     listed = run.sheet("Accepted exceptions")
     assert listed[0] == [
-        *("Source", "Account", "Region", "Rule", "Resource"),
-        *("Reason", "Ticket", "Expires", "Status", "Findings"),
+        *("Exception", "Account", "Region", "Rule", "Resource"),
+        *("Reason", "Ticket", "Expires", "Status", "Findings", "Defined At"),
     ]
-    assert [(row[0], row[8], row[9]) for row in listed[1:]] == [
-        ("exceptions.yaml:2", "APPLIED", len(volumes)),
-        ("exceptions.yaml:9", "EXPIRED", len(ssh)),
-        ("exceptions.yaml:14", "UNUSED", 0),
+    assert [(row[0], row[8], row[9], row[10]) for row in listed[1:]] == [
+        ("SEC-100: Legacy volumes, migration planned", "APPLIED", len(volumes), "exceptions.yaml:2"),
+        ("SEC-101: Bastions", "EXPIRED", len(ssh), "exceptions.yaml:9"),
+        ("SEC-102: Old", "UNUSED", 0, "exceptions.yaml:14"),
     ]

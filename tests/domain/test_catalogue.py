@@ -9,9 +9,10 @@ import pytest
 
 from config_report.aws.region import rule_info
 from config_report.domain.catalogue import build_catalogue, docs_url
-from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.model import Account, Compliance, Report, RuleInfo, RuleResult
+from config_report.domain.rules import CONFORMANCE_PACK
 from config_report.simulated import SimulatedOrganization
-from config_report.simulated.seed import CIS_PACK, PCI_PACK
+from config_report.simulated.seed import CIS_PACK, ORGANIZATION_PACK_RULE, PCI_PACK
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
 from runner import Run, run_cli
 
@@ -80,6 +81,43 @@ def test_copies_of_one_control_are_one_entry_with_where_it_runs_and_fails() -> N
     assert PROD.id != SANDBOX.id
 
 
+def test_an_organization_packs_copies_are_one_pack_named_as_the_organization_names_it() -> None:
+    control = "s3-bucket-server-side-encryption-enabled"
+
+    def deployed(account: Account, region: str, pack: str) -> RuleResult:
+        name = f"{control}-conformance-pack-a1b2c3d4e"
+        return RuleResult(
+            account.id,
+            region,
+            name,
+            Compliance.COMPLIANT,
+            normalized_name=control,
+            created_by=CONFORMANCE_PACK,
+            conformance_packs=(pack,),
+        )
+
+    prod, sandbox = prod_scan(), sandbox_scan()
+    prod = replace(
+        prod,
+        rules=(
+            *prod.rules,
+            deployed(PROD, "eu-west-1", "OrgConformsPack-acme-security-baseline-h7cmaqcs"),
+            deployed(PROD, "us-east-1", "OrgConformsPack-acme-security-baseline-lgjg3vps"),
+        ),
+    )
+    # An account's own pack of the same name is another deployment, changed in that account.
+    sandbox = replace(
+        sandbox, rules=(*sandbox.rules, deployed(SANDBOX, "us-east-1", "acme-security-baseline"))
+    )
+
+    (entry,) = [
+        e for e in build_catalogue(Report(run=run_info(), scans=(prod, sandbox))) if e.name == control
+    ]
+
+    assert entry.conformance_packs == ("acme-security-baseline", "acme-security-baseline (organization)")
+    assert entry.conformance_packs_label() == "acme-security-baseline, acme-security-baseline (organization)"
+
+
 @pytest.fixture(scope="module")
 def published(simulated_org: SimulatedOrganization) -> Run:
     """One `config-report run` of the seeded organization, without faults."""
@@ -134,7 +172,8 @@ def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
     in_packs = {r.normalized_name for r in seeded.rules if r.conformance_packs}
     assert rows["s3-bucket-public-read-prohibited"]["Conformance Packs"] == f"{CIS_PACK}, {PCI_PACK}"
     in_both = {PACK_RULE, "s3-bucket-public-read-prohibited"}
-    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == in_both
+    in_any = {*in_both, ORGANIZATION_PACK_RULE}  # and the organization pack's control
+    assert {name for name, row in rows.items() if row["Conformance Packs"]} == in_packs == in_any
 
 
 def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the_catalogue_says_not_read(

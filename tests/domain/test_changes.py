@@ -175,3 +175,19 @@ def test_a_new_failing_rule_on_an_already_failing_resource_is_a_new_evaluation_n
     assert [f.resource_id for f in changes.new] == ["+1"]
     assert (changes.new_resources, changes.resolved_resources) == (0, 0)
     assert (changes.resources_change, changes.evaluations_change) == (0, 1)
+
+
+def test_each_ranking_group_changes_like_the_headline_over_places_both_runs_read() -> None:
+    fixed = finding(PROD, "s3-bucket-public-read-prohibited", "fixed-bucket")
+    previous = last_week(sample_report(extra_findings=[fixed]))
+    fresh = finding(PROD, "s3-bucket-versioning-enabled", "fresh-bucket")
+
+    judged = compare(sample_report(extra_findings=[fresh]), previous, BASELINE)
+
+    assert judged.changes is not None
+    groups = judged.changes.group_changes
+    assert groups[("rule", "s3-bucket-public-read-prohibited")] == -1
+    assert groups[("rule", "s3-bucket-versioning-enabled")] == 1
+    assert groups[("account", PROD.id)] == 0
+    assert groups[("ou", PROD.ou)] == 0
+    assert groups[("account", SANDBOX.id)] == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from config_report.domain.figures import figures_of
+from config_report.domain.figures import figures_of, region_use
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -12,6 +12,10 @@ from config_report.domain.model import (
     Coverage,
     CoverageStatus,
     Finding,
+    Owner,
+    OwnerSource,
+    RankedItem,
+    RegionUse,
     Report,
     RuleResult,
 )
@@ -92,3 +96,99 @@ def test_a_resource_is_accepted_only_when_every_failing_evaluation_of_it_is() ->
 
     assert (figures.noncompliant_resources, figures.accepted_resources) == (1, 1)
     assert figures.failing_evaluations == 1
+
+
+OK, NONE, STOPPED, FAILING = (
+    CoverageStatus.OK,
+    CoverageStatus.CONFIG_NOT_ENABLED,
+    CoverageStatus.CONFIG_NOT_RECORDING,
+    CoverageStatus.CONFIG_RECORDER_FAILING,
+)
+
+
+def uses(rows: dict[str, list[CoverageStatus]]) -> dict[str, RegionUse]:
+    """Region → how it is used, for accounts a1, a2, … with the given statuses in each region."""
+    coverage = [
+        Coverage(f"a{n}", region, status)
+        for region, statuses in rows.items()
+        for n, status in enumerate(statuses, 1)
+    ]
+    names = {f"a{n}": f"acct-{n}" for n in range(1, 40)}
+    return {use.region: use for use in region_use(coverage, names)}
+
+
+def test_a_region_no_account_records_is_not_used_by_the_organization() -> None:
+    found = uses({"ap-southeast-2": [NONE, NONE, CoverageStatus.DENIED_BY_SCP], "eu-west-1": [OK, OK, OK]})
+
+    assert found["ap-southeast-2"].unused
+    assert found["ap-southeast-2"].broken == ()
+    assert not found["eu-west-1"].unused
+
+
+def test_where_most_accounts_record_config_missing_stopped_or_failing_is_a_broken_control_named() -> None:
+    found = uses({"eu-west-1": [OK, OK, NONE, STOPPED, FAILING, OK, OK]})["eu-west-1"]
+
+    assert (found.used, found.recording, found.open_to) == (True, 6, 7)
+    assert found.broken == ("acct-3 (a3)", "acct-4 (a4)", "acct-5 (a5)")
+
+
+def test_where_few_accounts_record_only_their_broken_recorders_are_named() -> None:
+    found = uses({"sa-east-1": [STOPPED, NONE, NONE, OK, NONE]})["sa-east-1"]
+
+    assert not found.used
+    assert not found.unused
+    assert found.broken == ("acct-1 (a1)",)
+
+
+def test_closed_regions_and_unread_account_regions_do_not_count_either_way() -> None:
+    closed = [CoverageStatus.REGION_NOT_ENABLED, CoverageStatus.DENIED_BY_SCP, CoverageStatus.ACCESS_DENIED]
+    found = uses({"eu-south-2": [OK, NONE, *closed]})["eu-south-2"]
+
+    assert (found.recording, found.open_to) == (1, 2)
+    assert not found.used  # one of two is not most
+
+
+def test_a_region_line_names_ten_accounts_then_says_how_many_more() -> None:
+    found = uses({"us-east-1": [OK] * 9 + [NONE] * 12 + [OK] * 9})["us-east-1"]
+
+    assert found.note() == "of 30; 12 missing, stopped or failing"
+    assert found.named()[-1] == "and 2 more"
+    assert len(found.named()) == 11
+
+
+def test_owners_past_the_top_ten_are_one_other_row_and_the_table_sums_to_the_headline() -> None:
+    owned = [
+        replace(
+            finding(PROD, "s3-bucket-versioning-enabled", f"bucket-{n}"),
+            owner=Owner(f"team-{n:02d}", OwnerSource.RESOURCE_TAG),
+        )
+        for n in range(13)
+    ]
+
+    figures = figures_of(report_of(owned))
+
+    assert len(figures.by_owner) == 10
+    assert figures.by_owner_other is not None
+    assert (figures.by_owner_other.name, figures.by_owner_other.noncompliant_resources) == (
+        "other 3 owners",
+        3,
+    )
+    assert figures.by_owner_other.accounts == 1, "one account holding three owners' resources counts once"
+    total = (
+        sum(g.noncompliant_resources for g in figures.by_owner)
+        + figures.by_owner_other.noncompliant_resources
+    )
+    assert total == figures.noncompliant_resources
+
+
+def test_rules_past_the_top_ten_are_one_other_row_counting_each_resource_once() -> None:
+    # Eleven rules fail bucket "shared"; the twelfth rule fails it and bucket "own": 12 rules in all.
+    failing = [finding(PROD, f"rule-{n:02d}", "shared") for n in range(12)] + [
+        finding(PROD, "rule-11", "own")
+    ]
+
+    figures = figures_of(report_of(failing))
+
+    assert [item.name for item in figures.worst_rules][:1] == ["rule-11"]
+    assert figures.worst_rules_other == RankedItem("other 2 rules", 1, None)
+    assert figures.worst_accounts_other is None

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
 from config_report.domain.figures import NO_OWNER, figures_of
 from config_report.domain.model import (
     AccountScan,
@@ -19,7 +17,12 @@ from config_report.domain.model import (
     ResourceRecord,
     RuleResult,
 )
-from config_report.domain.owners import owner_from, with_account_owners, with_global_owners
+from config_report.domain.owners import (
+    owner_from,
+    with_account_owners,
+    with_global_owners,
+    with_owner_aliases,
+)
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
 
 KEYS = ("Owner", "owner", "Team", "team")
@@ -89,15 +92,25 @@ def test_a_global_resource_deleted_where_it_was_recorded_is_deleted_in_every_reg
     assert [f.owner for f in with_global_owners([*findings, _iam_user("eu-central-1", unread)])] == [gone] * 3
 
 
-def test_by_owner_counts_resources_accounts_and_the_compliant_share_of_their_accounts() -> None:
+def test_by_owner_counts_resources_and_accounts_but_no_compliant_share_it_cannot_know() -> None:
     report = with_account_owners(_report_with_owners())
 
     rows = {g.name: g for g in figures_of(report).by_owner}
 
     assert (rows["payments-leads"].noncompliant_resources, rows["payments-leads"].accounts) == (2, 1)
     assert (rows["web-team"].noncompliant_resources, rows[NO_OWNER].noncompliant_resources) == (1, 1)
-    # PROD: one compliant and two non-compliant rules (the fourth has insufficient data).
-    assert rows["payments-leads"].compliant_share == pytest.approx(1 / 3)
+    # Only the failing resources' owners are read: the share of an owner's resources that pass is unknown.
+    assert rows["payments-leads"].compliant_share is None
+
+
+def test_aliases_make_one_team_of_the_tag_values_that_name_it() -> None:
+    report = with_owner_aliases(
+        with_account_owners(_report_with_owners()), {"payments-leads": "payments", "web-team": "payments"}
+    )
+
+    rows = {g.name: g.noncompliant_resources for g in figures_of(report).by_owner}
+
+    assert rows == {"payments": 3, NO_OWNER: 1}
 
 
 def test_by_ou_tells_production_from_sandboxes() -> None:

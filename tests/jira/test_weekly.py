@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -22,6 +21,7 @@ import structlog
 from config_report import logs
 from config_report.app.run import published_workbook
 from config_report.aws.session import client_config
+from config_report.domain.acceptance import apply_exceptions, parse_exceptions
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
 from config_report.domain.model import Baseline, Changes, CoverageStatus, Finding, Report
@@ -35,6 +35,7 @@ from config_report.store.bucket import MemoryBucket, ReportBucket, S3Bucket
 from config_report.store.publish import PublishedRun, describe_files
 from config_report.store.tickets import TicketRecords
 from factories import DENIED, PROD, STARTED, finding, prod_scan, sample_report
+from jira.bodies import body_text
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
 LABEL = f"aws-config-report-{WEEK}"
@@ -142,18 +143,6 @@ def sync(
         ledger,
         sleep=sleeps if sleeps is not None else Sleeps(),
     )
-
-
-def body_text(body: Any) -> str:
-    """Readable text of an ADF document (Cloud) or a wiki string (Data Center)."""
-    if isinstance(body, str):
-        return re.sub(r"\\(.)", r"\1", body)  # wiki escapes, as a reader sees them
-    if isinstance(body, dict):
-        own = str(body.get("text", "")) + " ".join(
-            str(m["attrs"]["href"]) for m in body.get("marks", []) if m.get("type") == "link"
-        )
-        return own + " ".join(body_text(child) for child in body.get("content", []))
-    return ""
 
 
 # --- create and update -------------------------------------------------------------------------
@@ -618,3 +607,35 @@ def test_a_rule_that_alone_could_not_be_read_is_listed_under_coverage_gaps(
     assert f"Prod Payments ({PROD.id}), us-east-1: rule restricted-ssh could not be read" in gaps
     assert "ACCESS_DENIED" in gaps
     assert "denied by policy" in gaps
+
+
+def test_the_ticket_names_expired_and_unused_exceptions_and_how_to_request_one(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    entries = parse_exceptions(
+        """exceptions:
+  - rule: restricted-ssh
+    resource: "*"
+    reason: Sandbox bastion
+    ticket: SEC-2
+    expires: 2026-11-01
+  - rule: no-such-rule
+    resource: "*"
+    reason: Left over
+    ticket: SEC-3
+    expires: 2027-01-01
+""",
+        source="exceptions.yaml",
+    )
+    judged = apply_exceptions(sample_report(), entries, today=STARTED.date())
+    report = finished(replace(judged, exception_request="https://wiki.example.com/exceptions"))
+
+    sync(jira, published, ledger, report=report)
+
+    [issue] = jira.issues.values()
+    text = body_text(issue.fields["description"])
+    section = text[text.index("Accepted exceptions") : text.index("Worst rules")]
+    assert "Expired: SEC-2: Sandbox bastion — expired 2026-11-01" in section
+    assert "Unused: SEC-3: Left over — matches no finding" in section
+    request = section[section.index("To request an exception:") :]
+    assert "https://wiki.example.com/exceptions" in request

@@ -234,8 +234,8 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
 
     expected_filters = {
         "Accounts": "A1:J4",
-        "Rules": "A1:N7",
-        "Non-compliant resources": "A1:O5",
+        "Rules": "A1:O7",
+        "Non-compliant resources": "A1:P5",
         "Coverage": "A1:E6",
     }
     for name, ref in expected_filters.items():
@@ -324,11 +324,11 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
     baseline = Baseline("s3://b/k", last_week.run.run_id, last_week.run.started_at, last_week.figures)
     sheets = write_and_read(tmp_path, compare(sample_report(extra_findings=[fresh]), last_week, baseline))
 
-    assert [(row[0], row[6], str(row[9]), row[10]) for row in sheets["Changes"][1:]] == [
+    assert [(row[0], row[6], str(row[12]), row[13]) for row in sheets["Changes"][1:]] == [
         ("NEW", "fresh-bucket", "2026-11-23", 0.0),
         ("RESOLVED", "fixed-bucket", "2026-11-16", 7.0),
     ]
-    statuses = {row[5]: (row[8], str(row[9]), row[10]) for row in sheets["Non-compliant resources"][1:]}
+    statuses = {row[5]: (row[9], str(row[10]), row[11]) for row in sheets["Non-compliant resources"][1:]}
     assert statuses["fresh-bucket"] == ("NEW", "2026-11-23", 0.0)
     assert statuses["+1"] == ("PERSISTING", "2026-11-16", 7.0)
     summary = {row[0]: row for row in sheets["Summary"] if row[0]}
@@ -338,4 +338,6 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
     assert summary["Resources no longer non-compliant"][1] == 1.0
     assert summary["New failing evaluations"][1] == 1.0
     assert summary["Resolved failing evaluations"][1] == 1.0
-    assert summary["Worst rules"][3] == ""  # rankings carry no change column
+    # Each ranking shows its groups' changes, counted like the headline's.
+    assert summary["Worst rules"][3] == summary["Worst accounts"][3] == "Since 16 Nov"
+    assert summary[f"{PROD.name} ({PROD.id})"][3] == 0.0  # the account had one fixed, one new

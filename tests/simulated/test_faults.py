@@ -238,6 +238,41 @@ def test_an_sts_outage_answers_service_unavailable_as_sts_does(faults: FaultLaye
     assert faults.counts.sts_unavailable == 1
 
 
+def test_sts_deactivated_in_a_region_refuses_that_accounts_roles_there_as_sts_does(
+    faults: FaultLayer, seeded: SeededOrganization, hub: Caller
+) -> None:
+    disabled, other = seeded.accounts[3].id, seeded.accounts[2].id
+    faults.configure(sts_disabled_in=[(disabled, "eu-west-1")])
+    role = f"arn:aws:iam::{disabled}:role/{seeded.spoke_role_name}"
+
+    with pytest.raises(ClientError) as excinfo:
+        hub.client("sts", region="eu-west-1", config=NO_RETRIES).assume_role(
+            RoleArn=role, RoleSessionName="tests"
+        )
+    # us-east-1 (where the global endpoint is served) still issues them; other accounts are untouched.
+    elsewhere = hub.client("sts", region="us-east-1", config=NO_RETRIES).assume_role(
+        RoleArn=role, RoleSessionName="tests"
+    )
+    hub.client("sts", region="eu-west-1", config=NO_RETRIES).assume_role(
+        RoleArn=f"arn:aws:iam::{other}:role/{seeded.spoke_role_name}", RoleSessionName="tests"
+    )
+
+    assert excinfo.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "RegionDisabledException",
+        "Message": f"STS is not activated in this region for account:{disabled}. Your account administrator "
+        "can activate STS in this region using the IAM Console.",
+    }
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert elsewhere["AssumedRoleUser"]["Arn"].split(":")[4] == disabled
+    assert faults.counts.sts_region_disabled == 1
+
+
+def test_sts_cannot_be_deactivated_in_us_east_1() -> None:
+    with pytest.raises(ValueError, match="AWS never deactivates STS there"):
+        FaultPlan(sts_disabled_in=frozenset({("111111111111", "us-east-1")}))
+
+
 def test_short_lived_credentials_say_so_and_are_refused_once_expired(
     faults: FaultLayer, seeded: SeededOrganization, hub: Caller, simulated_org: SimulatedOrganization
 ) -> None:

@@ -6,6 +6,7 @@ read the seeded organization's packs and the fault layer's hold on the two actio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from botocore.exceptions import ClientError, PaginationError
 from config_report.simulated import FaultLayer, SimulatedOrganization, _moto
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.packs import ConformancePack
-from config_report.simulated.seed import CIS_PACK, PCI_PACK
+from config_report.simulated.seed import CIS_PACK, ORGANIZATION_PACK, ORGANIZATION_PACK_RULE, PCI_PACK
 from simulated.aws_callers import NO_RETRIES, Caller, error_of, scratch_account_id
 
 WHEN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -182,6 +183,8 @@ def test_the_demo_organization_deploys_one_control_through_two_packs(
         pages = config.get_paginator("describe_config_rules").paginate()
         deployed = {r["ConfigRuleName"]: r for page in pages for r in page["ConfigRules"]}
         for pack in config.describe_conformance_packs()["ConformancePackDetails"]:
+            if pack["ConformancePackName"].startswith("OrgConformsPack-"):
+                continue  # the organization's pack, deployed to every workload account: tested below
             listed = config.describe_conformance_pack_compliance(
                 ConformancePackName=pack["ConformancePackName"]
             )
@@ -203,6 +206,43 @@ def test_the_demo_organization_deploys_one_control_through_two_packs(
         ],
     }
     assert sandbox.describe_conformance_packs()["ConformancePackDetails"] == []
+
+
+def test_an_organization_pack_is_a_pack_in_each_workload_account_and_region_under_a_suffix_of_its_own(
+    simulated_org: SimulatedOrganization,
+) -> None:
+    seeded = simulated_org.seeded
+    own_recorder = seeded.config_enabled - seeded.service_linked_only
+    copies: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    created_by: set[str] = set()
+    for account_id, region in sorted(own_recorder):
+        config = simulated_org.client("config", region=region, account_id=account_id)
+        for pack in config.describe_conformance_packs()["ConformancePackDetails"]:
+            name = pack["ConformancePackName"]
+            if name.startswith("OrgConformsPack-"):
+                listed = config.describe_conformance_pack_compliance(ConformancePackName=name)
+                rules = [r["ConfigRuleName"] for r in listed["ConformancePackRuleComplianceList"]]
+                copies[account_id, region] = (name, rules)
+                deployed = config.describe_config_rules(ConfigRuleNames=rules)["ConfigRules"]
+                created_by.update(r["CreatedBy"] for r in deployed)
+    workloads = {a.id for a in seeded.accounts if a.ou.startswith("Workloads/")}
+
+    # Every region where a workload account's own recorder records, and nowhere else.
+    assert set(copies) == {(account, region) for account, region in own_recorder if account in workloads}
+    names = [name for name, _ in copies.values()]
+    copy_of_pack = re.compile(rf"OrgConformsPack-{ORGANIZATION_PACK}-[a-z0-9]{{8}}")
+    assert all(copy_of_pack.fullmatch(name) for name in names)
+    assert len(set(names)) == len(names) > len(seeded.regions)  # a suffix per account and region
+    copy_of_rule = re.compile(rf"{ORGANIZATION_PACK_RULE}-conformance-pack-[a-z0-9]{{9}}")
+    assert all(len(rules) == 1 and copy_of_rule.fullmatch(rules[0]) for _, rules in copies.values())
+    assert created_by == {"config-conforms.amazonaws.com"}
+    # What a correct report holds is what the API answers: each copy of the rule in its copy of the pack.
+    expected = {
+        (r.account_id, r.region): r.conformance_packs
+        for r in seeded.rules
+        if r.conformance_packs and r.conformance_packs[0].startswith("OrgConformsPack-")
+    }
+    assert expected == {where: (name,) for where, (name, _) in copies.items()}
 
 
 @pytest.fixture

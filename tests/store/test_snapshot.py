@@ -159,7 +159,8 @@ def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: P
     assert document["coverage"][-1]["status"] == "ACCESS_DENIED"
     assert document["figures"]["noncompliant_resources"] == 4
     assert document["figures"]["complete"] is False
-    assert document["figures"]["worst_rules"][0] == {"name": "restricted-ssh", "count": 2}
+    # No previous run: no change.
+    assert document["figures"]["worst_rules"][0] == {"name": "restricted-ssh", "count": 2, "change": None}
     assert {f["annotation"] for f in document["findings"]} | {
         f["resource_id"] for f in document["findings"]
     } >= set(HOSTILE_STRINGS)

@@ -24,6 +24,10 @@ DEMO_SEED = 7
 DEMO_THROTTLE_RATE = 0.1
 # The seeder's regions plus an opt-in one, which only some accounts have enabled (REGION_NOT_ENABLED).
 DEMO_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-south-2")
+# Scanned too, but no account records there: the Summary says the organization does not use it.
+DEMO_UNUSED_REGIONS = ("sa-east-1",)
+# An account that deactivated STS in the hub's region: read through us-east-1, and its Coverage says so.
+DEMO_STS_DEACTIVATED = "acme-payments-prod"
 
 
 @contextmanager
@@ -69,7 +73,9 @@ def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()
     from config_report.app.run import run
 
     with _isolated_environment(), SimulatedOrganization() as simulator:
-        seeded = simulator.seed(accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS)
+        seeded = simulator.seed(
+            accounts=accounts, seed=DEMO_SEED, regions=DEMO_REGIONS, unused_regions=DEMO_UNUSED_REGIONS
+        )
         os.environ.update(simulator.client_env())
         now = datetime.now(UTC)
         # Last week's run first, so this week's report already has a baseline, a Changes sheet and a trend.
@@ -88,7 +94,10 @@ def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()
 
         denied = [seeded.accounts[-1].id] if options.deny else []
         simulator.faults.configure(
-            config_throttle_rate=DEMO_THROTTLE_RATE, deny_assume_role_into=denied, seed=DEMO_SEED
+            config_throttle_rate=DEMO_THROTTLE_RATE,
+            deny_assume_role_into=denied,
+            sts_disabled_in=[(seeded.account_named(DEMO_STS_DEACTIVATED).id, seeded.hub.region)],
+            seed=DEMO_SEED,
         )
         settings = load_settings(
             {"output_dir": str(Path(output).resolve()), "log_format": "auto", "source": options.source}

@@ -32,13 +32,15 @@ from config_report.domain.model import (
     RunInfo,
 )
 from config_report.domain.outcome import judge_outcome
-from config_report.domain.owners import with_account_owners
+from config_report.domain.owners import with_account_owners, with_owner_aliases
+from config_report.domain.rating import rated
 from config_report.domain.scope import account_filter
+from config_report.domain.severity import Severity
 from config_report.domain.trend import counted_once, entry_for, rebuilt_entry, recorded, trend, trend_start
 from config_report.errors import ConfigReportError, ExitCode, JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
 from config_report.logs import get_logger
-from config_report.render.terminal import Progress, show_figures
+from config_report.render.terminal import Progress, show_run
 from config_report.render.xlsx.workbook import write_workbook
 from config_report.settings import Settings
 from config_report.store.baseline import (
@@ -85,16 +87,7 @@ def run(
     """
     context = open_run(settings, as_json=as_json, dry_run=dry_run, stop=stop, started_at=started_at)
     log = get_logger()
-    log.info(
-        "run.start",
-        run_id=context.run_id,
-        identity=context.hub.identity.arn,
-        credentials=context.hub.credentials,
-        region=context.hub.region,
-        region_from=region_source(),
-        dry_run=context.dry_run,
-        settings=settings.public_view(),
-    )
+    log_start(context)
     log_default_region(context)
     preflight(context)
     report = scan_report(context)
@@ -105,10 +98,26 @@ def run(
             reason="SIGTERM: no more account × region was started; what was read is published now",
             interrupted=sum(1 for c in report.coverage() if c.status is CoverageStatus.INTERRUPTED),
         )
-    outcome = deliver(context, judged(context, report))
-    if not as_json:
-        show_figures(outcome.report.figures, exit_code=int(outcome.exit_code))
-    return outcome
+    return deliver(context, judged(context, report))
+
+
+def log_start(context: RunContext) -> None:
+    """`run.start`: the run, its identity and region; in JSON with every setting.
+
+    On a terminal it stays one line: forty settings would fill the screen, and they are in the run
+    manifest (and in the JSON line) for whoever needs them.
+    """
+    run: dict[str, object] = {
+        "run_id": context.run_id,
+        "identity": context.hub.identity.arn,
+        "credentials": context.hub.credentials,
+        "region": context.hub.region,
+        "region_from": region_source(),
+        "dry_run": context.dry_run,
+    }
+    if context.as_json:
+        run["settings"] = context.settings.public_view()
+    get_logger().info("run.start", **run)
 
 
 def log_default_region(context: RunContext) -> None:
@@ -154,7 +163,6 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     # Each account's owner tag, once per run (a shard reads those of its own accounts).
     readers = min(context.scan.concurrency, ACCOUNT_TAG_READERS)
     owned = read_account_owners(organizations, accounts, context.scan.owner_tag_keys, readers=readers)
-    progress = Progress(total=len(owned) * max(1, len(context.scan.regions)), as_json=context.as_json)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
@@ -171,19 +179,25 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
                 gaps=gaps,
             )
 
-    scans = read_compliance(
-        owned,
-        source=context.settings.source,
-        hub=context.hub,
-        scan=context.scan,
-        aggregator=context.aggregator,
-        on_account_done=account_done,
-        on_unit_done=progress.update,
-        stop=context.stop,
-    )
-    progress.close()
+    with Progress(accounts=len(owned), as_json=context.as_json) as progress:
+        scans = read_compliance(
+            owned,
+            source=context.settings.source,
+            hub=context.hub,
+            scan=context.scan,
+            aggregator=context.aggregator,
+            on_account_done=account_done,
+            on_unit_done=progress.update,
+            stop=context.stop,
+        )
     report = Report(run=run_info(context, took=datetime.now(UTC) - clock_started), scans=scans)
-    return with_account_owners(report)
+    report = with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
+    return rated(report, severity_overrides(context))
+
+
+def severity_overrides(context: RunContext) -> tuple[tuple[str, Severity], ...]:
+    """The user's rule severities (CONFIG_REPORT_SEVERITY_OVERRIDES), in the order given."""
+    return tuple((glob, Severity(level)) for glob, level in context.settings.severity_pairs())
 
 
 def run_info(context: RunContext, *, took: timedelta) -> RunInfo:
@@ -200,7 +214,9 @@ def run_info(context: RunContext, *, took: timedelta) -> RunInfo:
 
 
 def judged(context: RunContext, report: Report) -> Report:
-    """`report` with the accepted exceptions applied (each entry's outcome listed), when a file is set."""
+    """`report` with the accepted exceptions applied (each entry's outcome listed), when a file is set,
+    and the way to request one."""
+    report = replace(report, exception_request=context.settings.exception_request)
     if not context.settings.exceptions_file:
         return report
     return apply_exceptions(report, context.exceptions, today=context.started_at.date())
@@ -225,6 +241,7 @@ def deliver(context: RunContext, report: Report) -> RunOutcome:
         shutil.rmtree(staging, ignore_errors=True)
     figures = report.figures
     ending = judge_outcome(report, jira_ok=jira_ok, policy=context.outcome)
+    files = published.uris() if context.publisher.writes else [str(f.local_path) for f in published.files]
     getattr(log, ending.log_level)(
         "run.done",
         run_id=report.run.run_id,
@@ -238,9 +255,23 @@ def deliver(context: RunContext, report: Report) -> RunOutcome:
         rules_unread=figures.rules_unread,
         noncompliant_resources=figures.noncompliant_resources,
         failing_evaluations=figures.failing_evaluations,
-        files=published.uris() if context.publisher.writes else [str(f.local_path) for f in published.files],
+        # On a terminal the table below names the workbook; the other files lie beside it.
+        **({"files": files} if context.as_json else {}),
     )
+    if not context.as_json:
+        show_run(report, outcome=ending, workbook=workbook_locations(context, published))
     return RunOutcome(report=report, published=published, exit_code=ending.exit_code)
+
+
+def workbook_locations(context: RunContext, published: PublishedRun) -> list[str]:
+    """Where a person opens the workbook: in S3, and the local copy (a dry run's only copy) when kept."""
+    workbook = published.workbook
+    where = [workbook.uri(published.bucket)] if context.publisher.writes else []
+    if not context.publisher.writes:
+        where.append(f"{workbook.local_path} (dry run: nothing uploaded)")
+    elif context.settings.output_dir is not None:
+        where.append(f"{workbook.local_path} (local copy)")
+    return where
 
 
 def compare_with_previous_run(context: RunContext, report: Report) -> Report:
@@ -253,7 +284,9 @@ def compare_with_previous_run(context: RunContext, report: Report) -> Report:
         log.info("baseline.found", source=baseline.source, baseline_run_id=baseline.run_id)
     else:
         log.warning("baseline.none", reason=baseline.problem)
-    judged_report = compare(report, previous, baseline)
+    # Both runs rated by today's table and overrides: a change of severity is not a change of findings.
+    severities = severity_overrides(context)
+    judged_report = compare(report, rated(previous, severities) if previous else None, baseline)
     changes = judged_report.changes
     if changes is not None and baseline.usable:
         log.info(

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 
 from config_report.aws.aggregator import AggregatorPlan, read_aggregator
-from config_report.aws.scan import AccountCallback, ScanPlan, UnitCallback, scan_organization
+from config_report.aws.scan import AccountCallback, ProgressCallback, ScanPlan, scan_organization
 from config_report.aws.session import Hub
 from config_report.domain.model import Account, AccountScan
 from config_report.errors import SettingsError
@@ -25,7 +25,7 @@ def read_compliance(
     scan: ScanConfig,
     aggregator: AggregatorConfig | None,
     on_account_done: AccountCallback | None = None,
-    on_unit_done: UnitCallback | None = None,
+    on_unit_done: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[AccountScan, ...]:
     """Every account × region of `accounts`, read from `source` (`spokes` or `aggregator`)."""

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config_report.aws.errors import AwsError, describe_error, failure_status, is_access_denied, translated
-from config_report.aws.scan import AccountCallback, UnitCallback
+from config_report.aws.scan import AccountCallback, ProgressCallback, ScanProgress
 from config_report.aws.session import Hub, assume_role_session
 from config_report.aws.tags import resource_queries
 from config_report.domain.model import (
@@ -164,7 +164,7 @@ def read_aggregator(
     plan: AggregatorPlan,
     *,
     on_account_done: AccountCallback | None = None,
-    on_unit_done: UnitCallback | None = None,
+    on_unit_done: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[AccountScan, ...]:
     """Every account × region of `accounts` read through the aggregator; results in account order.
@@ -185,7 +185,7 @@ def read_aggregator(
                 )
         listed = list(_listed_rules(client, plan.aggregator.name, read.coverage))
     except (*AwsError, ConfigReportError) as exc:
-        return _all_failed(accounts, plan, exc, on_account_done)
+        return _all_failed(accounts, plan, exc, on_account_done, on_unit_done)
     _log_freshness(plan, aggregator, sources)
     _judge_rules(listed, read, plan)
     _read_findings(client, plan, listed, read, stop)
@@ -200,7 +200,11 @@ def aggregator_client(plan: AggregatorPlan) -> Any:
         return hub.session.client("config", region_name=plan.region, config=hub.config)
     try:
         session = assume_role_session(
-            hub.sts, config.role_arn, session_name=plan.scan.session_name, region=plan.region
+            hub.sts,
+            config.role_arn,
+            session_name=plan.scan.session_name,
+            region=plan.region,
+            fallback_sts=hub.fallback_sts,  # its account may have deactivated STS in the hub's region
         )
     except AwsError as exc:
         raise translated(
@@ -628,10 +632,9 @@ def _assembled(
     regions: Sequence[str],
     read: _Read,
     on_account_done: AccountCallback | None,
-    on_unit_done: UnitCallback | None,
+    on_unit_done: ProgressCallback | None,
 ) -> tuple[AccountScan, ...]:
     scans = []
-    total = len(accounts) * len(regions)
     for number, account in enumerate(accounts, 1):
         places = [(account.id, region) for region in regions]
         interrupted = {p for p in places if read.coverage[p].status is CoverageStatus.INTERRUPTED}
@@ -646,11 +649,24 @@ def _assembled(
             skipped=tuple(s for p in places for s in read.skipped.get(p, ())),
         )
         scans.append(scan)
-        if on_unit_done is not None:
-            on_unit_done(number * len(regions), total)
+        _progress(on_unit_done, number, len(accounts), len(regions))
         if on_account_done is not None:
             on_account_done(scan, number, len(accounts))
     return tuple(scans)
+
+
+def _progress(on_unit_done: ProgressCallback | None, done: int, accounts: int, regions: int) -> None:
+    # The aggregator's regions are known before any account is assembled: the total is exact.
+    if on_unit_done is not None:
+        on_unit_done(
+            ScanProgress(
+                accounts=accounts,
+                accounts_read=done,
+                units_done=done * regions,
+                units_expected=accounts * regions,
+                units_exact=True,
+            )
+        )
 
 
 def _with_unread(coverage: Coverage, rules: Iterable[RuleResult]) -> Coverage:
@@ -666,6 +682,7 @@ def _all_failed(
     plan: AggregatorPlan,
     exc: BaseException,
     on_account_done: AccountCallback | None,
+    on_unit_done: ProgressCallback | None,
 ) -> tuple[AccountScan, ...]:
     """The aggregator itself could not be read: every place is a gap with the reason and the fix."""
     status = _failure_status(exc)
@@ -675,6 +692,7 @@ def _all_failed(
     for number, account in enumerate(accounts, 1):
         scan = AccountScan(account, coverage=tuple(Coverage(account.id, r, status, detail) for r in regions))
         scans.append(scan)
+        _progress(on_unit_done, number, len(accounts), len(regions))
         if on_account_done is not None:
             on_account_done(scan, number, len(accounts))
     return tuple(scans)

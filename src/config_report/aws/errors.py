@@ -34,6 +34,7 @@ _DENIED_CODES = frozenset(
 # Error codes of a request signed with STS credentials that AWS no longer accepts, by protocol.
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 _SCP_DENY = "with an explicit deny in a service control policy"
+_STS_REGION_DISABLED = "RegionDisabledException"
 _REGION_NOT_ENABLED_CODES = frozenset({"UnrecognizedClientException"})
 _XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
 
@@ -57,8 +58,20 @@ def http_status(exc: BaseException) -> int:
 
 
 def is_access_denied(exc: BaseException) -> bool:
-    """True for errors meaning 'not allowed' (IAM, SCP, trust policy), as opposed to faults."""
-    return isinstance(exc, ClientError) and (error_code(exc) in _DENIED_CODES or http_status(exc) == 403)
+    """True for errors meaning 'not allowed' (IAM, SCP, trust policy), as opposed to faults.
+
+    STS's RegionDisabledException is a 403 as well, but it says where STS is switched off, not who may
+    not: it is not a denial.
+    """
+    if not isinstance(exc, ClientError) or is_sts_region_disabled(exc):
+        return False
+    return error_code(exc) in _DENIED_CODES or http_status(exc) == 403
+
+
+def is_sts_region_disabled(exc: BaseException) -> bool:
+    """True when STS refused because the account that owns the role deactivated STS in the region of the
+    endpoint asked (RegionDisabledException, HTTP 403): another region's endpoint may still answer."""
+    return error_code(exc) == _STS_REGION_DISABLED
 
 
 def is_network_error(exc: BaseException) -> bool:
@@ -96,6 +109,8 @@ def describe_error(exc: BaseException, *, limit: int = 300) -> str:
         text = f"{exc.operation_name}: {error.get('Code') or 'Error'}: {found.group(1) if found else message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
+    # Notes added where the error was met (`add_note`) say what led to it, so they lead the line.
+    text = ": ".join([*getattr(exc, "__notes__", ()), text])
     # A proxy or an emulator may answer with a whole HTML page: keep one short line of it.
     text = " ".join(text.split()).rstrip(": ")
     return text if len(text) <= limit else text[: limit - 1] + "…"

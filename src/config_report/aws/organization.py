@@ -23,7 +23,11 @@ def organizations_client(hub: Hub, scan: ScanConfig) -> Any:
         return hub.session.client("organizations", config=hub.config)
     try:
         session = assume_role_session(
-            hub.sts, scan.org_role_arn, session_name=scan.session_name, region=hub.region
+            hub.sts,
+            scan.org_role_arn,
+            session_name=scan.session_name,
+            region=hub.region,
+            fallback_sts=hub.fallback_sts,
         )
     except AwsError as exc:
         raise translated(

@@ -27,6 +27,7 @@ def assume_spoke(hub: Hub, scan: ScanConfig, account_id: str) -> Any:
         session_name=scan.session_name,
         region=hub.region,
         external_id=scan.external_id,
+        fallback_sts=hub.fallback_sts,
     )
 
 

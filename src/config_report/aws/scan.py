@@ -22,7 +22,14 @@ from botocore.config import Config
 from config_report.aws.errors import AwsError, describe_error, failure_status
 from config_report.aws.packs import with_conformance_packs
 from config_report.aws.region import ReadOptions, RegionResult, scan_region
-from config_report.aws.session import Hub, ServiceModels, assumed_role_credentials, in_partition, role_arn
+from config_report.aws.session import (
+    Hub,
+    RenewableCredentials,
+    ServiceModels,
+    assumed_role_credentials,
+    in_partition,
+    role_arn,
+)
 from config_report.aws.tags import owned_findings
 from config_report.domain.model import (
     ALL_REGIONS,
@@ -71,6 +78,7 @@ class SpokeAccount:
     session: Any  # botocore session with the account's refreshable credentials
     config: Config
     owner_tag_keys: tuple[str, ...]
+    credentials: RenewableCredentials  # the session's; they say how the role was reached
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str, region: str) -> Any:
@@ -79,9 +87,27 @@ class SpokeAccount:
             return self.session.create_client(service, region_name=region, config=self.config)
 
 
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """How far the scan is, after each account × region read (or account that could not be opened).
+
+    Counted in accounts, whose number is known from discovery and never changes while the scan runs.
+    Account-regions cannot be the measure of a scan whose regions come from ec2:DescribeRegions: an
+    account's regions are learned only when it is opened, and accounts are opened a few at a time all
+    through the scan (assuming every role up front would hold every session for the whole run), so
+    their total is a guess until the last account is opened. An opened account counts as the share of
+    its regions read, so the measure moves with every region and never goes back.
+    """
+
+    accounts: int  # in scope
+    accounts_read: float  # accounts finished, plus the share of each open account's regions read
+    units_done: int  # account-regions read (or failed)
+    units_expected: int  # account-regions in all: exact when `units_exact`, else an estimate
+    units_exact: bool  # the regions are configured, or every account has been opened
+
+
 AccountCallback = Callable[[AccountScan, int, int], None]
-# (units done, units expected): the total is exact once every account's regions are known.
-UnitCallback = Callable[[int, int], None]
+ProgressCallback = Callable[[ScanProgress], None]
 
 
 def scan_organization(
@@ -89,7 +115,7 @@ def scan_organization(
     plan: ScanPlan,
     *,
     on_account_done: AccountCallback | None = None,
-    on_unit_done: UnitCallback | None = None,
+    on_unit_done: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[AccountScan, ...]:
     """Scan all accounts' regions with at most `scan.concurrency` units at once; results in account order.
@@ -144,7 +170,7 @@ class _Coordinator:
         plan: ScanPlan,
         per_account: int,
         on_account_done: AccountCallback | None,
-        on_unit_done: UnitCallback | None,
+        on_unit_done: ProgressCallback | None,
     ) -> None:
         self._accounts = accounts
         self._plan = plan
@@ -242,6 +268,7 @@ class _Coordinator:
         scan = _failed(self._accounts[index], self._plan.regions, status, detail)
         self._units_known += len(scan.coverage)
         self._units_done += len(scan.coverage)
+        self._finished[index] = scan  # already counted as read by the progress it reports
         self._progress()
         self._record(index, scan)
 
@@ -249,12 +276,14 @@ class _Coordinator:
         state = self._open.pop(index)
         # Region results are dropped here: the account's findings are held once, in its AccountScan.
         results = [state.done[region] for region in state.spoke.regions]
+        # Read at the end: a refresh during the scan may have had to go around the hub's region too.
+        detour = state.spoke.credentials.sts_detour
         scan = AccountScan(
             account=state.spoke.account,
             rules=tuple(rule for r in results for rule in r.rules),
             # A global resource's owner is read in the one region that records it: shared with the rest.
             findings=with_global_owners([finding for r in results for finding in r.findings]),
-            coverage=tuple(r.coverage for r in results),
+            coverage=tuple(r.coverage.noted(detour) if detour else r.coverage for r in results),
             skipped=tuple(rule for r in results for rule in r.skipped),
         )
         self._record(index, scan)
@@ -269,9 +298,19 @@ class _Coordinator:
             return
         unopened = len(self._accounts) - len(self._finished) - len(self._open)
         opened = len(self._finished) + len(self._open)
-        # Until every account's regions are known, the others are assumed to have as many as the average.
+        # Until every account's regions are known, the others are assumed to have as many as the average
+        # (the `scan.progress` event's total, as it always was); accounts are the measure that holds.
         per_account = len(self._plan.regions) or (self._units_known / opened if opened else 1)
-        self._on_unit_done(self._units_done, self._units_known + round(unopened * per_account))
+        reading = sum(len(s.done) / len(s.spoke.regions) for s in self._open.values() if s.spoke.regions)
+        self._on_unit_done(
+            ScanProgress(
+                accounts=len(self._accounts),
+                accounts_read=len(self._finished) + reading,
+                units_done=self._units_done,
+                units_expected=self._units_known + round(unopened * per_account),
+                units_exact=bool(self._plan.regions) or unopened == 0,
+            )
+        )
 
 
 def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
@@ -282,6 +321,7 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
         role_arn(hub.identity, account.id, scan.spoke_role_name),
         session_name=scan.session_name,
         external_id=scan.external_id,
+        fallback_sts=hub.fallback_sts,
     )
     session = plan.models.session(credentials)
     regions = plan.regions or enabled_regions(
@@ -293,6 +333,7 @@ def open_account(account: Account, plan: ScanPlan) -> SpokeAccount:
         session=session,
         config=hub.config,
         owner_tag_keys=scan.owner_tag_keys,
+        credentials=credentials,
     )
 
 

@@ -5,7 +5,8 @@ EKS Pod Identity (the container provider: AWS_CONTAINER_CREDENTIALS_FULL_URI +
 AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE), environment keys and profiles all work unchanged. The chain
 tries web identity before the container provider: a pod given both uses IRSA. Spoke and org sessions
 are role-chained from the hub: AWS caps chained sessions at one hour, so their credentials refresh by
-simply assuming the role again.
+simply assuming the role again. A role whose account deactivated STS in the hub's region is assumed
+through STS in us-east-1 instead (`RoleAssumer`), where AWS never lets an account deactivate it.
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import create_loader
 from botocore.utils import parse_timestamp
 
 from config_report import __version__
-from config_report.aws.errors import EXPIRED_CODES, AwsError, describe_error, translated
+from config_report.aws.errors import (
+    EXPIRED_CODES,
+    AwsError,
+    describe_error,
+    is_sts_region_disabled,
+    translated,
+)
 from config_report.errors import ConfigReportError
 from config_report.settings import ClientConfig
 
@@ -39,6 +47,15 @@ _PARTITION_PREFIXES = {
     "aws-iso": ("us-iso-",),
     "aws-iso-b": ("us-isob-",),
 }
+
+
+# Per partition, the region where AWS never lets an account deactivate STS (IAM User Guide, "AWS STS
+# Regions and endpoints"). Its regional endpoint, not the global one (sts.amazonaws.com, which cannot be
+# deactivated either): the global endpoint's session tokens are valid, unless the account chose
+# otherwise, only in regions enabled by default, so an opt-in region would refuse them as if it were not
+# enabled; a regional endpoint's tokens are valid in every region. With a custom endpoint
+# (AWS_ENDPOINT_URL) botocore would also sign the global endpoint's requests for "aws-global".
+_STS_ALWAYS_ACTIVE = {"aws": "us-east-1"}
 
 
 def in_partition(region: str, partition: str) -> bool:
@@ -126,6 +143,9 @@ class Hub:
     # Which link of the default chain gave the credentials (botocore's name for it: for instance
     # `assume-role-with-web-identity` for IRSA, `container-role` for EKS Pod Identity, `env`).
     credentials: str = "unknown"
+    # STS in the region where AWS never deactivates it, for a role whose account deactivated STS in
+    # `region`; None when the hub is already there, or its partition has no such region.
+    fallback_sts: Any = None
 
 
 def connect_hub(settings: ClientConfig) -> Hub:
@@ -152,7 +172,23 @@ def connect_hub(settings: ClientConfig) -> Hub:
         ) from exc
     # Resolved (and cached by the session) by the call above; never its keys, only where they came from.
     method = getattr(session.get_credentials(), "method", None) or "unknown"
-    return Hub(identity, session, session.client("sts", config=config), config, region, credentials=method)
+    return Hub(
+        identity,
+        session,
+        session.client("sts", config=config),
+        config,
+        region,
+        credentials=method,
+        fallback_sts=_fallback_sts(session, identity.partition, region, config),
+    )
+
+
+def _fallback_sts(session: boto3.Session, partition: str, region: str, config: Config) -> Any:
+    """STS in the partition's always-active region; None when that is `region`, or there is none."""
+    always_active = _STS_ALWAYS_ACTIVE.get(partition, region)
+    if always_active == region:
+        return None
+    return session.client("sts", region_name=always_active, config=config)
 
 
 def role_arn(identity: Identity, account_id: str, role_name: str) -> str:
@@ -181,12 +217,77 @@ class _AssumedRoleProvider(CredentialProvider):  # type: ignore[misc]
 _RENEWALS_PER_CALL = 2
 
 
+class RoleAssumer:
+    """Assumes one role, and again at each refresh, through the hub's STS endpoint.
+
+    When that endpoint answers RegionDisabledException (the role's account deactivated STS in the hub's
+    region), the same request goes to `fallback`, STS in the region AWS never deactivates, and every
+    later refresh goes there directly: the account is read as any other, and `detour` says why.
+    """
+
+    def __init__(self, sts: Any, params: dict[str, str], *, fallback: Any = None) -> None:
+        self._sts = sts
+        self._fallback = fallback
+        self._params = params
+        self.detour = ""  # why the role is assumed through `fallback`, once it is
+
+    def __call__(self) -> dict[str, str]:
+        """New credentials for the role, in the form botocore's `refresh_using` returns."""
+        if self.detour:
+            return _issued(self._fallback.assume_role(**self._params))
+        try:
+            return _issued(self._sts.assume_role(**self._params))
+        except ClientError as exc:
+            if self._fallback is None or not is_sts_region_disabled(exc):
+                raise
+            deactivated, fallback = self._sts.meta.region_name, self._fallback.meta.region_name
+        try:
+            answer = self._fallback.assume_role(**self._params)
+        except AwsError as exc:
+            exc.add_note(f"STS is deactivated in {deactivated} for this account; retried through {fallback}")
+            raise
+        self.detour = (
+            f"STS is deactivated in {deactivated} for this account: its role was assumed through STS in "
+            f"{fallback}, where AWS never deactivates it"
+        )
+        return _issued(answer)
+
+
+def _issued(answer: dict[str, Any]) -> dict[str, str]:
+    creds = answer["Credentials"]
+    return {
+        "access_key": creds["AccessKeyId"],
+        "secret_key": creds["SecretAccessKey"],
+        "token": creds["SessionToken"],
+        "expiry_time": creds["Expiration"].isoformat(),
+    }
+
+
 class RenewableCredentials(RefreshableCredentials):  # type: ignore[misc]
     """Refreshable credentials that can also be renewed at once, when AWS says they have expired.
 
     botocore refreshes only by its own clock, ahead of the `Expiration` STS returned. A node whose
     clock lags, or a session cut short, still meets `ExpiredToken`: then the call renews and retries.
+    The first AssumeRole happens when they are made, so a denied role fails then (as `ClientError`).
     """
+
+    def __init__(self, assumer: RoleAssumer, *, clock: Callable[[], datetime]) -> None:
+        first = assumer()
+        super().__init__(
+            access_key=first["access_key"],
+            secret_key=first["secret_key"],
+            token=first["token"],
+            expiry_time=parse_timestamp(first["expiry_time"]),
+            refresh_using=assumer,
+            method=_AssumedRoleProvider.METHOD,
+            time_fetcher=clock,
+        )
+        self._assumer = assumer
+
+    @property
+    def sts_detour(self) -> str:
+        """Why the role is assumed through another region's STS than the hub's; '' when it is not."""
+        return self._assumer.detour
 
     def renew(self) -> None:
         """Assume the role again now, whatever botocore's clock says."""
@@ -216,36 +317,19 @@ def assumed_role_credentials(
     *,
     session_name: str,
     external_id: str | None = None,
+    fallback_sts: Any = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RenewableCredentials:
     """Credentials for `arn` that refresh by assuming it again; one object serves many clients.
 
     The first AssumeRole happens here, so a denied role fails now (as `ClientError`), not later.
-    `clock` is what botocore compares the expiry with (tests move it forward).
+    `fallback_sts` (the hub's `fallback_sts`) assumes it where STS is deactivated in the region of `sts`
+    for the role's account. `clock` is what botocore compares the expiry with (tests move it forward).
     """
-
-    def fetch() -> dict[str, str]:
-        params: dict[str, str] = {"RoleArn": arn, "RoleSessionName": session_name}
-        if external_id:
-            params["ExternalId"] = external_id
-        creds = sts.assume_role(**params)["Credentials"]
-        return {
-            "access_key": creds["AccessKeyId"],
-            "secret_key": creds["SecretAccessKey"],
-            "token": creds["SessionToken"],
-            "expiry_time": creds["Expiration"].isoformat(),
-        }
-
-    first = fetch()
-    return RenewableCredentials(
-        access_key=first["access_key"],
-        secret_key=first["secret_key"],
-        token=first["token"],
-        expiry_time=parse_timestamp(first["expiry_time"]),
-        refresh_using=fetch,
-        method=_AssumedRoleProvider.METHOD,
-        time_fetcher=clock,
-    )
+    params: dict[str, str] = {"RoleArn": arn, "RoleSessionName": session_name}
+    if external_id:
+        params["ExternalId"] = external_id
+    return RenewableCredentials(RoleAssumer(sts, params, fallback=fallback_sts), clock=clock)
 
 
 class ServiceModels:
@@ -295,6 +379,7 @@ def assume_role_session(
     session_name: str,
     region: str,
     external_id: str | None = None,
+    fallback_sts: Any = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> boto3.Session:
     """A boto3 session in another account whose credentials refresh by re-assuming `arn`.
@@ -302,6 +387,6 @@ def assume_role_session(
     For one-off roles (the org role, `check`); the scan makes many spoke clients via `ServiceModels`.
     """
     credentials = assumed_role_credentials(
-        sts, arn, session_name=session_name, external_id=external_id, clock=clock
+        sts, arn, session_name=session_name, external_id=external_id, fallback_sts=fallback_sts, clock=clock
     )
     return boto3.Session(botocore_session=ServiceModels().session(credentials), region_name=region)

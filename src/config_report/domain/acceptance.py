@@ -15,7 +15,8 @@ YAML::
 Patterns are case-sensitive shell globs (`*`, `?`, `[...]`). A finding matched by a live exception is
 marked accepted (the first matching entry wins) and leaves the headline figures; an entry past its
 expiry accepts nothing and is reported as expired; a live entry that matches nothing is reported as
-unused. The file is read and checked before any scanning; a mistake stops the run (exit 2) with the
+unused; a finding only an expired entry matches says so ("expired <date>", with its ticket). The file is
+read and checked before any scanning; a mistake stops the run (exit 2) with the
 line and the field to fix.
 """
 
@@ -36,6 +37,7 @@ from config_report.domain.model import (
     ExceptionUse,
     Finding,
     Report,
+    first_named,
 )
 from config_report.errors import ConfigReportError, SettingsError
 
@@ -184,10 +186,12 @@ def _date(node: yaml.ScalarNode, source: str) -> date:
 
 
 def apply_exceptions(report: Report, exceptions: Sequence[AcceptedException], *, today: date) -> Report:
-    """`report` with each finding a live exception matches marked accepted, and every entry's outcome."""
+    """`report` with each finding a live exception matches marked accepted, each finding only an expired
+    one matches marked lapsed, and every entry's outcome."""
     live = [e for e in exceptions if e.live_on(today)]
+    expired = [e for e in exceptions if not e.live_on(today)]
     used: dict[str, int] = {}
-    scans = tuple(_accept_in(scan, live, used) for scan in report.scans)
+    scans = tuple(_accept_in(scan, live, expired, used) for scan in report.scans)
     expired_hits = {
         e.source: _count_matches(e, report.findings()) for e in exceptions if not e.live_on(today)
     }
@@ -195,8 +199,13 @@ def apply_exceptions(report: Report, exceptions: Sequence[AcceptedException], *,
     return replace(report, scans=scans, exceptions=outcomes)
 
 
-def _accept_in(scan: AccountScan, live: Sequence[AcceptedException], used: dict[str, int]) -> AccountScan:
-    if not live:
+def _accept_in(
+    scan: AccountScan,
+    live: Sequence[AcceptedException],
+    expired: Sequence[AcceptedException],
+    used: dict[str, int],
+) -> AccountScan:
+    if not live and not expired:
         return scan
     findings = []
     for finding in scan.findings:
@@ -204,6 +213,8 @@ def _accept_in(scan: AccountScan, live: Sequence[AcceptedException], used: dict[
         if entry is not None:
             used[entry.source] = used.get(entry.source, 0) + 1
             finding = replace(finding, accepted=entry.acceptance)
+        elif (lapsed := next((e for e in expired if e.matches(finding)), None)) is not None:
+            finding = replace(finding, lapsed=lapsed.acceptance)
         findings.append(finding)
     return replace(scan, findings=tuple(findings))
 
@@ -229,4 +240,22 @@ def _outcome(
         acceptance=entry.acceptance,
         status=status,
         findings=count,
+    )
+
+
+# --- what the outputs say of them --------------------------------------------------------------------
+
+EXCEPTION_REQUEST = "To request an exception"
+"""The words before CONFIG_REPORT_EXCEPTION_REQUEST, on the Summary and in the ticket."""
+
+
+def exception_lines(report: Report, status: ExceptionStatus) -> tuple[str, ...]:
+    """The entries with `status`, each known by its ticket and reason, what became of it and what it
+    covers; the first ten, then how many more."""
+    return first_named(
+        [
+            f"{e.title()} — {e.outcome()} ({e.rule} on {e.resource})"
+            for e in report.exceptions
+            if e.status is status
+        ]
     )

@@ -7,6 +7,10 @@ organization-wide control deployed with a different suffix in every account is o
 
 The conformance packs a rule belongs to come from the packs of each account × region where a pack
 deployed it (`config_report.aws.packs`); where those could not be read, the entry counts the places.
+An organization conformance pack has a copy with a name of its own in every member account and region
+(`rules.organization_pack_name`): the entry names it once, as the organization does, marked
+"(organization)" because it is managed from the management (or delegated administrator) account and
+member accounts cannot change it; a pack an account deployed itself is named as it is.
 
 AWS managed rules link to their page in the AWS Config Developer Guide. The page is named after the
 identifier, lower-cased with dashes (`S3_BUCKET_VERSIONING_ENABLED` → `s3-bucket-versioning-enabled.html`),
@@ -22,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config_report.domain.model import Compliance, Report, Resource, RuleInfo, RuleResult
-from config_report.domain.rules import CREATORS
+from config_report.domain.rules import CREATORS, organization_pack_name
+from config_report.domain.severity import Severity
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
 # Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule
@@ -60,8 +65,9 @@ class CatalogueEntry:
     regions_deployed: int  # account × region pairs where the rule exists
     accounts_failing: int
     resources_failing: int  # distinct non-compliant resources, not accepted by an exception
-    conformance_packs: tuple[str, ...] = ()  # sorted; every pack that deployed a copy
+    conformance_packs: tuple[str, ...] = ()  # sorted; every pack that deployed a copy (`_pack_label`)
     packs_unread: int = 0  # account × region pairs where a pack deployed it but the packs were not read
+    severity: Severity = Severity.UNRATED
 
     def conformance_packs_label(self) -> str:
         """The `Conformance Packs` cell: the packs, comma-separated; says where they could not be read."""
@@ -86,6 +92,7 @@ def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
 
 def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> CatalogueEntry:
     info = next((r.info for r in deployed if r.info is not None), RuleInfo())
+    packs = {_pack_label(p) for r in deployed for p in r.conformance_packs or ()}
     return CatalogueEntry(
         name=name,
         source=_SOURCES.get(info.source_owner, info.source_owner),
@@ -97,9 +104,18 @@ def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> Cat
         regions_deployed=len({(r.account_id, r.region) for r in deployed}),
         accounts_failing=len({r.account_id for r in deployed if r.compliance is Compliance.NON_COMPLIANT}),
         resources_failing=resources_failing,
-        conformance_packs=tuple(sorted({p for r in deployed for p in r.conformance_packs or ()})),
+        conformance_packs=tuple(sorted(packs)),
         packs_unread=len({(r.account_id, r.region) for r in deployed if r.conformance_packs is None}),
+        # Every copy of a control is rated alike (`domain.rating`): the most severe, should one differ.
+        severity=min((r.severity for r in deployed), key=lambda s: s.rank, default=Severity.UNRATED),
     )
+
+
+def _pack_label(pack_name: str) -> str:
+    """A conformance pack as the catalogue names it: an organization pack's copy by the organization's
+    name and "(organization)", any other pack by its own name."""
+    organization_pack = organization_pack_name(pack_name)
+    return pack_name if organization_pack is None else f"{organization_pack} (organization)"
 
 
 def _creator(created_by: str) -> str:

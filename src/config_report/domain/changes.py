@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
+from config_report.domain.figures import group_changes, groups_of
 from config_report.domain.model import (
     Account,
     AccountScan,
     Baseline,
     Changes,
     CoverageStatus,
+    Figures,
     Finding,
     FindingStatus,
     Report,
@@ -94,9 +96,13 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         for f in previous.findings()
         if compared(f) and finding_key(f) not in now_keys
     )
-    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change.
+    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change,
+    # and so do the changes of the Summary's rankings.
     resources_now = _resources(f for f in current.findings() if compared(f))
     resources_before = _resources(f for f in previous.findings() if compared(f))
+    ou_of = {a.id: a.ou for a in (*previous.accounts, *current.accounts)}
+    groups_now = groups_of((f for f in current.findings() if compared(f) and f.accepted is None), ou_of)
+    groups_before = groups_of((f for f in previous.findings() if compared(f) and f.accepted is None), ou_of)
     changes = Changes(
         baseline=baseline,
         new=tuple(new),
@@ -106,10 +112,34 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         not_read_now=tuple(filter(_not_read_in(current), previous.findings())),
         new_resources=len(resources_now - resources_before),
         resolved_resources=len(resources_before - resources_now),
+        group_changes=group_changes(groups_now, groups_before),
         joined=_accounts_missing_from(current.accounts, previous.accounts),
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )
     return replace(current, scans=tuple(judged_scans), changes=changes, carried=_carry(current, before))
+
+
+# The headline figures whose change is counted where both runs read, not as the difference of totals.
+_LIKE_FOR_LIKE: dict[str, Callable[[Changes], int]] = {
+    "noncompliant_resources": lambda changes: changes.resources_change,
+    "failing_evaluations": lambda changes: changes.evaluations_change,
+}
+
+
+def figure_change(figures: Figures, changes: Changes | None, field: str) -> int | None:
+    """The change of headline figure `field` (a `Figures` attribute) since the baseline; None without one.
+
+    Findings are compared like for like (new minus resolved, where both runs read); any other figure is
+    this run's minus the baseline's.
+    """
+    previous = changes.baseline.figures if changes is not None and changes.baseline.usable else None
+    if changes is None or previous is None:
+        return None
+    if field in _LIKE_FOR_LIKE:
+        return _LIKE_FOR_LIKE[field](changes)
+    now: int = getattr(figures, field)
+    before: int = getattr(previous, field)
+    return now - before
 
 
 def _resources(findings: Iterable[Finding]) -> set[Resource]:

@@ -10,12 +10,14 @@ exceptions and the comparison with the previous run).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from config_report.domain.model import (
     AccountScan,
+    Changes,
     Compliance,
+    Coverage,
     CoverageStatus,
     EvaluationFlag,
     ExceptionStatus,
@@ -23,6 +25,7 @@ from config_report.domain.model import (
     Finding,
     GroupFigures,
     RankedItem,
+    RegionUse,
     Report,
     Resource,
     SkipReason,
@@ -33,6 +36,35 @@ TOP = 10
 
 NO_OWNER = "(no owner)"
 """The owner group of findings whose resource and account carry no owner tag."""
+
+
+# Statuses of an account-region that has a recorder, whatever its health.
+_HAS_RECORDER = frozenset(
+    {CoverageStatus.OK, CoverageStatus.CONFIG_NOT_RECORDING, CoverageStatus.CONFIG_RECORDER_FAILING}
+)
+_BROKEN_RECORDER = frozenset({CoverageStatus.CONFIG_NOT_RECORDING, CoverageStatus.CONFIG_RECORDER_FAILING})
+# Statuses where the region is closed to the account: Config cannot be expected there.
+_CLOSED = frozenset({CoverageStatus.REGION_NOT_ENABLED, CoverageStatus.DENIED_BY_SCP})
+
+
+def region_use(coverage: Sequence[Coverage], names: Mapping[str, str]) -> tuple[RegionUse, ...]:
+    """How the organization uses Config in each region, in region order (`RegionUse`).
+
+    Account-regions not read (gaps) say nothing about Config there and are left out.
+    """
+    by_region: dict[str, list[Coverage]] = defaultdict(list)
+    for row in coverage:
+        if not row.status.is_gap:
+            by_region[row.region].append(row)
+    uses = []
+    for region in sorted(by_region):
+        rows = [r for r in by_region[region] if r.status not in _CLOSED]
+        recording = sum(1 for r in rows if r.status in _HAS_RECORDER)
+        use = RegionUse(region, recording, len(rows))
+        broken = _BROKEN_RECORDER | {CoverageStatus.CONFIG_NOT_ENABLED} if use.used else _BROKEN_RECORDER
+        labels = tuple(f"{names.get(r.account_id, '')} ({r.account_id})" for r in rows if r.status in broken)
+        uses.append(replace(use, broken=labels))
+    return tuple(uses)
 
 
 def finished(report: Report) -> Report:
@@ -48,16 +80,19 @@ def figures_of(report: Report) -> Figures:
     # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
     failing = [f for f in findings if f.accepted is None]
     resources = {f.resource for f in failing}
-    by_rule: dict[str, set[Resource]] = defaultdict(set)
-    by_account: dict[str, set[Resource]] = defaultdict(set)
-    for finding in failing:
-        # One organization-wide control is one entry, whatever suffix each account's copy carries.
-        by_rule[finding.normalized_name].add(finding.resource)
-        by_account[finding.account_id].add(finding.resource)
+    groups = groups_of(failing, {s.account.id: s.account.ou for s in report.scans})
+    by_account = groups[ACCOUNT]
+    change = _change_of(report.changes)
     names = report.account_names()
     statuses = Counter(c.status for c in coverage)
     skipped = Counter(s.reason.value for s in report.skipped_rules())
     exceptions = Counter(e.status for e in report.exceptions)
+    worst_rules, worst_rules_other = _ranked(groups[RULE], RULE, lambda name: name, change)
+    worst_accounts, worst_accounts_other = _ranked(
+        by_account, ACCOUNT, lambda acct: f"{names.get(acct, '')} ({acct})", change
+    )
+    by_owner, by_owner_other = _by_owner(failing, change)
+    by_ou, by_ou_other = _by_ou(failing, report.scans, change)
     return Figures(
         accounts=len(report.scans),
         accounts_fully_scanned=sum(1 for s in report.scans if s.status.complete),
@@ -72,8 +107,8 @@ def figures_of(report: Report) -> Figures:
         ),
         noncompliant_resources=len(resources),
         failing_evaluations=sum(r.noncompliant_resources for r in rules) - (len(findings) - len(failing)),
-        worst_rules=_ranked(by_rule, lambda name: name),
-        worst_accounts=_ranked(by_account, lambda acct: f"{names.get(acct, '')} ({acct})"),
+        worst_rules=worst_rules,
+        worst_accounts=worst_accounts,
         regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
         regions_recorder_failing=statuses[CoverageStatus.CONFIG_RECORDER_FAILING],
         regions_not_enabled=statuses[CoverageStatus.REGION_NOT_ENABLED],
@@ -86,37 +121,105 @@ def figures_of(report: Report) -> Figures:
         exceptions_applied=exceptions[ExceptionStatus.APPLIED],
         exceptions_expired=exceptions[ExceptionStatus.EXPIRED],
         exceptions_unused=exceptions[ExceptionStatus.UNUSED],
-        by_owner=_by_owner(failing, report.scans),
-        by_ou=_by_ou(failing, report.scans),
+        by_owner=by_owner,
+        by_ou=by_ou,
         account_resources={account: len(found) for account, found in by_account.items()},
+        regions=region_use(coverage, names),
+        worst_rules_other=worst_rules_other,
+        worst_accounts_other=worst_accounts_other,
+        by_owner_other=by_owner_other,
+        by_ou_other=by_ou_other,
     )
 
 
-def _ranked(groups: Mapping[str, set[Resource]], label: Callable[[str], str]) -> tuple[RankedItem, ...]:
-    ordered = sorted(
-        ((name, len(found)) for name, found in groups.items()), key=lambda item: (-item[1], item[0])
-    )
-    return tuple(RankedItem(name=label(name), count=count) for name, count in ordered[:TOP])
+# --- the rankings and their groups --------------------------------------------------------------------
+
+RULE, ACCOUNT, OWNER, OU = "rule", "account", "owner", "ou"
+"""The kinds of group the Summary ranks: a rule (by its normalized name), an account, an owner, an OU."""
+
+Groups = Mapping[str, Mapping[str, set[Resource]]]
+ChangeOf = Callable[[str, str], int | None]
 
 
-def _by_owner(failing: Sequence[Finding], scans: Sequence[AccountScan]) -> tuple[GroupFigures, ...]:
-    """Per owner (the `TOP` with most non-compliant resources): resources, the accounts they are in,
-    and the share of compliant rules in those accounts."""
+def owner_group(finding: Finding) -> str:
+    """The owner a finding counts under in `By owner`."""
+    return finding.owner.name if finding.owner and finding.owner.name else NO_OWNER
+
+
+def groups_of(findings: Iterable[Finding], ou_of: Mapping[str, str]) -> dict[str, dict[str, set[Resource]]]:
+    """Kind → group → the distinct resources failing in it (`ou_of`: account ID → its OU)."""
+    groups: dict[str, dict[str, set[Resource]]] = {
+        kind: defaultdict(set) for kind in (RULE, ACCOUNT, OWNER, OU)
+    }
+    for finding in findings:
+        resource = finding.resource
+        # One organization-wide control is one entry, whatever suffix each account's copy carries.
+        groups[RULE][finding.normalized_name].add(resource)
+        groups[ACCOUNT][finding.account_id].add(resource)
+        groups[OWNER][owner_group(finding)].add(resource)
+        groups[OU][ou_of.get(finding.account_id, "")].add(resource)
+    return groups
+
+
+def group_changes(now: Groups, before: Groups) -> dict[tuple[str, str], int]:
+    """(kind, group) → resources now minus resources before, both counted over the same places."""
+    return {
+        (kind, name): len(now[kind].get(name, set())) - len(before[kind].get(name, set()))
+        for kind in now
+        for name in now[kind].keys() | before[kind].keys()
+    }
+
+
+def _change_of(changes: Changes | None) -> ChangeOf:
+    if changes is None or not changes.baseline.usable:
+        return lambda kind, name: None
+    return lambda kind, name: changes.group_changes.get((kind, name), 0)
+
+
+def _ranked(
+    groups: Mapping[str, set[Resource]], kind: str, label: Callable[[str], str], change: ChangeOf
+) -> tuple[tuple[RankedItem, ...], RankedItem | None]:
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    top = tuple(RankedItem(label(name), len(found), change(kind, name)) for name, found in ordered[:TOP])
+    rest = ordered[TOP:]
+    if not rest:
+        return top, None
+    # A resource failing two of the other rules counts once in their row, as in the headline.
+    others = set().union(*(found for _, found in rest))
+    # Rules overlap (one resource, several rules): their changes do not add up; the others' do.
+    total = None if kind == RULE else _sum_changes(change(kind, name) for name, _ in rest)
+    return top, RankedItem(f"other {len(rest):,} {_PLURAL[kind]}", len(others), total)
+
+
+_PLURAL = {RULE: "rules", ACCOUNT: "accounts", OWNER: "owners", OU: "OUs"}
+
+
+def _sum_changes(changes: Iterable[int | None]) -> int | None:
+    known = list(changes)
+    return None if any(c is None for c in known) else sum(c for c in known if c is not None)
+
+
+def _by_owner(
+    failing: Sequence[Finding], change: ChangeOf
+) -> tuple[tuple[GroupFigures, ...], GroupFigures | None]:
+    """Per owner: resources and the accounts they are in. No compliant share: only the failing
+    resources' owners are known (Config is asked for their tags alone), so the resources an owner has
+    that pass are not."""
     findings: dict[str, list[Finding]] = defaultdict(list)
     for finding in failing:
-        name = finding.owner.name if finding.owner and finding.owner.name else NO_OWNER
-        findings[name].append(finding)
-    by_id = {s.account.id: s for s in scans}
+        findings[owner_group(finding)].append(finding)
+    accounts = {name: {f.account_id for f in items} for name, items in findings.items()}
     rows = [
-        _group(name, items, [by_id[a] for a in sorted({f.account_id for f in items})])
-        for name, items in findings.items()
+        _group(name, items, (), len(accounts[name]), change(OWNER, name)) for name, items in findings.items()
     ]
-    return _top(rows)
+    return _top(rows, OWNER, accounts)
 
 
-def _by_ou(failing: Sequence[Finding], scans: Sequence[AccountScan]) -> tuple[GroupFigures, ...]:
-    """Per OU (the `TOP` with most non-compliant resources): resources, accounts in scope, and the share
-    of compliant rules, so production OUs can be told from sandboxes at a glance."""
+def _by_ou(
+    failing: Sequence[Finding], scans: Sequence[AccountScan], change: ChangeOf
+) -> tuple[tuple[GroupFigures, ...], GroupFigures | None]:
+    """Per OU: resources, accounts in scope, and the share of compliant rules over the OU's accounts,
+    so production OUs can be told from sandboxes at a glance."""
     members: dict[str, list[AccountScan]] = defaultdict(list)
     for scan in scans:
         members[scan.account.ou].append(scan)
@@ -124,18 +227,45 @@ def _by_ou(failing: Sequence[Finding], scans: Sequence[AccountScan]) -> tuple[Gr
     for finding in failing:
         of_account[finding.account_id].append(finding)
     rows = [
-        _group(ou, [f for s in accounts for f in of_account[s.account.id]], accounts)
+        _group(
+            ou,
+            [f for s in accounts for f in of_account[s.account.id]],
+            accounts,
+            len(accounts),
+            change(OU, ou),
+        )
         for ou, accounts in members.items()
     ]
-    return _top(rows)
+    return _top(rows, OU, {ou: {s.account.id for s in accounts} for ou, accounts in members.items()})
 
 
-def _group(name: str, findings: Sequence[Finding], scans: Sequence[AccountScan]) -> GroupFigures:
+def _group(
+    name: str,
+    findings: Sequence[Finding],
+    scans: Sequence[AccountScan],
+    accounts: int,
+    change: int | None,
+) -> GroupFigures:
     states = Counter(r.compliance for s in scans for r in s.rules)
     judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
     resources = len({f.resource for f in findings})
-    return GroupFigures(name, resources, len(scans), states[Compliance.COMPLIANT], judged)
+    return GroupFigures(name, resources, accounts, states[Compliance.COMPLIANT], judged, change)
 
 
-def _top(rows: list[GroupFigures]) -> tuple[GroupFigures, ...]:
-    return tuple(sorted(rows, key=lambda g: (-g.noncompliant_resources, g.name))[:TOP])
+def _top(
+    rows: list[GroupFigures], kind: str, accounts: Mapping[str, set[str]]
+) -> tuple[tuple[GroupFigures, ...], GroupFigures | None]:
+    ordered = sorted(rows, key=lambda g: (-g.noncompliant_resources, g.name))
+    rest = ordered[TOP:]
+    if not rest:
+        return tuple(ordered), None
+    other = GroupFigures(
+        f"other {len(rest):,} {_PLURAL[kind]}",
+        sum(g.noncompliant_resources for g in rest),
+        # One account may hold several owners' resources: counted once.
+        len(set().union(*(accounts[g.name] for g in rest))),
+        sum(g.compliant_rules for g in rest),
+        sum(g.rules_judged for g in rest),
+        _sum_changes(g.change for g in rest),
+    )
+    return tuple(ordered[:TOP]), other

@@ -6,11 +6,13 @@ Everything is frozen so no stage can change what another stage already reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
+
+from config_report.domain.severity import Severity
 
 
 class Compliance(StrEnum):
@@ -176,6 +178,7 @@ class RuleResult:
     # The conformance packs that deployed this copy (`config_report.aws.packs`), sorted; None when a pack
     # deployed it but the region's packs could not be read.
     conformance_packs: tuple[str, ...] | None = ()
+    severity: Severity = Severity.UNRATED  # set by `domain.rating`
 
     def __post_init__(self) -> None:
         if not self.normalized_name:
@@ -209,6 +212,10 @@ class Acceptance:
     def label(self) -> str:
         """One line for a cell: the reason, then the ticket and the last day it applies."""
         return f"{self.reason} ({self.ticket}, until {self.expires:%Y-%m-%d})"
+
+    def expired_label(self) -> str:
+        """One line for a finding matched only by this acceptance, past its last day."""
+        return f"expired {self.expires:%Y-%m-%d}: {self.reason} ({self.ticket})"
 
 
 class OwnerSource(StrEnum):
@@ -271,11 +278,14 @@ class Finding:
     last_evaluated: datetime | None = None
     normalized_name: str = ""  # the rule's normalized name (`RuleResult.normalized_name`)
     accepted: Acceptance | None = None  # set by the exceptions stage when a live exception matches
+    # Set when only an exception past its expiry matches: the finding counts, and says what lapsed.
+    lapsed: Acceptance | None = None
     owner: Owner | None = None  # set by the owners stage
     # Set by the comparison with the previous run: the date of the first run that reported this finding
     # (carried from snapshot to snapshot), and NEW or PERSISTING; None where nothing could be compared.
     first_seen: date | None = None
     status: FindingStatus | None = None
+    severity: Severity = Severity.UNRATED  # its rule's, set by `domain.rating`
 
     @property
     def resource(self) -> Resource:
@@ -312,6 +322,18 @@ class ExceptionUse:
     acceptance: Acceptance
     status: ExceptionStatus
     findings: int  # findings accepted (APPLIED) or that it would accept were it live (EXPIRED)
+
+    def title(self) -> str:
+        """How a person knows the exception: its ticket and reason (the file and line are for editing)."""
+        return f"{self.acceptance.ticket}: {self.acceptance.reason}"
+
+    def outcome(self) -> str:
+        """What became of it, in words, for the lists of expired and unused exceptions."""
+        if self.status is ExceptionStatus.EXPIRED:
+            return f"expired {self.acceptance.expires:%Y-%m-%d}, matches {self.findings:,} finding(s) again"
+        if self.status is ExceptionStatus.UNUSED:
+            return "matches no finding"
+        return f"accepts {self.findings:,} finding(s) until {self.acceptance.expires:%Y-%m-%d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +400,8 @@ class RankedItem:
 
     name: str
     count: int
+    # Since the previous run, where both runs read (new minus resolved resources); None without one.
+    change: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,11 +413,73 @@ class GroupFigures:
     accounts: int
     compliant_rules: int
     rules_judged: int  # compliant plus non-compliant rule results (the share's denominator)
+    change: int | None = None  # of `noncompliant_resources` since the previous run, like for like
 
     @property
     def compliant_share(self) -> float | None:
         """Compliant rules ÷ rules judged compliant or not; None when no rule was judged."""
         return self.compliant_rules / self.rules_judged if self.rules_judged else None
+
+
+# A region is used by the organization when most of the accounts that may use it record there.
+_USED_SHARE = 0.5
+UNUSED_REGIONS = "Not used by the organization (AWS Config in no account)"
+"""The words every output puts before the regions where no account in scope records."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegionUse:
+    """How the organization uses AWS Config in one region, over the accounts read there.
+
+    `recording` counts the accounts with a recorder in the region (recording, stopped or failing) of
+    the `open_to` accounts the region is open to (not an opt-in region left disabled, not denied by an
+    SCP). `broken` names, as "name (ID)", the accounts whose detective control is broken there: Config
+    missing, stopped or failing where most accounts record; only stopped or failing where few do.
+    """
+
+    region: str
+    recording: int
+    open_to: int
+    broken: tuple[str, ...] = ()
+
+    @property
+    def used(self) -> bool:
+        """Most of the accounts the region is open to record there."""
+        return self.recording > self.open_to * _USED_SHARE
+
+    @property
+    def unused(self) -> bool:
+        """No account in scope records there: a region the organization does not use."""
+        return self.recording == 0
+
+    def note(self) -> str:
+        """The region's count in words, short enough for a narrow column: out of how many accounts,
+        and how many to act on. Every output uses these words."""
+        if self.broken:
+            what = "missing, stopped or failing" if self.used else "with a recorder stopped or failing"
+            return f"of {self.open_to}; {len(self.broken)} {what}"
+        if self.recording == self.open_to:
+            return f"of {self.open_to}: every account records"
+        return f"of {self.open_to}: few accounts use this region"
+
+    def named(self) -> tuple[str, ...]:
+        """The accounts to act on: the first ten, then how many more (the Coverage sheet has them all)."""
+        return first_named(self.broken)
+
+    def summary(self) -> str:
+        """`note` and the accounts it names, on one line."""
+        return f"{self.note()}: {', '.join(self.named())}" if self.broken else self.note()
+
+
+# How many items a list under a Summary line or in the ticket names before "and N more".
+_NAMED = 10
+
+
+def first_named(labels: Sequence[str]) -> tuple[str, ...]:
+    """The first ten of `labels`, then "and N more" when there are more."""
+    if len(labels) <= _NAMED:
+        return tuple(labels)
+    return (*labels[:_NAMED], f"and {len(labels) - _NAMED} more")
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,12 +514,30 @@ class Figures:
     exceptions_unused: int = 0
     by_owner: tuple[GroupFigures, ...] = ()  # the owners with most non-compliant resources
     by_ou: tuple[GroupFigures, ...] = ()
+    # What each ranking leaves out, as one row ("other …"), so that every table shows the whole: None
+    # when nothing is left out. Accounts, owners and OUs partition the resources, so with it their
+    # tables sum to the headline; a resource failing two rules counts under each rule.
+    worst_rules_other: RankedItem | None = None
+    worst_accounts_other: RankedItem | None = None
+    by_owner_other: GroupFigures | None = None
+    by_ou_other: GroupFigures | None = None
     account_resources: Mapping[str, int] = field(default_factory=dict)  # account ID → non-compliant resources
+    regions: tuple[RegionUse, ...] = ()  # how the organization uses Config, region by region
 
     @property
     def complete(self) -> bool:
         """True when no account, region or rule is missing from the report."""
         return self.coverage_gaps == 0 and self.rules_unread == 0
+
+    @property
+    def regions_unused(self) -> tuple[str, ...]:
+        """The regions where no account in scope records: not used by the organization."""
+        return tuple(r.region for r in self.regions if r.unused)
+
+    @property
+    def broken_controls(self) -> int:
+        """Account-regions whose detective control is broken (`RegionUse.broken`), all regions together."""
+        return sum(len(r.broken) for r in self.regions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +579,8 @@ class Changes:
     not_read_now: tuple[Finding, ...] = ()
     new_resources: int = 0
     resolved_resources: int = 0
+    # The same change per ranking group, keyed (kind, group) as `domain.figures.groups_of` names them.
+    group_changes: Mapping[tuple[str, str], int] = field(default_factory=dict)
     joined: tuple[Account, ...] = ()
     left: tuple[Account, ...] = ()
 
@@ -525,6 +631,7 @@ class Report:
     run: RunInfo
     scans: tuple[AccountScan, ...]
     exceptions: tuple[ExceptionUse, ...] = ()  # every entry of the exceptions file, when one is set
+    exception_request: str = ""  # how to request an exception (CONFIG_REPORT_EXCEPTION_REQUEST)
     changes: Changes | None = None
     trend: tuple[HistoryEntry, ...] = ()
     carried: tuple[Finding, ...] = ()

@@ -113,3 +113,22 @@ def _fallback(finding: Finding, account_owner: str) -> Finding:
     if current is None:
         return replace(finding, owner=Owner(account_owner, OwnerSource.ACCOUNT_TAG))
     return replace(finding, owner=replace(current, name=account_owner, source=OwnerSource.ACCOUNT_TAG))
+
+
+def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
+    """`report` with every owner named as `aliases` says (a tag value → the team it names), so one team
+    is one row of `By owner` whichever tag named it."""
+    if not aliases:
+        return report
+    return replace(report, scans=tuple(_aliased(scan, aliases) for scan in report.scans))
+
+
+def _aliased(scan: AccountScan, aliases: Mapping[str, str]) -> AccountScan:
+    account = replace(scan.account, owner=aliases.get(scan.account.owner, scan.account.owner))
+    findings = tuple(
+        replace(f, owner=replace(f.owner, name=aliases[f.owner.name]))
+        if f.owner is not None and f.owner.name in aliases
+        else f
+        for f in scan.findings
+    )
+    return replace(scan, account=account, findings=findings)

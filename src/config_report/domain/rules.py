@@ -13,6 +13,11 @@ same control has a different name in every account and region, and a new name wh
 that says when two rule names are the same control: the Summary's rankings, the Jira ticket, rule
 filters and the week-over-week comparison all go through it (a snapshot written before rules carried
 their normalized name is normalized as it is read).
+
+AWS Organizations deploys conformance packs the same way: an organization conformance pack
+(PutOrganizationConformancePack) is a pack in each member account and region, named
+`OrgConformsPack-<name>-<8 random characters>`. `organization_pack_name` gives the organization's name
+of such a copy, so the Rule catalogue lists the pack once.
 """
 
 from __future__ import annotations
@@ -54,6 +59,12 @@ _ORGANIZATIONS = re.compile(r"^OrgConfigRule-(?P<name>.+)-[A-Za-z0-9]{6,12}$")
 _CONFORMANCE_PACK = re.compile(r"^(?P<name>.+)-conformance-pack-[A-Za-z0-9]{5,12}$")
 _SECURITY_HUB = re.compile(r"^(?P<name>securityhub-.+)-[A-Za-z0-9]{5,10}$")
 _SERVICE_SUFFIX = re.compile(r"^(?P<name>.+)-[A-Za-z0-9]{5,12}$")
+# AWS does not document the suffix of an organization pack's copies; every copy seen carries 8 lowercase
+# letters and digits, and only that shape is removed. A looser one would not be safe: the name before it
+# is the customer's and often ends in a word of its own (`-Security`, `-Workloads`), which a wider
+# pattern would cut off should a copy ever come without a suffix, merging two packs unseen. A copy whose
+# suffix has another shape keeps its deployed name instead: visibly listed once per copy, never merged.
+_ORGANIZATION_PACK = re.compile(r"^OrgConformsPack-(?P<name>.+)-[a-z0-9]{8}$")
 
 
 def normalize_rule_name(name: str, created_by: str | None = None) -> str:
@@ -73,6 +84,15 @@ def normalize_rule_name(name: str, created_by: str | None = None) -> str:
         if match:
             return match["name"]
     return name
+
+
+def organization_pack_name(pack_name: str) -> str | None:
+    """The organization conformance pack that a member account's pack `pack_name` is a copy of.
+
+    None for a pack the account deployed itself (or a name of no known shape), whose name is its own.
+    """
+    match = _ORGANIZATION_PACK.match(pack_name)
+    return match["name"] if match else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from config_report.domain.model import Account, Changes, Figures, Finding, RankedItem, Report
+from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
+from config_report.domain.model import (
+    UNUSED_REGIONS,
+    Account,
+    Changes,
+    ExceptionStatus,
+    Figures,
+    Finding,
+    RankedItem,
+    Report,
+)
 from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
 
 LABEL_PREFIX = "aws-config-report-"
@@ -97,6 +107,7 @@ def description(week: str, report: Report, where: WorkbookLocation) -> Document:
             *_change_blocks(report.changes, "Since the previous run", report.account_names()),
             *_figures_blocks(figures),
             *_gap_blocks(report),
+            *_exception_blocks(report),
             Heading("Worst rules"),
             _ranked(figures.worst_rules, "No rule has non-compliant resources."),
             Heading("Worst accounts"),
@@ -122,6 +133,7 @@ def comment(report: Report, since_ticket: Changes | None, where: WorkbookLocatio
             *_change_blocks(changes, title, report.account_names()),
             *_figures_blocks(report.figures),
             *_gap_blocks(report),
+            *_exception_blocks(report),
             *_location_blocks(where),
         )
     )
@@ -140,7 +152,20 @@ def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
         f"Accounts: {f.accounts:,} ({f.accounts_fully_scanned:,} fully scanned)",
         f"Regions: {f.regions_scanned:,} of {f.regions_total:,} read, "
         f"{f.regions_without_config:,} without AWS Config, {_count(f.coverage_gaps, 'gap')}",
+        *_region_lines(f),
     )
+
+
+def _region_lines(f: Figures) -> list[str]:
+    """Broken detective controls by region, then the regions the organization does not use."""
+    lines = [
+        f"AWS Config in {use.region}: {use.recording:,} accounts recording {use.summary()}"
+        for use in f.regions
+        if use.broken
+    ]
+    if f.regions_unused:
+        lines.append(f"{UNUSED_REGIONS}: {', '.join(f.regions_unused)}")
+    return lines
 
 
 def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:
@@ -166,6 +191,26 @@ def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:
     if len(gaps) > MAX_GAPS_LISTED:
         lines.append(f"… and {len(gaps) - MAX_GAPS_LISTED:,} more: see the Coverage and Rules sheets")
     return heading, _bullets(*lines)
+
+
+def _exception_blocks(report: Report) -> tuple[Heading | Paragraph | BulletList, ...]:
+    """The expired and unused exceptions, named, and how to request one; nothing without either."""
+    if not report.exceptions and not report.exception_request:
+        return ()
+    lines = [
+        *(f"Expired: {line}" for line in exception_lines(report, ExceptionStatus.EXPIRED)),
+        *(f"Unused: {line}" for line in exception_lines(report, ExceptionStatus.UNUSED)),
+    ]
+    blocks: list[Heading | Paragraph | BulletList] = [Heading("Accepted exceptions")]
+    if lines:
+        blocks.append(_bullets(*lines))
+    elif report.exceptions:
+        blocks.append(Paragraph((Text("None expired or unused."),)))
+    request = report.exception_request
+    if request:
+        target: Inline = Link(request, request) if request.startswith("https://") else Text(request)
+        blocks.append(Paragraph((Text(f"{EXCEPTION_REQUEST}: "), target)))
+    return tuple(blocks)
 
 
 def _ranked(items: tuple[RankedItem, ...], empty: str) -> Paragraph | BulletList:

@@ -33,6 +33,11 @@
   XML, `Receiver`), as when the regional STS endpoint has an outage.
 - `sts_throttle_rate`: the fraction of sts:AssumeRole requests answered with STS's `Throttling`
   (HTTP 400, XML "Rate exceeded"), as in an AssumeRole storm.
+- `sts_disabled_in`: (account ID, region) pairs where the account has deactivated STS: sts:AssumeRole of
+  a role that account owns, sent to that region's endpoint (the region of the request's signature),
+  answers `RegionDisabledException` (HTTP 403, XML, `Sender`), as AWS does whoever the caller is. AWS
+  never lets an account deactivate STS in us-east-1, which also serves the global endpoint
+  (sts.amazonaws.com, signed for us-east-1), so the plan refuses that region.
 - `credential_lifetime`: sts:AssumeRole issues credentials that expire after this many seconds (the
   `Expiration` it returns says so), and a request signed with them after that is refused as STS-issued
   credentials are: `ExpiredToken` (STS, S3), `ExpiredTokenException` (JSON APIs), `RequestExpired` (EC2).
@@ -51,7 +56,9 @@ they survive `configure`/`reset` of the faults and vanish with moto's reset), as
 a region not enabled in the account (an opt-in region) answers every Config call with
 `UnrecognizedClientException` "The security token included in the request is invalid." (HTTP 400),
 and a region denied by a service control policy answers `AccessDeniedException` "... with an explicit
-deny in a service control policy".
+deny in a service control policy". Control Tower's region deny is such a policy with exemptions: it lets
+Config through (`config:*` is in its NotAction list), so Config answers there as anywhere, while EC2
+(but `ec2:DescribeRegions`) is refused with `UnauthorizedOperation` (HTTP 403).
 
 It also enforces what moto leaves out of sts:AssumeRole: session tags. A request that passes `Tags`,
 or is signed by a session holding transitive tags (passed with `TransitiveTagKeys`, and inherited by
@@ -101,7 +108,16 @@ class RegionAccess(StrEnum):
     """Why an account cannot use a region at all (a state of the organization, not a fault)."""
 
     NOT_ENABLED = "NOT_ENABLED"  # an opt-in region the account has not enabled
-    DENIED_BY_SCP = "DENIED_BY_SCP"  # a service control policy denies the region (Control Tower's deny)
+    DENIED_BY_SCP = "DENIED_BY_SCP"  # a service control policy denies every action in the region
+    # Control Tower's region deny (GRREGIONDENY): every action but those its NotAction exempts, and it
+    # exempts config:*, so Config answers there (and finds no recorder).
+    CONTROL_TOWER_DENY = "CONTROL_TOWER_DENY"
+
+
+# The part of Control Tower's region deny exemptions (its NotAction list) the simulated services cover.
+CONTROL_TOWER_EXEMPT = frozenset(
+    {"config:*", "sts:*", "iam:*", "organizations:*", "kms:*", "ec2:DescribeRegions"}
+)
 
 
 class RuleFault(StrEnum):
@@ -117,6 +133,8 @@ RegionAccessResolver = Callable[[str, str], RegionAccess | None]
 # Role ARN -> its trust policy, None when there is no such role.
 TrustResolver = Callable[[str], dict[str, Any] | None]
 _DETAILS_ACTION = "GetComplianceDetailsByConfigRule"
+# The region where AWS never lets an account deactivate STS; the global endpoint is served from it.
+STS_ALWAYS_ACTIVE_REGION = "us-east-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +158,7 @@ class FaultPlan:
     stall_seconds: float = 0.0
     sts_throttle_rate: float = 0.0
     sts_unavailable: int = 0
+    sts_disabled_in: frozenset[tuple[str, str]] = frozenset()
     credential_lifetime: float | None = None
     expire_credentials_after: int | None = None
     endless_pages_in: frozenset[tuple[str, str]] = frozenset()
@@ -164,6 +183,10 @@ class FaultPlan:
             )
         if self.credential_lifetime is not None and self.credential_lifetime <= 0:
             raise ValueError(f"credential_lifetime must be > 0 seconds, got {self.credential_lifetime}")
+        if any(region == STS_ALWAYS_ACTIVE_REGION for _, region in self.sts_disabled_in):
+            raise ValueError(
+                f"sts_disabled_in cannot hold {STS_ALWAYS_ACTIVE_REGION}: AWS never deactivates STS there"
+            )
         if self.s3_put_refusal not in S3_REFUSALS:
             raise ValueError(
                 f"s3_put_refusal must be one of {', '.join(S3_REFUSALS)}, got {self.s3_put_refusal}"
@@ -181,6 +204,7 @@ _COUNTED = (
 )
 _SET_FIELDS = (
     "deny_assume_role_into",
+    "sts_disabled_in",
     "deny_config_in",
     "deny_config_actions_in",
     "deny_s3_put_into",
@@ -206,6 +230,7 @@ class FaultCounts:
     stalls: int = 0
     sts_throttled: int = 0
     sts_unavailable: int = 0
+    sts_region_disabled: int = 0  # AssumeRole refused: STS deactivated in that region for the role's account
     slowed: int = 0  # requests to `slow_region` delayed by `slow_region_latency`
     expired_rejected: int = 0
     endless_pages: int = 0
@@ -413,10 +438,31 @@ class FaultLayer:
             return self._s3_fault(plan, request)
         if request.service == "config":
             return self._config_fault(plan, request)
+        if request.service == "ec2" and self._region_access is not None:
+            return self._ec2_fault(request)
         return None
+
+    def _ec2_fault(self, request: _Request) -> Responder | None:
+        account_id, caller_arn = self._caller(request.access_key, request.region)
+        access = self._region_access(account_id, request.region) if self._region_access else None
+        if access is None or _exempt(access, f"ec2:{request.action}"):
+            return None
+        self._bump("region_refused")
+        if access is RegionAccess.NOT_ENABLED:
+            return _ec2_error("AuthFailure", "AWS was not able to validate the provided access credentials")
+        return _ec2_error(
+            "UnauthorizedOperation",
+            f"You are not authorized to perform this operation. User: {caller_arn} is not authorized to "
+            f"perform: ec2:{request.action} with an explicit deny in a service control policy",
+            status="403 Forbidden",
+        )
 
     def _assume_role_fault(self, plan: FaultPlan, request: _Request) -> Responder | None:
         role_arn = _form_value(request.body, "RoleArn")
+        # Before any policy: the endpoint cannot issue credentials for that account at all.
+        if (_account_of_arn(role_arn), request.region) in plan.sts_disabled_in:
+            self._bump("sts_region_disabled")
+            return _sts_region_disabled(_account_of_arn(role_arn))
         if plan.deny_assume_role_into and _account_of_arn(role_arn) in plan.deny_assume_role_into:
             self._bump("assume_role_denied")
             _, caller_arn = self._caller(request.access_key, request.region)
@@ -499,7 +545,7 @@ class FaultLayer:
 
     def _refused_region(self, account_id: str, region: str, caller_arn: str, action: str) -> Responder | None:
         access = self._region_access(account_id, region) if self._region_access else None
-        if access is None:
+        if access is None or _exempt(access, f"config:{action}"):
             return None
         self._bump("region_refused")
         if access is RegionAccess.NOT_ENABLED:
@@ -755,6 +801,21 @@ def _config_access_denied(caller_arn: str, action: str) -> Responder:
     )
 
 
+def _exempt(access: RegionAccess, action: str) -> bool:
+    """True when Control Tower's region deny lets `action` (service:Action) through."""
+    if access is not RegionAccess.CONTROL_TOWER_DENY:
+        return False
+    return action in CONTROL_TOWER_EXEMPT or f"{action.split(':', 1)[0]}:*" in CONTROL_TOWER_EXEMPT
+
+
+def _ec2_error(code: str, message: str, *, status: str = "400 Bad Request") -> Responder:
+    body = (
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(message)}</Message>"
+        f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
+    ).encode()
+    return _respond(status, "text/xml", body)
+
+
 def _scp_denied(caller_arn: str, action: str) -> Responder:
     return _json_error(
         "AccessDeniedException",
@@ -789,16 +850,20 @@ def _sts_access_denied(caller_arn: str, role_arn: str, *, action: str = "sts:Ass
     return _sts_error("AccessDenied", message, status="403 Forbidden")
 
 
+def _sts_region_disabled(account_id: str) -> Responder:
+    message = (
+        f"STS is not activated in this region for account:{account_id}. Your account administrator can "
+        "activate STS in this region using the IAM Console."
+    )
+    return _sts_error("RegionDisabledException", message, status="403 Forbidden")
+
+
 def _expired_token(service: str) -> Responder:
     """How each protocol refuses a request signed with expired STS credentials."""
     if service in _JSON_SERVICES:
         return _json_error("ExpiredTokenException", "The security token included in the request is expired")
     if service == "ec2":
-        body = (
-            "<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired.</Message>"
-            f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
-        ).encode()
-        return _respond("400 Bad Request", "text/xml", body)
+        return _ec2_error("RequestExpired", "Request has expired.")
     if service == "s3":
         return _s3_error("400 Bad Request", "ExpiredToken", "The provided token has expired.")
     return _sts_error("ExpiredToken", "The security token included in the request is expired")

@@ -3,9 +3,11 @@
 
 A conformance pack deploys its rules into the account with a generated suffix
 (`<rule>-conformance-pack-<9 characters>`, `CreatedBy` `config-conforms.amazonaws.com`); the pack
-lists them by those deployed names. `ConformancePacks` holds the packs the seeder deployed;
-`ConformancePackApi` answers the two actions from it and from the evaluations in the
-`ComplianceStore`. `_moto.py` plugs the actions into moto's Config endpoint.
+lists them by those deployed names. An organization conformance pack is, in each member account and
+region, such a pack under a name of its own (`OrgConformsPack-<name>-<suffix>`), listed like any other
+pack. `ConformancePacks` holds the packs the seeder deployed; `ConformancePackApi` answers the two
+actions from it and from the evaluations in the `ComplianceStore`. `_moto.py` plugs the actions into
+moto's Config endpoint.
 
 Faithful to the AWS Config API reference (2014-11-12):
 

@@ -43,9 +43,17 @@ data so that a scanner that forgot to skip them would show it. Special cases:
   Hub, AWS Organizations, a conformance pack) in every core and production account; the conformance
   pack is `CIS_PACK` in core accounts and `PCI_PACK` in production ones, so the one control belongs to
   two packs across the organization (`DescribeConformancePacks` lists them);
-- a Control Tower-like region deny: a service control policy on the `Sandbox` OU denies every region
-  but the first; and opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in
-  core and production accounts. Both are kept in moto's state and enforced by the fault layer.
+- an organization conformance pack (`ORGANIZATION_PACK`, PutOrganizationConformancePack) in every
+  workload account (`Workloads/…` OUs), in each region where the account's own recorder records: each
+  copy is a pack named `OrgConformsPack-<name>-<8 characters>` with a suffix of its own per account and
+  region, deploying its copy of `ORGANIZATION_PACK_RULE` (`…-conformance-pack-<9 characters>`, failing
+  the same resources as the account's own rule);
+- Control Tower's region deny on the `Sandbox` OU: every region but the first is denied, except for the
+  services its policy exempts, Config among them, so Config answers there and finds no recorder; the
+  hostile sandbox also has an older policy that denies everything, Config too (`DENIED_BY_SCP`); and
+  opt-in regions (`OPT_IN_REGIONS`, when one is among `regions`) enabled only in core and production
+  accounts. All are kept in moto's state and enforced by the fault layer;
+- `unused_regions`: regions scanned where no account records, as most regions of a real organization.
 
 `SeededOrganization` describes the result in the report model's own types (`Account`, `RuleResult`,
 `Finding`, `Coverage`), ACTIVE accounts only: exactly what a correct report contains.
@@ -75,7 +83,7 @@ from config_report.domain.model import (
     SkippedRule,
     SkipReason,
 )
-from config_report.domain.rules import normalize_rule_name
+from config_report.domain.rules import CONFORMANCE_PACK, normalize_rule_name
 from config_report.simulated import _moto
 from config_report.simulated.compliance import (
     COMPLIANT,
@@ -135,6 +143,11 @@ NOT_RECORDED_IN_PRODUCTION = frozenset({"AWS::KMS::Key"})
 # The conformance packs core and production accounts deploy (AWS's sample templates' names).
 CIS_PACK = "Operational-Best-Practices-for-CIS"
 PCI_PACK = "Operational-Best-Practices-for-PCI-DSS"
+# The organization conformance pack and the control it deploys. Its last word, `baseline`, has the
+# shape of the suffix AWS gives each copy (8 lowercase letters): the suffix goes, the word stays.
+ORGANIZATION_PACK = "acme-security-baseline"
+ORGANIZATION_PACK_RULE = "s3-bucket-server-side-encryption-enabled"
+_SUFFIX_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 LONG_ANNOTATION = ("This annotation is deliberately longer than an Excel cell can hold. " * 600)[:40_000]
 FORMULA_ANNOTATIONS = ('=HYPERLINK("http://evil.example","click me")', "+1", "-2", "@SUM(A1)")
@@ -186,6 +199,8 @@ class SeededOrganization:
     service_linked_only: frozenset[tuple[str, str]] = frozenset()
     regions_not_enabled: frozenset[tuple[str, str]] = frozenset()
     regions_denied_by_scp: frozenset[tuple[str, str]] = frozenset()
+    # Denied by Control Tower's region deny, which lets Config through: it finds no recorder there.
+    regions_denied_by_control_tower: frozenset[tuple[str, str]] = frozenset()
     skipped_rules: tuple[SkippedRule, ...] = ()
     tags: SeededTags = field(default_factory=SeededTags)  # owners of failing resources and accounts
 
@@ -451,11 +466,13 @@ def seed_organization(
     seed: int = 7,
     big_rule_resources: int = 130,
     now: datetime | None = None,
+    unused_regions: tuple[str, ...] = (),
 ) -> SeededOrganization:
     """Build the organization on a running, empty simulator; the same arguments build the same one.
 
     `accounts` counts ACTIVE accounts (at least 6), `suspended` the extra SUSPENDED ones (at most 2);
-    `now` anchors the evaluation timestamps (default: the current second).
+    `now` anchors the evaluation timestamps (default: the current second). `unused_regions` are scanned
+    too (`SeededOrganization.regions` ends with them), but no account records in them.
     """
     if accounts < MIN_ACCOUNTS:
         raise ValueError(f"accounts must be at least {MIN_ACCOUNTS}, got {accounts}")
@@ -463,6 +480,10 @@ def seed_organization(
         raise ValueError(f"suspended must be between 0 and {len(_SUSPENDED)}, got {suspended}")
     if not regions:
         raise ValueError("regions must name at least one region")
+    if set(regions) & set(unused_regions):
+        raise ValueError(
+            f"unused_regions must not repeat regions: {sorted(set(regions) & set(unused_regions))}"
+        )
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     anchor = (now or datetime.now(UTC)).replace(microsecond=0)
     plan = _plan_accounts(rng, accounts, suspended, regions)
@@ -477,7 +498,7 @@ def seed_organization(
     _create_roles(sim, plan, hub)
     _create_report_bucket(sim, hub)
     expected = _Expected()
-    access = _region_access(plan, regions)
+    access = _region_access(plan, (*regions, *unused_regions))
     for (account_id, region), state in access.items():
         _moto.set_region_access(account_id, region, state)
     for planned in plan:
@@ -486,7 +507,7 @@ def seed_organization(
     active_ids = {p.account.id for p in active}
     built = SeededOrganization(
         seed=seed,
-        regions=tuple(regions),
+        regions=(*regions, *unused_regions),
         hub=hub,
         management_account_id=management,
         org_role_arn=_role_arn(management, ORG_ROLE_NAME),
@@ -507,6 +528,7 @@ def seed_organization(
         service_linked_only=frozenset((p.account.id, r) for p in active for r in p.service_linked_regions),
         regions_not_enabled=_where(access, RegionAccess.NOT_ENABLED, active_ids),
         regions_denied_by_scp=_where(access, RegionAccess.DENIED_BY_SCP, active_ids),
+        regions_denied_by_control_tower=_where(access, RegionAccess.CONTROL_TOWER_DENY, active_ids),
         skipped_rules=tuple(expected.skipped),
     )
     not_recorded = {p.account.id: _not_recorded(p) for p in active}
@@ -516,14 +538,17 @@ def seed_organization(
 def _region_access(
     plan: list[_PlannedAccount], regions: tuple[str, ...]
 ) -> dict[tuple[str, str], RegionAccess]:
-    """Opt-in regions are enabled in core and production accounts only; sandboxes keep to the first."""
+    """Opt-in regions are enabled in core and production accounts only; sandboxes keep to the first, by
+    Control Tower's region deny, and the hostile sandbox by an older policy that denies Config too."""
     access: dict[tuple[str, str], RegionAccess] = {}
     for planned in plan:
         for region in regions:
             if region in OPT_IN_REGIONS and planned.profile.config_regions != "all":
                 access[(planned.account.id, region)] = RegionAccess.NOT_ENABLED
-            elif planned.account.ou == SCP_REGION_DENY_OU and region != regions[0]:
+            elif planned.index == _HOSTILE and region != regions[0]:
                 access[(planned.account.id, region)] = RegionAccess.DENIED_BY_SCP
+            elif planned.account.ou == SCP_REGION_DENY_OU and region != regions[0]:
+                access[(planned.account.id, region)] = RegionAccess.CONTROL_TOWER_DENY
     return access
 
 
@@ -774,7 +799,11 @@ def _region_rules(rng: random.Random, planned: _PlannedAccount, region: str, hom
     """The rules deployed in one region: Security Hub's alone where only its recorder records."""
     if region in planned.service_linked_regions:
         return list(_security_hub_rules(rng))
-    rules = [*_rules_for(planned, home), *_service_linked_rules(rng, planned)]
+    rules = [
+        *_rules_for(planned, home),
+        *_service_linked_rules(rng, planned),
+        *_organization_pack_rules(planned, region),
+    ]
     if planned.index == _BIG_RULE and home:
         rules.extend(_lifecycle_rules())
     return rules
@@ -803,7 +832,7 @@ def _deploy_packs(account_id: str, region: str, rules: list[_Deployed], now: dat
             by_pack.setdefault(rule.conformance_pack, []).append(rule.name)
     packs = _moto.conformance_packs(account_id, region)
     for name, names in by_pack.items():
-        pack_id = hashlib.sha256(f"{account_id}/{region}/{name}".encode()).hexdigest()[:9]
+        pack_id = _derived_suffix(f"{account_id}/{region}/{name}", 9)
         packs.put(ConformancePack(name, pack_id, tuple(names), deployed_at=now - timedelta(days=30)))
 
 
@@ -848,6 +877,25 @@ def _service_linked_rules(rng: random.Random, planned: _PlannedAccount) -> Itera
             )
 
 
+def _organization_pack_rules(planned: _PlannedAccount, region: str) -> Iterator[_Deployed]:
+    """The organization conformance pack's copy in a workload account's region, and the rule it deployed.
+
+    The suffixes are derived from the account and region, not drawn: seeding the pack leaves the random
+    stream, and so every other seeded value, as it was.
+    """
+    if not planned.account.ou.startswith("Workloads/"):
+        return
+    where = f"{planned.account.id}/{region}/{ORGANIZATION_PACK}"
+    rule_suffix = _derived_suffix(f"{where}/{ORGANIZATION_PACK_RULE}", 9)
+    yield _Deployed(
+        f"{ORGANIZATION_PACK_RULE}-conformance-pack-{rule_suffix}",
+        next(spec for spec in _CATALOGUE if spec.name == ORGANIZATION_PACK_RULE),
+        created_by=CONFORMANCE_PACK,
+        conformance_pack=f"OrgConformsPack-{ORGANIZATION_PACK}-{_derived_suffix(where, 8)}",
+        mirrors=ORGANIZATION_PACK_RULE,
+    )
+
+
 def _security_hub_rules(rng: random.Random) -> Iterator[_Deployed]:
     """The rules Security Hub CSPM deploys for its controls, each with its own suffix."""
     yield _Deployed(
@@ -876,7 +924,13 @@ def _lifecycle_rules() -> Iterator[_Deployed]:
 
 
 def _suffix(rng: random.Random, length: int) -> str:
-    return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=length))
+    return "".join(rng.choices(_SUFFIX_CHARACTERS, k=length))
+
+
+def _derived_suffix(key: str, length: int) -> str:
+    """A generated suffix of `length` characters derived from `key` (the same key, the same suffix)."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return "".join(_SUFFIX_CHARACTERS[byte % len(_SUFFIX_CHARACTERS)] for byte in digest[:length])
 
 
 def _invoked(planned: _PlannedAccount, home: bool, rule: _Deployed, now: datetime) -> datetime | None:

@@ -15,8 +15,9 @@ Lists are flat and in account order; every row names its `account_id`. Datetimes
 Added within v1, optional when reading (snapshots written before them are still read): the figure
 `failing_evaluations` (`noncompliant_resources` counts distinct resources since it came), each finding's
 `first_seen` date (`2026-11-23`) and `status` (`NEW`, `PERSISTING` or null) from the comparison with
-the previous run, each rule's `conformance_packs` (pack names; null when they could not be read), and
-`carried`: earlier findings in account-regions this run could not read, kept
+the previous run, each rule's `conformance_packs` (pack names as deployed in the rule's account and
+region, an organization pack's copy as `OrgConformsPack-<name>-<suffix>`; null when they could not be
+read), and `carried`: earlier findings in account-regions this run could not read, kept
 only for their first-seen dates (see `config_report.domain.changes`).
 
 Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
@@ -58,6 +59,7 @@ from config_report.domain.model import (
     SkipReason,
 )
 from config_report.domain.rules import normalize_rule_name
+from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 
 SCHEMA = "config-report/snapshot/v1"
@@ -224,6 +226,7 @@ def _encode_rule(rule: RuleResult) -> dict[str, object]:
         "evaluation_flag": rule.evaluation_flag.value if rule.evaluation_flag else None,
         "info": dataclasses.asdict(rule.info) if rule.info else None,
         "conformance_packs": list(rule.conformance_packs) if rule.conformance_packs is not None else None,
+        "severity": rule.severity.value,
     }
 
 
@@ -248,9 +251,11 @@ def _encode_finding(finding: Finding) -> dict[str, object]:
         "last_evaluated": _iso_or_none(finding.last_evaluated),
         "normalized_name": finding.normalized_name,
         "accepted": _encode_acceptance(finding.accepted) if finding.accepted else None,
+        "lapsed": _encode_acceptance(finding.lapsed) if finding.lapsed else None,
         "owner": _encode_owner(finding.owner) if finding.owner else None,
         "first_seen": finding.first_seen.isoformat() if finding.first_seen else None,
         "status": finding.status.value if finding.status else None,
+        "severity": finding.severity.value,
     }
 
 
@@ -347,6 +352,8 @@ def _decode_rule(item: dict[str, Any]) -> RuleResult:
         evaluation_flag=EvaluationFlag(item["evaluation_flag"]) if item.get("evaluation_flag") else None,
         info=RuleInfo(**item["info"]) if item.get("info") else None,
         conformance_packs=_packs_or_none(item.get("conformance_packs", [])),
+        # Snapshots written before severities were rated have none: the comparison rates them again.
+        severity=Severity(item.get("severity", Severity.UNRATED.value)),
     )
 
 
@@ -380,9 +387,11 @@ def _decode_finding(item: dict[str, Any]) -> Finding:
         last_evaluated=_datetime_or_none(item["last_evaluated"]),
         normalized_name=item.get("normalized_name") or normalize_rule_name(item["rule_name"]),
         accepted=_decode_acceptance(item.get("accepted")),
+        lapsed=_decode_acceptance(item.get("lapsed")),
         owner=_decode_owner(item.get("owner")),
         first_seen=date.fromisoformat(first_seen) if first_seen is not None else None,
         status=FindingStatus(status) if status is not None else None,
+        severity=Severity(item.get("severity", Severity.UNRATED.value)),
     )
 
 

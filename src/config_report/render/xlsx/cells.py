@@ -37,12 +37,14 @@ class Formats:
     title: Format
     good: Format
     bad: Format
+    warn: Format  # amber: the organization's own control is broken (not a gap in reading)
     section: Format
     section_figure: Format
     figure: Format
     percent: Format
     link: Format
     note: Format
+    listed: Format  # one item of a list under a Summary line, indented
     footnote: Format
 
     @classmethod
@@ -58,12 +60,14 @@ class Formats:
             title=book.add_format({"bold": True, "font_size": 16}),
             good=book.add_format({"bold": True, "font_color": "#006100"}),
             bad=book.add_format({"bold": True, "font_color": _ALERT_RED, "bg_color": _ALERT_FILL}),
+            warn=book.add_format({"bold": True, "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
             section=book.add_format(section),
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),
             percent=book.add_format({"num_format": "0%"}),
             link=book.add_format({"font_color": "#0563C1", "underline": 1}),
             note=book.add_format({"font_color": "#595959"}),
+            listed=book.add_format({"font_color": "#595959", "indent": 2}),
             footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
         )
 

@@ -8,15 +8,19 @@ column of their own right of the text (`layout.ChartStack`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
 from config_report.domain.model import (
+    UNUSED_REGIONS,
     Account,
     Changes,
+    ExceptionStatus,
     Figures,
     Finding,
     GroupFigures,
@@ -37,7 +41,18 @@ _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
 _OTHER_GREY = "#A5A5A5"
 _TITLE_ROW_POINTS = 24.0
-_CHART_COLUMN = 4  # column E: charts stand right of the Summary's three columns of text
+_CHART_COLUMN = 5  # column F: charts stand right of the Summary's columns of text and figures
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTable:
+    """A `By owner` / `By OU` table: its rows, the others' row, and which share its last column shows."""
+
+    rows: Sequence[GroupFigures]
+    other: GroupFigures | None
+    empty: str
+    share_header: str
+    share: Callable[[GroupFigures], float | None]
 
 
 class _SummaryLines:
@@ -78,6 +93,14 @@ class _SummaryLines:
         self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
         self.row += 1
 
+    def text_or_link(self, text: str, target: str) -> None:
+        """`text`, linking to `target` when it is an https:// link (the settings only allow those)."""
+        if target.startswith("https://"):
+            self.sheet.write_url(self.row, 0, target, self.formats.link, string=fit_cell_text(text))
+            self.row += 1
+        else:
+            self.text(text)
+
     def blank(self) -> None:
         self.row += 1
 
@@ -91,10 +114,21 @@ class _SummaryLines:
         self.row += 1
 
     def figure(
-        self, label: str, value: int, note: str = "", *, alert: bool = False, change: int | None = None
+        self,
+        label: str,
+        value: int,
+        note: str = "",
+        *,
+        alert: bool = False,
+        warn: bool = False,
+        change: int | None = None,
     ) -> int:
-        """Write one labelled number (and its change since the baseline); return its row, for charts."""
-        self.sheet.write_string(self.row, 0, fit_cell_text(label), self.formats.bad if alert else None)
+        """Write one labelled number (and its change since the baseline); return its row, for charts.
+
+        `alert` marks what the report is missing (red), `warn` what the organization must fix (amber).
+        """
+        style = self.formats.bad if alert else self.formats.warn if warn else None
+        self.sheet.write_string(self.row, 0, fit_cell_text(label), style)
         self.sheet.write_number(self.row, 1, value, self.formats.figure)
         if note:
             self.sheet.write_string(self.row, 2, note, self.formats.note)
@@ -103,35 +137,46 @@ class _SummaryLines:
         self.row += 1
         return self.row - 1
 
-    def groups(self, title: str, rows: Sequence[GroupFigures], empty: str) -> None:
-        """Write a `By owner` / `By OU` table: resources, accounts, share of compliant rules."""
-        headers = ("Non-compliant resources", "Accounts", "Compliant rules")
+    def groups(self, title: str, table: GroupTable) -> None:
+        """Write a `By owner` / `By OU` table: resources, accounts, change, and a share; then the others."""
+        headers = ("Non-compliant resources", "Accounts", self._since, table.share_header)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         for col, header in enumerate(headers, start=1):
             self.sheet.write_string(self.row, col, header, self.formats.section_figure)
         self.row += 1
-        if not rows:
-            self.text(empty, self.formats.note)
-        for group in rows:
-            self.sheet.write_string(self.row, 0, fit_cell_text(group.name))
+        if not table.rows:
+            self.text(table.empty, self.formats.note)
+        for group in (*table.rows, *((table.other,) if table.other else ())):
+            label_style = self.formats.note if group is table.other else None
+            self.sheet.write_string(self.row, 0, fit_cell_text(group.name), label_style)
             self.sheet.write_number(self.row, 1, group.noncompliant_resources, self.formats.figure)
             self.sheet.write_number(self.row, 2, group.accounts, self.formats.figure)
-            share = group.compliant_share
+            if group.change is not None:
+                self.sheet.write_number(self.row, 3, group.change, self.formats.change)
+            share = table.share(group)
             if share is None:
-                self.sheet.write_string(self.row, 3, "no rules judged", self.formats.note)
+                self.sheet.write_string(self.row, 4, "no rules judged", self.formats.note)
             else:
-                self.sheet.write_number(self.row, 3, share, self.formats.percent)
+                self.sheet.write_number(self.row, 4, share, self.formats.percent)
             self.row += 1
 
-    def ranking(self, title: str, items: Sequence[RankedItem], empty: str) -> tuple[int, int]:
-        """Write a 'worst' table and return the first and last rows of its items."""
-        self.section(title, "Non-compliant resources")
+    def ranking(
+        self, title: str, items: Sequence[RankedItem], other: RankedItem | None, empty: str
+    ) -> tuple[int, int]:
+        """Write a 'worst' table (with its change, then the others' row); return its items' first and
+        last rows, for the chart, which leaves the others out."""
+        self.section(title, "Non-compliant resources", with_change=True)
         if not items:
             self.text(empty, self.formats.note)
         first = self.row
         for item in items:
-            self.figure(item.name, item.count)
-        return first, self.row - 1
+            self.figure(item.name, item.count, change=item.change)
+        last = self.row - 1
+        if other is not None:
+            self.figure(
+                other.name, other.count, "a resource failing several of them counts once", change=other.change
+            )
+        return first, last
 
 
 def _complete_coverage_sentence(figures: Figures) -> str:
@@ -160,6 +205,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     sheet.set_column(1, 1, 24)
     sheet.set_column(2, 2, 36)
     sheet.set_column(3, 3, 18)
+    sheet.set_column(4, 4, 18)
     out = _SummaryLines(sheet, formats, figures, report.changes)
     run = report.run
 
@@ -232,19 +278,43 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         change=out.change("coverage_gaps"),
     )
     out.blank()
+    _write_regions(out, figures)
     _write_rule_health(out, figures)
-    if report.exceptions:
-        _exceptions_section(out, figures)
+    if report.exceptions or report.exception_request:
+        _exceptions_section(out, report)
     if report.changes is not None and report.changes.baseline.usable:
         _write_changes_section(out, report.changes, report.account_names())
         out.blank()
-    worst_rules = out.ranking("Worst rules", figures.worst_rules, "No non-compliant resources.")
+    worst_rules = out.ranking(
+        "Worst rules", figures.worst_rules, figures.worst_rules_other, "No non-compliant resources."
+    )
     out.blank()
-    out.ranking("Worst accounts", figures.worst_accounts, "No non-compliant resources.")
+    out.ranking(
+        "Worst accounts", figures.worst_accounts, figures.worst_accounts_other, "No non-compliant resources."
+    )
     out.blank()
-    out.groups("By owner", figures.by_owner, "No non-compliant resources.")
+    headline = figures.noncompliant_resources
+    out.groups(
+        "By owner",
+        GroupTable(
+            figures.by_owner,
+            figures.by_owner_other,
+            "No non-compliant resources.",
+            "Share of resources",
+            lambda g: g.noncompliant_resources / headline if headline else None,
+        ),
+    )
     out.blank()
-    out.groups("By OU", figures.by_ou, "No accounts in scope.")
+    out.groups(
+        "By OU",
+        GroupTable(
+            figures.by_ou,
+            figures.by_ou_other,
+            "No accounts in scope.",
+            "Compliant rules",
+            lambda g: g.compliant_share,
+        ),
+    )
     trend_rows = _write_trend_section(out, report.trend)
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
@@ -263,6 +333,21 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
     if report.trend:
         _insert_trend_chart(book, charts, trend_rows, report.trend)
+
+
+def _write_regions(out: _SummaryLines, figures: Figures) -> None:
+    """Where the organization uses AWS Config, and where its detective control is broken."""
+    out.section("AWS Config by region", "Accounts recording")
+    unused = figures.regions_unused
+    if unused:
+        out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
+    for use in figures.regions:
+        if not use.unused:
+            out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
+            # One account a line: a long list in one cell would run off the printed page.
+            for label in use.named():
+                out.text(label, out.formats.listed)
+    out.blank()
 
 
 def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
@@ -288,21 +373,30 @@ def _write_rule_health(out: _SummaryLines, figures: Figures) -> None:
     out.blank()
 
 
-def _exceptions_section(out: _SummaryLines, figures: Figures) -> None:
+def _exceptions_section(out: _SummaryLines, report: Report) -> None:
+    """How the accepted exceptions fared (the expired and unused ones named), and how to ask for one."""
+    figures = report.figures
     out.section("Accepted exceptions")
-    out.figure("Applied", figures.exceptions_applied, "live, accepting at least one finding")
-    out.figure(
-        "Expired",
-        figures.exceptions_expired,
-        "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
-        alert=figures.exceptions_expired > 0,
-    )
-    out.figure(
-        "Unused",
-        figures.exceptions_unused,
-        "match no finding: remove them" if figures.exceptions_unused else "",
-        alert=figures.exceptions_unused > 0,
-    )
+    if report.exceptions:
+        out.figure("Applied", figures.exceptions_applied, "live, accepting at least one finding")
+        out.figure(
+            "Expired",
+            figures.exceptions_expired,
+            "accept nothing any more: renew or fix" if figures.exceptions_expired else "",
+            warn=figures.exceptions_expired > 0,
+        )
+        for line in exception_lines(report, ExceptionStatus.EXPIRED):
+            out.text(line, out.formats.listed)
+        out.figure(
+            "Unused",
+            figures.exceptions_unused,
+            "match no finding: remove them" if figures.exceptions_unused else "",
+            warn=figures.exceptions_unused > 0,
+        )
+        for line in exception_lines(report, ExceptionStatus.UNUSED):
+            out.text(line, out.formats.listed)
+    if report.exception_request:
+        out.text_or_link(f"{EXCEPTION_REQUEST}: {report.exception_request}", report.exception_request)
     out.blank()
 
 

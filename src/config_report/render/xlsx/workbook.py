@@ -31,6 +31,7 @@ from config_report.domain.model import (
     FindingStatus,
     Report,
 )
+from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 from config_report.render.xlsx.cells import Formats, excel_time, excel_time_or_none, fit_cell_text
 from config_report.render.xlsx.layout import print_setup
@@ -100,6 +101,7 @@ class _Table:
 
 
 _GAPS = frozenset(s.value for s in CoverageStatus if s.is_gap)
+_URGENT = frozenset({Severity.CRITICAL.value, Severity.HIGH.value})
 _INCOMPLETE_ACCOUNTS = frozenset(s.value for s in AccountStatus if not s.complete)
 
 _ACCOUNTS_TABLE = _Table(
@@ -126,6 +128,7 @@ _RULES_TABLE = _Table(
         _Column("Rule Name", 48),
         _Column("Compliance", 22, alert=frozenset({Compliance.NON_COMPLIANT.value})),
         _Column("Non-compliant Resources", 26),
+        _Column("Severity", 15, alert=_URGENT),
         _Column("Normalized Rule Name", 40),
         _Column("Rule State", 14),
         _Column("Read Status", 16, alert=_GAPS),
@@ -147,6 +150,7 @@ _FINDINGS_TABLE = _Table(
         _Column("Resource ID", 50),
         _Column("Annotation", 80),
         _Column("Last Evaluated", 20),
+        _Column("Severity", 15, alert=_URGENT),
         _Column("Status", 13, alert=frozenset({FindingStatus.NEW.value})),
         _Column("First Seen", 12),
         _Column("Age (days)", 11),
@@ -170,7 +174,9 @@ _CHANGES_TABLE = _Table(
     CHANGES,
     (
         _Column("Status", 13, alert=frozenset({FindingStatus.NEW.value})),
-        *_FINDINGS_TABLE.columns[:8],
+        *_FINDINGS_TABLE.columns[:9],
+        _Column("Owner", 28),
+        _Column("OU", 24),
         _Column("First Seen", 12),
         _Column("Age (days)", 11),
     ),
@@ -183,6 +189,7 @@ _CATALOGUE_TABLE = _Table(
         _Column("Rule", 44),
         _Column("Source", 16),
         _Column("Identifier", 36),
+        _Column("Severity", 15, alert=_URGENT),
         _Column("Description", 60),
         _Column("Created By", 28),
         _Column("Docs Link", 60),
@@ -196,7 +203,7 @@ _CATALOGUE_TABLE = _Table(
 _EXCEPTIONS_TABLE = _Table(
     EXCEPTIONS,
     (
-        _Column("Source", 24),
+        _Column("Exception", 48),
         _Column("Account", 15),
         _Column("Region", 14),
         _Column("Rule", 40),
@@ -206,6 +213,7 @@ _EXCEPTIONS_TABLE = _Table(
         _Column("Expires", 12),
         _Column("Status", 12, alert=frozenset({ExceptionStatus.EXPIRED.value, ExceptionStatus.UNUSED.value})),
         _Column("Findings", 10),
+        _Column("Defined At", 24),
     ),
 )
 
@@ -290,6 +298,7 @@ def _catalogue_entry_rows(entries: Iterable[CatalogueEntry]) -> Iterator[Row]:
             e.name,
             e.source,
             e.identifier,
+            e.severity.value,
             e.description,
             e.created_by,
             _Link(e.docs_url, e.docs_url) if e.docs_url else None,
@@ -310,6 +319,7 @@ def _rule_rows(report: Report, names: dict[str, str], catalogue_rows: dict[str, 
             _catalogue_link(r.rule_name, catalogue_rows.get(r.normalized_name)),
             r.compliance.value,
             r.noncompliant_resources,
+            r.severity.value,
             r.normalized_name,
             r.state,
             r.read_status.value,
@@ -326,9 +336,10 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
     for f in report.findings():
         yield (
             *_finding_cells(f, names),
+            f.severity.value,
             f.status.value if f.status else None,
             *_age_cells(f, today),
-            f.accepted.label() if f.accepted else None,
+            f.accepted.label() if f.accepted else f.lapsed.expired_label() if f.lapsed else None,
             f.owner.name if f.owner else None,
             f.owner.source_label() if f.owner else None,
             f.normalized_name,
@@ -360,9 +371,18 @@ def _change_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
     if report.changes is None:
         return
     today = report.run.started_at.date()
+    ous = {a.id: a.ou for a in report.accounts}
     for f in (*report.changes.new, *report.changes.resolved):
         status = f.status.value if f.status else None
-        yield (status, *_finding_cells(f, names), *_age_cells(f, today))
+        owner = f.owner.name if f.owner else None
+        yield (
+            status,
+            *_finding_cells(f, names),
+            f.severity.value,
+            owner,
+            ous.get(f.account_id),
+            *_age_cells(f, today),
+        )
 
 
 def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
@@ -374,7 +394,7 @@ def _exception_rows(report: Report) -> Iterator[Row]:
     for e in report.exceptions:
         accepted = e.acceptance
         yield (
-            e.source,
+            e.title(),
             e.account,
             e.region,
             e.rule,
@@ -384,6 +404,7 @@ def _exception_rows(report: Report) -> Iterator[Row]:
             f"{accepted.expires:%Y-%m-%d}",
             e.status.value,
             e.findings,
+            e.source,
         )
 
 

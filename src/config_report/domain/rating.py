@@ -1,0 +1,53 @@
+"""Rating a report: each rule's and each finding's severity, from the rule's managed identifier.
+
+A finding takes its rule's severity. A rule is rated by `domain.severity.severity_of`: the user's
+overrides (`CONFIG_REPORT_SEVERITY_OVERRIDES`, globs on the normalized rule name) first, then the
+managed rule's severity from the Security Hub controls reference, else `UNRATED`. The previous run's
+report is rated the same way before the two are compared, so a rule's severity is today's judgement in
+both, whatever the earlier run's table said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from config_report.domain.model import AccountScan, Finding, Report, RuleResult
+from config_report.domain.severity import Severity, severity_of
+
+Overrides = Sequence[tuple[str, Severity]]
+
+
+def rated(report: Report, overrides: Overrides = ()) -> Report:
+    """`report` with every rule, finding and carried finding rated."""
+    by_control: dict[str, Severity] = {}
+    scans = tuple(_rated_scan(scan, overrides, by_control) for scan in report.scans)
+    carried = tuple(_rated_finding(f, {}, by_control, overrides) for f in report.carried)
+    return replace(report, scans=scans, carried=carried)
+
+
+def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, Severity]) -> AccountScan:
+    rules = tuple(_rated_rule(rule, overrides) for rule in scan.rules)
+    for rule in rules:
+        by_control.setdefault(rule.normalized_name, rule.severity)
+    by_rule = {(r.region, r.rule_name): r.severity for r in rules}
+    findings = tuple(_rated_finding(f, by_rule, by_control, overrides) for f in scan.findings)
+    return replace(scan, rules=rules, findings=findings)
+
+
+def _rated_rule(rule: RuleResult, overrides: Overrides) -> RuleResult:
+    identifier = rule.info.source_identifier if rule.info and rule.info.source_owner == "AWS" else None
+    return replace(rule, severity=severity_of(identifier, rule.normalized_name, overrides))
+
+
+def _rated_finding(
+    finding: Finding,
+    by_rule: dict[tuple[str, str], Severity],
+    by_control: dict[str, Severity],
+    overrides: Overrides,
+) -> Finding:
+    # Its own rule first; a carried finding's rule may be gone, but its control is rated the same way.
+    severity = by_rule.get((finding.region, finding.rule_name)) or by_control.get(finding.normalized_name)
+    if severity is None:
+        severity = severity_of(None, finding.normalized_name, overrides)
+    return replace(finding, severity=severity)
