@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "verify":
             from config_report.app.verify import verify
 
-            return int(verify(settings, sample=args.sample).exit_code)
+            return int(verify(settings, as_json=as_json, sample=args.sample).exit_code)
         if args.command == "merge":
             from config_report.app.shards import merge_run
 

@@ -106,7 +106,7 @@ def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()
         outcome = run(settings, as_json=as_json, started_at=now)
         if options.source == SOURCE_AGGREGATOR:
             print("comparing the aggregator with the accounts themselves (config-report verify)…", flush=True)
-            verify(settings)
+            verify(settings, as_json=as_json)
     workbook = outcome.published.workbook.local_path
     print(f"report: {workbook}")
     figures = outcome.report.figures

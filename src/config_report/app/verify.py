@@ -10,17 +10,20 @@ sources). Exit 0 only when the two agree; 1 when they differ. Nothing is publish
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from config_report.app.sources import aggregator_plan, read_compliance
 from config_report.aws.organization import list_active_accounts, organizations_client
-from config_report.aws.session import connect_hub
+from config_report.aws.session import Hub, connect_hub
 from config_report.domain.agreement import Agreement, compare_sources
+from config_report.domain.model import Account, AccountScan
 from config_report.domain.scope import account_filter
 from config_report.errors import ExitCode
 from config_report.logs import get_logger
-from config_report.settings import SOURCE_AGGREGATOR, SOURCE_SPOKES, Settings
+from config_report.render.terminal import Progress
+from config_report.settings import SOURCE_AGGREGATOR, SOURCE_SPOKES, AggregatorConfig, ScanConfig, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,12 @@ class Verified:
         return ExitCode.OK if self.agreement.agree else ExitCode.FAILED
 
 
-def verify(settings: Settings, *, sample: int | None = None, out: TextIO = sys.stdout) -> Verified:
+def verify(
+    settings: Settings, *, as_json: bool, sample: int | None = None, out: TextIO = sys.stdout
+) -> Verified:
     """Read the accounts in scope (or the first `sample`) both ways, print every difference and the verdict.
+
+    Each read shows its progress as a run's scan does (`as_json`: `scan.progress` events, else a bar).
 
     Raises `SettingsError` when no aggregator is named, `DiscoveryError` when the organization cannot be
     listed, `ConfigReportError` when the hub has no credentials.
@@ -57,7 +64,7 @@ def verify(settings: Settings, *, sample: int | None = None, out: TextIO = sys.s
     against = f"aggregator {plan.aggregator.name} ({plan.region}) against the spoke roles"
     print(f"verify: {against}, {scope} accounts in scope", file=out, flush=True)
     spokes, aggregated = (
-        read_compliance(chosen, source=source, hub=hub, scan=scan, aggregator=aggregator)
+        _read(chosen, source, hub=hub, scan=scan, aggregator=aggregator, as_json=as_json)
         for source in (SOURCE_SPOKES, SOURCE_AGGREGATOR)
     )
     agreement = compare_sources(spokes, aggregated)
@@ -77,6 +84,22 @@ def verify(settings: Settings, *, sample: int | None = None, out: TextIO = sys.s
         exit_code=int(verified.exit_code),
     )
     return verified
+
+
+def _read(
+    accounts: Sequence[Account],
+    source: str,
+    *,
+    hub: Hub,
+    scan: ScanConfig,
+    aggregator: AggregatorConfig | None,
+    as_json: bool,
+) -> tuple[AccountScan, ...]:
+    # Through the spokes, 400 accounts take a while: the same bar (or events) as a run's scan.
+    with Progress(accounts=len(accounts), as_json=as_json) as progress:
+        return read_compliance(
+            accounts, source=source, hub=hub, scan=scan, aggregator=aggregator, on_unit_done=progress.update
+        )
 
 
 def verdict(agreement: Agreement) -> str:
