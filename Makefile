@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit test-under-load reliability clean deploy-tools lock bench
+.PHONY: demo test lint typecheck unit test-under-load reliability clean deploy-tools lock bench summary-png
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lock: $(TOOLS_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/config-report demo
+
+# The README's picture of the report: the demo's workbook printed by LibreOffice, its first page (the
+# Summary) as docs/summary.png. Needs soffice and pdftoppm (libreoffice-calc-nogui, poppler-utils).
+summary-png: $(STAMP)
+	$(BIN)/python tools/printed.py docs/summary.png
 
 # Not part of `make test`: minutes of work, figures that depend on the machine (docs/benchmarks.md).
 BENCH_ARGS ?= --accounts 100 --regions 3 --rules 20 --latency 0.1

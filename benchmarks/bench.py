@@ -14,6 +14,7 @@ the simulator was not the bottleneck.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -261,6 +262,7 @@ class Measured:
     load: tuple[float, float]  # the machine's 1-minute load average when it started and ended
     scan_start: Mark | None = None  # discovery done
     scan_end: Mark | None = None  # the last account done
+    started_up: Mark | None = None  # the preflight marker written: settings, hub and bucket proven
     reported: dict[str, Any] = field(default_factory=dict)  # the JSON line the child printed, if any
     done: dict[str, Any] = field(default_factory=dict)  # the job's run.done event, if it logged one
 
@@ -290,13 +292,15 @@ def measure(sim: Simulator, command: list[str], env: dict[str, str], *, core: in
     """Run `command` with `env`: wall, CPU and peak RSS of that process alone, calls seen by the simulator.
 
     Its log is read as it is written: at `discovery.done` and at each `account.done` the process's
-    CPU seconds (/proc) and the simulator's counts are taken, which bound the scan phase.
+    CPU seconds (/proc) and the simulator's counts are taken, which bound the scan phase; at
+    `preflight.done`, the end of start-up.
     """
     load_before = os.getloadavg()[0]
     before = sim.counts()
     start: Mark | None = None
     end: Mark | None = None
     done: dict[str, Any] = {}
+    started_up: Mark | None = None
     started = time.perf_counter()
     with _log_file() as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE, text=True)
@@ -306,6 +310,8 @@ def measure(sim: Simulator, command: list[str], env: dict[str, str], *, core: in
             event = _event(line)
             if event == "run.done":
                 done = json.loads(line)
+            if event == "preflight.done":
+                started_up = Mark(time.perf_counter() - started, _cpu_seconds(process.pid), sim.counts())
             if event in ("discovery.done", "account.done"):
                 mark = Mark(time.perf_counter() - started, _cpu_seconds(process.pid), sim.counts())
                 start, end = (mark, None) if event == "discovery.done" else (start, mark)
@@ -328,6 +334,7 @@ def measure(sim: Simulator, command: list[str], env: dict[str, str], *, core: in
         load=(load_before, os.getloadavg()[0]),
         scan_start=start,
         scan_end=end if start is not None else None,
+        started_up=started_up,
         reported=reported,
         done=done,
     )
@@ -441,6 +448,7 @@ def _setup_rows(args: argparse.Namespace, info: dict[str, Any], full: Measured) 
         ),
         ("exit code", f"{full.exit_code}", "0"),
         ("wall time", _phases(full, full.wall_s, lambda m: m.at_s), ""),
+        ("phase shares of wall time", _shares(full), "start-up, discovery, report: the fixed costs"),
         ("client CPU", _phases(full, full.cpu_s, lambda m: m.cpu_s), ""),
         ("client CPU ÷ scan wall", _scan_cores(full), "1 core is all a Python process can use"),
         ("peak RSS", f"{full.peak_rss_mib:.0f} MiB", "≤ 400 MiB at 200,000 findings"),
@@ -458,6 +466,19 @@ def _phases(run: Measured, total: float, at: Callable[[Mark], float]) -> str:
     before, scan = at(run.scan_start), at(run.scan_end) - at(run.scan_start)
     after = total - before - scan
     return f"{total:.1f} s = {before:.1f} before the scan + {scan:.1f} scan + {after:.1f} report and upload"
+
+
+def _shares(run: Measured) -> str:
+    """Start-up (to the preflight marker), discovery (to `discovery.done`), scan (to the last account),
+    report (the rest: compare, workbook, upload, Jira), each with its share of the wall time."""
+    if run.started_up is None or run.scan_start is None or run.scan_end is None:
+        return "-"
+    bounds = [0.0, run.started_up.at_s, run.scan_start.at_s, run.scan_end.at_s, run.wall_s]
+    names = ("start-up", "discovery", "scan", "report")
+    spans = [later - earlier for earlier, later in itertools.pairwise(bounds)]
+    return ", ".join(
+        f"{name} {span:.1f} s ({span / run.wall_s:.0%})" for name, span in zip(names, spans, strict=True)
+    )
 
 
 def _scan_cores(run: Measured) -> str:

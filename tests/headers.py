@@ -19,6 +19,8 @@ ACCOUNTS_HEADER = [
     "Regions Not Readable",
     "Non-compliant Rules",
     "Non-compliant Resources",
+    "Compliance Share",
+    "Compliance Share Change",
     "Email",
 ]
 
@@ -62,9 +64,12 @@ FINDINGS_HEADER = [
     "Owner",
     "Owner Source",
     "Normalized Rule Name",
+    "Rule Docs",
+    "Console",
 ]
 
-COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail"]
+COVERAGE_HEADER = ["Account ID", "Account Name", "Region", "Status", "Detail", "AWS Message"]
+"""`Detail`: what the status means and its fix; `AWS Message`: what AWS said, or what the read found."""
 
 CHANGES_HEADER = ["Status", *FINDING_COLUMNS, "Severity", "Owner", "OU", "First Seen", "Age (days)"]
 """The Changes sheet: each finding's status first, then the finding's columns, who acts, and its age."""

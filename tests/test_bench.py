@@ -21,6 +21,7 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
     rows = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines() if line.strip()}
     for figure in (
         "wall time",
+        "phase shares of wall time",
         "client CPU",
         "peak RSS",
         "throttles absorbed",

@@ -155,7 +155,7 @@ def test_coverage_has_every_region_and_the_denied_account_as_access_denied(
     assert actual == expected
     assert len(rows) == len(expected)
     denied_rows = [row for row in rows if row[0] == denied_account]
-    assert all("AssumeRole" in row[4] and "AccessDenied" in row[4] for row in denied_rows)
+    assert all("AssumeRole" in row[5] and "AccessDenied" in row[5] for row in denied_rows)
     assert "CONFIG_NOT_ENABLED" in actual.values(), "the seeded organization has regions without Config"
 
 

@@ -104,3 +104,10 @@ def test_each_readme_command_ends_as_the_readme_says(
         check=False,
     )
     assert done.returncode == exit_code, done.stdout + done.stderr[-2000:]
+
+
+def test_the_pictures_the_readme_shows_are_in_the_repository() -> None:
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README.read_text(encoding="utf-8"))
+
+    assert "docs/summary.png" in pictures  # `make summary-png` draws it
+    assert [picture for picture in pictures if not (REPO / picture).is_file()] == []

@@ -68,6 +68,10 @@ def test_a_bad_region_names_the_variable_the_flag_and_the_fix(monkeypatch: pytes
         ("CONFIG_REPORT_OWNER_ALIASES", '{"data-team-leads": ""}', "non-empty texts"),
         ("CONFIG_REPORT_SEVERITY_OVERRIDES", "custom-*=SEVERE", "glob=SEVERITY"),
         ("CONFIG_REPORT_SEVERITY_OVERRIDES", "HIGH", "custom-\\*=HIGH"),
+        ("CONFIG_REPORT_JIRA_PRIORITY_BY_SEVERITY", "CRITICAL=Highest", "not valid JSON"),
+        ("CONFIG_REPORT_JIRA_PRIORITY_BY_SEVERITY", '{"SEVERE": "Highest"}', "'SEVERE' is not a severity"),
+        ("CONFIG_REPORT_JIRA_PRIORITY_BY_SEVERITY", '{"HIGH": ""}', "non-empty texts"),
+        ("CONFIG_REPORT_JIRA_OWNER_COMPONENTS", '["Payments"]', "JSON object of non-empty texts"),
     ],
 )
 def test_each_invalid_setting_is_rejected_with_its_name(
@@ -172,3 +176,19 @@ def test_severity_overrides_keep_their_order_and_accept_any_case(monkeypatch: py
 
 def test_the_settings_know_the_same_severities_as_the_report() -> None:
     assert tuple(level.value for level in Severity) == SEVERITIES
+
+
+def test_jira_priorities_by_severity_accept_any_case_and_owner_components_are_trimmed() -> None:
+    settings = load_settings(
+        {
+            "jira_url": "https://example.atlassian.net",
+            "jira_project": "SEC",
+            "jira_api_token": "t",
+            "jira_priority_by_severity": '{"critical": "Highest", "HIGH": " High "}',
+            "jira_owner_components": '{" payments-team ": "Payments"}',
+        }
+    )
+    config = settings.jira_config()
+    assert config is not None
+    assert dict(config.priority_by_severity) == {"CRITICAL": "Highest", "HIGH": "High"}
+    assert dict(config.owner_components) == {"payments-team": "Payments"}

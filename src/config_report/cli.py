@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge = commands.add_parser(
         "merge", help="merge a sharded run's parts now; shards that never reported become coverage gaps"
     )
+    merge.add_argument(
+        "--overdue",
+        action="store_true",
+        help="merge every sharded run nobody merged CONFIG_REPORT_MERGE_DEADLINE_SECONDS after it started "
+        "(CONFIG_REPORT_RUN_NAME is not needed: the runs are found in the bucket)",
+    )
     verify = commands.add_parser(
         "verify", help="compare the aggregator with the accounts themselves; exit 0 only when they agree"
     )
@@ -140,8 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return int(verify(settings, as_json=as_json, sample=args.sample).exit_code)
         if args.command == "merge":
-            from config_report.app.shards import merge_run
+            from config_report.app.shards import merge_overdue, merge_run
 
+            if args.overdue:
+                return int(merge_overdue(settings, as_json=as_json))
             return int(merge_run(settings, as_json=as_json).exit_code)
         from config_report.app.run import run
         from config_report.app.shards import run_shard

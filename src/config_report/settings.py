@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -53,6 +54,21 @@ def _split(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _text_map(value: str | None, example: str) -> dict[str, str]:
+    """A JSON object of non-empty texts, trimmed (empty when unset); `example` shows the fix."""
+    if value is None:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {example}") from None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in parsed.items()
+    ):
+        raise ValueError(f"must be a JSON object of non-empty texts, like {example}")
+    return {k.strip(): v.strip() for k, v in parsed.items()}
 
 
 def _each(values: list[str], pattern: re.Pattern[str], what: str, example: str) -> list[str]:
@@ -162,6 +178,14 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
         description="name every shard of one run shares (the chart sets the Job's name)",
     )
+    # The chart's Job may run 4 h (activeDeadlineSeconds) plus 5 min of SIGTERM grace, in which a shard
+    # still writes its part: merging earlier would make a shard that is about to report a gap.
+    merge_deadline_seconds: int = Field(
+        16200,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="seconds after a sharded run starts when `merge --overdue` merges it as it is",
+    )
     session_name: str = Field(
         "config-report",
         pattern=r"^[\w+=,.@-]{2,64}$",
@@ -242,6 +266,16 @@ class Settings(BaseSettings):
     jira_extra_fields: str | None = Field(None, description="JSON object of extra fields for new tickets")
     jira_attachment_max_mb: float = Field(
         10.0, gt=0, description="attach the workbook up to this size, else link only"
+    )
+    jira_priority_by_severity: str | None = Field(
+        None,
+        description='JSON object: severity to priority name, e.g. {"CRITICAL": "Highest", "HIGH": "High"}: '
+        "a new ticket's priority from its worst new finding (else jira_priority)",
+    )
+    jira_owner_components: str | None = Field(
+        None,
+        description='JSON object: owner to Jira component, e.g. {"payments-team": "Payments"}: a new ticket '
+        "also gets the components of the owners of its new critical and high findings",
     )
 
     @field_validator(
@@ -421,26 +455,30 @@ class Settings(BaseSettings):
     @field_validator("owner_aliases")
     @classmethod
     def _owner_aliases(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        example = '{"data-team-leads": "data-team"}'
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"is not valid JSON ({exc.msg}); use an object like {example}") from None
-        if not isinstance(parsed, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in parsed.items()
-        ):
-            raise ValueError(f"must be a JSON object of non-empty texts, like {example}")
+        _text_map(value, '{"data-team-leads": "data-team"}')
         return value
 
     def owner_alias_map(self) -> dict[str, str]:
         """Owner tag value → the team it names (`owner_aliases`); empty when none are set."""
-        return (
-            {k.strip(): v.strip() for k, v in json.loads(self.owner_aliases).items()}
-            if self.owner_aliases
-            else {}
-        )
+        return _text_map(self.owner_aliases, "")
+
+    @field_validator("jira_owner_components")
+    @classmethod
+    def _jira_owner_components(cls, value: str | None) -> str | None:
+        _text_map(value, '{"payments-team": "Payments"}')
+        return value
+
+    @field_validator("jira_priority_by_severity")
+    @classmethod
+    def _jira_priority_by_severity(cls, value: str | None) -> str | None:
+        example = '{"CRITICAL": "Highest", "HIGH": "High"}'
+        unknown = [k for k in _text_map(value, example) if k.upper() not in SEVERITIES]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} is not a severity; use {', '.join(SEVERITIES)} as keys, "
+                f"like {example}"
+            )
+        return value
 
     @field_validator("jira_extra_fields")
     @classmethod
@@ -589,6 +627,10 @@ class Settings(BaseSettings):
             extra_fields=json.loads(self.jira_extra_fields) if self.jira_extra_fields else {},
             attachment_max_mb=self.jira_attachment_max_mb,
             environment=self.environment,
+            priority_by_severity={
+                k.upper(): v for k, v in _text_map(self.jira_priority_by_severity, "").items()
+            },
+            owner_components=_text_map(self.jira_owner_components, ""),
         )
 
     def outcome_policy(self) -> OutcomePolicy:
@@ -681,6 +723,9 @@ class JiraConfig:
     extra_fields: dict[str, object]
     attachment_max_mb: float
     environment: str | None
+    # Severity name (`SEVERITIES`) → priority name; owner → component name. Empty: not used.
+    priority_by_severity: Mapping[str, str] = field(default_factory=dict)
+    owner_components: Mapping[str, str] = field(default_factory=dict)
 
     def token(self) -> str:
         """The Jira token, read from the mounted file when one is set; never logged."""

@@ -52,7 +52,9 @@ def test_through_the_aggregator_each_read_place_says_how_fresh_its_data_is(aggre
     read = [row for row in coverage if row[3] == "OK"]
 
     assert read
-    assert all("read through the aggregator" in row[4] and "data as of" in row[4] for row in read)
+    # AWS Message holds what the read found; Detail says what OK means, then the same words.
+    assert all("read through the aggregator" in row[5] and "data as of" in row[5] for row in read)
+    assert all(row[4].startswith("Read: ") and row[4].endswith(f"Found: {row[5]}") for row in read)
     (start,) = [e for e in aggregated_run.log_events() if e["event"] == "run.start"]
     assert start["settings"]["source"] == "aggregator"
 
@@ -85,8 +87,12 @@ def test_a_failed_aggregation_is_a_coverage_gap_naming_awss_error_and_exits_3(
     assert result.returncode == ExitCode.INCOMPLETE, result.stderr[-3000:]
     gaps = [row for row in result.sheet("Coverage")[1:] if row[3] == "ERROR"]
     assert [(row[0], row[2]) for row in gaps] == [failed]
-    assert "FAILED" in gaps[0][4]
-    assert f"{AGGREGATION_ERROR_CODE}: {AGGREGATION_ERROR}" in gaps[0][4]
+    assert "FAILED" in gaps[0][5]
+    assert f"{AGGREGATION_ERROR_CODE}: {AGGREGATION_ERROR}" in gaps[0][5]
+    # Detail: what ERROR means (through the aggregator, a source that failed) and the fix, then AWS's words.
+    assert "a source that failed" in gaps[0][4]
+    assert "Fix: " in gaps[0][4]
+    assert gaps[0][4].endswith(f"Found: {gaps[0][5]}")
 
 
 def test_a_lagging_source_is_a_difference_verify_names_and_exits_1(

@@ -42,7 +42,7 @@ def test_the_demo_writes_a_report_and_prints_its_path(tmp_path: Path) -> None:
     # What a real organization shows, none of it a gap: the run above exited 0.
     assert statuses >= {"OK", "CONFIG_NOT_RECORDING", "REGION_NOT_ENABLED", "DENIED_BY_SCP"}
     accounts = {row[0]: row[1] for row in book.get_sheet_by_name("Accounts").to_python()[1:]}
-    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[4])}
+    detoured = {accounts[row[0]] for row in coverage if "STS is deactivated in eu-west-1" in str(row[5])}
     assert detoured == {"acme-payments-prod"}
 
 
@@ -125,3 +125,13 @@ def test_the_demo_rates_each_rule_and_finding_by_severity_and_says_who_acts_on_e
     assert changes
     assert all(c["Severity"] and c["OU"] for c in changes)
     assert any(c["Owner"] for c in changes)
+    summary = book.get_sheet_by_name("Summary").to_python()
+    labels = [str(row[0]) for row in summary]
+    (urgent,) = [row for row in summary if row[0] == "Critical and high"]
+    urgent_findings = [f for f in findings if f["Severity"] in ("CRITICAL", "HIGH") and not f["Accepted"]]
+    by_resource = {(f["Account ID"], f["Resource Type"], f["Resource ID"]) for f in urgent_findings}
+    by_place = {(f["Account ID"], f["Region"], f["Resource Type"], f["Resource ID"]) for f in urgent_findings}
+    # Distinct resources: a regional resource per region, a global one once per account.
+    assert 0 < len(by_resource) <= float(str(urgent[1])) <= len(by_place)
+    worst = labels.index("Worst rules")
+    assert [row[2] for row in summary[worst + 1 : worst + 3]] == ["CRITICAL", "CRITICAL"]

@@ -15,6 +15,7 @@ import pytest
 from config_report.jira import iso_week
 from config_report.simulated import SimulatedOrganization, evolve
 from config_report.simulated.jira import FakeJira, Flavor
+from jira.bodies import seen_lines
 from runner import run_process
 
 
@@ -157,3 +158,28 @@ def adf_text(node: Any) -> str:
     if isinstance(node, dict):
         return str(node.get("text", "")) + " ".join(adf_text(child) for child in node.get("content", []))
     return ""
+
+
+def test_accounts_denied_alike_are_one_line_of_the_ticket_with_the_fix(
+    organization: SimulatedOrganization, tmp_path: Path
+) -> None:
+    seeded = organization.seeded
+    denied = [a for a in seeded.accounts if a.id != seeded.hub.account_id][-3:]
+    organization.faults.reset()
+    organization.faults.configure(deny_assume_role_into=[a.id for a in denied])
+    try:
+        with FakeJira("datacenter").running() as jira:
+            done = run_report(organization, jira, tmp_path)
+    finally:
+        organization.faults.reset()
+
+    assert done.returncode == 3, done.stderr[-3000:]
+    [issue] = jira.issues.values()
+    gaps = [line for line in seen_lines(issue.fields["description"]) if line.startswith("ACCESS_DENIED")]
+    assert len(gaps) == 1, gaps  # not one line per account: STS's messages differ only in account IDs
+    [line] = gaps
+    assert line.startswith("ACCESS_DENIED: 3 account-regions in 3 accounts: ")
+    assert all(f"{a.name} ({a.id})" in line for a in denied)
+    assert "is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::<account>:role/" in line
+    assert not any(a.id in line.split("AWS said:")[1] for a in denied)
+    assert "Fix: the spoke role is missing in these accounts or does not trust the hub role" in line

@@ -122,5 +122,5 @@ def test_a_spoke_role_whose_trust_lacks_tag_session_is_a_coverage_gap_naming_it(
     denied = [row for row in rows if row["Account ID"] == account.id]
     assert denied
     assert {row["Status"] for row in denied} == {"ACCESS_DENIED"}
-    assert all("sts:TagSession" in row["Detail"] for row in denied)
+    assert all("sts:TagSession" in row["AWS Message"] for row in denied)
     assert {row["Account ID"] for row in rows if row["Status"] == "ACCESS_DENIED"} == {account.id}

@@ -205,7 +205,7 @@ def test_an_account_that_deactivated_sts_in_the_hubs_region_is_read_through_us_e
     sim.faults.configure(sts_disabled_in=[(payments, seeded.hub.region)])
     run = run_scoped(sim)
     outcome.check(run, expected_findings(seeded))
-    rows = {(r[0], r[2]): (r[3], r[4]) for r in run.sheet("Coverage")[1:]}
+    rows = {(r[0], r[2]): (r[3], r[5]) for r in run.sheet("Coverage")[1:]}
     detour = (
         f"STS is deactivated in {seeded.hub.region} for this account: its role was assumed through STS in "
         "us-east-1, where AWS never deactivates it"
@@ -305,7 +305,7 @@ def test_an_account_sts_refuses_in_both_regions_is_a_gap_with_both_answers(
     outcome.check(run, expected_findings(seeded), lost_units=[(payments, r) for r in seeded.regions])
     rows = [r for r in run.sheet("Coverage")[1:] if r[0] == payments]
     assert {r[3] for r in rows} == {"ACCESS_DENIED"}
-    (detail,) = {r[4] for r in rows}
+    (detail,) = {r[5] for r in rows}
     role = f"arn:aws:iam::{payments}:role/{seeded.spoke_role_name}"
     assert detail.startswith(
         f"STS is deactivated in {seeded.hub.region} for this account; retried through us-east-1: "
@@ -331,7 +331,7 @@ def test_a_repeated_next_token_is_an_error_for_that_region_only(
     outcome.check(run, expected_findings(sim.seeded), lost_units=[(payments, "eu-west-1")])
     (row,) = [r for r in run.sheet("Coverage")[1:] if (r[0], r[2]) == (payments, "eu-west-1")]
     assert row[3] == "ERROR"
-    assert "same next token" in row[4]
+    assert "same next token" in row[5]
 
 
 @reliability(

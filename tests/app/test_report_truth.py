@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from config_report.domain.model import Compliance, ResourceRecord, RuleResult
+from config_report.domain.coverage_words import status_words
+from config_report.domain.model import Compliance, CoverageStatus, ResourceRecord, RuleResult
+from config_report.domain.severity import Severity
 from config_report.simulated import SimulatedOrganization, _moto, evolve
 from config_report.simulated.compliance import Evaluation
 from config_report.simulated.faults import RuleFault
@@ -76,7 +78,7 @@ def test_states_of_the_accounts_are_reported_but_are_not_gaps(
     simulated_org: SimulatedOrganization, clean_run: Run
 ) -> None:
     seeded = simulated_org.seeded
-    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): (row[3], row[5]) for row in clean_run.sheet("Coverage")[1:]}
 
     assert clean_run.returncode == 0, clean_run.stderr[-3000:]
     assert {key: status for key, (status, _) in coverage.items()} == {
@@ -95,7 +97,7 @@ def test_a_stopped_recorder_says_when_it_stopped_and_its_stale_results_are_not_r
     simulated_org: SimulatedOrganization, clean_run: Run
 ) -> None:
     ((account_id, region),) = simulated_org.seeded.config_stopped
-    coverage = {(row[0], row[2]): row[4] for row in clean_run.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): row[5] for row in clean_run.sheet("Coverage")[1:]}
     recorder = simulated_org.client("config", region=region, account_id=account_id)
     (status,) = recorder.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
 
@@ -141,11 +143,15 @@ def test_service_linked_rules_are_one_entry_under_their_normalized_name(
     }
     assert len({row["Rule Name"] for row in suffixed}) > 3 * 3, "each copy has its own suffix"
     ranked = snapshot(clean_run)["figures"]["worst_rules"]
-    expected = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:10]
-    assert [(r["name"], r["count"]) for r in ranked] == expected
+    severity = {row["Normalized Rule Name"]: Severity(row["Severity"]) for row in rows.values()}
+    # The most severe first, then by distinct resources.
+    expected = sorted(totals.items(), key=lambda item: (severity[item[0]].rank, -item[1], item[0]))[:10]
+    assert [(r["name"], r["count"], r["severity"]) for r in ranked] == [
+        (name, count, severity[name].value) for name, count in expected
+    ]
     findings = clean_run.sheet("Non-compliant resources")
-    assert findings[0][-1] == "Normalized Rule Name"
-    assert {row[-1] for row in findings[1:] if row[3].startswith("securityhub-s3-")} == {
+    normalized = findings[0].index("Normalized Rule Name")
+    assert {row[normalized] for row in findings[1:] if row[3].startswith("securityhub-s3-")} == {
         "securityhub-s3-bucket-level-public-access-prohibited"
     }
 
@@ -228,7 +234,7 @@ def test_one_bad_rule_costs_only_itself_and_the_run_exits_3(simulated_org: Simul
     read = {key for key in noncompliant if key not in unread}
     findings = Counter((row[0], row[2], row[3]) for row in run.sheet("Non-compliant resources")[1:])
     assert all(findings[key] == expected[key].noncompliant_resources for key in read)
-    coverage = {row[2]: (row[3], row[4]) for row in run.sheet("Coverage")[1:]}
+    coverage = {row[2]: (row[3], row[5]) for row in run.sheet("Coverage")[1:]}
     assert coverage[home][0] == "OK"
     assert "could not be read" in coverage[home][1]
     assert BIG_RULE_NAME in coverage[home][1]
@@ -289,13 +295,18 @@ def test_regions_not_enabled_or_denied_by_scp_are_states_but_other_denials_are_g
     denied = run_cli(sim, "run")
 
     assert clean.returncode == 0, clean.stderr[-3000:]
-    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): (row[3], row[5]) for row in clean.sheet("Coverage")[1:]}
     assert {key: status for key, (status, _) in coverage.items()} == {
         (c.account_id, c.region): c.status.value for c in seeded.coverage()
     }
     not_enabled = [detail for status, detail in coverage.values() if status == "REGION_NOT_ENABLED"]
     assert len(not_enabled) == len(seeded.regions_not_enabled) > 0
     assert all("UnrecognizedClientException" in detail for detail in not_enabled)
+    # AWS's words stay in their own column; `Detail` says in ours what the status means.
+    opt_in = [row for row in clean.sheet("Coverage")[1:] if row[3] == "REGION_NOT_ENABLED"]
+    assert {row[4] for row in opt_in} == {
+        status_words(CoverageStatus.REGION_NOT_ENABLED).detail(row[5]) for row in opt_in
+    }
     scp = [detail for status, detail in coverage.values() if status == "DENIED_BY_SCP"]
     assert scp
     assert all("explicit deny in a service control policy" in detail for detail in scp)
@@ -410,7 +421,9 @@ def test_worst_accounts_rank_distinct_resources_so_more_regions_weigh_no_more(
     worst = snapshot(clean_run)["figures"]["worst_accounts"]
 
     assert worst
-    assert [item["count"] for item in worst] == sorted(distinct.values(), reverse=True)[: len(worst)]
+    # Those with most resources failing a critical or high rule first, then by distinct resources.
+    order = [(-item["critical_high"], -item["count"]) for item in worst]
+    assert order == sorted(order)
     assert all(item["count"] == distinct[item["name"][-13:-1]] for item in worst)
     assert all(item["name"].startswith(names[item["name"][-13:-1]]) for item in worst)
 
@@ -468,7 +481,7 @@ def test_a_failing_recorder_is_its_own_status_with_aws_error_and_its_stale_resul
     simulated_org: SimulatedOrganization, clean_run: Run
 ) -> None:
     ((account_id, region),) = simulated_org.seeded.recorders_failing
-    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): (row[3], row[5]) for row in clean_run.sheet("Coverage")[1:]}
     recorder = simulated_org.client("config", region=region, account_id=account_id)
     (status,) = recorder.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
 
@@ -489,7 +502,7 @@ def test_a_region_only_a_service_linked_recorder_records_is_read_not_config_not_
 ) -> None:
     seeded = simulated_org.seeded
     ((account_id, region),) = seeded.service_linked_only
-    coverage = {(row[0], row[2]): (row[3], row[4]) for row in clean_run.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): (row[3], row[5]) for row in clean_run.sheet("Coverage")[1:]}
     expected = {r.rule_name: r for r in seeded.rules_in(account_id, region)}
     rows = {key[2]: row for key, row in rules_by_name(clean_run).items() if key[:2] == (account_id, region)}
     found = [row for row in clean_run.sheet("Non-compliant resources")[1:] if row[0] == account_id]
@@ -514,7 +527,7 @@ def test_without_the_listing_permission_the_region_reads_as_without_config_and_t
     finally:
         simulated_org.faults.reset()
 
-    coverage = {(row[0], row[2]): (row[3], row[4]) for row in run.sheet("Coverage")[1:]}
+    coverage = {(row[0], row[2]): (row[3], row[5]) for row in run.sheet("Coverage")[1:]}
     state, detail = coverage[(account_id, region)]
     assert run.returncode == 0, run.stderr[-3000:]
     assert state == "CONFIG_NOT_ENABLED"

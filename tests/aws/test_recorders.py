@@ -34,7 +34,7 @@ def test_a_failure_is_recognized_whatever_the_case_aws_writes_it_in(
     state = recorder_state(simulated_org.client("config", account_id=account_id))
 
     assert state.status is CoverageStatus.CONFIG_RECORDER_FAILING
-    assert state.detail == f"recorder '{NAME}' failing: its results are stale, not reported"
+    assert state.detail == f"recorder '{NAME}' failing"
 
 
 def test_a_service_linked_recorder_that_does_not_record_is_not_recording(

@@ -36,9 +36,26 @@ RUNBOOK = REPO_ROOT / "docs" / "deploy.md"
 NOT_IN_ENV = {"jira_api_token", "shard_index", "run_name", "baseline", "external_id_file"}
 
 
+def report_cronjob(manifests: list[Manifest]) -> Manifest:
+    """The CronJob of the weekly report (a sharded release also has the merge CronJob)."""
+    (cronjob,) = [m for m in manifests if m["kind"] == "CronJob" and not _is_merge(m)]
+    return cronjob
+
+
+def merge_cronjob(manifests: list[Manifest]) -> Manifest | None:
+    """The CronJob that merges sharded runs left unmerged past their deadline, if rendered."""
+    found = [m for m in manifests if m["kind"] == "CronJob" and _is_merge(m)]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _is_merge(manifest: Manifest) -> bool:
+    return bool(manifest["metadata"]["labels"].get("app.kubernetes.io/component") == "merge")
+
+
 def cronjob_pod(manifests: list[Manifest]) -> Manifest:
     """The pod spec of the CronJob's jobs."""
-    spec: Manifest = find(manifests, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    spec: Manifest = report_cronjob(manifests)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return spec
 
 
@@ -215,7 +232,7 @@ def test_job_created_from_the_cronjob_is_a_valid_job(
     chart: Chart, deploy_tools: DeployTools, tmp_path: Path, values: Path | None
 ) -> None:
     # What `kubectl create job --from=cronjob/<name> <job>` submits: the jobTemplate as a Job.
-    cronjob = find(chart.render(values=[values] if values else []), "CronJob")
+    cronjob = report_cronjob(chart.render(values=[values] if values else []))
     template = cronjob["spec"]["jobTemplate"]
     job = {
         "apiVersion": "batch/v1",
@@ -237,7 +254,7 @@ def test_job_created_from_the_cronjob_is_a_valid_job(
 
 def test_sharded_runs_are_an_indexed_job_whose_pods_share_the_run_name(chart: Chart) -> None:
     manifests = chart.render(values=[SHARDED_VALUES])
-    job = find(manifests, "CronJob")["spec"]["jobTemplate"]["spec"]
+    job = report_cronjob(manifests)["spec"]["jobTemplate"]["spec"]
     assert job["completionMode"] == "Indexed"
     assert job["completions"] == job["parallelism"] == 4
     (container,) = job["template"]["spec"]["containers"]
@@ -249,6 +266,44 @@ def test_sharded_runs_are_an_indexed_job_whose_pods_share_the_run_name(chart: Ch
     plain = find(chart.render(), "CronJob")["spec"]["jobTemplate"]["spec"]
     assert "completionMode" not in plain
     assert "CONFIG_REPORT_RUN_NAME" not in env_of(cronjob_pod(chart.render()))
+
+
+def test_sharded_runs_get_a_merge_cronjob_that_merges_runs_left_unmerged_past_the_deadline(
+    chart: Chart,
+) -> None:
+    manifests = chart.render(values=[SHARDED_VALUES])
+    merge = merge_cronjob(manifests)
+    assert merge is not None
+    spec = merge["spec"]
+    assert (spec["schedule"], spec["concurrencyPolicy"]) == ("15 * * * *", "Forbid")
+    job = spec["jobTemplate"]["spec"]
+    assert "completionMode" not in job, "one pod merges"
+    # The same retries, deadline and exit-code policy as the report's Job.
+    assert {k: v for k, v in job.items() if k != "template"} == {
+        k: v
+        for k, v in report_cronjob(manifests)["spec"]["jobTemplate"]["spec"].items()
+        if k not in ("template", "completionMode", "completions", "parallelism")
+    }
+    pod = job["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"] == ["merge", "--overdue"]
+    env = env_of(pod)
+    assert env["CONFIG_REPORT_MERGE_DEADLINE_SECONDS"] == "18000"
+    assert env["CONFIG_REPORT_SHARD_COUNT"] == "4"
+    assert "CONFIG_REPORT_RUN_NAME" not in env, "it finds the runs in the bucket, not by its own Job's name"
+    # Unsharded, nothing is left to merge.
+    assert merge_cronjob(chart.render()) is None
+
+
+def test_a_merge_deadline_within_the_jobs_own_deadline_is_refused(chart: Chart) -> None:
+    # A shard may run (and retry) until activeDeadlineSeconds, then write its part in the grace period.
+    error = chart.rejects(
+        ["config.shardCount=3", "cronJob.activeDeadlineSeconds=7200", "config.mergeDeadlineSeconds=7200"]
+    )
+    assert "config.mergeDeadlineSeconds (7200)" in error, error
+    assert "at least 7500" in error, error
+    # Unsharded, the deadline is never used and not checked.
+    assert chart.render(sets=["cronJob.activeDeadlineSeconds=7200", "config.mergeDeadlineSeconds=7200"])
 
 
 def test_cronjob_runs_weekly_once_at_a_time_and_fails_fast_on_configuration_errors(chart: Chart) -> None:
@@ -459,6 +514,11 @@ def test_long_names_are_cut_to_kubernetes_limits(chart: Chart) -> None:
         assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", manifest["metadata"]["name"])
     # The controller names each Job "<cronjob>-<11 characters>", which must stay within 63.
     assert len(find(manifests, "CronJob")["metadata"]["name"]) <= 52
+    sharded = chart.render(sets=["fullnameOverride=" + "r" * 40 + "-" + "x" * 22, "config.shardCount=2"])
+    merge = merge_cronjob(sharded)
+    assert merge is not None
+    assert len(merge["metadata"]["name"]) <= 52
+    assert merge["metadata"]["name"].endswith("-merge")
 
 
 def notes(chart: Chart, tmp_path: Path, sets: list[str]) -> str:
@@ -533,6 +593,10 @@ REJECTED = {  # what is wrong: (--set overrides, the value helm's message must n
         "/podSecurityContext/runAsNonRoot",
     ),
     "retrying configuration errors": (["cronJob.failJobOnExitCodes={3}"], "/cronJob/failJobOnExitCodes"),
+    "merge schedule with a time zone inside": (
+        ["mergeCronJob.schedule=TZ=Europe/Paris 30 * * * *"],
+        "/mergeCronJob/schedule",
+    ),
     "Jira token as an environment variable": (
         ["extraEnv[0].name=CONFIG_REPORT_JIRA_API_TOKEN"],
         "/extraEnv/0/name",
@@ -584,6 +648,7 @@ def test_schema_limits_agree_with_the_application_settings() -> None:
         ("accountConcurrency", "account_concurrency"),
         ("shardCount", "shard_count"),
         ("maxAttempts", "max_attempts"),
+        ("mergeDeadlineSeconds", "merge_deadline_seconds"),
     ):
         metadata = {type(m).__name__: m for m in Settings.model_fields[field].metadata}
         assert config[value]["minimum"] == metadata["Ge"].ge
@@ -684,4 +749,5 @@ def test_the_weekly_verification_is_a_second_cronjob_of_the_same_pod_running_ver
     assert pod["serviceAccountName"] == report_pod["serviceAccountName"]
     assert pod["containers"][0]["securityContext"] == report_pod["containers"][0]["securityContext"]
     assert job["backoffLimit"] == 0
+    assert job["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"] == [2]
     assert env_of(pod)["CONFIG_REPORT_SOURCE"] == "aggregator"

@@ -157,6 +157,29 @@ def test_the_published_workbook_has_a_catalogue_and_rules_link_to_it(
     assert "location=\"'Rule catalogue'!A" in xml
 
 
+def test_the_catalogue_describes_each_managed_rule_as_describe_config_rules_does(
+    simulated_org: SimulatedOrganization, published: Run
+) -> None:
+    seeded = simulated_org.seeded
+    account = seeded.account_named("acme-payments-prod")
+    config = simulated_org.client("config", region=seeded.regions[0], account_id=account.id)
+    described = {
+        rule["Source"]["SourceIdentifier"]: rule["Description"]
+        for page in config.get_paginator("describe_config_rules").paginate()
+        for rule in page["ConfigRules"]
+    }
+
+    rows = _catalogue_rows(published)
+    assert all(row["Description"] for row in rows.values()), "every seeded rule has a description"
+    assert rows["restricted-ssh"]["Description"] == described["INCOMING_SSH_DISABLED"]
+    assert described["INCOMING_SSH_DISABLED"].startswith(
+        "Checks that security groups do not allow inbound SSH"
+    )
+    for row in rows.values():
+        if row["Identifier"] in described:
+            assert row["Description"] == described[row["Identifier"]], row["Rule"]
+
+
 def test_each_catalogue_row_lists_the_conformance_packs_its_rule_belongs_to(
     simulated_org: SimulatedOrganization, published: Run
 ) -> None:
@@ -195,7 +218,7 @@ def test_a_spoke_role_without_the_pack_actions_keeps_its_compliance_rows_and_the
     coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
     prod_regions = [c for c in coverage if c["Account ID"] == prod.id]
     assert {c["Status"] for c in prod_regions} == {"OK"}
-    assert all("conformance packs not read" in c["Detail"] for c in prod_regions)
+    assert all("conformance packs not read" in c["AWS Message"] for c in prod_regions)
     deployed = len(
         {(r.account_id, r.region) for r in seeded.rules if r.normalized_name == PACK_RULE}
         & {(c["Account ID"], c["Region"]) for c in coverage}
@@ -223,5 +246,5 @@ def test_a_region_whose_owners_and_packs_are_both_unread_keeps_both_reasons_in_c
     coverage = [dict(zip(run.sheet("Coverage")[0], row, strict=True)) for row in run.sheet("Coverage")[1:]]
     assert {c["Status"] for c in coverage} == {"ACCESS_DENIED"}
     for row in coverage:
-        assert "conformance packs not read" in row["Detail"]
-        assert "owners not read" in row["Detail"]
+        assert "conformance packs not read" in row["AWS Message"]
+        assert "owners not read" in row["AWS Message"]

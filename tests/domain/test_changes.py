@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from config_report.domain.changes import compare, finding_key
+from config_report.domain.changes import compare, figure_change, finding_key
+from config_report.domain.figures import finished
 from config_report.domain.model import (
     AccountScan,
     Baseline,
@@ -15,6 +16,7 @@ from config_report.domain.model import (
     FindingStatus,
     Report,
 )
+from config_report.domain.severity import Severity
 from factories import PROD, SANDBOX, finding, prod_scan, run_info, sample_report
 
 LAST_WEEK = date(2026, 11, 16)
@@ -191,3 +193,21 @@ def test_each_ranking_group_changes_like_the_headline_over_places_both_runs_read
     assert groups[("account", PROD.id)] == 0
     assert groups[("ou", PROD.ou)] == 0
     assert groups[("account", SANDBOX.id)] == 0
+
+
+def test_critical_and_high_changes_like_the_headline_over_places_both_runs_read() -> None:
+    def critical(resource: str) -> Finding:
+        rule = "s3-bucket-public-write-prohibited"
+        return replace(finding(PROD, rule, resource), severity=Severity.CRITICAL)
+
+    previous = last_week(sample_report(extra_findings=[critical("fixed-bucket"), critical("other-bucket")]))
+    current = sample_report(
+        extra_findings=[critical("other-bucket"), critical("fresh-1"), critical("fresh-2")]
+    )
+
+    baseline = replace(BASELINE, figures=previous.figures)
+
+    judged = finished(compare(current, previous, baseline))
+
+    assert judged.figures.critical_high_resources == 3
+    assert figure_change(judged.figures, judged.changes, "critical_high_resources") == 1  # two new, one fixed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from config_report.domain.figures import figures_of, region_use
 from config_report.domain.model import (
@@ -20,7 +21,8 @@ from config_report.domain.model import (
     RuleResult,
 )
 from config_report.domain.rules import normalize_rule_name
-from factories import PROD, finding, run_info
+from config_report.domain.severity import Severity
+from factories import PROD, SANDBOX, finding, run_info
 
 REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
 
@@ -192,3 +194,62 @@ def test_rules_past_the_top_ten_are_one_other_row_counting_each_resource_once() 
     assert [item.name for item in figures.worst_rules][:1] == ["rule-11"]
     assert figures.worst_rules_other == RankedItem("other 2 rules", 1, None)
     assert figures.worst_accounts_other is None
+
+
+def rated_finding(rule: str, resource: str, severity: Severity, **kwargs: Any) -> Finding:
+    return replace(finding(PROD, rule, resource, **kwargs), severity=severity)
+
+
+def test_critical_and_high_counts_each_resource_failing_such_a_rule_once_and_leaves_accepted_out() -> None:
+    accepted = Acceptance("legacy", "SEC-1", run_info().started_at.date())
+    report = report_of(
+        [
+            rated_finding("s3-bucket-public-write-prohibited", "open-bucket", Severity.CRITICAL),
+            rated_finding("s3-bucket-public-read-prohibited", "open-bucket", Severity.CRITICAL),
+            rated_finding("s3-bucket-logging-enabled", "quiet-bucket", Severity.MEDIUM),
+            rated_finding("restricted-ssh", "sg-1", Severity.HIGH, resource_type="AWS::EC2::SecurityGroup"),
+            rated_finding("restricted-ssh", "sg-2", Severity.HIGH, accepted=accepted),
+        ]
+    )
+
+    figures = figures_of(report)
+
+    assert figures.noncompliant_resources == 3
+    assert figures.critical_high_resources == 2  # open-bucket once, sg-1; sg-2 is accepted
+
+
+def test_worst_rules_rank_by_severity_then_resources_and_say_their_severity() -> None:
+    report = report_of(
+        [
+            *(rated_finding("encrypted-volumes", f"vol-{n}", Severity.MEDIUM) for n in range(5)),
+            rated_finding("s3-bucket-public-write-prohibited", "open-bucket", Severity.CRITICAL),
+            *(rated_finding("acme-custom", f"thing-{n}", Severity.UNRATED) for n in range(9)),
+            *(rated_finding("restricted-ssh", f"sg-{n}", Severity.HIGH) for n in range(2)),
+        ]
+    )
+
+    worst = figures_of(report).worst_rules
+
+    assert [(r.name, r.count, r.severity) for r in worst] == [
+        ("s3-bucket-public-write-prohibited", 1, Severity.CRITICAL),
+        ("restricted-ssh", 2, Severity.HIGH),
+        ("encrypted-volumes", 5, Severity.MEDIUM),
+        ("acme-custom", 9, Severity.UNRATED),
+    ]
+
+
+def test_worst_accounts_rank_by_critical_and_high_resources_then_all_resources() -> None:
+    sandbox_findings = tuple(
+        replace(finding(SANDBOX, "encrypted-volumes", f"vol-{n}"), severity=Severity.MEDIUM) for n in range(4)
+    )
+    prod = report_of([rated_finding("s3-bucket-public-write-prohibited", "open-bucket", Severity.CRITICAL)])
+    coverage = (Coverage(SANDBOX.id, "eu-west-1", CoverageStatus.OK),)
+    sandbox = AccountScan(SANDBOX, (), sandbox_findings, coverage)
+    report = replace(prod, scans=(*prod.scans, sandbox))
+
+    worst = figures_of(report).worst_accounts
+
+    assert [(r.name, r.count, r.critical_high) for r in worst] == [
+        (f"{PROD.name} ({PROD.id})", 1, 1),
+        (f"{SANDBOX.name} ({SANDBOX.id})", 4, 0),
+    ]

@@ -14,7 +14,7 @@ import config_report.jira
 from config_report.errors import JiraError
 from config_report.jira import Flavor, JiraClient, week_label
 from config_report.jira._document import BulletList, Document, Heading, Link, Paragraph, Text, to_adf, to_wiki
-from config_report.simulated.jira import RETIRED_SEARCH, FakeJira
+from config_report.simulated.jira import RETIRED_SEARCH, TOO_LONG, FakeJira
 
 
 class Sleeps(list[float]):
@@ -237,6 +237,23 @@ def test_v3_wants_adf_and_v2_on_data_center_wants_wiki(cloud: FakeJira, datacent
     assert wiki_on_cloud_v2.status_code == 201
     assert adf_on_dc.status_code == 400
     assert v3_on_dc.status_code == 404
+
+
+def test_like_jira_the_fake_refuses_text_past_32767_characters(cloud: FakeJira, datacenter: FakeJira) -> None:
+    fields = {"project": {"key": "SEC"}, "issuetype": {"name": "Task"}, "summary": "s"}
+    fits = Document((Paragraph((Text("x" * 32_000),)),))
+    too_long = Document((Paragraph((Text("x" * 32_768),)),))
+    with raw(cloud) as c, raw(datacenter) as d:
+        answers = [
+            c.post("/rest/api/3/issue", json={"fields": {**fields, "description": to_adf(fits)}}),
+            c.post("/rest/api/3/issue", json={"fields": {**fields, "description": to_adf(too_long)}}),
+            d.post("/rest/api/2/issue", json={"fields": {**fields, "description": to_wiki(fits)}}),
+            d.post("/rest/api/2/issue", json={"fields": {**fields, "description": to_wiki(too_long)}}),
+            d.post("/rest/api/2/issue/SEC-1/comment", json={"body": to_wiki(too_long)}),
+        ]
+    assert [a.status_code for a in answers] == [201, 400, 201, 400, 400]
+    assert answers[1].json()["errors"]["description"] == TOO_LONG
+    assert answers[4].json()["errors"]["comment"] == TOO_LONG
 
 
 def test_each_environment_labels_its_own_weekly_ticket() -> None:

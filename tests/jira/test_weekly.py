@@ -24,7 +24,20 @@ from config_report.aws.session import client_config
 from config_report.domain.acceptance import apply_exceptions, parse_exceptions
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
-from config_report.domain.model import Baseline, Changes, CoverageStatus, Finding, Report
+from config_report.domain.model import (
+    Acceptance,
+    Account,
+    AccountScan,
+    Baseline,
+    Changes,
+    Coverage,
+    CoverageStatus,
+    Finding,
+    Owner,
+    OwnerSource,
+    Report,
+)
+from config_report.domain.severity import Severity
 from config_report.errors import JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
 from config_report.render.xlsx.workbook import write_workbook
@@ -35,7 +48,7 @@ from config_report.store.bucket import MemoryBucket, ReportBucket, S3Bucket
 from config_report.store.publish import PublishedRun, describe_files
 from config_report.store.tickets import TicketRecords
 from factories import DENIED, PROD, STARTED, finding, prod_scan, sample_report
-from jira.bodies import body_text
+from jira.bodies import body_text, seen_lines
 
 WEEK = "2026-W48"  # factories.STARTED is Monday 2026-11-23
 LABEL = f"aws-config-report-{WEEK}"
@@ -323,6 +336,11 @@ def test_a_rerun_comment_says_what_changed_since_the_run_that_created_the_ticket
     text = body_text(comment)
     assert "Since this ticket was created" in text
     assert "Resolved failing evaluations: 2" in text
+    assert seen_lines(comment)[1:3] == [
+        "New critical and high findings",
+        "None. Since this ticket was created (2026-11-16, run 20261116T090000Z-aaaaaa): "
+        "no new finding is critical or high.",
+    ]
 
 
 def test_without_a_baseline_the_ticket_says_why(
@@ -603,10 +621,14 @@ def test_a_rule_that_alone_could_not_be_read_is_listed_under_coverage_gaps(
 
     [issue] = jira.issues.values()
     text = body_text(issue.fields["description"])
-    gaps = text[text.index("Coverage gaps") : text.index("Worst rules")]
-    assert f"Prod Payments ({PROD.id}), us-east-1: rule restricted-ssh could not be read" in gaps
-    assert "ACCESS_DENIED" in gaps
-    assert "denied by policy" in gaps
+    assert "Coverage gaps" in text
+    [gap] = [line for line in seen_lines(issue.fields["description"]) if line.startswith("ACCESS_DENIED")]
+    assert gap.startswith(
+        f"ACCESS_DENIED: 1 rule that alone could not be read (its region was) in 1 account: "
+        f"Prod Payments ({PROD.id}). Rules: restricted-ssh. "
+        "AWS said: GetComplianceDetailsByConfigRule: AccessDeniedException: denied by policy. "
+        "Fix: the spoke role's policy does not allow this call"
+    )
 
 
 def test_the_ticket_names_expired_and_unused_exceptions_and_how_to_request_one(
@@ -639,3 +661,361 @@ def test_the_ticket_names_expired_and_unused_exceptions_and_how_to_request_one(
     assert "Unused: SEC-3: Left over — matches no finding" in section
     request = section[section.index("To request an exception:") :]
     assert "https://wiki.example.com/exceptions" in request
+
+
+# --- what a triager reads first ------------------------------------------------------------------
+
+
+PAYMENTS = Owner("payments-team", OwnerSource.RESOURCE_TAG)
+PLATFORM = Owner("platform-team", OwnerSource.ACCOUNT_TAG)
+
+
+def rated_finding(
+    account: Account, rule: str, resource_id: str, severity: Severity, owner: Owner | None = None, **kw: Any
+) -> Finding:
+    """A finding as the run has it by the time of the ticket: rated, and with its owner."""
+    return replace(finding(account, rule, resource_id, **kw), severity=severity, owner=owner)
+
+
+def lines_of(jira: FakeJira) -> list[str]:
+    """The lines a triager reads in the week's ticket."""
+    [issue] = jira.issues.values()
+    return seen_lines(issue.fields["description"])
+
+
+def section(lines: list[str], heading: str) -> list[str]:
+    """The lines under `heading`, up to the next heading of the ticket."""
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if _is_heading(lines[i])), len(lines))
+    return lines[start:end]
+
+
+def _is_heading(line: str) -> bool:
+    # The counts' heading names the baseline run: "Since the previous run (2026-11-16, run …)".
+    since = line.startswith(("Since the previous run (", "Since this ticket was created ("))
+    return line in _HEADINGS or (since and line.endswith(")"))
+
+
+_HEADINGS = {
+    "New critical and high findings",
+    "Owners and OUs with the most new findings",
+    "Coverage gaps",
+    "Accepted exceptions",
+    "Figures",
+    "Worst new findings",
+    "Worst rules",
+    "Worst accounts",
+    "Report",
+}
+
+
+def test_the_ticket_leads_with_the_new_critical_and_high_findings_and_their_owners(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    accepted = Acceptance("Temporary", "SEC-9", STARTED.date() + timedelta(days=30))
+    new = [
+        rated_finding(
+            PROD, "ec2-imdsv2-check", "i-0abc", Severity.HIGH, PLATFORM, resource_type="AWS::EC2::Instance"
+        ),
+        rated_finding(PROD, "s3-bucket-public-write-prohibited", "open-bucket", Severity.CRITICAL, PAYMENTS),
+        rated_finding(
+            PROD, "encrypted-volumes", "vol-1", Severity.MEDIUM, PAYMENTS, resource_type="AWS::EC2::Volume"
+        ),
+        replace(
+            rated_finding(PROD, "s3-bucket-public-read-prohibited", "accepted", Severity.CRITICAL, PAYMENTS),
+            accepted=accepted,
+        ),
+    ]
+    sync(jira, published, ledger, report=judged([], new))
+
+    lines = lines_of(jira)
+    assert lines[1] == "New critical and high findings"
+    assert section(lines, "New critical and high findings") == [
+        "Since the previous run (2026-11-16, run 20261116T090000Z-aaaaaa): 2 findings on 2 resources "
+        "(1 CRITICAL, 1 HIGH).",
+        f"CRITICAL s3-bucket-public-write-prohibited: Prod Payments ({PROD.id}), eu-west-1, "
+        "AWS::S3::Bucket open-bucket, owner payments-team",
+        f"HIGH ec2-imdsv2-check: Prod Payments ({PROD.id}), eu-west-1, AWS::EC2::Instance i-0abc, "
+        "owner platform-team",
+    ]
+    assert section(lines, "Owners and OUs with the most new findings") == [
+        "By owner:",
+        "payments-team: 2 resources with new findings (1 critical or high)",
+        "platform-team: 1 resource with new findings (1 critical or high)",
+        "By OU:",
+        "Workloads/Prod: 3 resources with new findings (2 critical or high)",
+    ]
+    order = [
+        lines.index(h)
+        for h in ("Coverage gaps", "Accepted exceptions", "Figures", "Worst rules")
+        if h in lines
+    ]
+    assert order == sorted(order)
+    assert lines.index("Owners and OUs with the most new findings") < order[0]
+
+
+def test_past_fifteen_new_critical_findings_the_ticket_says_how_many_more(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    new = [
+        rated_finding(PROD, "s3-bucket-public-read-prohibited", f"b-{n:02d}", Severity.CRITICAL)
+        for n in range(20)
+    ]
+    sync(jira, published, ledger, report=judged([], new))
+
+    listed = section(lines_of(jira), "New critical and high findings")
+    assert listed[0].endswith("20 findings on 20 resources (20 CRITICAL, 0 HIGH).")
+    assert len(listed) == 1 + 15 + 1
+    assert listed[-1] == "… and 5 more: the Changes sheet lists them (Status NEW)"
+    assert all("owner (no owner)" in line for line in listed[1:16])
+
+
+def test_owners_past_the_fifth_are_one_other_row_so_the_table_adds_up(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    new = [
+        rated_finding(
+            PROD,
+            "encrypted-volumes",
+            f"vol-{team}-{n}",
+            Severity.MEDIUM,
+            Owner(f"team-{team}", OwnerSource.RESOURCE_TAG),
+        )
+        for team in range(8)
+        for n in range(team + 1)
+    ]
+    sync(jira, published, ledger, report=judged([], new))
+
+    owners = section(lines_of(jira), "Owners and OUs with the most new findings")
+    assert owners[:7] == [
+        "By owner:",
+        *(f"team-{t}: {t + 1} resources with new findings (0 critical or high)" for t in (7, 6, 5, 4, 3)),
+        "other 3 owners: 6 resources with new findings (0 critical or high)",
+    ]
+    assert section(lines_of(jira), "New critical and high findings") == [
+        "None. Since the previous run (2026-11-16, run 20261116T090000Z-aaaaaa): "
+        "no new finding is critical or high."
+    ]
+
+
+def test_without_a_baseline_the_ticket_says_nothing_can_be_called_new_and_counts_this_runs(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    critical = rated_finding(PROD, "s3-bucket-public-write-prohibited", "open", Severity.CRITICAL)
+    report = compare(
+        sample_report(extra_findings=[critical]),
+        None,
+        Baseline(problem="first run: no earlier report under s3://b/p/"),
+    )
+    sync(jira, published, ledger, report=report)
+
+    lines = lines_of(jira)
+    assert section(lines, "New critical and high findings") == [
+        "No baseline: first run: no earlier report under s3://b/p/. Nothing can be called new; this run has "
+        "1 critical or high finding (Non-compliant resources sheet, Severity)."
+    ]
+    assert section(lines, "Owners and OUs with the most new findings") == [
+        "Not known without a baseline (see above)."
+    ]
+
+
+HUB_SESSION = "arn:aws:sts::999999999999:assumed-role/config-report-hub/config-report"
+
+
+def assume_role_denied(account_id: str) -> str:
+    """What the scan records when STS refuses the spoke role, as AWS words it (account IDs inside)."""
+    return (
+        f"AssumeRole: AccessDenied: User: {HUB_SESSION} is not authorized to perform: sts:AssumeRole on "
+        f"resource: arn:aws:iam::{account_id}:role/system-config-report-generator-read-role"
+    )
+
+
+def gap_report(
+    gaps: list[tuple[CoverageStatus, str]], *, regions: tuple[str, ...] = ("eu-west-1",)
+) -> Report:
+    """One account per gap (`status`, its detail with {id} for the account ID), each region a gap."""
+    scans = [prod_scan()]
+    for n, (status, detail) in enumerate(gaps, start=1):
+        account = Account(id=f"{n:012d}", name=f"Team {n}", ou="Workloads")
+        coverage = tuple(Coverage(account.id, r, status, detail.format(id=account.id)) for r in regions)
+        scans.append(AccountScan(account=account, coverage=coverage))
+    return finished(Report(run=sample_report().run, scans=tuple(scans)))
+
+
+def test_gaps_with_one_cause_are_one_line_with_the_accounts_and_the_fix(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    denied = [(CoverageStatus.ACCESS_DENIED, assume_role_denied("{id}"))] * 12
+    timeout = [(CoverageStatus.ERROR, "DescribeConfigRules: ReadTimeoutError: Read timeout on endpoint URL")]
+    sync(jira, published, ledger, report=gap_report(denied + timeout, regions=("eu-west-1", "us-east-1")))
+
+    gaps = section(lines_of(jira), "Coverage gaps")
+    assert len(gaps) == 2
+    first_ten = ", ".join(f"Team {n} ({n:012d})" for n in range(1, 11))
+    assert gaps[0] == (
+        f"ACCESS_DENIED: 24 account-regions in 12 accounts: {first_ten}, and 2 more. "
+        "AWS said: AssumeRole: AccessDenied: User: arn:aws:sts::<account>:assumed-role/config-report-hub/"
+        "config-report is not authorized to perform: sts:AssumeRole on resource: "
+        "arn:aws:iam::<account>:role/system-config-report-generator-read-role. "
+        "Fix: the spoke role is missing in these accounts or does not trust the hub role: deploy it "
+        "(the spoke module or StackSet in deploy/terraform) under the name in "
+        "CONFIG_REPORT_SPOKE_ROLE_NAME, then run config-report check."
+    )
+    assert gaps[1].startswith("ERROR: 2 account-regions in 1 account: Team 13 (000000000013). AWS said: ")
+    assert "Fix: AWS answered with an error, not a denial" in gaps[1]
+
+
+def test_a_denial_through_the_aggregator_names_the_aggregator_role_not_the_spoke_role(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    role = "arn:aws:iam::002718281828:role/system-config-report-generator-read-aggregator-role"
+    not_assumed = (
+        f"cannot assume CONFIG_REPORT_AGGREGATOR_ROLE_ARN {role} (AssumeRole: AccessDenied: User: "
+        f"{HUB_SESSION} is not authorized to perform: sts:AssumeRole on resource: {role}); check that "
+        f"role's trust policy allows {HUB_SESSION}"
+    )
+    not_allowed = (
+        "aggregator acme-organization-aggregator in eu-central-1: DescribeAggregateComplianceByConfigRules: "
+        "AccessDeniedException: not authorized; grant the aggregator role the reads of deploy/terraform's "
+        "aggregator-read-role"
+    )
+    denied = [(CoverageStatus.ACCESS_DENIED, not_assumed), (CoverageStatus.ACCESS_DENIED, not_allowed)]
+    sync(jira, published, ledger, report=gap_report(denied))
+
+    gaps = section(lines_of(jira), "Coverage gaps")
+    assert len(gaps) == 2
+    for gap in gaps:
+        assert "Fix: the aggregator read role (CONFIG_REPORT_AGGREGATOR_ROLE_ARN)" in gap
+        assert "spoke" not in gap
+
+
+def test_a_huge_organizations_ticket_stays_within_jiras_text_limit(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    # 400 accounts, each a gap with its own message as long as a coverage row keeps (300 characters; and
+    # the sample's denied account: 401 causes), and 400 new critical findings, each with its own owner,
+    # on resources and rules with long names.
+    gaps = [
+        (
+            CoverageStatus.ERROR,
+            f"GetComplianceDetailsByConfigRule: InternalFailure: node {n} failed ".ljust(300, "y"),
+        )
+        for n in range(400)
+    ]
+    before = gap_report(gaps)
+    new = [
+        rated_finding(
+            PROD,
+            f"rule-with-a-long-normalized-name-{n}",
+            f"arn:aws:s3:::bucket-with-a-long-name-{n}" * 2,
+            Severity.CRITICAL,
+            Owner(f"owner-with-a-long-name-{n}" * 3, OwnerSource.RESOURCE_TAG),
+        )
+        for n in range(400)
+    ]
+    report = judged([], new)
+    report = finished(replace(report, scans=(*report.scans, *before.scans[1:])))
+
+    outcome = sync(jira, published, ledger, report=report)
+
+    assert outcome.action == "created"  # the fake refuses a description over 32,767 characters
+    lines = lines_of(jira)
+    assert section(lines, "Coverage gaps")[-1] == "… and 391 other causes: see the Coverage and Rules sheets"
+
+
+PRIORITIES = json.dumps({"CRITICAL": "Highest", "high": "High"})
+
+
+@pytest.mark.parametrize(
+    ("severities", "mapping", "expected"),
+    [
+        ((Severity.HIGH, Severity.CRITICAL, Severity.LOW), PRIORITIES, "Highest"),
+        ((Severity.HIGH, Severity.MEDIUM), PRIORITIES, "High"),
+        # No entry for the worst: the next milder severity's.
+        ((Severity.CRITICAL,), json.dumps({"HIGH": "High"}), "High"),
+        # None applies: the configured priority, as before.
+        ((Severity.MEDIUM, Severity.UNRATED), PRIORITIES, "Medium"),
+    ],
+)
+def test_the_worst_new_severity_sets_the_new_tickets_priority(
+    cloud: FakeJira,
+    published: PublishedWorkbook,
+    ledger: TicketRecords,
+    severities: tuple[Severity, ...],
+    mapping: str,
+    expected: str,
+) -> None:
+    new = [rated_finding(PROD, f"rule-{s.value.lower()}", f"r-{s.value}", s) for s in severities]
+    sync(
+        cloud,
+        published,
+        ledger,
+        report=judged([], new),
+        jira_priority="Medium",
+        jira_priority_by_severity=mapping,
+    )
+
+    [issue] = cloud.issues.values()
+    assert issue.fields["priority"] == {"name": expected}
+
+
+def test_an_accepted_or_old_finding_does_not_raise_the_priority(
+    cloud: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    old = rated_finding(PROD, "s3-bucket-public-write-prohibited", "old", Severity.CRITICAL)
+    accepted = replace(
+        rated_finding(PROD, "s3-bucket-public-write-prohibited", "new", Severity.CRITICAL),
+        accepted=Acceptance("Known", "SEC-1", STARTED.date() + timedelta(days=9)),
+    )
+    sync(
+        cloud, published, ledger, report=judged([old], [old, accepted]), jira_priority_by_severity=PRIORITIES
+    )
+
+    [issue] = cloud.issues.values()
+    assert "priority" not in issue.fields
+
+
+def test_owners_of_new_critical_and_high_findings_add_their_components(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    new = [
+        rated_finding(PROD, "s3-bucket-public-write-prohibited", "open", Severity.CRITICAL, PAYMENTS),
+        rated_finding(PROD, "encrypted-volumes", "vol-1", Severity.MEDIUM, PLATFORM),
+        rated_finding(
+            PROD, "ec2-imdsv2-check", "i-1", Severity.HIGH, Owner("unmapped", OwnerSource.RESOURCE_TAG)
+        ),
+    ]
+    components = json.dumps({"payments-team": "Payments", "platform-team": "Platform"})
+    sync(
+        jira,
+        published,
+        ledger,
+        report=judged([], new),
+        jira_components=["AWS"],
+        jira_owner_components=components,
+    )
+
+    [issue] = jira.issues.values()
+    assert issue.fields["components"] == [{"name": "AWS"}, {"name": "Payments"}]
+
+
+def test_a_component_the_project_lacks_names_the_settings_to_correct(
+    published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    new = [rated_finding(PROD, "s3-bucket-public-write-prohibited", "open", Severity.CRITICAL, PAYMENTS)]
+    with (
+        FakeJira("datacenter", components=("AWS",)).running() as jira,
+        pytest.raises(JiraError) as caught,
+    ):
+        sync(
+            jira,
+            published,
+            ledger,
+            report=judged([], new),
+            jira_owner_components='{"payments-team": "Payments"}',
+        )
+
+    message = str(caught.value)
+    assert "components: Component name 'Payments' is not valid" in message
+    assert "CONFIG_REPORT_JIRA_OWNER_COMPONENTS" in message
+    assert jira.issues == {}

@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
-from config_report.domain.model import Baseline, Report
+from config_report.domain.model import Baseline, Compliance, Report
 from config_report.errors import PublishError
 from config_report.render.xlsx.cells import EXCEL_MAX_CELL_CHARS, TRUNCATION_MARKER, fit_cell_text
 from config_report.render.xlsx.workbook import EXCEL_MAX_ROWS, write_workbook
@@ -24,6 +24,7 @@ from factories import (
     HOSTILE_STRINGS,
     PROD,
     SANDBOX,
+    STARTED,
     finding,
     prod_scan,
     run_info,
@@ -109,9 +110,10 @@ def test_denied_account_is_listed_with_its_reason_not_dropped(tmp_path: Path) ->
         [SANDBOX.id, SANDBOX.name, "us-east-1", "CONFIG_NOT_ENABLED"],
         [DENIED.id, DENIED.name, "all regions", "ACCESS_DENIED"],
     ]
-    assert str(coverage[-1][4]).startswith("AccessDenied: not authorized to perform sts:AssumeRole")
+    assert str(coverage[-1][4]).startswith("The report's access was refused")
+    assert str(coverage[-1][5]).startswith("AccessDenied: not authorized to perform sts:AssumeRole")
     accounts = {row[0]: row for row in sheets["Accounts"][1:]}
-    assert list(accounts) == [PROD.id, SANDBOX.id, DENIED.id]
+    assert set(accounts) == {PROD.id, SANDBOX.id, DENIED.id}
     assert accounts[DENIED.id][:4] == [DENIED.id, DENIED.name, DENIED.ou, "ACCESS_DENIED"]
     assert accounts[PROD.id][3] == "OK"
 
@@ -233,10 +235,10 @@ def test_data_sheets_freeze_the_header_filter_every_row_and_set_column_widths(tm
     xml = sheet_xml(path)
 
     expected_filters = {
-        "Accounts": "A1:J4",
+        "Accounts": "A1:L4",
         "Rules": "A1:O7",
-        "Non-compliant resources": "A1:P5",
-        "Coverage": "A1:E6",
+        "Non-compliant resources": "A1:R5",
+        "Coverage": "A1:F6",
     }
     for name, ref in expected_filters.items():
         assert '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' in xml[name]
@@ -341,3 +343,33 @@ def test_changes_sheet_lists_new_then_resolved_with_first_seen_and_age(tmp_path:
     # Each ranking shows its groups' changes, counted like the headline's.
     assert summary["Worst rules"][3] == summary["Worst accounts"][3] == "Since 16 Nov"
     assert summary[f"{PROD.name} ({PROD.id})"][3] == 0.0  # the account had one fixed, one new
+
+
+def test_accounts_are_listed_least_compliant_first_with_their_share_and_its_change(tmp_path: Path) -> None:
+    fixed = finding(PROD, "s3-bucket-public-read-prohibited", "fixed-bucket")
+    before = sample_report(extra_findings=[fixed])
+    prod, *others = before.scans
+    # Last week the production bucket rule passed: the account's share was 2 of 3, this week 1 of 3.
+    passing = tuple(
+        replace(r, compliance=Compliance.COMPLIANT, noncompliant_resources=0)
+        if r.rule_name == "s3-bucket-public-read-prohibited"
+        else r
+        for r in prod.rules
+    )
+    last_week = replace(
+        before,
+        scans=(replace(prod, rules=passing, findings=()), *others),
+        run=replace(before.run, run_id="20261116T090000Z-aaaaaa", started_at=STARTED - timedelta(days=7)),
+    )
+    baseline = Baseline("s3://b/k", last_week.run.run_id, last_week.run.started_at, last_week.figures)
+    sheets = write_and_read(tmp_path, compare(sample_report(), last_week, baseline))
+
+    header, *rows = sheets["Accounts"]
+    table = [dict(zip(header, row, strict=True)) for row in rows]
+    shares = [(r["Account ID"], r["Compliance Share"], r["Compliance Share Change"]) for r in table]
+    # The sandbox judged one rule, failing: 0 %, unchanged; the production account lost a third.
+    assert shares[:2] == [
+        (SANDBOX.id, 0.0, 0.0),
+        (PROD.id, pytest.approx(1 / 3), pytest.approx(1 / 3 - 2 / 3)),
+    ]
+    assert shares[2] == (DENIED.id, "", ""), "an account not read has no share, never 0 %"

@@ -86,6 +86,16 @@ def test_the_key_layout_is_the_one_the_design_gives(bucket: ReportBucket) -> Non
     assert bucket.merge_claim_key(folder) == f"{folder}parts/merge.claim"
 
 
+def test_the_sharded_runs_are_listed_by_the_names_their_shards_share(bucket: ReportBucket) -> None:
+    assert bucket.shard_run_names() == []
+    for name in ("weekly-2", "weekly-1"):
+        bucket.claim(bucket.shard_run_key(name), b"{}")
+    # Not a run's claim: a stray object beside them is no run.
+    bucket.put(bucket.prefix + "shards/notes.txt", b"", content_type="text/plain")
+
+    assert bucket.shard_run_names() == ["weekly-1", "weekly-2"]
+
+
 def test_a_created_key_is_never_overwritten(bucket: ReportBucket, tmp_path: Path) -> None:
     key = bucket.prefix + "report.xlsx"
     first = tmp_path / "first.xlsx"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +28,7 @@ def entry(started: datetime, resources: int = 10, run: str = "") -> HistoryEntry
 
 
 def test_lines_round_trip_and_name_their_schema_and_date() -> None:
-    entries = [entry(MONDAY - timedelta(weeks=1)), entry(MONDAY, 12)]
+    entries = [entry(MONDAY - timedelta(weeks=1)), replace(entry(MONDAY, 12), critical_high_resources=5)]
 
     data = encode(entries)
 
@@ -54,6 +55,7 @@ def test_a_line_from_before_resources_were_counted_once_reads_as_evaluations_wit
     (line,) = decode(old)
 
     assert (line.noncompliant_resources, line.failing_evaluations) == (None, 42)
+    assert line.critical_high_resources is None, "a line from before severities has no such count, not 0"
 
 
 def _bucket() -> MemoryBucket:

@@ -160,7 +160,13 @@ def test_snapshot_is_versioned_gzip_json_with_flat_lists_and_figures(tmp_path: P
     assert document["figures"]["noncompliant_resources"] == 4
     assert document["figures"]["complete"] is False
     # No previous run: no change.
-    assert document["figures"]["worst_rules"][0] == {"name": "restricted-ssh", "count": 2, "change": None}
+    assert document["figures"]["worst_rules"][0] == {
+        "name": "restricted-ssh",
+        "count": 2,
+        "change": None,
+        "severity": "UNRATED",
+        "critical_high": None,
+    }
     assert {f["annotation"] for f in document["findings"]} | {
         f["resource_id"] for f in document["findings"]
     } >= set(HOSTILE_STRINGS)

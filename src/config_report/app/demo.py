@@ -6,6 +6,7 @@ here, so the production image never carries it.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -82,7 +83,10 @@ def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()
         week = evolve.demo_week(simulator)
         evolve.before_last_week(simulator, week)
         print("replaying last week's run first…", flush=True)
-        quiet = load_settings({"log_format": "auto", "log_level": "ERROR", "source": options.source})
+        aliases = json.dumps(seeded.owner_aliases())
+        quiet = load_settings(
+            {"log_format": "auto", "log_level": "ERROR", "source": options.source, "owner_aliases": aliases}
+        )
         run(quiet, as_json=configure(quiet.log_format, quiet.log_level), started_at=now - timedelta(days=7))
         if options.lagging_source:
             # The aggregator keeps last week's copy of the account whose resources get fixed this week.
@@ -100,7 +104,12 @@ def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()
             seed=DEMO_SEED,
         )
         settings = load_settings(
-            {"output_dir": str(Path(output).resolve()), "log_format": "auto", "source": options.source}
+            {
+                "output_dir": str(Path(output).resolve()),
+                "log_format": "auto",
+                "source": options.source,
+                "owner_aliases": aliases,
+            }
         )
         as_json = configure(settings.log_format, settings.log_level)
         outcome = run(settings, as_json=as_json, started_at=now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from config_report.app.context import RunContext, open_run
 from config_report.app.sources import read_compliance
-from config_report.aws.organization import list_active_accounts, organizations_client
+from config_report.aws.organization import DISCOVERY_READERS, list_active_accounts, organizations_client
 from config_report.aws.session import region_source
 from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners
 from config_report.domain.acceptance import apply_exceptions
@@ -148,7 +149,8 @@ def discover(context: RunContext, organizations: Any = None) -> list[Account]:
     """The organization's ACTIVE accounts in scope (through `organizations`, default: a new client);
     raises `DiscoveryError` when they cannot be listed."""
     organizations = organizations or organizations_client(context.hub, context.scan)
-    accounts = list_active_accounts(organizations, account_filter(context.scan))
+    readers = min(context.scan.concurrency, DISCOVERY_READERS)
+    accounts = list_active_accounts(organizations, account_filter(context.scan), readers=readers)
     get_logger().info("discovery.done", accounts=len(accounts))
     return accounts
 
@@ -160,9 +162,9 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     clock_started = datetime.now(UTC)  # the run's own clock may be a testing time (config_report.clock)
     if accounts is None:
         accounts = discover(context, organizations)
-    # Each account's owner tag, once per run (a shard reads those of its own accounts).
-    readers = min(context.scan.concurrency, ACCOUNT_TAG_READERS)
-    owned = read_account_owners(organizations, accounts, context.scan.owner_tag_keys, readers=readers)
+    # Each account's owner tag, once per run (a shard reads those of its own accounts), read while
+    # the scan runs: Organizations and the accounts' Config APIs do not wait on each other.
+    owners = _read_owners_meanwhile(context, organizations, accounts)
 
     def account_done(scan: AccountScan, done: int, total: int) -> None:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
@@ -179,9 +181,9 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
                 gaps=gaps,
             )
 
-    with Progress(accounts=len(owned), as_json=context.as_json) as progress:
+    with owners, Progress(accounts=len(accounts), as_json=context.as_json) as progress:
         scans = read_compliance(
-            owned,
+            accounts,
             source=context.settings.source,
             hub=context.hub,
             scan=context.scan,
@@ -190,9 +192,45 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
             on_unit_done=progress.update,
             stop=context.stop,
         )
+        owned = {account.id: account for account in owners.result()}
+    scans = tuple(replace(scan, account=owned[scan.account.id]) for scan in scans)
     report = Report(run=run_info(context, took=datetime.now(UTC) - clock_started), scans=scans)
     report = with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
     return rated(report, severity_overrides(context))
+
+
+class _OwnersMeanwhile:
+    """The accounts' owners, read in the background: `result()` waits for them (and raises what the
+    reading raised); leaving the `with` block lets the reading end before the run goes on."""
+
+    def __init__(self, pool: ThreadPoolExecutor, reading: Future[tuple[Account, ...]]) -> None:
+        self._pool = pool
+        self._reading = reading
+
+    def result(self) -> tuple[Account, ...]:
+        return self._reading.result()
+
+    def __enter__(self) -> _OwnersMeanwhile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_owners_meanwhile(
+    context: RunContext, organizations: Any, accounts: list[Account]
+) -> _OwnersMeanwhile:
+    """Start reading the accounts' owner tags beside the scan. The first account's are read now: a
+    missing permission (organizations:ListTagsForResource) still fails the run before any Config call."""
+    keys = context.scan.owner_tag_keys
+    readers = min(context.scan.concurrency, ACCOUNT_TAG_READERS)
+    first = read_account_owners(organizations, accounts[:1], keys)
+
+    def the_rest() -> tuple[Account, ...]:
+        return (*first, *read_account_owners(organizations, accounts[1:], keys, readers=readers))
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="owners")
+    return _OwnersMeanwhile(pool, pool.submit(the_rest))
 
 
 def severity_overrides(context: RunContext) -> tuple[tuple[str, Severity], ...]:

@@ -34,7 +34,6 @@ from config_report.logs import warn_once
 # The largest MaxResults of ListConfigurationRecorders (AWS Config API reference).
 _LIST_PAGE_SIZE = 20
 _FAILURE = "failure"  # AWS's enum is `Failure`; its own documentation prints FAILURE
-_STALE = "its results are stale, not reported"
 UNLISTED_FIX = (
     "grant the spoke role config:ListConfigurationRecorders (re-apply deploy/terraform's "
     "spoke-read-role); until then a region recorded only by a service-linked recorder (Security Hub's) "
@@ -91,14 +90,14 @@ def _verdict(recorders: list[Mapping[str, Any]]) -> RecorderState:
         return RecorderState(None)
     if recording:
         failures = "; ".join(_failure(r) for r in recording)
-        return RecorderState(CoverageStatus.CONFIG_RECORDER_FAILING, f"{failures}: {_STALE}")
+        return RecorderState(CoverageStatus.CONFIG_RECORDER_FAILING, failures)
     stopped = "; ".join(
         f"recorder {r.get('name', '?')!r} stopped at {_utc_text(r['lastStopTime'])}"
         if r.get("lastStopTime")
         else f"recorder {r.get('name', '?')!r} not recording"
         for r in recorders
     )
-    return RecorderState(CoverageStatus.CONFIG_NOT_RECORDING, f"{stopped}: {_STALE}")
+    return RecorderState(CoverageStatus.CONFIG_NOT_RECORDING, stopped)
 
 
 def _failing(recorder: Mapping[str, Any]) -> bool:

@@ -35,18 +35,11 @@ from config_report.aws.errors import (
     is_sts_region_disabled,
     translated,
 )
+from config_report.domain.partitions import COMMERCIAL, PARTITION_PREFIXES, partition_of
 from config_report.errors import ConfigReportError
 from config_report.settings import ClientConfig
 
 DEFAULT_REGION = "us-east-1"
-
-# Region name prefixes of the partitions other than `aws`; credentials never reach across partitions.
-_PARTITION_PREFIXES = {
-    "aws-cn": ("cn-",),
-    "aws-us-gov": ("us-gov-",),
-    "aws-iso": ("us-iso-",),
-    "aws-iso-b": ("us-isob-",),
-}
 
 
 # Per partition, the region where AWS never lets an account deactivate STS (IAM User Guide, "AWS STS
@@ -59,13 +52,12 @@ _STS_ALWAYS_ACTIVE = {"aws": "us-east-1"}
 
 
 def in_partition(region: str, partition: str) -> bool:
-    """True when `region` belongs to `partition` (aws, aws-cn, aws-us-gov, ...)."""
-    own = _PARTITION_PREFIXES.get(partition)
+    """True when `region` belongs to `partition` (aws, aws-cn, aws-us-gov, ...); credentials never reach
+    across partitions. A partition this version does not know takes the regions of none it knows."""
+    own = PARTITION_PREFIXES.get(partition)
     if own is not None:
         return region.startswith(own)
-    return not any(
-        region.startswith(prefix) for prefixes in _PARTITION_PREFIXES.values() for prefix in prefixes
-    )
+    return partition_of(region) == COMMERCIAL
 
 
 # Attempts of the first call (who am I?), the first included: a network fault there is reported in

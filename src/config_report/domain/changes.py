@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 
-from config_report.domain.figures import group_changes, groups_of
+from config_report.domain.figures import URGENT, URGENT_GROUP, group_changes, groups_of, share_changes
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -64,8 +64,8 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
     comparable = _read_places(current) & _read_places(previous)
     unread = _unread_rules(current) | _unread_rules(previous)
 
-    def compared(finding: Finding) -> bool:
-        return (finding.account_id, finding.region) in comparable and _rule_place(finding) not in unread
+    def compared(item: Finding | RuleResult) -> bool:
+        return (item.account_id, item.region) in comparable and _rule_place(item) not in unread
 
     before = {finding_key(f): _dated(f, earlier_day) for f in (*previous.carried, *previous.findings())}
 
@@ -113,6 +113,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
         new_resources=len(resources_now - resources_before),
         resolved_resources=len(resources_before - resources_now),
         group_changes=group_changes(groups_now, groups_before),
+        share_changes=share_changes(filter(compared, current.rules()), filter(compared, previous.rules())),
         joined=_accounts_missing_from(current.accounts, previous.accounts),
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )
@@ -123,6 +124,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
 _LIKE_FOR_LIKE: dict[str, Callable[[Changes], int]] = {
     "noncompliant_resources": lambda changes: changes.resources_change,
     "failing_evaluations": lambda changes: changes.evaluations_change,
+    "critical_high_resources": lambda changes: changes.group_changes.get((URGENT, URGENT_GROUP), 0),
 }
 
 

@@ -28,8 +28,10 @@ from config_report.domain.model import (
     RegionUse,
     Report,
     Resource,
+    RuleResult,
     SkipReason,
 )
+from config_report.domain.severity import Severity
 
 TOP = 10
 """How many rules, accounts, owners and OUs the 'worst' lists and the group tables hold."""
@@ -87,9 +89,23 @@ def figures_of(report: Report) -> Figures:
     statuses = Counter(c.status for c in coverage)
     skipped = Counter(s.reason.value for s in report.skipped_rules())
     exceptions = Counter(e.status for e in report.exceptions)
-    worst_rules, worst_rules_other = _ranked(groups[RULE], RULE, lambda name: name, change)
+    severity_of = _rule_severities(failing)
+    worst_rules, worst_rules_other = _ranked(
+        groups[RULE],
+        RULE,
+        lambda name: name,
+        change,
+        order=lambda name, found: (severity_of[name].rank, -len(found)),
+        severity=severity_of.get,
+    )
+    urgent_of = groups[URGENT_BY_ACCOUNT]
     worst_accounts, worst_accounts_other = _ranked(
-        by_account, ACCOUNT, lambda acct: f"{names.get(acct, '')} ({acct})", change
+        by_account,
+        ACCOUNT,
+        lambda acct: f"{names.get(acct, '')} ({acct})",
+        change,
+        order=lambda acct, found: (-len(urgent_of.get(acct, ())), -len(found)),
+        urgent=lambda acct: len(urgent_of.get(acct, ())),
     )
     by_owner, by_owner_other = _by_owner(failing, change)
     by_ou, by_ou_other = _by_ou(failing, report.scans, change)
@@ -106,6 +122,7 @@ def figures_of(report: Report) -> Figures:
             1 for r in rules if r.compliance not in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
         ),
         noncompliant_resources=len(resources),
+        critical_high_resources=len(groups[URGENT].get(URGENT_GROUP, ())),
         failing_evaluations=sum(r.noncompliant_resources for r in rules) - (len(findings) - len(failing)),
         worst_rules=worst_rules,
         worst_accounts=worst_accounts,
@@ -136,6 +153,10 @@ def figures_of(report: Report) -> Figures:
 
 RULE, ACCOUNT, OWNER, OU = "rule", "account", "owner", "ou"
 """The kinds of group the Summary ranks: a rule (by its normalized name), an account, an owner, an OU."""
+URGENT, URGENT_BY_ACCOUNT = "urgent", "urgent account"
+"""The resources failing a CRITICAL or HIGH rule: in all (one group, `URGENT_GROUP`), and per account."""
+URGENT_GROUP = "critical or high"
+URGENT_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 Groups = Mapping[str, Mapping[str, set[Resource]]]
 ChangeOf = Callable[[str, str], int | None]
@@ -149,7 +170,7 @@ def owner_group(finding: Finding) -> str:
 def groups_of(findings: Iterable[Finding], ou_of: Mapping[str, str]) -> dict[str, dict[str, set[Resource]]]:
     """Kind → group → the distinct resources failing in it (`ou_of`: account ID → its OU)."""
     groups: dict[str, dict[str, set[Resource]]] = {
-        kind: defaultdict(set) for kind in (RULE, ACCOUNT, OWNER, OU)
+        kind: defaultdict(set) for kind in (RULE, ACCOUNT, OWNER, OU, URGENT, URGENT_BY_ACCOUNT)
     }
     for finding in findings:
         resource = finding.resource
@@ -158,7 +179,34 @@ def groups_of(findings: Iterable[Finding], ou_of: Mapping[str, str]) -> dict[str
         groups[ACCOUNT][finding.account_id].add(resource)
         groups[OWNER][owner_group(finding)].add(resource)
         groups[OU][ou_of.get(finding.account_id, "")].add(resource)
+        if finding.severity in URGENT_SEVERITIES:
+            groups[URGENT][URGENT_GROUP].add(resource)
+            groups[URGENT_BY_ACCOUNT][finding.account_id].add(resource)
     return groups
+
+
+def compliant_share(rules: Iterable[RuleResult]) -> float | None:
+    """Compliant rules ÷ rules judged (compliant or not): an account's compliance; None when none was."""
+    states = Counter(r.compliance for r in rules)
+    judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
+    return states[Compliance.COMPLIANT] / judged if judged else None
+
+
+def share_changes(now: Iterable[RuleResult], before: Iterable[RuleResult]) -> dict[str, float]:
+    """Account ID → its compliant share now minus before, both over the same rules' places; only where
+    both runs judged a rule."""
+    shares = [_shares_by_account(rules) for rules in (now, before)]
+    return {
+        account: share - shares[1][account] for account, share in shares[0].items() if account in shares[1]
+    }
+
+
+def _shares_by_account(rules: Iterable[RuleResult]) -> dict[str, float]:
+    by_account: dict[str, list[RuleResult]] = defaultdict(list)
+    for rule in rules:
+        by_account[rule.account_id].append(rule)
+    shares = {account: compliant_share(items) for account, items in by_account.items()}
+    return {account: share for account, share in shares.items() if share is not None}
 
 
 def group_changes(now: Groups, before: Groups) -> dict[tuple[str, str], int]:
@@ -176,11 +224,32 @@ def _change_of(changes: Changes | None) -> ChangeOf:
     return lambda kind, name: changes.group_changes.get((kind, name), 0)
 
 
+def _rule_severities(failing: Iterable[Finding]) -> dict[str, Severity]:
+    """Normalized rule name → its severity (the most severe, should its copies differ)."""
+    severities: dict[str, Severity] = {}
+    for finding in failing:
+        known = severities.get(finding.normalized_name)
+        if known is None or finding.severity.rank < known.rank:
+            severities[finding.normalized_name] = finding.severity
+    return severities
+
+
 def _ranked(
-    groups: Mapping[str, set[Resource]], kind: str, label: Callable[[str], str], change: ChangeOf
+    groups: Mapping[str, set[Resource]],
+    kind: str,
+    label: Callable[[str], str],
+    change: ChangeOf,
+    *,
+    order: Callable[[str, set[Resource]], tuple[int, ...]],
+    severity: Callable[[str], Severity | None] = lambda name: None,
+    urgent: Callable[[str], int | None] = lambda name: None,
 ) -> tuple[tuple[RankedItem, ...], RankedItem | None]:
-    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    top = tuple(RankedItem(label(name), len(found), change(kind, name)) for name, found in ordered[:TOP])
+    """The `TOP` groups in `order` (most urgent first; then by name), and one row for the rest."""
+    ordered = sorted(groups.items(), key=lambda item: (*order(*item), item[0]))
+    top = tuple(
+        RankedItem(label(name), len(found), change(kind, name), severity(name), urgent(name))
+        for name, found in ordered[:TOP]
+    )
     rest = ordered[TOP:]
     if not rest:
         return top, None

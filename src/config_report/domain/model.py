@@ -343,6 +343,9 @@ class Coverage:
     account_id: str
     region: str
     status: CoverageStatus
+    # What AWS said (its error message) or what the read found (a recorder stopped since when, rules
+    # that could not be read): the Coverage sheet's `AWS Message`. What the status means and its fix
+    # are `domain.coverage_words`, the sheet's `Detail`.
     detail: str = ""
 
     def noted(self, note: str, status: CoverageStatus | None = None) -> Coverage:
@@ -402,6 +405,8 @@ class RankedItem:
     count: int
     # Since the previous run, where both runs read (new minus resolved resources); None without one.
     change: int | None = None
+    severity: Severity | None = None  # a rule's (the worst rules are ranked by it first)
+    critical_high: int | None = None  # an account's resources failing a CRITICAL or HIGH rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +505,7 @@ class Figures:
     worst_rules: tuple[RankedItem, ...]  # by distinct resources, each rule by its normalized name
     worst_accounts: tuple[RankedItem, ...]
     failing_evaluations: int = 0  # resource × rule × region evaluations failing, not accepted
+    critical_high_resources: int = 0  # of `noncompliant_resources`, those failing a CRITICAL or HIGH rule
     regions_not_recording: int = 0
     regions_recorder_failing: int = 0
     regions_not_enabled: int = 0
@@ -581,6 +587,8 @@ class Changes:
     resolved_resources: int = 0
     # The same change per ranking group, keyed (kind, group) as `domain.figures.groups_of` names them.
     group_changes: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Account ID → its compliant share of rules now minus before, over the rules of places both read.
+    share_changes: Mapping[str, float] = field(default_factory=dict)
     joined: tuple[Account, ...] = ()
     left: tuple[Account, ...] = ()
 
@@ -611,6 +619,7 @@ class HistoryEntry:
     # Lines written before resources were counted once hold evaluations: then this is that number and
     # `noncompliant_resources` is None until the line is rebuilt from its run's snapshot.
     failing_evaluations: int | None = None
+    critical_high_resources: int | None = None  # None on lines written before severities were rated
 
     @property
     def coverage(self) -> float:

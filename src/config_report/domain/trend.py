@@ -27,6 +27,7 @@ def entry_for(report: Report) -> HistoryEntry:
         new_findings=len(changes.new) if changes is not None and compared else None,
         resolved_findings=len(changes.resolved) if changes is not None and compared else None,
         failing_evaluations=figures.failing_evaluations,
+        critical_high_resources=figures.critical_high_resources,
     )
 
 

@@ -279,6 +279,11 @@ def _explain(response: httpx.Response, what: str) -> str:
             f". The project requires field(s) {', '.join(required)} for this issue type: set them in "
             'CONFIG_REPORT_JIRA_EXTRA_FIELDS, e.g. {"' + required[0] + '": ...}'
         )
+    elif "components" in field_errors:
+        text += (
+            ". Each name in CONFIG_REPORT_JIRA_COMPONENTS and CONFIG_REPORT_JIRA_OWNER_COMPONENTS must be a "
+            "component of the project: create it there, or correct the setting"
+        )
     elif response.status_code == 401:
         text += ". Check CONFIG_REPORT_JIRA_EMAIL and the API token (Cloud) or the personal access token (DC)"
     return text

@@ -17,11 +17,29 @@ from config_report.domain.model import (
     RankedItem,
     Report,
 )
-from config_report.jira._document import BulletList, Document, Heading, Inline, Link, Paragraph, Text
+from config_report.jira._document import (
+    Block,
+    BulletList,
+    Document,
+    Heading,
+    Inline,
+    Link,
+    Paragraph,
+    Text,
+)
+from config_report.jira._gaps import GapGroup, region_gaps, rule_gaps
+from config_report.jira._triage import (
+    MAX_URGENT_LISTED,
+    URGENT,
+    group_lines,
+    new_findings,
+    urgent,
+    urgent_line,
+)
 
 LABEL_PREFIX = "aws-config-report-"
 # Long lists would bury the point and run into Jira's 32,767-character field limit.
-MAX_GAPS_LISTED = 20
+MAX_GAP_GROUPS = 10
 MAX_NEW_RULES_LISTED = 5
 MAX_NEW_RESOURCES_PER_RULE = 3
 MAX_ACCOUNTS_LISTED = 10
@@ -97,17 +115,17 @@ def summary(week: str, figures: Figures, changes: Changes | None = None) -> str:
 
 
 def description(week: str, report: Report, where: WorkbookLocation) -> Document:
-    """The new ticket's body: what changed (new and resolved, the worst new findings) first, then the
-    figures, coverage gaps, worst rules and accounts, and where the report is."""
+    """The new ticket's body, in the order a triager acts: the new critical and high findings, who owns
+    the new findings, what could not be read and how to fix it, the expired exceptions; then the counts
+    since the previous run, the figures, the worst rules and accounts, and where the report is."""
     figures = report.figures
     intro = Paragraph((Text(f"Weekly AWS Config compliance report for {week}. {_run_line(report)}"),))
     return Document(
         (
             intro,
+            *_triage_blocks(report.changes, "Since the previous run", report),
             *_change_blocks(report.changes, "Since the previous run", report.account_names()),
             *_figures_blocks(figures),
-            *_gap_blocks(report),
-            *_exception_blocks(report),
             Heading("Worst rules"),
             _ranked(figures.worst_rules, "No rule has non-compliant resources."),
             Heading("Worst accounts"),
@@ -118,8 +136,9 @@ def description(week: str, report: Report, where: WorkbookLocation) -> Document:
 
 
 def comment(report: Report, since_ticket: Changes | None, where: WorkbookLocation) -> Document:
-    """A later run's note on the week's ticket: what changed since the ticket was created (or, when the
-    run that created it is not known, since the previous run), its figures, gaps and workbook."""
+    """A later run's note on the week's ticket, in the description's order: what is new since the
+    ticket was created (or, when the run that created it is not known, since the previous run), gaps,
+    expired exceptions, the counts, its figures and workbook."""
     changes, title = (
         (since_ticket, "Since this ticket was created")
         if since_ticket
@@ -130,13 +149,75 @@ def comment(report: Report, since_ticket: Changes | None, where: WorkbookLocatio
             Paragraph(
                 (Text("New run of the weekly report. ", strong=True), Text(_run_line(report))),
             ),
+            *_triage_blocks(changes, title, report),
             *_change_blocks(changes, title, report.account_names()),
             *_figures_blocks(report.figures),
-            *_gap_blocks(report),
-            *_exception_blocks(report),
             *_location_blocks(where),
         )
     )
+
+
+def _triage_blocks(changes: Changes | None, title: str, report: Report) -> tuple[Block, ...]:
+    """The four sections a triager reads first."""
+    return (
+        *_urgent_blocks(changes, title, report),
+        *_owner_blocks(changes, report),
+        *_gap_blocks(report),
+        *_exception_blocks(report),
+    )
+
+
+def _urgent_blocks(changes: Changes | None, title: str, report: Report) -> tuple[Block, ...]:
+    """The new critical and high findings, worst first: the first fifteen, then how many more."""
+    heading = Heading("New critical and high findings")
+    names = report.account_names()
+    if changes is None or not changes.baseline.usable:
+        problem = changes.baseline.problem if changes is not None else "not compared with an earlier run"
+        now = urgent((f for f in report.findings() if f.accepted is None), names)
+        return heading, _words(
+            f"No baseline: {problem}. Nothing can be called new; this run has "
+            f"{_count(len(now), 'critical or high finding')} (Non-compliant resources sheet, Severity)."
+        )
+    found = urgent(new_findings(changes), names)
+    since = f"{title} ({_baseline_label(changes)})"
+    if not found:
+        return heading, _words(f"None. {since}: no new finding is critical or high.")
+    resources = len({f.resource for f in found})
+    counts = ", ".join(
+        f"{sum(1 for f in found if f.severity is s):,} {s.value}"
+        for s in sorted(URGENT, key=lambda s: s.rank)
+    )
+    lines = [urgent_line(f, names) for f in found[:MAX_URGENT_LISTED]]
+    if len(found) > MAX_URGENT_LISTED:
+        lines.append(
+            f"… and {len(found) - MAX_URGENT_LISTED:,} more: the Changes sheet lists them (Status NEW)"
+        )
+    summary_line = f"{since}: {_count(len(found), 'finding')} on {_count(resources, 'resource')} ({counts})."
+    return heading, _words(summary_line), _bullets(*lines)
+
+
+def _owner_blocks(changes: Changes | None, report: Report) -> tuple[Block, ...]:
+    """Who must act: the owners and OUs with the most resources with new findings."""
+    heading = Heading("Owners and OUs with the most new findings")
+    if changes is None or not changes.baseline.usable:
+        return heading, _words("Not known without a baseline (see above).")
+    found = new_findings(changes)
+    if not found:
+        return heading, _words("None: no new findings.")
+    by_owner, by_ou = group_lines(found, {a.id: a.ou for a in report.accounts})
+    return (
+        heading,
+        _words("By owner:"),
+        _bullets(*by_owner),
+        _words("By OU:"),
+        _bullets(*by_ou),
+    )
+
+
+def _baseline_label(changes: Changes) -> str:
+    baseline = changes.baseline
+    day = f"{baseline.started_at:%Y-%m-%d}, " if baseline.started_at is not None else ""
+    return f"{day}run {baseline.run_id}"
 
 
 def _run_line(report: Report) -> str:
@@ -146,6 +227,7 @@ def _run_line(report: Report) -> str:
 def _figures_blocks(f: Figures) -> tuple[Heading, BulletList]:
     return Heading("Figures"), _bullets(
         f"Non-compliant resources: {f.noncompliant_resources:,} (each counted once)",
+        f"Critical and high: {f.critical_high_resources:,} (of these, failing a CRITICAL or HIGH rule)",
         f"Failing evaluations: {f.failing_evaluations:,} (resource × rule × region)",
         f"Rules (per account and region): {f.rules_noncompliant:,} non-compliant, {f.rules_compliant:,} "
         f"compliant, {f.rules_other:,} other",
@@ -168,29 +250,43 @@ def _region_lines(f: Figures) -> list[str]:
     return lines
 
 
-def _gap_blocks(report: Report) -> tuple[Heading, Paragraph | BulletList]:
-    """Every account × region that could not be read, then every rule that alone could not be."""
+def _gap_blocks(report: Report) -> tuple[Block, ...]:
+    """What could not be read, grouped by cause: each group's count, accounts and the step that fixes it."""
     heading = Heading("Coverage gaps")
     if report.figures.complete:
-        return heading, Paragraph((Text("None: every account and region was read."),))
-    names = report.account_names()
-    places = [
-        f"{names.get(c.account_id, '')} ({c.account_id}), {c.region}: {c.status.value}"
-        + (f" ({c.detail})" if c.detail else "")
-        for c in report.coverage()
-        if c.status.is_gap
-    ]
-    rules = [
-        f"{names.get(r.account_id, '')} ({r.account_id}), {r.region}: rule {r.rule_name} could not be read "
-        f"({r.read_status.value}: {r.read_detail}); the region's other rules were"
-        for r in report.rules()
-        if r.unread
-    ]
-    gaps = places + rules
-    lines = gaps[:MAX_GAPS_LISTED]
-    if len(gaps) > MAX_GAPS_LISTED:
-        lines.append(f"… and {len(gaps) - MAX_GAPS_LISTED:,} more: see the Coverage and Rules sheets")
-    return heading, _bullets(*lines)
+        return heading, _words("None: every account and region was read.")
+    blocks: list[Block] = [heading]
+    for groups, what in (
+        (region_gaps(report), "account-region"),
+        (rule_gaps(report), "rule that alone could not be read (its region was)"),
+    ):
+        if groups:
+            items = [_gap_item(g, what) for g in groups[:MAX_GAP_GROUPS]]
+            if len(groups) > MAX_GAP_GROUPS:
+                more = len(groups) - MAX_GAP_GROUPS
+                items.append(
+                    (Text(f"… and {_count(more, 'other cause')}: see the Coverage and Rules sheets"),)
+                )
+            blocks.append(BulletList(tuple(items)))
+    return tuple(blocks)
+
+
+def _gap_item(group: GapGroup, what: str) -> tuple[Inline, ...]:
+    places = f"{group.places:,} {what}" if group.places == 1 else f"{group.places:,} {_plural(what)}"
+    accounts = _count(len(group.accounts), "account")
+    return (
+        Text(f"{group.status.value}: ", strong=True),
+        Text(f"{places} in {accounts}: {group.named_accounts()}. "),
+        Text(f"Rules: {group.named_rules()}. " if group.rules else ""),
+        Text(f"AWS said: {group.cause or 'nothing'}. "),
+        Text("Fix: ", strong=True),
+        Text(group.fix + "."),
+    )
+
+
+def _plural(what: str) -> str:
+    noun, _, rest = what.partition(" ")
+    return f"{noun}s {rest}".rstrip()
 
 
 def _exception_blocks(report: Report) -> tuple[Heading | Paragraph | BulletList, ...]:
@@ -222,12 +318,13 @@ def _ranked(items: tuple[RankedItem, ...], empty: str) -> Paragraph | BulletList
 def _change_blocks(
     changes: Changes | None, title: str, names: dict[str, str]
 ) -> tuple[Heading | Paragraph | BulletList, ...]:
-    """New and resolved counts, the worst new findings, and who joined or left; or why there are none."""
+    """New and resolved counts, the worst new findings, and who joined or left (nothing without a
+    baseline: the first section already says why)."""
     if changes is None:
         return ()
     baseline = changes.baseline
     if not baseline.usable or baseline.started_at is None or baseline.figures is None:
-        return Heading("Changes"), Paragraph((Text(f"No baseline: {baseline.problem}."),))
+        return ()
     lines = [
         f"Newly non-compliant resources: {changes.new_resources:,} (change {changes.resources_change:+,})",
         f"Resources no longer non-compliant: {changes.resolved_resources:,}",
@@ -316,3 +413,7 @@ def _count(n: int, noun: str) -> str:
 
 def _bullets(*lines: str) -> BulletList:
     return BulletList(tuple((Text(line),) for line in lines))
+
+
+def _words(text: str) -> Paragraph:
+    return Paragraph((Text(text),))

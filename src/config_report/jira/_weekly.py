@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from config_report.domain.model import Changes, Report
+from config_report.domain.model import Changes, Finding, Report
 from config_report.errors import ConfigReportError, JiraError, SettingsError
 from config_report.jira._client import CreateOutcomeUnknown, Flavor, Issue, JiraClient
 from config_report.jira._document import Document
@@ -22,6 +22,7 @@ from config_report.jira._ticket import (
     summary,
     week_label,
 )
+from config_report.jira._triage import new_findings, owner_components, priority_for
 from config_report.logs import get_logger
 from config_report.retry import Retry
 from config_report.settings import JiraConfig
@@ -81,7 +82,7 @@ def sync_weekly_ticket(
             return weekly.dry_run(existing, summary(week, report.figures, report.changes), where)
         if existing is None:
             title = summary(week, report.figures, report.changes)
-            key = weekly.create(title, description(week, report, where), report.run.run_id)
+            key = weekly.create(title, description(week, report, where), report)
             action: Literal["created", "updated"] = "created"
         else:
             key = existing.key
@@ -138,11 +139,11 @@ class _WeeklyTicket:
             )
         return found[0] if found else None
 
-    def create(self, title: str, body: Document, run_id: str) -> str:
+    def create(self, title: str, body: Document, report: Report) -> str:
         """Create the ticket and record its key (and the run creating it) before anything else can fail."""
-        key = self._create_without_duplicate(self._fields(title), body)
+        key = self._create_without_duplicate(self._fields(title, new_findings(report.changes)), body)
         try:
-            self._ledger.remember(self._week, key, run_id=run_id)
+            self._ledger.remember(self._week, key, run_id=report.run.run_id)
         except ConfigReportError as exc:
             raise JiraError(
                 f"created {key} but could not record it, so a re-run soon may create a second ticket: {exc}"
@@ -179,7 +180,9 @@ class _WeeklyTicket:
         message = f"would comment on {existing.key} ({existing.summary!r}); {attach}"
         return TicketOutcome("dry_run", existing.key, url, False, message)
 
-    def _fields(self, title: str) -> dict[str, object]:
+    def _fields(self, title: str, new: tuple[Finding, ...]) -> dict[str, object]:
+        """The new ticket's fields: the configured ones, the priority of the worst new severity when
+        mapped, and the components of the owners of new critical and high findings."""
         c = self._config
         fields: dict[str, object] = dict(c.extra_fields)
         fields.update(
@@ -188,10 +191,12 @@ class _WeeklyTicket:
             summary=title,
             labels=[self._label, *(label for label in c.labels if label != self._label)],
         )
-        if c.components:
-            fields["components"] = [{"name": name} for name in c.components]
-        if c.priority:
-            fields["priority"] = {"name": c.priority}
+        components = dict.fromkeys((*c.components, *owner_components(new, c.owner_components)))
+        if components:
+            fields["components"] = [{"name": name} for name in components]
+        priority = priority_for(new, c.priority_by_severity) or c.priority
+        if priority:
+            fields["priority"] = {"name": priority}
         if c.assignee:
             # Cloud identifies people by account ID; Data Center by user name.
             who = "accountId" if self._client.flavor is Flavor.CLOUD else "name"

@@ -200,6 +200,7 @@ def _figures_table(report: Report, figures: Figures) -> Table:
     row("Accounts in scope", f"{figures.accounts:,}", "accounts")
     row("Accounts fully scanned", f"{figures.accounts_fully_scanned:,}", "accounts_fully_scanned")
     row("Non-compliant resources", f"{figures.noncompliant_resources:,}", "noncompliant_resources")
+    row("Critical and high", f"{figures.critical_high_resources:,}", "critical_high_resources")
     row("Failing evaluations", f"{figures.failing_evaluations:,}", "failing_evaluations")
     if report.exceptions:
         row("Accepted resources", f"{figures.accepted_resources:,}", "accepted_resources")

@@ -47,7 +47,9 @@ def redeploy_rule(sim: SimulatedOrganization, account_id: str, region: str, old:
     """
     config = sim.client("config", region=region, account_id=account_id)
     (rule,) = config.describe_config_rules(ConfigRuleNames=[old])["ConfigRules"]
-    definition = {key: rule[key] for key in ("Source", "Scope", "InputParameters") if key in rule}
+    definition = {
+        key: rule[key] for key in ("Description", "Source", "Scope", "InputParameters") if key in rule
+    }
     config.put_config_rule(ConfigRule={"ConfigRuleName": new, **definition})
     config.delete_config_rule(ConfigRuleName=old)
     store = _moto.compliance_store(account_id, region)

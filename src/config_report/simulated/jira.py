@@ -8,7 +8,9 @@ and the multipart field `file` on attachments, and understand the JQL the weekly
 
 Tests steer it: `fail(...)` queues injected failures (401, 400, 429 with Retry-After, 5xx),
 `search_lag` hides new issues from that many searches (Cloud's eventual consistency), and
-`requests` records every call.
+`requests` records every call. Given `components`, only those names are the project's components, and
+a create naming another is refused as Jira does. A description or comment longer than Jira's text
+limit (32,767 characters; for an ADF document, its JSON, the stricter reading) is refused.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ RETIRED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full "
     "migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
+TEXT_LIMIT = 32_767
+TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
 _ISSUE_PATH = re.compile(r"^/rest/api/(?P<v>[23]|latest)/issue/(?P<key>[A-Z][A-Z0-9_]*-\d+)(?P<rest>/.*)?$")
 _CLAUSE = re.compile(r'^\s*(?P<field>\w+)\s*(?P<op>!=|=)\s*(?P<value>"(?:[^"\\]|\\.)*"|[\w-]+)\s*$')
 
@@ -103,8 +107,10 @@ class FakeJira:
         issue_types: tuple[str, ...] = ("Task", "Bug"),
         required_fields: dict[str, str] | None = None,
         search_lag: int = 0,
+        components: tuple[str, ...] | None = None,
     ) -> None:
-        """`required_fields`: custom field ID → name, required on every create. No token: a random one."""
+        """`required_fields`: custom field ID → name, required on every create. No token: a random one.
+        `components`: the project's component names (None: any name is accepted)."""
         self.flavor: Flavor = flavor
         self.email = email
         self.token = token or secrets.token_urlsafe(16)
@@ -112,6 +118,7 @@ class FakeJira:
         self.issue_types = issue_types
         self.required_fields = dict(required_fields or {})
         self.search_lag = search_lag
+        self.components = components
         self.issues: dict[str, FakeIssue] = {}
         self.requests: list[RecordedRequest] = []
         self._failures: list[_Failure] = []
@@ -307,6 +314,11 @@ class FakeJira:
             errors["description"] = (
                 "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
             )
+        elif _too_long(fields.get("description")):
+            errors["description"] = TOO_LONG
+        unknown = self._unknown_components(fields.get("components") or [])
+        if unknown:
+            errors["components"] = f"Component name '{unknown[0]}' is not valid"
         for field_id, name in self.required_fields.items():
             if fields.get(field_id) in (None, "", [], {}):
                 errors[field_id] = f"{name} is required."
@@ -326,6 +338,8 @@ class FakeJira:
         if not _body_fits(version, comment):
             expected = "an Atlassian Document" if version == "3" else "a string"
             return 400, {}, {"errorMessages": [], "errors": {"comment": f"Comment body must be {expected}"}}
+        if _too_long(comment):
+            return 400, {}, {"errorMessages": [], "errors": {"comment": TOO_LONG}}
         issue.comments.append(comment)
         return 201, {}, {"id": str(len(issue.comments)), "body": comment}
 
@@ -344,6 +358,12 @@ class FakeJira:
         filename, content = files["file"]
         issue.attachments.append(Attachment(filename, content))
         return 200, {}, [{"id": str(len(issue.attachments)), "filename": filename, "size": len(content)}]
+
+    def _unknown_components(self, components: list[Any]) -> list[str]:
+        if self.components is None:
+            return []
+        names = [str(c.get("name", "")) if isinstance(c, dict) else str(c) for c in components]
+        return [name for name in names if name not in self.components]
 
     def _issue_json(self, issue: FakeIssue) -> dict[str, Any]:
         category = {"key": "done", "name": "Done"} if issue.done else {"key": "new", "name": "To Do"}
@@ -366,6 +386,15 @@ def _body_fits(version: str, body: Any) -> bool:
     if version == "3":
         return isinstance(body, dict) and body.get("type") == "doc" and body.get("version") == 1
     return isinstance(body, str)
+
+
+def _too_long(body: Any) -> bool:
+    if body is None:
+        return False
+    return (
+        len(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        > TEXT_LIMIT
+    )
 
 
 def _clause_holds(issue: FakeIssue, clause: re.Match[str]) -> bool:

@@ -93,10 +93,11 @@ from config_report.simulated.compliance import (
     EvaluationFailure,
     rule_compliance,
 )
+from config_report.simulated.descriptions import DESCRIPTIONS
 from config_report.simulated.faults import RegionAccess
 from config_report.simulated.packs import ConformancePack
 from config_report.simulated.recorders import SERVICE_LINKED_NAMES, Recorder, recorder_arn
-from config_report.simulated.tags import SeededTags, seed_tags
+from config_report.simulated.tags import TEAMS, SeededTags, seed_tags
 
 if TYPE_CHECKING:
     from config_report.simulated.server import SimulatedOrganization
@@ -217,6 +218,12 @@ class SeededOrganization:
             if account.name == name:
                 return account
         raise KeyError(name)
+
+    @staticmethod
+    def owner_aliases() -> dict[str, str]:
+        """Each team's leads (the accounts' owner tags) to the team (its resources' owner tags): one
+        team, one row of `By owner`, as `CONFIG_REPORT_OWNER_ALIASES` makes it."""
+        return {f"{team}-leads": team for team in TEAMS}
 
     def coverage(self) -> tuple[Coverage, ...]:
         """Expected coverage without faults (details aside): OK where Config records, else the state."""
@@ -1011,6 +1018,7 @@ def _rules_for(planned: _PlannedAccount, home: bool) -> Iterator[_Deployed]:
 def _config_rule(rule_name: str, spec: _RuleSpec) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "ConfigRuleName": rule_name,
+        "Description": DESCRIPTIONS[spec.identifier],
         "Source": {"Owner": "AWS", "SourceIdentifier": spec.identifier},
     }
     if spec.resource_type != _ACCOUNT_RESOURCE:

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
 
 ACCOUNT_RESOURCE = "AWS::::Account"
 HOSTILE_OWNER = '=HYPERLINK("http://evil.example","owner")'
-_TEAMS = ("payments-team", "platform-team", "data-team", "identity-team", "search-team", "mobile-team")
+TEAMS = (  # the owners of the seeded resources; each account names its team's leads
+    "payments-team",
+    "platform-team",
+    "data-team",
+    "identity-team",
+    "search-team",
+    "mobile-team",
+)
 
 ResourceKey = tuple[str, str, str, str]  # account ID, region, resource type, resource ID
 # How long ago the seeder's deleted resources were deleted.
@@ -63,7 +70,7 @@ class SeededTags:
 def resource_tags(account_id: str, resource_id: str) -> dict[str, str] | None:
     """The tags of one failing resource; None when it has been deleted."""
     draw = zlib.crc32(f"{account_id}/{resource_id}".encode()) % 10
-    team = _TEAMS[zlib.crc32(resource_id.encode()) % len(_TEAMS)]
+    team = TEAMS[zlib.crc32(resource_id.encode()) % len(TEAMS)]
     if draw < 5:
         return {"Owner": team, "CostCenter": "cc-1042"}
     if draw == 5:
@@ -83,7 +90,7 @@ def account_tags(index: int, name: str, ou: str, hostile: bool) -> dict[str, str
         return {"owner": name.removeprefix("sandbox-")}
     if index % 7 == 4:
         return {}  # nobody wrote the owner down
-    return {"Owner": f"{_TEAMS[index % len(_TEAMS)]}-leads", "Environment": ou.rsplit("/", 1)[-1]}
+    return {"Owner": f"{TEAMS[index % len(TEAMS)]}-leads", "Environment": ou.rsplit("/", 1)[-1]}
 
 
 def seed_tags(

@@ -52,6 +52,7 @@ _SNAPSHOT_KEY = re.compile(
 )
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/(?P<key>.+)$")
 _MERGE_CLAIM = "merge.claim"
+_SHARD_RUNS = "shards/"
 _PART = re.compile(r"shard-(?P<number>\d{4})-of-(?P<count>\d{4})\.snapshot\.json\.gz$")
 
 Body = bytes | Path
@@ -159,7 +160,13 @@ class ReportBucket(ABC):
 
     def shard_run_key(self, run_name: str) -> str:
         """The identity every shard of the sharded run `run_name` shares."""
-        return f"{self.prefix}shards/{run_name}.json"
+        return f"{self.prefix}{_SHARD_RUNS}{run_name}.json"
+
+    def shard_run_names(self) -> list[str]:
+        """The name of every sharded run under the prefix, sorted; raises `UnreadableObject`."""
+        folder = f"{self.prefix}{_SHARD_RUNS}"
+        keys = (key.removeprefix(folder) for key in self.keys(folder))
+        return sorted(key.removesuffix(".json") for key in keys if key.endswith(".json") and "/" not in key)
 
     @staticmethod
     def parts_folder(run_folder: str) -> str:

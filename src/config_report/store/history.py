@@ -4,11 +4,13 @@ draws the 12-week trend from it).
     s3://BUCKET/PREFIX/history/runs.jsonl
     {"schema": "config-report/history/v1", "date": "2026-11-23", "run_id": "...", "started_at": "...",
      "accounts": 25, "noncompliant_resources": 812, "regions_scanned": 61, "regions_total": 75,
-     "coverage_gaps": 0, "new_findings": 14, "resolved_findings": 9, "failing_evaluations": 1290}
+     "coverage_gaps": 0, "new_findings": 14, "resolved_findings": 9, "failing_evaluations": 1290,
+     "critical_high_resources": 97}
 
 `noncompliant_resources` counts distinct resources. Lines written before it did hold evaluations there
 and have no `failing_evaluations`: they are read as evaluations with the resources unknown, until
-the run's snapshot rebuilds them (`app.run.with_trend`).
+the run's snapshot rebuilds them (`app.run.with_trend`). Lines written before severities were rated
+have no `critical_high_resources`: the trend leaves that week's figure blank.
 
 The object is always written whole, conditionally on the version that was read (`If-Match` its ETag,
 or `If-None-Match: *` when there was none), so two runs at once cannot silently drop each other's
@@ -73,6 +75,7 @@ def decode(data: bytes) -> list[HistoryEntry]:
                     failing_evaluations=_optional_int(item["failing_evaluations"])
                     if counted_once
                     else resources,
+                    critical_high_resources=_optional_int(item.get("critical_high_resources")),
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

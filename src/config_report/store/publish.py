@@ -144,6 +144,7 @@ def write_manifest(report: Report, files: Sequence[PublishedFile], path: Path, *
             "rules_noncompliant": figures.rules_noncompliant,
             "noncompliant_resources": figures.noncompliant_resources,
             "failing_evaluations": figures.failing_evaluations,
+            "critical_high_resources": figures.critical_high_resources,
         },
         "failures": gaps,
         "files": [

@@ -178,6 +178,7 @@ SNAPSHOT_FIGURES = (
     "rules_other",
     "noncompliant_resources",
     "failing_evaluations",
+    "critical_high_resources",
     "worst_rules",
     "worst_accounts",
     "regions_not_recording",

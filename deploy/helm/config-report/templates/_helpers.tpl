@@ -30,6 +30,20 @@ and a Job's name must stay a 63-character label value.
 {{- end }}
 
 {{/*
+The merge CronJob's name (sharded runs): cut to 52 characters for the same reason.
+*/}}
+{{- define "config-report.mergeCronJobName" -}}
+{{- printf "%s-merge" (include "config-report.fullname" . | trunc 46 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+The verify CronJob's name (verify.enabled): cut to 52 characters for the same reason.
+*/}}
+{{- define "config-report.verifyCronJobName" -}}
+{{- printf "%s-verify" (include "config-report.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
 Prefix of manually created Jobs (NOTES.txt): "-$(date +%s)" adds 11 characters, so at most 52 here.
 */}}
 {{- define "config-report.manualJobPrefix" -}}
@@ -93,6 +107,10 @@ example. (The schema cannot say these: an empty string is valid until the deploy
 {{- end }}
 {{- if and (or (eq .config.source "aggregator") .verify.enabled) (not .config.aggregatorName) }}
 {{- fail "config.aggregatorName is required with config.source aggregator or verify.enabled: the AWS Config aggregator to read, e.g. --set config.aggregatorName=aws-controltower-GuardrailsComplianceAggregator" }}
+{{- end }}
+{{- $jobEnds := add .cronJob.activeDeadlineSeconds .cronJob.terminationGracePeriodSeconds }}
+{{- if and (gt (int .config.shardCount) 1) (lt (int .config.mergeDeadlineSeconds) (int $jobEnds)) }}
+{{- fail (printf "config.mergeDeadlineSeconds (%d) is shorter than the Job's deadline plus its grace period (cronJob.activeDeadlineSeconds + cronJob.terminationGracePeriodSeconds = %d): a shard still running or writing its part would be merged as a gap; set it to at least %d" (int .config.mergeDeadlineSeconds) (int $jobEnds) (int $jobEnds)) }}
 {{- end }}
 {{- if and .config.externalId .externalIdSecret.existingSecret }}
 {{- fail "config.externalId and externalIdSecret.existingSecret are both set: keep one (the Secret)" }}
@@ -166,9 +184,12 @@ case, upper-cased: the Settings field's name), lists joined with commas, maps as
 and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: secrets as files).
 */}}
 {{- define "config-report.env" -}}
+{{- $root := .root }}
+{{- $shardPod := and (gt (int $root.Values.config.shardCount) 1) (has "run" .args) }}
+{{- with .root }}
 {{- range $key, $value := .Values.config }}
 {{- $text := "" }}
-{{- if and (eq $key "exceptionsFile") $.Values.exceptions.existingConfigMap }}
+{{- if and (eq $key "exceptionsFile") $root.Values.exceptions.existingConfigMap }}
 {{- /* the mounted ConfigMap below takes its place */}}
 {{- else if kindIs "slice" $value }}
 {{- $text = join "," $value }}
@@ -195,9 +216,9 @@ and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: s
 {{- end }}
 {{- with .Values.exceptions.existingConfigMap }}
 - name: CONFIG_REPORT_EXCEPTIONS_FILE
-  value: {{ printf "%s/%s" (include "config-report.exceptionsDir" $) $.Values.exceptions.key | quote }}
+  value: {{ printf "%s/%s" (include "config-report.exceptionsDir" $root) $root.Values.exceptions.key | quote }}
 {{- end }}
-{{- if gt (int .Values.config.shardCount) 1 }}
+{{- if $shardPod }}
 {{- /* Every shard of one run shares its Job's name (set on each pod by the Job controller). */}}
 - name: CONFIG_REPORT_RUN_NAME
   valueFrom:
@@ -210,6 +231,54 @@ and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: s
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Job spec shared by the report's CronJob, the merge CronJob and the verify CronJob (without the
+sharded run's completions, which only the report's Job has). Call with (dict "root" $ "args" (list ...)),
+optionally with "backoffLimit" N and "failJobOnExitCodes" (list ...) in place of cronJob's (verify
+retries nothing: its exit 1, a difference, is the answer).
+*/}}
+{{- define "config-report.jobSpec" -}}
+{{- $root := .root }}
+{{- $backoffLimit := hasKey . "backoffLimit" | ternary .backoffLimit $root.Values.cronJob.backoffLimit }}
+{{- $failJobOnExitCodes := .failJobOnExitCodes | default $root.Values.cronJob.failJobOnExitCodes }}
+{{- with $root.Values -}}
+backoffLimit: {{ $backoffLimit }}
+activeDeadlineSeconds: {{ .cronJob.activeDeadlineSeconds }}
+podFailurePolicy:
+  rules:
+    # Retrying cannot help (bad configuration) or would publish a second report (3, 4).
+    - action: FailJob
+      onExitCodes:
+        containerName: config-report
+        operator: In
+        values:
+          {{- toYaml $failJobOnExitCodes | nindent 10 }}
+      # Empty on purpose: the 1.27 and 1.28 API schemas mark onPodConditions required in every
+      # rule (client-side validators such as kubeconform reject a rule without it), and the
+      # API server accepts an empty list beside onExitCodes (it refuses only a non-empty one).
+      onPodConditions: []
+    # A pod evicted or preempted by the cluster is not the job's fault: retry without counting it.
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+          status: "True"
+template:
+  metadata:
+    labels:
+      {{- include "config-report.labels" $root | nindent 6 }}
+      {{- with .podLabels }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    {{- with .podAnnotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  spec:
+    {{- include "config-report.podSpec" (dict "root" $root "args" $.args) | nindent 4 }}
 {{- end }}
 {{- end }}
 
@@ -240,7 +309,7 @@ containers:
     args:
       {{- toYaml $.args | nindent 6 }}
     env:
-      {{- include "config-report.env" $root | trim | nindent 6 }}
+      {{- include "config-report.env" (dict "root" $root "args" $.args) | trim | nindent 6 }}
     resources:
       {{- toYaml .resources | nindent 6 }}
     securityContext:
@@ -320,78 +389,4 @@ prefix, <prefix><environment>/ (as the application's settings derive it).
 {{- else }}
 {{- $prefix }}
 {{- end }}
-{{- end }}
-
-{{/*
-A CronJob of the job's pods: the weekly run (cronjob.yaml) and, with `verify.enabled`, the weekly
-verification (verify-cronjob.yaml). Call with (dict "root" $ "name" ... "schedule" ... "args" (list ...)
-"shards" N "backoffLimit" N "failJobOnExitCodes" (list ...)).
-*/}}
-{{- define "config-report.cronJob" -}}
-{{- $root := .root }}
-{{- $cronJob := $root.Values.cronJob }}
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: {{ .name }}
-  namespace: {{ include "config-report.namespace" $root }}
-  labels:
-    {{- include "config-report.labels" $root | nindent 4 }}
-  {{- $annotations := include "config-report.checkovDigestSkip" $root | fromYaml }}
-  {{- with merge $annotations $root.Values.cronJobAnnotations }}
-  annotations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-spec:
-  schedule: {{ .schedule | quote }}
-  timeZone: {{ $cronJob.timeZone | quote }}
-  suspend: {{ $cronJob.suspend }}
-  concurrencyPolicy: {{ $cronJob.concurrencyPolicy }}
-  startingDeadlineSeconds: {{ $cronJob.startingDeadlineSeconds }}
-  successfulJobsHistoryLimit: {{ $cronJob.successfulJobsHistoryLimit }}
-  failedJobsHistoryLimit: {{ $cronJob.failedJobsHistoryLimit }}
-  jobTemplate:
-    metadata:
-      labels:
-        {{- include "config-report.labels" $root | nindent 8 }}
-    spec:
-      {{- if gt (int .shards) 1 }}
-      # Sharded: one pod per shard (JOB_COMPLETION_INDEX), all at once; the last to finish merges.
-      completionMode: Indexed
-      completions: {{ .shards }}
-      parallelism: {{ .shards }}
-      {{- end }}
-      backoffLimit: {{ .backoffLimit }}
-      activeDeadlineSeconds: {{ $cronJob.activeDeadlineSeconds }}
-      podFailurePolicy:
-        rules:
-          # Retrying cannot help (bad configuration) or would publish a second report (3, 4).
-          - action: FailJob
-            onExitCodes:
-              containerName: config-report
-              operator: In
-              values:
-                {{- toYaml .failJobOnExitCodes | nindent 16 }}
-            # Empty on purpose: the 1.27 and 1.28 API schemas mark onPodConditions required in every
-            # rule (client-side validators such as kubeconform reject a rule without it), and the
-            # API server accepts an empty list beside onExitCodes (it refuses only a non-empty one).
-            onPodConditions: []
-          # A pod evicted or preempted by the cluster is not the job's fault: retry without counting it.
-          - action: Ignore
-            onPodConditions:
-              - type: DisruptionTarget
-                status: "True"
-      template:
-        metadata:
-          labels:
-            {{- include "config-report.labels" $root | nindent 12 }}
-            {{- with $root.Values.podLabels }}
-            {{- toYaml . | nindent 12 }}
-            {{- end }}
-          {{- with $root.Values.podAnnotations }}
-          annotations:
-            {{- toYaml . | nindent 12 }}
-          {{- end }}
-        spec:
-          {{- include "config-report.podSpec" (dict "root" $root "args" .args) | nindent 10 }}
 {{- end }}

@@ -42,8 +42,11 @@ class Formats:
     section_figure: Format
     figure: Format
     percent: Format
+    points: Format  # a change of a percentage, signed: +5% is five points more
     link: Format
     note: Format
+    wrapped: Format  # a Summary line or note longer than its cells: wrapped, its row made taller
+    note_wrapped: Format
     listed: Format  # one item of a list under a Summary line, indented
     footnote: Format
 
@@ -51,6 +54,7 @@ class Formats:
     def add_to(cls, book: Workbook) -> Formats:
         """Register the workbook's formats, once for all sheets."""
         section = {"bold": True, "font_size": 12, "bottom": 1}
+        note = {"font_color": "#595959"}
         return cls(
             header=book.add_format({"bold": True, "bg_color": _HEADER_FILL, "bottom": 1}),
             date=book.add_format({"num_format": _DATE_FORMAT}),
@@ -65,10 +69,14 @@ class Formats:
             section_figure=book.add_format({**section, "align": "right"}),
             figure=book.add_format({"num_format": "#,##0"}),
             percent=book.add_format({"num_format": "0%"}),
+            points=book.add_format({"num_format": "+0%;-0%;0%", "font_color": "#595959"}),
             link=book.add_format({"font_color": "#0563C1", "underline": 1}),
-            note=book.add_format({"font_color": "#595959"}),
+            note=book.add_format(note),
+            wrapped=book.add_format({"text_wrap": True}),
+            note_wrapped=book.add_format({**note, "text_wrap": True}),
             listed=book.add_format({"font_color": "#595959", "indent": 2}),
-            footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 9}),
+            # 10 points, the Summary's smallest text: printed at 70 %, still 7 (layout.py).
+            footnote=book.add_format({"italic": True, "font_color": "#808080", "font_size": 10}),
         )
 
 

@@ -5,9 +5,10 @@ it runs five regular expressions (`_xHHHH_` escapes, control characters, XML esc
 trailing white space) and escapes each attribute through another; at 500,000 findings that is 4.6
 million cells and most of the workbook's CPU. Almost every cell needs none of those changes: one
 expression that matches whatever any of them would change tells which ones, and those are written
-directly. Every other cell (control characters, `&`, `<`, edge white space, formulas, links' cells,
-cells styled by their row or column) goes through XlsxWriter's own code, so the file is byte for byte
-what XlsxWriter alone writes (tests/test_streamsheet.py compares the two).
+directly; text whose only such characters are `&`, `<` and `>` (a console URL's `&`) is escaped here as
+XlsxWriter escapes it. Every other cell (control characters, edge white space, `<r>…</r>`, formulas,
+links' cells, cells styled by their row or column) goes through XlsxWriter's own code, so the file is
+byte for byte what XlsxWriter alone writes (tests/render/test_streamsheet.py compares the two).
 
 This relies on XlsxWriter's private `Worksheet._write_cell(row, col, cell)`, the cell tuples it is given,
 and the undecorated `_write_string`, `_write_number` and `_write_datetime` (see below). Should a later
@@ -31,6 +32,9 @@ The union of what `_escape_control_characters`, `_escape_data`, `_preserve_white
 string test (`<r>…</r>`) look for; text without a match is written as it is.
 """
 
+_NEEDS_MORE_THAN_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+"""What `_NEEDS_XLSXWRITER` matches but XML's three escapes: text without it needs only `_escape_data`."""
+
 _COLUMN_NAMES = tuple(xl_col_to_name(col) for col in range(64))
 """A1-style column letters of the columns a report uses (XlsxWriter handles wider sheets itself)."""
 
@@ -52,6 +56,10 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
         elif kind is CellStringTuple and not _NEEDS_XLSXWRITER.search(cell.string):
             ref = f"{_COLUMN_NAMES[col]}{row + 1}"
             self.fh.write(f'<c r="{ref}"{style} t="inlineStr"><is><t>{cell.string}</t></is></c>')
+        elif kind is CellStringTuple and _escapes_alone(cell.string):
+            ref = f"{_COLUMN_NAMES[col]}{row + 1}"
+            text = cell.string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            self.fh.write(f'<c r="{ref}"{style} t="inlineStr"><is><t>{text}</t></is></c>')
         elif kind is CellNumberTuple or kind is CellDatetimeTuple:
             ref = f"{_COLUMN_NAMES[col]}{row + 1}"
             self.fh.write(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
@@ -70,3 +78,10 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
             return None
         col_info = self.col_info.get(col)
         return None if col_info is not None and col_info.column_format is not None else ""
+
+
+def _escapes_alone(text: str) -> bool:
+    """True when XlsxWriter would only escape `&`, `<` and `>` in `text`: nothing else to change, and not
+    the `<r>…</r>` it would write raw as a rich string."""
+    rich = text.startswith("<r>") and text.endswith("</r>")
+    return not rich and not _NEEDS_MORE_THAN_ESCAPES.search(text)

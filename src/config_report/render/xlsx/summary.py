@@ -2,7 +2,8 @@
 
 Written top to bottom, one line at a time, as XlsxWriter's `constant_memory` mode requires, from the
 report's figures (computed once, `domain.figures`) and its changes and trend. The charts sit in a
-column of their own right of the text (`layout.ChartStack`).
+column of their own right of the text (`layout.ChartStack`). A note or line longer than its cells wraps
+and its row grows; each section is a block that a printed page does not cut (`layout.PrintedRows`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.acceptance import EXCEPTION_REQUEST, exception_lines
+from config_report.domain.changes import figure_change
+from config_report.domain.coverage_words import status_words
 from config_report.domain.model import (
     UNUSED_REGIONS,
     Account,
     Changes,
+    CoverageStatus,
     ExceptionStatus,
     Figures,
     Finding,
@@ -29,7 +33,16 @@ from config_report.domain.model import (
     Report,
 )
 from config_report.render.xlsx.cells import Formats, excel_time, fit_cell_text
-from config_report.render.xlsx.layout import ChartStack, fix_row_heights, print_setup
+from config_report.render.xlsx.layout import (
+    BODY_POINTS,
+    ROW_HEIGHT_POINTS,
+    ChartStack,
+    PrintedRows,
+    column_pixels,
+    fix_row_heights,
+    print_summary,
+    wrapped_lines,
+)
 
 SUMMARY = "Summary"
 
@@ -39,9 +52,16 @@ CHANGES_LISTED_ACCOUNTS = 10
 
 _COMPLIANT_GREEN = "#70AD47"
 _NONCOMPLIANT_RED = "#C00000"
+_CRITICAL_AMBER = "#ED7D31"
 _OTHER_GREY = "#A5A5A5"
 _TITLE_ROW_POINTS = 24.0
-_CHART_COLUMN = 5  # column F: charts stand right of the Summary's columns of text and figures
+# The charts' labels: Excel's default is 10 points, which LibreOffice shrinks further to fit long rule names.
+_CHART_TEXT = {"size": BODY_POINTS}
+# In characters: label, figure, note (or accounts), change, share. With the charts, they fill one printed
+# page at `SUMMARY_MIN_PRINT_SCALE`: a column made wider makes another narrower.
+_COLUMN_WIDTHS = (52, 24, 28, 14, 18)
+_NOTE_COLUMN = 2
+_CHART_COLUMN = len(_COLUMN_WIDTHS)  # charts stand right of the Summary's columns of text and figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,33 +84,27 @@ class _SummaryLines:
         self.sheet = sheet
         self.formats = formats
         self.row = 0
+        self.rows = PrintedRows()
+        self._pixels = [column_pixels(width) for width in _COLUMN_WIDTHS]
         self._figures = figures
+        self._changes = changes
         baseline = changes.baseline if changes is not None else None
-        self._previous = baseline.figures if baseline is not None and baseline.usable else None
-        when = baseline.started_at if baseline is not None else None
-        self._since = f"Since {excel_time(when):%d %b}" if self._previous and when else ""
-        # What counts findings changes only where both runs read: never "resolved" by a gap in reading.
-        self._like_for_like = (
-            {
-                "noncompliant_resources": changes.resources_change,
-                "failing_evaluations": changes.evaluations_change,
-            }
-            if changes is not None
-            else {}
-        )
+        when = baseline.started_at if baseline is not None and baseline.usable else None
+        self._since = f"Since {excel_time(when):%d %b}" if when else ""
 
     def change(self, field: str) -> int | None:
         """The change of headline figure `field` since the baseline; None without one."""
-        if self._previous is None:
-            return None
-        if field in self._like_for_like:
-            return self._like_for_like[field]
-        now: int = getattr(self._figures, field)
-        before: int = getattr(self._previous, field)
-        return now - before
+        return figure_change(self._figures, self._changes, field)
 
     def text(self, text: str, style: Format | None = None) -> None:
-        self.sheet.write_string(self.row, 0, fit_cell_text(text), style)
+        """A line of its own; a plain line or note wider than the text columns wraps across them."""
+        text = fit_cell_text(text)
+        wrapped = {None: self.formats.wrapped, id(self.formats.note): self.formats.note_wrapped}
+        wrap = wrapped.get(id(style) if style is not None else None)
+        if wrap is not None and self._grow(text, sum(self._pixels)):
+            self.sheet.merge_range(self.row, 0, self.row, len(self._pixels) - 1, "", wrap)
+            style = wrap
+        self.sheet.write_string(self.row, 0, text, style)
         self.row += 1
 
     def text_or_link(self, text: str, target: str) -> None:
@@ -101,11 +115,21 @@ class _SummaryLines:
         else:
             self.text(text)
 
+    def _grow(self, text: str, width_pixels: int) -> bool:
+        """Make the row tall enough for `text` wrapped in `width_pixels`; whether it needs wrapping."""
+        lines = wrapped_lines(text, width_pixels)
+        if lines > 1 and lines * ROW_HEIGHT_POINTS > self.rows.height(self.row):
+            self.sheet.set_row(self.row, lines * ROW_HEIGHT_POINTS)
+            self.rows.set_height(self.row, lines * ROW_HEIGHT_POINTS)
+        return lines > 1
+
     def blank(self) -> None:
+        self.rows.mark_blank(self.row)
         self.row += 1
 
     def section(self, title: str, count_header: str = "", *, with_change: bool = False) -> None:
         """A section's title row; `with_change` heads a column of changes since the baseline."""
+        self.rows.start_block(self.row)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         self.sheet.write_string(self.row, 1, count_header, self.formats.section_figure)
         self.sheet.write_string(self.row, 2, "", self.formats.section)
@@ -131,7 +155,11 @@ class _SummaryLines:
         self.sheet.write_string(self.row, 0, fit_cell_text(label), style)
         self.sheet.write_number(self.row, 1, value, self.formats.figure)
         if note:
-            self.sheet.write_string(self.row, 2, note, self.formats.note)
+            # Beside an empty change column a note may run on into it; beside a change it wraps.
+            room = self._pixels[_NOTE_COLUMN] + (self._pixels[_NOTE_COLUMN + 1] if change is None else 0)
+            wraps = self._grow(note, room)
+            note_style = self.formats.note_wrapped if wraps else self.formats.note
+            self.sheet.write_string(self.row, _NOTE_COLUMN, note, note_style)
         if change is not None:
             self.sheet.write_number(self.row, 3, change, self.formats.change)
         self.row += 1
@@ -140,6 +168,7 @@ class _SummaryLines:
     def groups(self, title: str, table: GroupTable) -> None:
         """Write a `By owner` / `By OU` table: resources, accounts, change, and a share; then the others."""
         headers = ("Non-compliant resources", "Accounts", self._since, table.share_header)
+        self.rows.start_block(self.row)
         self.sheet.write_string(self.row, 0, title, self.formats.section)
         for col, header in enumerate(headers, start=1):
             self.sheet.write_string(self.row, col, header, self.formats.section_figure)
@@ -170,13 +199,22 @@ class _SummaryLines:
             self.text(empty, self.formats.note)
         first = self.row
         for item in items:
-            self.figure(item.name, item.count, change=item.change)
+            self.figure(item.name, item.count, _ranking_note(item), change=item.change)
         last = self.row - 1
         if other is not None:
             self.figure(
                 other.name, other.count, "a resource failing several of them counts once", change=other.change
             )
         return first, last
+
+
+def _ranking_note(item: RankedItem) -> str:
+    """What ranks an item before the count: a rule's severity, an account's critical and high resources."""
+    if item.severity is not None:
+        return item.severity.value
+    if item.critical_high:
+        return f"{item.critical_high:,} critical or high"
+    return ""
 
 
 def _complete_coverage_sentence(figures: Figures) -> str:
@@ -197,16 +235,12 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
     figures = report.figures
     sheet = book.add_worksheet(SUMMARY)
     sheet.hide_gridlines(2)
-    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
-    print_setup(sheet, run_id=report.run.run_id, header_rows=0)
     fix_row_heights(sheet)
-    sheet.set_row(0, _TITLE_ROW_POINTS)
-    sheet.set_column(0, 0, 58)
-    sheet.set_column(1, 1, 24)
-    sheet.set_column(2, 2, 36)
-    sheet.set_column(3, 3, 18)
-    sheet.set_column(4, 4, 18)
+    for col, width in enumerate(_COLUMN_WIDTHS):
+        sheet.set_column(col, col, width)
     out = _SummaryLines(sheet, formats, figures, report.changes)
+    sheet.set_row(0, _TITLE_ROW_POINTS)
+    out.rows.set_height(0, _TITLE_ROW_POINTS)
     run = report.run
 
     out.text(f"AWS Config compliance report — {excel_time(run.started_at):%d %B %Y}", formats.title)
@@ -244,6 +278,13 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         change=out.change("noncompliant_resources"),
     )
     out.figure(
+        "Critical and high",
+        figures.critical_high_resources,
+        "of these, failing a CRITICAL or HIGH rule (see Severity)",
+        warn=figures.critical_high_resources > 0,
+        change=out.change("critical_high_resources"),
+    )
+    out.figure(
         "Failing evaluations",
         figures.failing_evaluations,
         "resource × rule × region: the Rules sheet's sum",
@@ -268,8 +309,8 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _share(figures.regions_scanned, figures.regions_total, "pairs"),
         change=out.change("regions_scanned"),
     )
-    for label, field, note in _UNREAD_STATES:
-        out.figure(label, getattr(figures, field), note, change=out.change(field))
+    for label, field, status in _UNREAD_STATES:
+        out.figure(label, getattr(figures, field), status_words(status).note, change=out.change(field))
     out.figure(
         "Could not be read (access denied or error)",
         figures.coverage_gaps,
@@ -315,6 +356,7 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
             lambda g: g.compliant_share,
         ),
     )
+    out.blank()
     trend_rows = _write_trend_section(out, report.trend)
     out.blank()
     out.text(f"Run {run.run_id}, by {run.identity}.", formats.footnote)
@@ -333,6 +375,10 @@ def write_summary(book: Workbook, report: Report, formats: Formats) -> None:
         _insert_worst_rules_chart(book, charts, worst_rules, figures.worst_rules)
     if report.trend:
         _insert_trend_chart(book, charts, trend_rows, report.trend)
+    # Printed or saved as PDF, the Summary is one landscape page wide, charts included.
+    print_summary(
+        sheet, run_id=run.run_id, column_widths=_COLUMN_WIDTHS, charts=charts, rows=out.rows, end=out.row
+    )
 
 
 def _write_regions(out: _SummaryLines, figures: Figures) -> None:
@@ -341,12 +387,13 @@ def _write_regions(out: _SummaryLines, figures: Figures) -> None:
     unused = figures.regions_unused
     if unused:
         out.text(f"{UNUSED_REGIONS}: {', '.join(unused)}", out.formats.note)
-    for use in figures.regions:
-        if not use.unused:
-            out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
-            # One account a line: a long list in one cell would run off the printed page.
-            for label in use.named():
-                out.text(label, out.formats.listed)
+    for n, use in enumerate(u for u in figures.regions if not u.unused):
+        if n:  # a long list may go on over a page, each region with its accounts
+            out.rows.start_block(out.row)
+        out.figure(use.region, use.recording, use.note(), warn=bool(use.broken))
+        # One account a line: a long list in one cell would run off the printed page.
+        for label in use.named():
+            out.text(label, out.formats.listed)
     out.blank()
 
 
@@ -405,21 +452,14 @@ def _share(part: int, whole: int, noun: str) -> str:
 
 
 _UNREAD_STATES = (
-    ("AWS Config not enabled", "regions_without_config", "nothing to report there"),
-    (
-        "AWS Config not recording",
-        "regions_not_recording",
-        "recorder stopped: results there are stale, not reported",
-    ),
-    (
-        "AWS Config recorder failing",
-        "regions_recorder_failing",
-        "recording, but its last recording failed: results there are stale, not reported",
-    ),
-    ("Region not enabled in the account", "regions_not_enabled", "opt-in region"),
-    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", "region denied"),
+    ("AWS Config not enabled", "regions_without_config", CoverageStatus.CONFIG_NOT_ENABLED),
+    ("AWS Config not recording", "regions_not_recording", CoverageStatus.CONFIG_NOT_RECORDING),
+    ("AWS Config recorder failing", "regions_recorder_failing", CoverageStatus.CONFIG_RECORDER_FAILING),
+    ("Region not enabled in the account", "regions_not_enabled", CoverageStatus.REGION_NOT_ENABLED),
+    ("Denied by an organization policy (SCP)", "regions_denied_by_scp", CoverageStatus.DENIED_BY_SCP),
 )
-"""Label, `Figures` field and note of each state of an account-region that is reported, not a gap."""
+"""Label, `Figures` field and status of each state of an account-region that is reported, not a gap
+(its note is the status's own, `coverage_words`)."""
 
 
 def _rule_slices(figures: Figures) -> tuple[tuple[str, int, str, str], ...]:
@@ -450,11 +490,11 @@ def _insert_compliance_chart(
             "categories_data": [label for label, _, _, _ in slices],
             "values_data": [count for _, count, _, _ in slices],
             "points": [{"fill": {"color": c}} for c in (_NONCOMPLIANT_RED, _COMPLIANT_GREEN, _OTHER_GREY)],
-            "data_labels": {"value": True},
+            "data_labels": {"value": True, "font": _CHART_TEXT},
         }
     )
     chart.set_title({"name": "Rule compliance (per account and region)"})
-    chart.set_legend({"position": "right"})
+    chart.set_legend({"position": "right", "font": _CHART_TEXT})
     charts.add(chart, height=280)
 
 
@@ -470,12 +510,15 @@ def _insert_worst_rules_chart(
             "categories_data": [item.name for item in items],
             "values_data": [item.count for item in items],
             "fill": {"color": _NONCOMPLIANT_RED},
-            "data_labels": {"value": True},
+            "data_labels": {"value": True, "font": _CHART_TEXT},
         }
     )
     chart.set_title({"name": "Worst rules: non-compliant resources"})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"reverse": True})  # a bar chart draws its first category at the bottom
+    # Each bar is labelled with its value: the value axis's numbers would only crowd the narrow chart.
+    chart.set_x_axis({"visible": False, "major_gridlines": {"visible": False}})
+    # A bar chart draws its first category at the bottom.
+    chart.set_y_axis({"reverse": True, "num_font": _CHART_TEXT})
     charts.add(chart, height=80 + 28 * len(items))
 
 
@@ -549,11 +592,16 @@ def _accounts_line(title: str, accounts: Sequence[Account]) -> str:
 
 
 def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) -> tuple[int, int]:
-    """The trend table (week, non-compliant resources, coverage); returns its first and last rows."""
+    """The trend table (week, non-compliant resources, coverage, critical and high); returns its first
+    and last rows."""
     sheet, formats = out.sheet, out.formats
+    out.rows.start_block(out.row)
     sheet.write_string(out.row, 0, "Trend (last 12 weeks): week of the run", formats.section)
+    # Headers of numbers align right, over their numbers: side by side, two never run together.
     sheet.write_string(out.row, 1, "Non-compliant resources", formats.section_figure)
-    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section)
+    sheet.write_string(out.row, 2, "Coverage (pairs read)", formats.section_figure)
+    # Column E, the wider: beside column D's narrow changes, the header would run into the one before.
+    sheet.write_string(out.row, 4, "Critical and high", formats.section_figure)
     out.row += 1
     first = out.row
     for entry in entries:
@@ -562,6 +610,8 @@ def _write_trend_section(out: _SummaryLines, entries: Sequence[HistoryEntry]) ->
         if entry.noncompliant_resources is not None:  # a line from before resources were counted once
             sheet.write_number(out.row, 1, entry.noncompliant_resources, formats.figure)
         sheet.write_number(out.row, 2, entry.coverage, formats.percent)
+        if entry.critical_high_resources is not None:  # a line from before severities were rated
+            sheet.write_number(out.row, 4, entry.critical_high_resources, formats.figure)
         out.row += 1
     return first, out.row - 1
 
@@ -584,6 +634,17 @@ def _insert_trend_chart(
     )
     chart.add_series(
         {
+            "name": "Critical and high",
+            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+            "values": [SUMMARY, rows[0], 4, rows[1], 4],
+            "categories_data": weeks,
+            "values_data": [e.critical_high_resources for e in entries],
+            "line": {"color": _CRITICAL_AMBER, "width": 2.25},
+            "marker": {"type": "diamond"},
+        }
+    )
+    chart.add_series(
+        {
             "name": "Coverage",
             "categories": [SUMMARY, rows[0], 0, rows[1], 0],
             "values": [SUMMARY, rows[0], 2, rows[1], 2],
@@ -594,8 +655,10 @@ def _insert_trend_chart(
             "y2_axis": True,
         }
     )
-    chart.set_title({"name": "Trend: non-compliant resources and coverage, last 12 weeks"})
-    chart.set_y_axis({"name": "Non-compliant resources", "min": 0})
-    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%"})
-    chart.set_legend({"position": "bottom"})
+    chart.set_title({"name": "Trend: non-compliant resources, critical and high, coverage; 12 weeks"})
+    fonts = {"num_font": _CHART_TEXT, "name_font": _CHART_TEXT}
+    chart.set_x_axis({"num_font": _CHART_TEXT})
+    chart.set_y_axis({"name": "Non-compliant resources", "min": 0, **fonts})
+    chart.set_y2_axis({"name": "Coverage", "min": 0, "max": 1, "num_format": "0%", **fonts})
+    chart.set_legend({"position": "bottom", "font": _CHART_TEXT})
     charts.add(chart, height=_TREND_CHART_HEIGHT)

@@ -21,6 +21,8 @@ from xlsxwriter.exceptions import XlsxFileError
 from xlsxwriter.worksheet import Worksheet
 
 from config_report.domain.catalogue import CatalogueEntry, build_catalogue, catalogue_rows
+from config_report.domain.coverage_words import status_words
+from config_report.domain.figures import compliant_share
 from config_report.domain.model import (
     AccountStatus,
     Compliance,
@@ -31,10 +33,11 @@ from config_report.domain.model import (
     FindingStatus,
     Report,
 )
+from config_report.domain.partitions import config_timeline_url
 from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 from config_report.render.xlsx.cells import Formats, excel_time, excel_time_or_none, fit_cell_text
-from config_report.render.xlsx.layout import print_setup
+from config_report.render.xlsx.layout import BODY_POINTS, print_setup
 from config_report.render.xlsx.streamsheet import StreamedSheet
 from config_report.render.xlsx.summary import write_summary
 
@@ -47,7 +50,11 @@ NOT_READ = "not read"
 """A count the report cannot give because the place was not read: never 0, which would read as clean."""
 
 EXCEL_MAX_LINKS = 65_530
-"""Hyperlinks Excel keeps per sheet; past it, the normalized name is the key to look a rule up."""
+"""Hyperlinks Excel keeps per sheet; past it a link's text is written alone (a URL as plain text, a rule's
+normalized name as the key to look it up), so no row loses a cell."""
+
+EXCEL_MAX_URL = 2_079
+"""Characters Excel keeps of a URL, and of its part after `#` (XlsxWriter drops a longer link's cell)."""
 
 # The sheets after the Summary, in the order DESIGN.md fixes (the exceptions' sheet only with a file).
 ACCOUNTS = "Accounts"
@@ -65,6 +72,9 @@ _WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
+    # Top-aligned cells: where a Summary note wraps over several lines, its label and figures read beside
+    # its first line. (The defaults XlsxWriter would otherwise use: Calibri 11.)
+    "default_format_properties": {"font_name": "Calibri", "font_size": BODY_POINTS, "valign": "top"},
 }
 
 
@@ -76,7 +86,15 @@ class _Link:
     target: str
 
 
-Cell = str | int | float | datetime | date | _Link | None
+@dataclass(frozen=True, slots=True)
+class _Percent:
+    """A share shown as a percentage; `signed` for a change of one (in points)."""
+
+    value: float
+    signed: bool = False
+
+
+Cell = str | int | float | datetime | date | _Link | _Percent | None
 Row = tuple[Cell, ...]
 
 
@@ -84,7 +102,15 @@ Row = tuple[Cell, ...]
 class _LinkBudget:
     """Links left on the sheet being written: past Excel's limit a link is written as plain text."""
 
-    left: int = EXCEL_MAX_LINKS
+    left: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """How much one sheet may hold: rows (its header included) and hyperlinks."""
+
+    rows: int
+    links: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +142,8 @@ _ACCOUNTS_TABLE = _Table(
         _Column("Regions Not Readable", 23),
         _Column("Non-compliant Rules", 22, alert=frozenset({NOT_READ})),
         _Column("Non-compliant Resources", 26, alert=frozenset({NOT_READ})),
+        _Column("Compliance Share", 19),
+        _Column("Compliance Share Change", 26),
         _Column("Email", 32),
     ),
 )
@@ -158,6 +186,8 @@ _FINDINGS_TABLE = _Table(
         _Column("Owner", 28),
         _Column("Owner Source", 24),
         _Column("Normalized Rule Name", 40),
+        _Column("Rule Docs", 60),
+        _Column("Console", 60),
     ),
 )
 _COVERAGE_TABLE = _Table(
@@ -168,6 +198,7 @@ _COVERAGE_TABLE = _Table(
         _Column("Region", 16),
         _Column("Status", 22, alert=_GAPS),
         _Column("Detail", 80),
+        _Column("AWS Message", 80),
     ),
 )
 _CHANGES_TABLE = _Table(
@@ -218,26 +249,32 @@ _EXCEPTIONS_TABLE = _Table(
 )
 
 
-def write_workbook(report: Report, path: Path, *, max_rows: int = EXCEL_MAX_ROWS) -> Path:
+def write_workbook(
+    report: Report, path: Path, *, max_rows: int = EXCEL_MAX_ROWS, max_links: int = EXCEL_MAX_LINKS
+) -> Path:
     """Write `report` as an .xlsx workbook at `path` and return `path`.
 
     `max_rows` is the most rows a sheet may hold, its header included; a table longer than that
-    continues on `<name> (2)`, `<name> (3)`, … each with its own header. Only tests should lower it.
-    Raises `PublishError` when the file cannot be written.
+    continues on `<name> (2)`, `<name> (3)`, … each with its own header. `max_links` is the most
+    hyperlinks a sheet may hold; past them a link's text is written alone. Only tests should lower
+    either. Raises `PublishError` when the file cannot be written.
     """
     if not 2 <= max_rows <= EXCEL_MAX_ROWS:
         raise ValueError(f"max_rows must be between 2 and {EXCEL_MAX_ROWS}, not {max_rows}")
+    if not 0 <= max_links <= EXCEL_MAX_LINKS:
+        raise ValueError(f"max_links must be between 0 and {EXCEL_MAX_LINKS}, not {max_links}")
+    limits = _Limits(max_rows, max_links)
     try:
         # Opening the file first makes a bad destination fail before XlsxWriter has opened the temporary
         # files of constant_memory, which it only closes when it succeeds.
         with path.open("wb") as target, Workbook(target, _WORKBOOK_OPTIONS) as book:
-            _write_sheets(book, report, max_rows)
+            _write_sheets(book, report, limits)
     except (OSError, XlsxFileError) as exc:
         raise PublishError(f"could not write the workbook {path}: {exc}") from exc
     return path
 
 
-def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
+def _write_sheets(book: Workbook, report: Report, limits: _Limits) -> None:
     book.set_properties(
         {
             "title": f"AWS Config compliance report {report.run.run_id}",
@@ -248,26 +285,34 @@ def _write_sheets(book: Workbook, report: Report, max_rows: int) -> None:
     formats = Formats.add_to(book)
     names = report.account_names()
     write_summary(book, report, formats)
-    run_id = report.run.run_id
-    _write_table(book, _ACCOUNTS_TABLE, _account_rows(report), formats, max_rows, run_id)
+
+    def table(spec: _Table, rows: Iterable[Row]) -> None:
+        _write_table(book, spec, rows, formats, limits, report.run.run_id)
+
+    table(_ACCOUNTS_TABLE, _account_rows(report))
     catalogue = build_catalogue(report)
-    rows = catalogue_rows(catalogue)
-    _write_table(book, _RULES_TABLE, _rule_rows(report, names, rows), formats, max_rows, run_id)
-    _write_table(book, _FINDINGS_TABLE, _finding_rows(report, names), formats, max_rows, run_id)
-    _write_table(book, _COVERAGE_TABLE, _coverage_rows(report, names), formats, max_rows, run_id)
-    _write_table(book, _CHANGES_TABLE, _change_rows(report, names), formats, max_rows, run_id)
-    _write_table(book, _CATALOGUE_TABLE, _catalogue_entry_rows(catalogue), formats, max_rows, run_id)
+    table(_RULES_TABLE, _rule_rows(report, names, catalogue_rows(catalogue)))
+    docs = {entry.name: entry.docs_url for entry in catalogue}
+    table(_FINDINGS_TABLE, _finding_rows(report, names, docs))
+    table(_COVERAGE_TABLE, _coverage_rows(report, names))
+    table(_CHANGES_TABLE, _change_rows(report, names))
+    table(_CATALOGUE_TABLE, _catalogue_entry_rows(catalogue))
     if report.exceptions:
-        _write_table(book, _EXCEPTIONS_TABLE, _exception_rows(report), formats, max_rows, run_id)
+        table(_EXCEPTIONS_TABLE, _exception_rows(report))
 
 
 # --- data sheets -------------------------------------------------------------------------------------
 
 
 def _account_rows(report: Report) -> Iterator[Row]:
+    """One row per account, the least compliant first (compliant ÷ judged rules), then those with no
+    rule judged, in account order."""
     resources = report.figures.account_resources
-    for scan in report.scans:
+    changes = report.changes.share_changes if report.changes and report.changes.baseline.usable else {}
+    shares = {scan.account.id: compliant_share(scan.rules) for scan in report.scans}
+    for scan in sorted(report.scans, key=lambda s: _share_order(shares[s.account.id])):
         account = scan.account
+        share, change = shares[account.id], changes.get(account.id)
         statuses = [c.status for c in scan.coverage]
         # An account none of whose regions could be read is not clean: its counts are unknown.
         rules: Cell = sum(1 for r in scan.rules if r.compliance is Compliance.NON_COMPLIANT)
@@ -284,8 +329,14 @@ def _account_rows(report: Report) -> Iterator[Row]:
             sum(1 for s in statuses if s.is_gap),
             rules,
             failing,
+            _Percent(share) if share is not None and not scan.unread else None,
+            _Percent(change, signed=True) if change is not None else None,
             account.email,
         )
+
+
+def _share_order(share: float | None) -> float:
+    return 2.0 if share is None else share
 
 
 def _catalogue_link(text: str, row: int | None) -> Cell:
@@ -301,7 +352,7 @@ def _catalogue_entry_rows(entries: Iterable[CatalogueEntry]) -> Iterator[Row]:
             e.severity.value,
             e.description,
             e.created_by,
-            _Link(e.docs_url, e.docs_url) if e.docs_url else None,
+            _url(e.docs_url),
             e.accounts_deployed,
             e.regions_deployed,
             e.accounts_failing,
@@ -331,7 +382,13 @@ def _rule_rows(report: Report, names: dict[str, str], catalogue_rows: dict[str, 
         )
 
 
-def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+def _url(url: str) -> _Link | None:
+    """A link that shows its own URL, so that past the link budget the cell still holds it."""
+    return _Link(url, url) if url else None
+
+
+def _finding_rows(report: Report, names: dict[str, str], docs: dict[str, str]) -> Iterator[Row]:
+    """`docs`: each normalized rule name's documentation page ('' for custom rules)."""
     today = report.run.started_at.date()
     for f in report.findings():
         yield (
@@ -343,6 +400,8 @@ def _finding_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
             f.owner.name if f.owner else None,
             f.owner.source_label() if f.owner else None,
             f.normalized_name,
+            _url(docs.get(f.normalized_name, "")),
+            _url(config_timeline_url(f.region, f.resource_type, f.resource_id)),
         )
 
 
@@ -386,8 +445,10 @@ def _change_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
 
 
 def _coverage_rows(report: Report, names: dict[str, str]) -> Iterator[Row]:
+    """Each account × region: its status, what that means and the fix, then what AWS said."""
     for c in report.coverage():
-        yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, c.detail)
+        words = status_words(c.status).detail(c.detail)
+        yield (c.account_id, names.get(c.account_id, ""), c.region, c.status.value, words, c.detail)
 
 
 def _exception_rows(report: Report) -> Iterator[Row]:
@@ -409,21 +470,21 @@ def _exception_rows(report: Report) -> Iterator[Row]:
 
 
 def _write_table(
-    book: Workbook, table: _Table, rows: Iterable[Row], formats: Formats, max_rows: int, run_id: str
+    book: Workbook, table: _Table, rows: Iterable[Row], formats: Formats, limits: _Limits, run_id: str
 ) -> None:
-    """Stream `rows` under `table`'s header, continuing on a numbered sheet before `max_rows`."""
+    """Stream `rows` under `table`'s header, continuing on a numbered sheet before `limits.rows`."""
     page = 1
     sheet = _start_page(book, table, page, formats, run_id)
-    links = _LinkBudget()
+    links = _LinkBudget(limits.links)
     alerts = tuple(column.alert for column in table.columns)
     row_number = 0
     for row in rows:
         row_number += 1
-        if row_number == max_rows:
+        if row_number == limits.rows:
             _finish_page(sheet, table, last_row=row_number - 1)
             page += 1
             sheet = _start_page(book, table, page, formats, run_id)
-            links = _LinkBudget()
+            links = _LinkBudget(limits.links)
             row_number = 1
         _write_row(sheet, row_number, row, alerts, formats, links)
     _finish_page(sheet, table, last_row=row_number)
@@ -431,7 +492,7 @@ def _write_table(
 
 def _start_page(book: Workbook, table: _Table, page: int, formats: Formats, run_id: str) -> Worksheet:
     sheet = book.add_worksheet(_page_name(table.name, page), StreamedSheet)
-    print_setup(sheet, run_id=run_id)
+    print_setup(sheet, run_id=run_id, columns=[(column.header, column.width) for column in table.columns])
     for col, column in enumerate(table.columns):
         sheet.set_column(col, col, column.width)
         sheet.write_string(0, col, column.header, formats.header)
@@ -441,6 +502,13 @@ def _start_page(book: Workbook, table: _Table, page: int, formats: Formats, run_
 
 def _finish_page(sheet: Worksheet, table: _Table, *, last_row: int) -> None:
     sheet.autofilter(0, 0, last_row, len(table.columns) - 1)
+
+
+def _fits_a_link(target: str) -> bool:
+    """True when Excel keeps `target` as a link: both its parts, before and after `#`, short enough."""
+    if len(target) <= EXCEL_MAX_URL // 2:  # fits however many UTF-16 units each character takes
+        return True
+    return all(len(part.encode("utf-16-le")) <= 2 * EXCEL_MAX_URL for part in target.split("#", 1))
 
 
 def _page_name(name: str, page: int) -> str:
@@ -470,7 +538,7 @@ def _write_row(
         elif isinstance(value, datetime):
             sheet.write_datetime(row, col, value, formats.date)
         elif isinstance(value, _Link):
-            if links.left > 0:
+            if links.left > 0 and _fits_a_link(value.target):
                 links.left -= 1
                 # The shown text is written as a string: a link's text is never a formula either.
                 sheet.write_url(row, col, value.target, formats.link, fit_cell_text(value.text))
@@ -478,5 +546,7 @@ def _write_row(
                 sheet.write_string(row, col, fit_cell_text(value.text))
         elif isinstance(value, date):
             sheet.write_datetime(row, col, value, formats.day)
+        elif isinstance(value, _Percent):
+            sheet.write_number(row, col, value.value, formats.points if value.signed else formats.percent)
         else:
             sheet.write_number(row, col, value)
