@@ -1,6 +1,7 @@
 """`make bench`: the real `config-report run` against a uniform simulated organization, with latency.
 
     .venv/bin/python benchmarks/bench.py --accounts 200 --regions 3 --rules 20 --latency 0.1
+    .venv/bin/python benchmarks/bench.py --sources --accounts 1000   # spokes and aggregator side by side
 
 The simulator (moto + the Config compliance APIs + the fault layer) runs in its own process, the job
 in another, a raw-botocore baseline making the same calls in a third; nothing shares a GIL. Prints
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 DEFAULT_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-north-1", "ap-southeast-2")
@@ -33,6 +35,7 @@ HUB_ACCESS_KEY = "testing"
 
 def serve(args: argparse.Namespace) -> int:
     """Seed the organization, print it as one JSON line, then answer commands on stdin."""
+    from config_report.aws.aggregator import TAGS_QUERY
     from config_report.aws.tags import resource_queries
     from config_report.simulated import SimulatedOrganization
     from config_report.simulated.scale import seed_scale_organization
@@ -52,6 +55,12 @@ def serve(args: argparse.Namespace) -> int:
                 "env": org.client_env(sim.endpoint_url, HUB_ACCESS_KEY),
                 "accounts": [a.id for a in org.accounts],
                 "needed": org.calls_needed(resource_queries),
+                "needed_through_aggregator": {
+                    mode: org.calls_needed_through_aggregator(
+                        partial(resource_queries, select=TAGS_QUERY), query=mode == "query"
+                    )
+                    for mode in ("details", "query")
+                },
                 "findings": org.noncompliant_resources,
                 "seeding_s": round(time.perf_counter() - started, 1),
             }
@@ -78,9 +87,10 @@ def _say(message: dict[str, Any]) -> None:
 class Simulator:
     """The simulator subprocess, and snapshots of what it saw."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, core: int | None = None) -> None:
         command = [sys.executable, __file__, "simulator", *_size_args(args)]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        _pin(self._process.pid, core)
         self.info = self._read()
 
     def counts(self) -> dict[str, Any]:
@@ -254,6 +264,7 @@ class Measured:
     scan_end: Mark | None = None  # the last account done
     started_up: Mark | None = None  # the preflight marker written: settings, hub and bucket proven
     reported: dict[str, Any] = field(default_factory=dict)  # the JSON line the child printed, if any
+    done: dict[str, Any] = field(default_factory=dict)  # the job's run.done event, if it logged one
 
     @property
     def calls(self) -> int:
@@ -277,7 +288,7 @@ class Measured:
         return float(sum(ops_end.values()) - sum(ops_start.values()))
 
 
-def measure(sim: Simulator, command: list[str], env: dict[str, str]) -> Measured:
+def measure(sim: Simulator, command: list[str], env: dict[str, str], *, core: int | None = None) -> Measured:
     """Run `command` with `env`: wall, CPU and peak RSS of that process alone, calls seen by the simulator.
 
     Its log is read as it is written: at `discovery.done` and at each `account.done` the process's
@@ -288,13 +299,17 @@ def measure(sim: Simulator, command: list[str], env: dict[str, str]) -> Measured
     before = sim.counts()
     start: Mark | None = None
     end: Mark | None = None
+    done: dict[str, Any] = {}
     started_up: Mark | None = None
     started = time.perf_counter()
     with _log_file() as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.PIPE, text=True)
+        _pin(process.pid, core)
         assert process.stderr is not None
         for line in process.stderr:
             event = _event(line)
+            if event == "run.done":
+                done = json.loads(line)
             if event == "preflight.done":
                 started_up = Mark(time.perf_counter() - started, _cpu_seconds(process.pid), sim.counts())
             if event in ("discovery.done", "account.done"):
@@ -321,7 +336,15 @@ def measure(sim: Simulator, command: list[str], env: dict[str, str]) -> Measured
         scan_end=end if start is not None else None,
         started_up=started_up,
         reported=reported,
+        done=done,
     )
+
+
+def _pin(pid: int, core: int | None) -> None:
+    """Keep process `pid` (and the threads it starts) on one core: two Python processes sharing both
+    cores thrash (docs/benchmarks.md measured 7.15 ms of client CPU per call unpinned, 2.09 pinned)."""
+    if core is not None and (os.cpu_count() or 1) > core:
+        os.sched_setaffinity(pid, {core})
 
 
 def _log_file() -> IO[str]:
@@ -558,6 +581,98 @@ def _per_finding(rss_mib: float, findings: int) -> str:
     return f"{rss_mib * 1024 / findings:.2f} KiB (whole process ÷ findings)" if findings else "-"
 
 
+# --- the two sources side by side -------------------------------------------------------------------
+
+# Each configuration's settings: the spokes, the aggregator's detail calls, its advanced queries.
+SOURCES = {
+    "spokes": {},
+    "aggregator": {"CONFIG_REPORT_SOURCE": "aggregator"},
+    "aggregator, query": {"CONFIG_REPORT_SOURCE": "aggregator", "CONFIG_REPORT_AGGREGATOR_FINDINGS": "query"},
+}
+_NEEDED = {"spokes": None, "aggregator": "details", "aggregator, query": "query"}
+_SIMULATOR_CORE, _JOB_CORE = 0, 1
+
+
+def compare_sources(args: argparse.Namespace) -> int:
+    """The same organization read by the real job through each source, each run alone on its own core
+    (the simulator on another); prints the figures side by side and the calls each needed."""
+    sim = Simulator(args, core=_SIMULATOR_CORE)
+    try:
+        run = [sys.executable, "-m", "config_report", "run"]
+        runs = {
+            label: measure(
+                sim,
+                run,
+                job_env(sim, CONFIG_REPORT_CONCURRENCY=str(args.concurrency), **settings),
+                core=_JOB_CORE,
+            )
+            for label, settings in SOURCES.items()
+        }
+    finally:
+        sim.close()
+    print_sources_table(args, sim.info, runs)
+    return 0 if all(r.exit_code == 0 for r in runs.values()) else 1
+
+
+def needed_by(info: dict[str, Any], label: str) -> dict[str, int]:
+    """The calls a correct run of configuration `label` needs, by operation (S3 aside)."""
+    mode = _NEEDED[label]
+    found: dict[str, int] = info["needed"] if mode is None else info["needed_through_aggregator"][mode]
+    return found
+
+
+def print_sources_table(args: argparse.Namespace, info: dict[str, Any], runs: dict[str, Measured]) -> None:
+    """Figures side by side, then the calls by operation each made (and needed)."""
+    spokes = runs["spokes"]
+    scanned = {label: _scan_calls(run) for label, run in runs.items()}
+    rows: list[tuple[str, ...]] = [
+        ("organization", f"{args.accounts} accounts × {args.regions} regions × {args.rules} rules", "", ""),
+        ("latency per call, concurrency", f"{args.latency * 1000:.0f} ms, {args.concurrency}", "", ""),
+        ("machine load at the start", *(f"{r.load[0]:.2f}" for r in runs.values())),
+        ("exit code", *(str(r.exit_code) for r in runs.values())),
+        (
+            "non-compliant resources",
+            *(f"{r.done.get('noncompliant_resources', '?'):,}" for r in runs.values()),
+        ),
+        ("failing evaluations", *(f"{r.done.get('failing_evaluations', '?'):,}" for r in runs.values())),
+        ("coverage gaps", *(str(r.done.get("coverage_gaps", "?")) for r in runs.values())),
+        ("wall time", *(f"{r.wall_s:.1f} s" for r in runs.values())),
+        ("client CPU", *(f"{r.cpu_s:.1f} s" for r in runs.values())),
+        ("peak RSS", *(f"{r.peak_rss_mib:.0f} MiB" for r in runs.values())),
+        ("AWS calls (S3 publishing aside)", *(f"{n:,}" for n in scanned.values())),
+        ("calls needed", *(f"{sum(needed_by(info, label).values()):,}" for label in runs)),
+        (
+            "calls ÷ the spokes' calls",
+            *(f"{n / (scanned['spokes'] or 1):.3f}" for n in scanned.values()),
+        ),
+        ("calls saved", *(f"{scanned['spokes'] - n:,}" for n in scanned.values())),
+        ("wall time ÷ the spokes'", *(f"{r.wall_s / spokes.wall_s:.2f}" for r in runs.values())),
+        ("simulator CPU during the run", *(f"{r.simulator_cpu_s:.1f} s" for r in runs.values())),
+        ("seeding (not in the figures)", f"{info['seeding_s']} s", "", ""),
+    ]
+    _print_columns(("figure", *runs), rows)
+    print()
+    operations = sorted({op for r in runs.values() for op in r.operations if not op.startswith("s3:")})
+    needed = {label: needed_by(info, label) for label in runs}
+    _print_columns(
+        ("calls by operation (made / needed)", *runs),
+        [
+            (op, *(f"{runs[label].operations.get(op, 0):,} / {needed[label].get(op, 0):,}" for label in runs))
+            for op in operations
+        ],
+    )
+
+
+def _scan_calls(run: Measured) -> int:
+    return sum(n for op, n in run.operations.items() if not op.startswith("s3:"))
+
+
+def _print_columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
 def main(argv: list[str] | None = None) -> int:
     """`bench.py [options]`; `simulator` and `raw` are the child processes it starts."""
     parser = argparse.ArgumentParser(
@@ -573,11 +688,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="share of Config calls throttled")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--subset", type=int, default=10, help="accounts scanned at concurrency 1")
+    parser.add_argument(
+        "--sources",
+        action="store_true",
+        help="run the job through the spokes, the aggregator and its advanced queries, side by side",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.regions <= len(DEFAULT_REGIONS):
         parser.error(f"--regions must be 1 to {len(DEFAULT_REGIONS)}")
     args.subset = max(1, min(args.subset, args.accounts))
-    roles = {"bench": bench, "simulator": serve, "raw": raw}
+    roles = {"bench": compare_sources if args.sources else bench, "simulator": serve, "raw": raw}
     return roles[args.role](args)
 
 

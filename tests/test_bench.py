@@ -44,3 +44,24 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
     assert rows["config:DescribeConformancePacks"].split()[1:] == ["12", "12", "12"]
     assert rows["config:DescribeConformancePackCompliance"].split()[1:] == ["12", "12", "12"]
     assert rows["raw botocore made the same calls"].split()[6] == "yes", done.stdout
+
+
+def test_the_sources_benchmark_runs_both_sources_on_one_organization_making_exactly_the_calls_needed() -> (
+    None
+):
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--sources", *TINY],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.strip()}
+    # The same findings through each source (spokes, aggregator, aggregator with advanced queries).
+    assert rows["non-compliant resources"][-3:] == ["12", "12", "12"]
+    made, needed = rows["AWS calls (S3 publishing aside)"][-3:], rows["calls needed"][-3:]
+    assert made == needed, done.stdout
+    assert int(made[0]) > int(made[1]) > int(made[2])
+    # One AssumeRole for the aggregator's role (and the org role's) instead of one per account.
+    assert rows["sts:AssumeRole"][1:] == ["7", "/", "7", "2", "/", "2", "2", "/", "2"]

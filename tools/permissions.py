@@ -1,10 +1,12 @@
 """The AWS permissions config-report needs, per role: the one source for the code, Terraform and tests.
 
-Three roles take part in a run (see `deploy/terraform/`):
+Three roles take part in a run (see `deploy/terraform/`), four with the aggregator source:
 
-    hub-irsa-role    the pod's own identity (IRSA): assumes the two roles below, writes the report
-    org-list-role    in the management account: lists the organization's active accounts
-    spoke-read-role  in every account: reads AWS Config compliance, region by region
+    hub-irsa-role         the pod's own identity (IRSA): assumes the roles below, writes the report
+    org-list-role         in the management account: lists the organization's active accounts
+    spoke-read-role       in every account: reads AWS Config compliance, region by region
+    aggregator-read-role  in the aggregator's account (CONFIG_REPORT_SOURCE=aggregator, and `verify`):
+                          reads the organization's compliance from one AWS Config aggregator
 
 Each role's permissions are a few statements, each an exact list of actions over one resource scope.
 `python tools/permissions.py --write` renders them to the `actions.json` file every Terraform
@@ -41,6 +43,7 @@ class Role(StrEnum):
     HUB = "hub-irsa-role"
     ORG = "org-list-role"
     SPOKE = "spoke-read-role"
+    AGGREGATOR = "aggregator-read-role"
 
 
 class Scope(StrEnum):
@@ -52,11 +55,13 @@ class Scope(StrEnum):
     CONFIG_RULES = "config-rules"
     # Conformance packs, in any region of the account (pack ARNs end in IDs that AWS assigns).
     CONFORMANCE_PACKS = "conformance-packs"
+    # Configuration aggregators, in any region of the account (their ARNs end in IDs that AWS assigns).
+    CONFIG_AGGREGATORS = "config-aggregators"
     # The organization's root and OUs (their IDs are only learnt by listing them).
     ORGANIZATION_PARENTS = "organization-parents"
     # The organization's member accounts (their tags name each account's owner).
     ORGANIZATION_ACCOUNTS = "organization-accounts"
-    # The spoke role in every account and the org role in the management account.
+    # The spoke role in every account, the org role in the management account, and the aggregator role.
     SCANNER_ROLES = "scanner-roles"
     # Objects under the report prefix of the report bucket.
     REPORT_OBJECTS = "report-objects"
@@ -75,9 +80,13 @@ SCOPE_WORDS: Mapping[Scope, str] = {
     Scope.ANY: "`*`",
     Scope.CONFIG_RULES: "Config rules, `arn:aws:config:*:*:config-rule/*`",
     Scope.CONFORMANCE_PACKS: "conformance packs, `arn:aws:config:*:*:conformance-pack/*`",
+    Scope.CONFIG_AGGREGATORS: "configuration aggregators, `arn:aws:config:*:*:config-aggregator/*`",
     Scope.ORGANIZATION_PARENTS: "the organization's root and OUs",
     Scope.ORGANIZATION_ACCOUNTS: "the organization's accounts",
-    Scope.SCANNER_ROLES: "the spoke role (in every account, or `spoke_account_ids`) and the org role",
+    Scope.SCANNER_ROLES: (
+        "the spoke role (in every account, or `spoke_account_ids`), the org role, and the aggregator role "
+        "when one is set"
+    ),
     Scope.REPORT_OBJECTS: "objects under the report prefix",
     Scope.REPORT_LISTING: "the report bucket, listing under the report prefix only (`s3:prefix`)",
     Scope.REPORT_KEY: "the report KMS key, when one is set",
@@ -87,8 +96,16 @@ SCOPE_WORDS: Mapping[Scope, str] = {
 ROLE_WORDS: Mapping[Role, str] = {
     Role.SPOKE: "Spoke read role (`system-config-report-generator-read-role`, every account)",
     Role.ORG: "Org-list role (`system-config-report-generator-list-org-role`, management account)",
+    Role.AGGREGATOR: (
+        "Aggregator read role (`system-config-report-generator-read-aggregator-role`, the aggregator's "
+        "account; aggregator source only)"
+    ),
     Role.HUB: "Hub role (`system-config-report-generator-write-role-<environment>`, security account)",
 }
+
+
+# The runbook's tables, in the order the roles are deployed.
+RUNBOOK_ORDER = (Role.SPOKE, Role.ORG, Role.AGGREGATOR, Role.HUB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +225,51 @@ POLICIES: Mapping[Role, tuple[Statement, ...]] = {
             (Action("organizations:ListTagsForResource", "owners: each account's tags, once per run"),),
         ),
     ),
+    Role.AGGREGATOR: (
+        Statement(
+            # IAM names no resource for DescribeConfigurationAggregators: it lists the account's aggregators.
+            "FindAggregator",
+            Scope.ANY,
+            (
+                Action(
+                    "config:DescribeConfigurationAggregators",
+                    "aggregator: it exists, and which regions it aggregates",
+                ),
+            ),
+        ),
+        Statement(
+            # The reads accept the aggregator's ARN, which ends in an ID AWS assigns.
+            "ReadAggregatedCompliance",
+            Scope.CONFIG_AGGREGATORS,
+            (
+                Action(
+                    "config:DescribeConfigurationAggregatorSourcesStatus",
+                    "aggregator: each source's last update (failed and stale sources are gaps)",
+                ),
+                Action(
+                    "config:DescribeAggregateComplianceByConfigRules",
+                    "aggregator: each rule's compliance in every account and region, all pages",
+                ),
+                Action(
+                    "config:GetAggregateComplianceDetailsByConfigRule",
+                    "aggregator: non-compliant resources, all pages",
+                ),
+                Action(
+                    "config:SelectAggregateResourceConfig",
+                    "aggregator: failing resources' tags (owners); findings=query: non-compliant resources",
+                ),
+            ),
+        ),
+    ),
     Role.HUB: (
         Statement(
             "AssumeScannerRoles",
             Scope.SCANNER_ROLES,
             (
-                Action("sts:AssumeRole", "pipeline, scan: the org role once, each spoke role per account"),
+                Action(
+                    "sts:AssumeRole",
+                    "pipeline, scan: the org role once, each spoke role per account, or the aggregator role",
+                ),
                 # EKS Pod Identity's session tags are transitive: every AssumeRole the hub makes carries
                 # them, and AWS then checks sts:TagSession too (in the caller's policy and the trust).
                 Action(
@@ -311,6 +367,8 @@ def _resources(scope: Scope, targets: Targets) -> list[str]:
         return ["arn:aws:config:*:*:config-rule/*"]
     if scope is Scope.CONFORMANCE_PACKS:
         return ["arn:aws:config:*:*:conformance-pack/*"]
+    if scope is Scope.CONFIG_AGGREGATORS:
+        return ["arn:aws:config:*:*:config-aggregator/*"]
     if scope is Scope.ORGANIZATION_PARENTS:
         return ["arn:aws:organizations::*:root/o-*/r-*", "arn:aws:organizations::*:ou/o-*/ou-*"]
     if scope is Scope.ORGANIZATION_ACCOUNTS:
@@ -350,7 +408,7 @@ def actions_file(role: Role) -> str:
 def runbook_tables() -> str:
     """The runbook's tables: for each role, every action it is granted, on what, and which call needs it."""
     lines = [RUNBOOK_BEGIN]
-    for role in (Role.SPOKE, Role.ORG, Role.HUB):
+    for role in RUNBOOK_ORDER:
         lines += ["", f"{ROLE_WORDS[role]}:", "", "| action | on | needed by |", "|---|---|---|"]
         for statement in POLICIES[role]:
             for action in statement.actions:

@@ -1,4 +1,4 @@
-"""The `config-report` command: `run`, `demo`, `check` and `merge` (of a sharded run).
+"""The `config-report` command: `run`, `demo`, `check`, `merge` (of a sharded run) and `verify`.
 
 Every setting is an environment variable (`CONFIG_REPORT_*`, what the Helm chart sets) and also a flag;
 a flag wins. Exit codes: 0 complete, 3 published with coverage gaps, 4 published but Jira failed,
@@ -17,9 +17,11 @@ from config_report import __version__
 from config_report.app.interrupt import stop_on_sigterm
 from config_report.errors import ConfigReportError, ExitCode, SettingsError
 from config_report.logs import configure, get_logger, wants_json
-from config_report.settings import Settings, env_name, flag_name, load_settings
+from config_report.settings import SOURCE_SPOKES, Settings, Source, env_name, flag_name, load_settings
 
 _SETTING = "setting_"
+# Settings whose flag takes one of a few words (their Literal type).
+_CHOICES = ("log_format", "log_level", "jira_flavor", "source", "aggregator_findings")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="deny the spoke role in one account, to see a coverage gap (exit code 3)",
     )
+    demo.add_argument(
+        "--source",
+        choices=get_args(Source),
+        default=SOURCE_SPOKES,
+        help="read compliance through the spoke roles (default) or the organization's aggregator, then "
+        "compare the two (verify)",
+    )
+    demo.add_argument(
+        "--with-aggregation-failure",
+        action="store_true",
+        help="one aggregator source fails: a coverage gap through the aggregator (exit code 3)",
+    )
+    demo.add_argument(
+        "--with-aggregator-lag",
+        action="store_true",
+        help="one aggregator source keeps last week's copy: verify names what it missed",
+    )
     check = commands.add_parser("check", help="preflight: validate settings and prove each permission")
     check.add_argument(
         "--sample",
@@ -62,7 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="merge every sharded run nobody merged CONFIG_REPORT_MERGE_DEADLINE_SECONDS after it started "
         "(CONFIG_REPORT_RUN_NAME is not needed: the runs are found in the bucket)",
     )
-    for sub in (run, check, merge):
+    verify = commands.add_parser(
+        "verify", help="compare the aggregator with the accounts themselves; exit 0 only when they agree"
+    )
+    verify.add_argument(
+        "--sample",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="compare only the first N accounts in scope (default: every account)",
+    )
+    for sub in (run, check, merge, verify):
         _add_settings_flags(sub)
     return parser
 
@@ -77,7 +106,7 @@ def _positive(text: str) -> int:
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (each flag is also the environment variable shown)")
     for name, field in Settings.model_fields.items():
-        choices = get_args(field.annotation) if name in ("log_format", "log_level", "jira_flavor") else None
+        choices = get_args(field.annotation) if name in _CHOICES else None
         group.add_argument(
             flag_name(name),
             dest=_SETTING + name,
@@ -99,13 +128,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from config_report.app.demo import run_demo  # the simulator is an optional extra
+            from config_report.app.demo import DemoOptions, run_demo  # the simulator is an optional extra
 
-            return run_demo(accounts=args.accounts_count, output=args.output, deny=args.with_denied_account)
+            options = DemoOptions(
+                deny=args.with_denied_account,
+                source=args.source,
+                failed_source=args.with_aggregation_failure,
+                lagging_source=args.with_aggregator_lag,
+            )
+            return run_demo(accounts=args.accounts_count, output=args.output, options=options)
         settings = load_settings(_overrides(args))
         as_json = configure(settings.log_format, settings.log_level)
         if args.command == "check":
             return _check(settings, sample=args.sample)
+        if args.command == "verify":
+            from config_report.app.verify import verify
+
+            return int(verify(settings, as_json=as_json, sample=args.sample).exit_code)
         if args.command == "merge":
             from config_report.app.shards import merge_overdue, merge_run
 

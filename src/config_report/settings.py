@@ -34,6 +34,10 @@ _ENVIRONMENT = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 _TAG_KEY = re.compile(r"^[^,]{1,128}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_OBJECT = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
+_AGGREGATOR_NAME = re.compile(r"^[\w\-]{1,256}$")
+Source = Literal["spokes", "aggregator"]
+SOURCE_SPOKES: Source = "spokes"
+SOURCE_AGGREGATOR: Source = "aggregator"
 
 # The published outcomes a deployment may choose to tolerate, by the name used in CONFIG_REPORT_FAIL_ON.
 FAIL_ON_GAPS = "gaps"  # coverage gaps: exit 3
@@ -134,6 +138,32 @@ class Settings(BaseSettings):
         ge=0,
         le=3600,
         description="keep retrying a refused report upload this long, with backoff (preflight: outages only)",
+    )
+    # --- where compliance is read: each account's spoke role, or one AWS Config aggregator ---
+    source: Source = Field(
+        SOURCE_SPOKES,
+        description="read compliance through each account's spoke role (spokes) or one AWS Config "
+        "aggregator (aggregator)",
+    )
+    aggregator_name: str | None = Field(
+        None, description="the configuration aggregator to read (with source aggregator, and for verify)"
+    )
+    aggregator_role_arn: str | None = Field(
+        None, description="role assumed in the aggregator's account (default: hub credentials)"
+    )
+    aggregator_region: str | None = Field(
+        None, description="the region the aggregator lives in (default: AWS_REGION)"
+    )
+    aggregator_max_age_hours: float = Field(
+        24.0,
+        gt=0,
+        le=8760,
+        description="an aggregator source last updated longer ago than this many hours is a coverage gap",
+    )
+    aggregator_findings: Literal["details", "query"] = Field(
+        "details",
+        description="non-compliant resources through one detail call per rule (details, with annotations) "
+        "or advanced queries (query: far fewer calls, no annotations)",
     )
     # --- sharding (a Kubernetes Indexed Job; see config_report.app.shards) ---
     shard_count: int = Field(1, ge=1, le=1000, description="pods sharing one run (1: not sharded)")
@@ -308,7 +338,23 @@ class Settings(BaseSettings):
             return {**data, "s3_prefix": f"{DEFAULT_S3_PREFIX}{data['environment']}/"}
         return data
 
-    @field_validator("org_role_arn")
+    @field_validator("aggregator_name")
+    @classmethod
+    def _aggregator_name(cls, value: str | None) -> str | None:
+        if value is not None and not _AGGREGATOR_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a configuration aggregator name (1-256 of letters, digits, _ and -)"
+            )
+        return value
+
+    @field_validator("aggregator_region")
+    @classmethod
+    def _aggregator_region(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name; use the aggregator's, e.g. eu-west-1")
+        return value
+
+    @field_validator("org_role_arn", "aggregator_role_arn")
     @classmethod
     def _role_arn(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.match(value):
@@ -458,6 +504,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _aggregator_named(self) -> Settings:
+        if self.source == SOURCE_AGGREGATOR and not self.aggregator_name:
+            raise ValueError(
+                "CONFIG_REPORT_SOURCE is aggregator but CONFIG_REPORT_AGGREGATOR_NAME is not set; set the "
+                "aggregator's name (`aws configservice describe-configuration-aggregators` in its account)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_external_id(self) -> Settings:
         if self.external_id is not None and self.external_id_file is not None:
             raise ValueError(
@@ -531,6 +586,18 @@ class Settings(BaseSettings):
                 "and +=,.@:/-); check the Secret's key and value"
             )
         return value
+
+    def aggregator_config(self) -> AggregatorConfig | None:
+        """The configuration aggregator to read; None when no aggregator is named."""
+        if self.aggregator_name is None:
+            return None
+        return AggregatorConfig(
+            name=self.aggregator_name,
+            role_arn=self.aggregator_role_arn,
+            region=self.aggregator_region,
+            max_source_age=timedelta(hours=self.aggregator_max_age_hours),
+            findings=self.aggregator_findings,
+        )
 
     def bucket_config(self) -> BucketConfig:
         """Where the reports go and how hard a refused upload is retried."""
@@ -615,6 +682,17 @@ class ScanConfig:
     concurrency: int
     account_concurrency: int
     owner_tag_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatorConfig:
+    """The AWS Config aggregator the aggregator source reads, and how far its sources may lag."""
+
+    name: str
+    role_arn: str | None  # None: the hub's own credentials read it
+    region: str | None  # None: the hub's region
+    max_source_age: timedelta  # a source last updated longer ago is a coverage gap
+    findings: Literal["details", "query"]  # one detail call per rule, or advanced queries
 
 
 @dataclass(frozen=True, slots=True)

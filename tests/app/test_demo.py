@@ -78,6 +78,26 @@ def test_the_demo_can_show_a_denied_account_as_a_coverage_gap(tmp_path: Path) ->
     assert "ACCESS_DENIED" in {row[3] for row in coverage[1:]}
 
 
+def test_the_demo_through_the_aggregator_reports_and_rates_the_same_findings_as_verify_shows(
+    tmp_path: Path,
+) -> None:
+    done = demo(tmp_path, "--accounts-count", "6", "--source", "aggregator")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "DIFF" not in done.stdout
+    (verdict,) = [line for line in done.stdout.splitlines() if line.startswith(("AGREE", "DIFFER"))]
+    assert verdict.startswith("AGREE: the aggregator and the accounts report the same")
+    assert "since last week: 2 newly non-compliant resources, 3 no longer" in done.stdout
+    # The aggregator names rules only: each is rated as the managed rule whose name it bears.
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("report: ")]
+    header, *rows = (
+        CalamineWorkbook.from_path(line.removeprefix("report: ")).get_sheet_by_name("Rules").to_python()
+    )
+    severity = {(row[header.index("Normalized Rule Name")], row[header.index("Severity")]) for row in rows}
+    assert ("s3-bucket-public-write-prohibited", "CRITICAL") in severity
+    assert ("encrypted-volumes", "MEDIUM") in severity
+
+
 def test_the_demo_rates_each_rule_and_finding_by_severity_and_says_who_acts_on_each_change(
     tmp_path: Path,
 ) -> None:

@@ -110,6 +110,8 @@ REQUIRED = {  # what is missing: (--set overrides on the minimal values, what th
         "keep one",
     ),
     "EKS Pod Identity with an IRSA role as well": (["serviceAccount.podIdentity=true"], "keep one"),
+    "the aggregator source without an aggregator": (["config.source=aggregator"], "config.aggregatorName"),
+    "the weekly verification without an aggregator": (["verify.enabled=true"], "config.aggregatorName"),
 }
 
 
@@ -375,6 +377,15 @@ def test_every_setting_reaches_the_pod_as_its_environment_variable(
     assert settings.jira_attachment_max_mb == 7.5
     assert json.loads(settings.jira_extra_fields or "") == {"customfield_10010": 3}
     assert str(settings.jira_api_token_file) == "/var/run/secrets/config-report/jira/api-token"
+    aggregator = settings.aggregator_config()
+    assert settings.source == "aggregator"
+    assert aggregator is not None
+    assert (aggregator.name, aggregator.region, aggregator.findings) == (
+        "acme-organization-aggregator",
+        "eu-central-1",
+        "query",
+    )
+    assert aggregator.max_source_age.total_seconds() == 12 * 3600
 
 
 def test_default_values_leave_unset_settings_to_the_application(
@@ -557,6 +568,16 @@ REJECTED = {  # what is wrong: (--set overrides, the value helm's message must n
     "negative memory limit": (["resources.limits.memory=-512Mi"], "/resources/limits/memory"),
     "account ID given as a number": (["config.accounts[0]=12345678901"], "/config/accounts/0"),
     "misspelt setting": (["config.s3bucket=reports"], "s3bucket"),
+    "unknown source": (["config.source=mirror"], "/config/source"),
+    "aggregator findings neither details nor query": (
+        ["config.aggregatorFindings=all"],
+        "/config/aggregatorFindings",
+    ),
+    "aggregator sources never fresh enough": (
+        ["config.aggregatorMaxAgeHours=0"],
+        "/config/aggregatorMaxAgeHours",
+    ),
+    "negative verification sample": (["verify.sample=-1"], "/verify/sample"),
     "unknown log format": (["config.logFormat=xml"], "/config/logFormat"),
     "concurrency above the application's maximum": (["config.concurrency=1000"], "/config/concurrency"),
     "Jira URL without a token Secret": (
@@ -618,6 +639,8 @@ def test_schema_limits_agree_with_the_application_settings() -> None:
         ("logFormat", "log_format"),
         ("logLevel", "log_level"),
         ("jiraFlavor", "jira_flavor"),
+        ("source", "source"),
+        ("aggregatorFindings", "aggregator_findings"),
     ):
         assert config[value]["enum"] == list(get_args(Settings.model_fields[field].annotation))
     for value, field in (
@@ -663,7 +686,9 @@ JUSTIFIED_SKIPS: dict[str, Callable[[list[Manifest]], bool]] = {
     "CKV_K8S_8": lambda manifests: True,
     "CKV_K8S_9": lambda manifests: True,
     # The deployer chose a tag, not a digest (image.digest empty).
-    "CKV_K8S_43": lambda manifests: "@sha256:" not in json.dumps(cronjob_pod(manifests)["containers"]),
+    "CKV_K8S_43": lambda manifests: (
+        "@sha256:" not in json.dumps([m for m in manifests if m["kind"] in ("CronJob", "Pod")])
+    ),
     # The deployer turned the chart's NetworkPolicy off (networkPolicy.enabled=false).
     "CKV2_K8S_6": lambda manifests: not [m for m in manifests if m["kind"] == "NetworkPolicy"],
 }
@@ -703,3 +728,26 @@ def test_the_pod_has_time_to_publish_what_it_read_after_sigterm(chart: Chart) ->
     pod = cronjob_pod(chart.render(values=[FULL_VALUES]))
     # Long enough for in-flight calls, writing the workbook and the upload retries (values.yaml says why).
     assert pod["terminationGracePeriodSeconds"] == 300
+
+
+def test_the_weekly_verification_is_a_second_cronjob_of_the_same_pod_running_verify_on_a_sample(
+    chart: Chart,
+) -> None:
+    manifests = chart.render(values=[CHART_DIR / "ci" / "verify-values.yaml"])
+    report, verification = sorted(
+        (m for m in manifests if m["kind"] == "CronJob"), key=lambda m: str(m["metadata"]["name"])
+    )
+    job = verification["spec"]["jobTemplate"]["spec"]
+    pod = job["template"]["spec"]
+
+    assert verification["metadata"]["name"] == f"{report['metadata']['name']}-verify"
+    assert verification["spec"]["schedule"] == "0 7 * * 1"
+    assert pod["containers"][0]["args"] == ["verify", "--sample", "20"]
+    # The same identity, settings and restrictions as the report's pods; a difference fails the Job at once.
+    report_pod = report["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert env_of(pod) == env_of(report_pod)
+    assert pod["serviceAccountName"] == report_pod["serviceAccountName"]
+    assert pod["containers"][0]["securityContext"] == report_pod["containers"][0]["securityContext"]
+    assert job["backoffLimit"] == 0
+    assert job["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"] == [2]
+    assert env_of(pod)["CONFIG_REPORT_SOURCE"] == "aggregator"

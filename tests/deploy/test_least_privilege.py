@@ -6,6 +6,8 @@ and an earlier run's snapshot and history to read.
 Each role holds exactly its rendered policy from `permissions.policy_document`:
 
 - with every action, the run succeeds with complete coverage: nothing is missing;
+- the same with `CONFIG_REPORT_SOURCE=aggregator`, through the aggregator role, and without any one of
+  its reads every place, rule or owner it reads is a gap naming the action;
 - without any one action, the run fails or reports the gap: nothing is extra. The two conformance pack
   reads only enrich the Rule catalogue, ListConfigurationRecorders only finds service-linked recorders
   and ListDiscoveredResources only tells deleted resources from unrecorded ones: without any of them,
@@ -58,6 +60,7 @@ HUB_SESSION = "report-generator"
 # Statements whose narrow resources moto cannot evaluate (it checks these services against "*").
 WIDENED_FOR_MOTO = {
     Scope.CONFIG_RULES,
+    Scope.CONFIG_AGGREGATORS,
     Scope.CONFORMANCE_PACKS,
     Scope.ORGANIZATION_PARENTS,
     Scope.ORGANIZATION_ACCOUNTS,
@@ -90,6 +93,8 @@ EXPECTED_WITHOUT = {
         for name in actions(Role.SPOKE)
     },
     **{(Role.ORG, name): ExitCode.FAILED for name in actions(Role.ORG)},
+    # The aggregator source: without any one read, every place (or every rule or owner it reads) is a gap.
+    **{(Role.AGGREGATOR, name): ExitCode.INCOMPLETE for name in actions(Role.AGGREGATOR)},
     (Role.HUB, "sts:AssumeRole"): ExitCode.FAILED,
     (Role.HUB, "s3:PutObject"): ExitCode.FAILED,
     (Role.HUB, "s3:GetObject"): ExitCode.JIRA_FAILED,
@@ -137,6 +142,8 @@ class EnforcedOrganization:
             return {a.id: seeded.spoke_role_name for a in seeded.accounts}
         if role is Role.ORG:
             return {seeded.management_account_id: _name(seeded.org_role_arn)}
+        if role is Role.AGGREGATOR:
+            return {self.sim.aggregator.account_id: _name(self.sim.aggregator.role_arn)}
         return {seeded.hub.account_id: _name(seeded.hub.role_arn)}
 
     def targets(self, role: Role) -> Targets:
@@ -145,7 +152,11 @@ class EnforcedOrganization:
             return Targets()
         seeded = self.seeded
         return Targets(
-            scanner_role_arns=(f"arn:aws:iam::*:role/{seeded.spoke_role_name}", seeded.org_role_arn),
+            scanner_role_arns=(
+                f"arn:aws:iam::*:role/{seeded.spoke_role_name}",
+                seeded.org_role_arn,
+                self.sim.aggregator.role_arn,
+            ),
             report_bucket=seeded.hub.report_bucket,
             report_prefix=Settings.model_fields["s3_prefix"].default,
         )
@@ -185,10 +196,13 @@ class EnforcedOrganization:
         finally:
             self.enforce(True)
 
-    def run(self, command: str = "run", *, regions_from_ec2: bool = False) -> RunResult:
+    def run(
+        self, command: str = "run", *, regions_from_ec2: bool = False, source: str = "spokes"
+    ) -> RunResult:
         """`config-report run` (or `check`) as the CronJob runs it, with the hub's credentials and Jira.
 
-        `regions_from_ec2` leaves the regions to ec2:DescribeRegions (see the module docstring).
+        `regions_from_ec2` leaves the regions to ec2:DescribeRegions (see the module docstring); `source`
+        is where compliance is read (`aggregator`: through the aggregator role).
         """
         token_file = self.workdir / "jira-token"
         token_file.write_text(self.jira.token)
@@ -197,6 +211,7 @@ class EnforcedOrganization:
         if regions_from_ec2:
             env.pop("CONFIG_REPORT_REGIONS")
         env |= {
+            "CONFIG_REPORT_SOURCE": source,
             "CONFIG_REPORT_LOG_FORMAT": "json",
             "CONFIG_REPORT_JIRA_URL": self.jira.url,
             "CONFIG_REPORT_JIRA_PROJECT": "SEC",
@@ -306,7 +321,7 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
 ) -> None:
     full_policies.grant(role, without=action)
 
-    result = full_policies.run(regions_from_ec2=action == "ec2:DescribeRegions")
+    result = full_policies.run(regions_from_ec2=action == "ec2:DescribeRegions", source=_source(role))
 
     assert result.returncode == EXPECTED_WITHOUT[role, action], result.stderr[-3000:]
     if action in ENRICHMENTS:
@@ -314,6 +329,14 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
         assert warning["action"] == action, warning
         (done,) = result.events("run.done")
         assert done["coverage_gaps"] == 0
+    elif role is Role.AGGREGATOR:
+        # The aggregator's denial is named in every gap it makes: a place, a rule, or its owners.
+        reasons = [reason for e in result.events("account.done") for reason in e["gaps"]]
+        assert reasons, result.stderr[-3000:]
+        operation = action.split(":")[1]
+        assert all(reason.startswith("ACCESS_DENIED: ") and operation in reason for reason in reasons), (
+            reasons
+        )
     elif role is Role.SPOKE:
         # Config and EC2 denials (moto's Config answers a bare 403) are reported as ACCESS_DENIED gaps:
         # of a region, or (GetComplianceDetailsByConfigRule) of each non-compliant rule alone.
@@ -326,6 +349,22 @@ def test_without_any_one_action_the_run_fails_or_reports_the_gap(
         assert all(reason.startswith(f"ACCESS_DENIED: {operation}: ") for reason, _ in reasons), reasons
         (done,) = result.events("run.done")
         assert done["coverage_gaps"] + done["rules_unread"] == sum(len(regions) for _, regions in reasons)
+
+
+def test_the_aggregator_source_succeeds_with_complete_coverage_under_exactly_the_declared_policies(
+    full_policies: EnforcedOrganization,
+) -> None:
+    result = full_policies.run(source="aggregator")
+
+    assert result.returncode == ExitCode.OK, result.stderr[-3000:]
+    (done,) = result.events("run.done")
+    assert (done["coverage_gaps"], done["rules_unread"]) == (0, 0)
+    assert done["accounts"] == len(full_policies.seeded.accounts)
+
+
+def _source(role: Role) -> str:
+    """Where the run reads compliance to prove `role`'s actions: the aggregator role's only there."""
+    return "aggregator" if role is Role.AGGREGATOR else "spokes"
 
 
 def test_a_run_reads_the_previous_snapshot_and_the_history_under_exactly_the_declared_policies(
@@ -361,7 +400,9 @@ def test_without_any_one_action_the_preflight_check_fails_and_names_it(
 ) -> None:
     full_policies.grant(role, without=action)
 
-    result = full_policies.run("check", regions_from_ec2=action == "ec2:DescribeRegions")
+    result = full_policies.run(
+        "check", regions_from_ec2=action == "ec2:DescribeRegions", source=_source(role)
+    )
 
     assert result.returncode != ExitCode.OK, result.stdout
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]

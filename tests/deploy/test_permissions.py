@@ -17,6 +17,7 @@ from permissions import (
     RUNBOOK,
     RUNBOOK_BEGIN,
     RUNBOOK_END,
+    RUNBOOK_ORDER,
     Role,
     Targets,
     actions,
@@ -77,7 +78,8 @@ def runbook_actions(text: str) -> dict[str, list[str]]:
 def test_the_runbook_lists_exactly_the_actions_each_role_is_granted() -> None:
     # What a security reviewer reads and approves is what Terraform grants.
     tables = runbook_actions((REPO_ROOT / RUNBOOK).read_text(encoding="utf-8"))
-    assert tables == {ROLE_WORDS[role]: list(actions(role)) for role in (Role.SPOKE, Role.ORG, Role.HUB)}
+    assert tables == {ROLE_WORDS[role]: list(actions(role)) for role in RUNBOOK_ORDER}
+    assert set(RUNBOOK_ORDER) == set(Role)
 
 
 def test_a_runbook_edited_by_hand_is_stale_and_write_mode_regenerates_its_tables(
@@ -141,9 +143,9 @@ def test_only_what_aws_checks_on_the_callers_behalf_is_indirect() -> None:
     assert indirect == {"kms:GenerateDataKey", "kms:Decrypt", "s3:ListBucket", "sts:TagSession"}
 
 
-def test_the_spoke_and_org_roles_are_read_only() -> None:
+def test_the_spoke_org_and_aggregator_roles_are_read_only() -> None:
     # config:SelectResourceConfig (an advanced query) is of IAM's Read access level, like the others.
-    for role in (Role.SPOKE, Role.ORG):
+    for role in (Role.SPOKE, Role.ORG, Role.AGGREGATOR):
         assert all(re.match(r"[a-z0-9-]+:(Describe|Get|List|Select)", name) for name in actions(role)), role
 
 

@@ -27,8 +27,10 @@ from deploy.deploy_tools import CHART_DIR, REPO_ROOT, DeployTools
 
 TERRAFORM_DIR = REPO_ROOT / "deploy" / "terraform"
 PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
-MODULES = ("hub-irsa-role", "spoke-read-role", "org-list-role")
-EXAMPLES = {"hub": Role.HUB, "spoke": Role.SPOKE, "org": Role.ORG}
+MODULES = ("hub-irsa-role", "spoke-read-role", "org-list-role", "aggregator-read-role")
+EXAMPLES = {"hub": Role.HUB, "spoke": Role.SPOKE, "org": Role.ORG, "aggregator": Role.AGGREGATOR}
+# The aggregator example's role, as the hub example is told it (its account ID keeps a leading zero).
+AGGREGATOR_ROLE = "arn:aws:iam::002718281828:role/system-config-report-generator-read-aggregator-role"
 # Examples with `terraform test` files of their own (the modules all have them).
 TESTED_EXAMPLES = ("stackset", "hub")
 
@@ -51,6 +53,7 @@ EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "organization_id": "o-a1b2c3d4e5",
     },
     "org": {"region": "eu-west-1", "hub_role_arns": HUB_ROLES, "organization_id": "o-a1b2c3d4e5"},
+    "aggregator": {"region": "eu-west-1", "hub_role_arns": HUB_ROLES, "organization_id": "o-a1b2c3d4e5"},
     "hub": {
         "region": "eu-west-1",
         "name": "system-config-report-generator-write-role",
@@ -61,6 +64,7 @@ EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "cluster_arn": None,
         "namespace": "security-compliance",
         "org_role_arn": "arn:aws:iam::161803398874:role/system-config-report-generator-list-org-role",
+        "aggregator_role_arn": AGGREGATOR_ROLE,
         "report_bucket": "acme-security-config-reports",
         "report_prefix": "aws-config-reports/prod/",
         "kms_key_arn": "arn:aws:kms:eu-west-1:271828182845:key/6f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b",
@@ -118,6 +122,7 @@ ACCEPTED_PLAN_CHECKOV_FINDINGS: dict[tuple[str, str], str] = {}
 SKIPPED_IN_MODULES = {
     "spoke": {"CKV_AWS_61"},
     "org": {"CKV_AWS_61"},
+    "aggregator": {"CKV_AWS_61"},
     "hub": set(),
     "hub-pod-identity": set(),
 }
@@ -271,6 +276,7 @@ def test_example_grants_exactly_what_permissions_py_declares(
             scanner_role_arns=(
                 f"arn:aws:iam::*:role/{DEFAULT_SPOKE_ROLE_NAME}",
                 variable(plan, "org_role_arn"),
+                variable(plan, "aggregator_role_arn"),
             ),
             report_bucket=variable(plan, "report_bucket"),
             report_prefix=variable(plan, "report_prefix"),
@@ -287,11 +293,14 @@ def test_roles_keep_the_names_the_application_and_runbook_use(example_plans: dic
         "hub": variable(example_plans["hub"], "name"),
         "spoke": DEFAULT_SPOKE_ROLE_NAME,
         "org": "system-config-report-generator-list-org-role",
+        "aggregator": AGGREGATOR_ROLE.rsplit("/", 1)[1],
     }
 
 
-def test_spoke_and_org_roles_trust_only_the_environments_hub_roles(example_plans: dict[str, Plan]) -> None:
-    for example in ("spoke", "org"):
+def test_spoke_org_and_aggregator_roles_trust_only_the_environments_hub_roles(
+    example_plans: dict[str, Plan],
+) -> None:
+    for example in ("spoke", "org", "aggregator"):
         plan = example_plans[example]
         hub_role_arns = variable(plan, "hub_role_arns")
         roots = list(dict.fromkeys(f"arn:aws:iam::{arn.split(':')[4]}:root" for arn in hub_role_arns))
@@ -416,6 +425,7 @@ def test_examples_have_no_default_for_what_only_the_deployer_knows() -> None:
     for example, required in {
         "spoke": ("hub_role_arns", "external_id", "organization_id"),
         "org": ("hub_role_arns", "organization_id"),
+        "aggregator": ("hub_role_arns", "organization_id"),
         "hub": (
             "trust",
             "oidc_provider_arn",

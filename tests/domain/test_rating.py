@@ -44,10 +44,38 @@ def test_managed_rules_and_their_findings_take_the_tables_severity() -> None:
     assert findings["restricted-ssh"] == {Severity.HIGH}
 
 
-def test_a_rule_without_its_identifier_or_an_override_is_unrated() -> None:
-    rules, _ = _severities(rated(_with_identifiers(sample_report())))
+def test_a_rule_without_a_managed_identifier_or_an_override_is_unrated() -> None:
+    report = _with_identifiers(sample_report())
+    lambda_arn = "arn:aws:lambda:eu-west-1:111111111111:function:root-keys"
+    scans = tuple(
+        replace(
+            s, rules=tuple(replace(r, info=r.info or RuleInfo("CUSTOM_LAMBDA", lambda_arn)) for r in s.rules)
+        )
+        for s in report.scans
+    )
 
+    rules, _ = _severities(rated(replace(report, scans=scans)))
+
+    # A custom rule is UNRATED, even one named like the managed IAM_ROOT_ACCESS_KEY_CHECK.
     assert rules["iam-root-access-key-check"] is Severity.UNRATED
+
+
+def test_a_rule_read_without_its_source_is_rated_as_the_managed_rule_whose_name_it_bears() -> None:
+    # Through the aggregator rules come by name only: no RuleInfo.
+    report = sample_report()
+    scan = report.scans[0]
+    named = [
+        RuleResult(PROD.id, "eu-west-1", name, Compliance.NON_COMPLIANT, 1, normalized_name=name)
+        for name in ("securityhub-s3-bucket-public-write-prohibited", "acme-custom-tagging")
+    ]
+    report = replace(report, scans=(replace(scan, rules=(*scan.rules, *named)), *report.scans[1:]))
+
+    rules, _ = _severities(rated(report))
+
+    assert rules["iam-root-access-key-check"] is Severity.CRITICAL
+    assert rules["securityhub-s3-bucket-public-write-prohibited"] is Severity.CRITICAL
+    assert rules["restricted-ssh"] is Severity.HIGH  # INCOMING_SSH_DISABLED, documented under this name
+    assert rules["acme-custom-tagging"] is Severity.UNRATED
 
 
 def test_an_override_rates_a_custom_rule_and_its_findings() -> None:

@@ -865,6 +865,30 @@ def test_gaps_with_one_cause_are_one_line_with_the_accounts_and_the_fix(
     assert "Fix: AWS answered with an error, not a denial" in gaps[1]
 
 
+def test_a_denial_through_the_aggregator_names_the_aggregator_role_not_the_spoke_role(
+    jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
+) -> None:
+    role = "arn:aws:iam::002718281828:role/system-config-report-generator-read-aggregator-role"
+    not_assumed = (
+        f"cannot assume CONFIG_REPORT_AGGREGATOR_ROLE_ARN {role} (AssumeRole: AccessDenied: User: "
+        f"{HUB_SESSION} is not authorized to perform: sts:AssumeRole on resource: {role}); check that "
+        f"role's trust policy allows {HUB_SESSION}"
+    )
+    not_allowed = (
+        "aggregator acme-organization-aggregator in eu-central-1: DescribeAggregateComplianceByConfigRules: "
+        "AccessDeniedException: not authorized; grant the aggregator role the reads of deploy/terraform's "
+        "aggregator-read-role"
+    )
+    denied = [(CoverageStatus.ACCESS_DENIED, not_assumed), (CoverageStatus.ACCESS_DENIED, not_allowed)]
+    sync(jira, published, ledger, report=gap_report(denied))
+
+    gaps = section(lines_of(jira), "Coverage gaps")
+    assert len(gaps) == 2
+    for gap in gaps:
+        assert "Fix: the aggregator read role (CONFIG_REPORT_AGGREGATOR_ROLE_ARN)" in gap
+        assert "spoke" not in gap
+
+
 def test_a_huge_organizations_ticket_stays_within_jiras_text_limit(
     jira: FakeJira, published: PublishedWorkbook, ledger: TicketRecords
 ) -> None:

@@ -17,15 +17,17 @@ from typing import Any
 
 from config_report import jira
 from config_report.app.context import report_bucket
+from config_report.app.sources import aggregator_plan
 from config_report.aws import probe
-from config_report.aws.errors import NETWORK_HINT, AwsError, describe_error, is_network_error
+from config_report.aws.aggregator import AggregatorPlan, aggregator_client
+from config_report.aws.errors import NETWORK_HINT, AwsError, describe_error, error_code, is_network_error
 from config_report.aws.organization import list_active_accounts, organizations_client
 from config_report.aws.packs import UNREAD_FIX
 from config_report.aws.session import Hub, connect_hub
 from config_report.aws.tags import read_account_owners
 from config_report.domain.scope import account_filter
 from config_report.errors import ConfigReportError, JiraError, NetworkError, PublishError
-from config_report.settings import JiraConfig, ScanConfig, Settings
+from config_report.settings import SOURCE_AGGREGATOR, JiraConfig, ScanConfig, Settings
 from config_report.store.bucket import ReportBucket, UnreadableObject
 from config_report.store.publish import Publisher, new_run_id
 
@@ -72,7 +74,12 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
     """
     # Reads the ExternalId file too: an unreadable one is a settings error (exit 2), before any AWS call.
     scan = settings.scan_config()
-    yield CheckResult("settings", True, f"valid; spoke role {settings.spoke_role_name}")
+    reader = (
+        f"aggregator {settings.aggregator_name}"
+        if settings.source == SOURCE_AGGREGATOR
+        else f"spoke role {settings.spoke_role_name}"
+    )
+    yield CheckResult("settings", True, f"valid; {reader}")
     try:
         hub = connect_hub(settings.client_config())
     except NetworkError as exc:
@@ -85,11 +92,11 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
         return
     yield CheckResult("hub identity", True, hub.identity.arn)
     accounts = yield from _check_organization(hub, scan)
-    usable = yield from _check_spokes(hub, scan, accounts, sample=sample)
-    if usable is not None:
-        region = scan.regions[0] if scan.regions else hub.region
-        yield _check_config_reads(usable, hub, region, list_regions=not scan.regions)
-        yield _check_conformance_packs(usable, hub, region)
+    if settings.source == SOURCE_AGGREGATOR:
+        # No spoke role is needed: the aggregator's role reads every account.
+        yield from _check_aggregator(aggregator_plan(hub, scan, settings.aggregator_config()))
+    else:
+        yield from _check_spoke_reads(hub, scan, accounts, sample=sample)
     bucket = report_bucket(settings, hub)
     run_id = new_run_id(datetime.now(UTC))
     write = _check_s3_write(bucket, hub, run_id)
@@ -99,6 +106,44 @@ def run_checks(settings: Settings, *, sample: int | None = None) -> Iterator[Che
     jira_config = settings.jira_config()
     if jira_config is not None:
         yield _check_jira(jira_config)
+
+
+def _check_spoke_reads(
+    hub: Hub, scan: ScanConfig, accounts: list[str], *, sample: int | None
+) -> Iterator[CheckResult]:
+    usable = yield from _check_spokes(hub, scan, accounts, sample=sample)
+    if usable is not None:
+        region = scan.regions[0] if scan.regions else hub.region
+        yield _check_config_reads(usable, hub, region, list_regions=not scan.regions)
+        yield _check_conformance_packs(usable, hub, region)
+
+
+def _check_aggregator(plan: AggregatorPlan) -> Iterator[CheckResult]:
+    """The aggregator's role, then each read of the aggregator source once."""
+    name = f"aggregator {plan.aggregator.name} in {plan.region}"
+    try:
+        client = aggregator_client(plan)
+    except ConfigReportError as exc:
+        yield CheckResult(
+            "aggregator role",
+            False,
+            str(exc),
+            "deploy deploy/terraform's aggregator-read-role trusting the hub",
+        )
+        return
+    if plan.aggregator.role_arn:
+        yield CheckResult("aggregator role", True, f"assumed {plan.aggregator.role_arn}")
+    try:
+        detail = probe.aggregator_reads(client, plan.aggregator.name, plan.region)
+    except AwsError as exc:
+        fix = (
+            "check CONFIG_REPORT_AGGREGATOR_NAME and CONFIG_REPORT_AGGREGATOR_REGION"
+            if error_code(exc) == "NoSuchConfigurationAggregatorException"
+            else "attach the aggregator-read-role policy from deploy/terraform"
+        )
+        yield CheckResult(name, False, describe_error(exc), fix)
+        return
+    yield CheckResult(name, True, f"every read allowed; {detail}")
 
 
 def _check_organization(hub: Hub, scan: ScanConfig) -> Generator[CheckResult, None, list[str]]:

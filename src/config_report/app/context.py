@@ -18,7 +18,7 @@ from config_report.clock import run_started_at
 from config_report.domain.acceptance import AcceptedException, read_exceptions
 from config_report.errors import SettingsError
 from config_report.logs import get_logger
-from config_report.settings import JiraConfig, OutcomePolicy, ScanConfig, Settings
+from config_report.settings import AggregatorConfig, JiraConfig, OutcomePolicy, ScanConfig, Settings
 from config_report.store.bucket import ReportBucket, S3Bucket
 from config_report.store.publish import DryRunPublisher, Publisher, new_run_id
 
@@ -39,6 +39,7 @@ class RunContext:
     run_id: str
     started_at: datetime
     stop: threading.Event = field(default_factory=threading.Event)
+    aggregator: AggregatorConfig | None = None  # the aggregator named, read with source aggregator
 
     @property
     def dry_run(self) -> bool:
@@ -87,6 +88,7 @@ def open_run(
         run_id=new_run_id(started),
         started_at=started,
         stop=stop or threading.Event(),
+        aggregator=settings.aggregator_config(),
     )
 
 

@@ -11,12 +11,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from config_report.app.verify import verify
 from config_report.errors import ExitCode
 from config_report.logs import configure
-from config_report.settings import ENV_PREFIX, load_settings
+from config_report.settings import ENV_PREFIX, SOURCE_AGGREGATOR, SOURCE_SPOKES, Source, load_settings
 
 DEMO_SEED = 7
 # Throttling the demo absorbs without losing a row: what a busy Monday morning looks like.
@@ -44,8 +46,22 @@ def _isolated_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
-    """Seed a simulated organization, run the pipeline through it, print the workbook's path."""
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What the demo shows besides a clean report: a denied spoke role, the aggregator source, and what
+    can go wrong with an aggregator (a failed source, a lagging one)."""
+
+    deny: bool = False
+    source: Source = SOURCE_SPOKES
+    failed_source: bool = False
+    lagging_source: bool = False
+
+
+def run_demo(*, accounts: int, output: str, options: DemoOptions = DemoOptions()) -> int:
+    """Seed a simulated organization, run the pipeline through it, print the workbook's path.
+
+    Through the aggregator, `verify` then compares it with the accounts and prints its verdict.
+    """
     try:
         from config_report.simulated import SimulatedOrganization, evolve
     except ImportError:
@@ -68,11 +84,19 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
         evolve.before_last_week(simulator, week)
         print("replaying last week's run first…", flush=True)
         aliases = json.dumps(seeded.owner_aliases())
-        quiet = load_settings({"log_format": "auto", "log_level": "ERROR", "owner_aliases": aliases})
+        quiet = load_settings(
+            {"log_format": "auto", "log_level": "ERROR", "source": options.source, "owner_aliases": aliases}
+        )
         run(quiet, as_json=configure(quiet.log_format, quiet.log_level), started_at=now - timedelta(days=7))
+        if options.lagging_source:
+            # The aggregator keeps last week's copy of the account whose resources get fixed this week.
+            fixed = week.fixed[0]
+            simulator.aggregator.lag(fixed.account_id, fixed.region, at=now - timedelta(hours=3))
         evolve.during_the_week(simulator, week, at=now)
+        if options.failed_source:
+            simulator.aggregator.fail(seeded.accounts[2].id, seeded.regions[0], at=now - timedelta(hours=5))
 
-        denied = [seeded.accounts[-1].id] if deny else []
+        denied = [seeded.accounts[-1].id] if options.deny else []
         simulator.faults.configure(
             config_throttle_rate=DEMO_THROTTLE_RATE,
             deny_assume_role_into=denied,
@@ -80,10 +104,18 @@ def run_demo(*, accounts: int, output: str, deny: bool = False) -> int:
             seed=DEMO_SEED,
         )
         settings = load_settings(
-            {"output_dir": str(Path(output).resolve()), "log_format": "auto", "owner_aliases": aliases}
+            {
+                "output_dir": str(Path(output).resolve()),
+                "log_format": "auto",
+                "source": options.source,
+                "owner_aliases": aliases,
+            }
         )
         as_json = configure(settings.log_format, settings.log_level)
         outcome = run(settings, as_json=as_json, started_at=now)
+        if options.source == SOURCE_AGGREGATOR:
+            print("comparing the aggregator with the accounts themselves (config-report verify)…", flush=True)
+            verify(settings, as_json=as_json)
     workbook = outcome.published.workbook.local_path
     print(f"report: {workbook}")
     figures = outcome.report.figures

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from config_report.app.context import RunContext, open_run
+from config_report.app.sources import read_compliance
 from config_report.aws.organization import DISCOVERY_READERS, list_active_accounts, organizations_client
-from config_report.aws.scan import ScanPlan, scan_organization
 from config_report.aws.session import region_source
 from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners
 from config_report.domain.acceptance import apply_exceptions
@@ -182,9 +182,12 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
             )
 
     with owners, Progress(accounts=len(accounts), as_json=context.as_json) as progress:
-        scans = scan_organization(
+        scans = read_compliance(
             accounts,
-            ScanPlan(context.hub, context.scan),
+            source=context.settings.source,
+            hub=context.hub,
+            scan=context.scan,
+            aggregator=context.aggregator,
             on_account_done=account_done,
             on_unit_done=progress.update,
             stop=context.stop,

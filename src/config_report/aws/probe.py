@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config_report.aws.aggregator import TAGS_QUERY
 from config_report.aws.errors import error_code
 from config_report.aws.session import Hub, assume_role_session, role_arn
 from config_report.aws.tags import resource_queries
@@ -65,3 +66,24 @@ def conformance_pack_reads(spoke: Any, hub: Hub, region: str) -> bool:
         if error_code(exc) != "NoSuchConformancePackException":
             raise
     return bool(packs)
+
+
+def aggregator_reads(client: Any, name: str, region: str) -> str:
+    """Each read of the aggregator source once (a listing's first item); what a person wants to hear."""
+    client.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])
+    client.describe_configuration_aggregator_sources_status(ConfigurationAggregatorName=name, Limit=1)
+    rules = client.describe_aggregate_compliance_by_config_rules(ConfigurationAggregatorName=name, Limit=1)[
+        "AggregateComplianceByConfigRules"
+    ]
+    # A rule the aggregator lists, or one no account has: both prove the call is allowed.
+    first = rules[0] if rules else {"ConfigRuleName": _NO_SUCH_RESOURCE, "AccountId": "000000000000"}
+    client.get_aggregate_compliance_details_by_config_rule(
+        ConfigurationAggregatorName=name,
+        ConfigRuleName=first["ConfigRuleName"],
+        AccountId=first["AccountId"],
+        AwsRegion=first.get("AwsRegion", region),
+        Limit=1,
+    )
+    query = next(resource_queries([_NO_SUCH_RESOURCE], select=TAGS_QUERY))
+    client.select_aggregate_resource_config(ConfigurationAggregatorName=name, Expression=query, Limit=1)
+    return f"{'some' if rules else 'no'} rule results on the first page"

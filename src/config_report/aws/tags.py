@@ -57,20 +57,24 @@ UNCHECKED_FIX = (
 # --- resource tags, through AWS Config -----------------------------------------------------------------
 
 
-def resource_queries(resource_ids: Iterable[str]) -> Iterator[str]:
-    """Advanced queries covering `resource_ids`, each within the expression and batch limits."""
+def resource_queries(resource_ids: Iterable[str], *, select: str = _SELECT) -> Iterator[str]:
+    """Advanced queries covering `resource_ids`, each within the expression and batch limits.
+
+    `select` is the query with an `{ids}` place for the quoted IDs (the aggregator's names accounts
+    and regions too).
+    """
     batch: list[str] = []
     for resource_id in sorted(set(resource_ids)):
         quoted = "'" + resource_id.replace("'", "''") + "'"
         if batch and (
             len(batch) == MAX_IDS_PER_QUERY
-            or len(_SELECT.format(ids=", ".join([*batch, quoted]))) > MAX_EXPRESSION
+            or len(select.format(ids=", ".join([*batch, quoted]))) > MAX_EXPRESSION
         ):
-            yield _SELECT.format(ids=", ".join(batch))
+            yield select.format(ids=", ".join(batch))
             batch = []
         batch.append(quoted)
     if batch:
-        yield _SELECT.format(ids=", ".join(batch))
+        yield select.format(ids=", ".join(batch))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,18 +26,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config_report.domain.model import Compliance, Report, Resource, RuleInfo, RuleResult
-from config_report.domain.rules import CREATORS, organization_pack_name
+from config_report.domain.rules import CREATORS, managed_rule_name, organization_pack_name
 from config_report.domain.severity import Severity
 
 DOCS_BASE = "https://docs.aws.amazon.com/config/latest/developerguide/"
-# Identifiers whose Developer Guide page carries the rule's name instead (each page says "the rule
-# identifier and rule name are different").
-_DOCS_PAGE_BY_NAME = {
-    "INCOMING_SSH_DISABLED": "restricted-ssh",
-    "CLOUD_TRAIL_ENABLED": "cloudtrail-enabled",
-    "MULTI_REGION_CLOUD_TRAIL_ENABLED": "multi-region-cloudtrail-enabled",
-    "RESTRICTED_INCOMING_TRAFFIC": "restricted-common-ports",
-}
 _IDENTIFIER = re.compile(r"^[A-Z0-9_]{1,128}$")
 
 _SOURCES = {"AWS": "AWS managed", "CUSTOM_LAMBDA": "custom (Lambda)", "CUSTOM_POLICY": "custom (Guard)"}
@@ -47,8 +39,7 @@ def docs_url(info: RuleInfo) -> str:
     """The Developer Guide page of an AWS managed rule; '' for custom rules or odd identifiers."""
     if info.source_owner != "AWS" or not _IDENTIFIER.match(info.source_identifier):
         return ""
-    page = _DOCS_PAGE_BY_NAME.get(info.source_identifier, info.source_identifier.lower().replace("_", "-"))
-    return f"{DOCS_BASE}{page}.html"
+    return f"{DOCS_BASE}{managed_rule_name(info.source_identifier)}.html"
 
 
 @dataclass(frozen=True, slots=True)

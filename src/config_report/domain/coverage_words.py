@@ -72,14 +72,17 @@ _WORDS = {
         note="an SCP denies AWS Config there",
     ),
     CoverageStatus.ACCESS_DENIED: StatusWords(
-        "The report's access was refused (the spoke role could not be assumed, or it lacks a permission): "
-        "what AWS Message names is missing from the report.",
-        "deploy or update the spoke read role in this account (docs/deploy.md, step 1) so that it trusts "
-        "the hub role and allows the action named; config-report check proves each account's role",
+        "The report's access was refused (the role it reads through could not be assumed, or it lacks a "
+        "permission): what AWS Message names is missing from the report.",
+        # Both sources' roles: the spokes' (CONFIG_REPORT_SOURCE=spokes) or the aggregator's.
+        "deploy or update the role AWS Message names so that it trusts the hub role and allows the action "
+        "named: the spoke read role in this account (docs/deploy.md, step 1), or with "
+        "CONFIG_REPORT_SOURCE=aggregator the aggregator read role; config-report check proves each role",
     ),
     CoverageStatus.ERROR: StatusWords(
         "Reading failed with an error that is not a denial (an AWS fault, throttling past the retries, the "
-        "network, or an answer this version does not understand): that part is missing from the report.",
+        "network, an answer this version does not understand, or through the aggregator a source that "
+        "failed, is stale or is not aggregated): that part is missing from the report.",
         "see AWS Message; a passing fault clears on the next run; if it repeats, run config-report check "
         "and read the run's log for this account and region",
     ),

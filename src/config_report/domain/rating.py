@@ -2,7 +2,11 @@
 
 A finding takes its rule's severity. A rule is rated by `domain.severity.severity_of`: the user's
 overrides (`CONFIG_REPORT_SEVERITY_OVERRIDES`, globs on the normalized rule name) first, then the
-managed rule's severity from the Security Hub controls reference, else `UNRATED`. The previous run's
+managed rule's severity from the Security Hub controls reference, else `UNRATED`. A rule whose source
+was not read (the aggregator lists rules by name only, `aws.aggregator`) is taken for the managed rule
+whose documented name it bears, as AWS deploys a managed rule unless told otherwise (Security Hub's
+copies add their `securityhub-` prefix): a managed rule deployed under a name of its own is then
+`UNRATED`, and a custom rule named exactly like a managed one is rated as that one. The previous run's
 report is rated the same way before the two are compared, so a rule's severity is today's judgement in
 both, whatever the earlier run's table said.
 """
@@ -13,9 +17,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from config_report.domain.model import AccountScan, Finding, Report, RuleResult
-from config_report.domain.severity import Severity, severity_of
+from config_report.domain.rules import managed_rule_name
+from config_report.domain.severity import MANAGED_RULE_SEVERITY, Severity, severity_of
 
 Overrides = Sequence[tuple[str, Severity]]
+
+_MANAGED_BY_NAME = {managed_rule_name(identifier): identifier for identifier in MANAGED_RULE_SEVERITY}
 
 
 def rated(report: Report, overrides: Overrides = ()) -> Report:
@@ -36,8 +43,13 @@ def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, S
 
 
 def _rated_rule(rule: RuleResult, overrides: Overrides) -> RuleResult:
-    identifier = rule.info.source_identifier if rule.info and rule.info.source_owner == "AWS" else None
-    return replace(rule, severity=severity_of(identifier, rule.normalized_name, overrides))
+    return replace(rule, severity=severity_of(_identifier(rule), rule.normalized_name, overrides))
+
+
+def _identifier(rule: RuleResult) -> str | None:
+    if rule.info is None:
+        return _MANAGED_BY_NAME.get(rule.normalized_name.removeprefix("securityhub-"))
+    return rule.info.source_identifier if rule.info.source_owner == "AWS" else None
 
 
 def _rated_finding(

@@ -32,6 +32,15 @@ CONFORMANCE_PACK = "config-conforms.amazonaws.com"
 SECURITY_HUB = "securityhub.amazonaws.com"
 FIREWALL_MANAGER = "fms.amazonaws.com"
 
+# AWS managed rules whose documented name is not their identifier lower-cased with dashes (each
+# Developer Guide page says "the rule identifier and rule name are different").
+_MANAGED_NAMES_THAT_DIFFER = {
+    "INCOMING_SSH_DISABLED": "restricted-ssh",
+    "CLOUD_TRAIL_ENABLED": "cloudtrail-enabled",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED": "multi-region-cloudtrail-enabled",
+    "RESTRICTED_INCOMING_TRAFFIC": "restricted-common-ports",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RuleCreator:
@@ -84,6 +93,13 @@ def normalize_rule_name(name: str, created_by: str | None = None) -> str:
         if match:
             return match["name"]
     return name
+
+
+def managed_rule_name(identifier: str) -> str:
+    """The name AWS documents an AWS managed rule under, and deploys it as unless told otherwise
+    (`S3_BUCKET_VERSIONING_ENABLED` → `s3-bucket-versioning-enabled`, `INCOMING_SSH_DISABLED` →
+    `restricted-ssh`)."""
+    return _MANAGED_NAMES_THAT_DIFFER.get(identifier, identifier.lower().replace("_", "-"))
 
 
 def organization_pack_name(pack_name: str) -> str | None:

@@ -37,6 +37,10 @@ _POLICY_FIX = (
     "the spoke role's policy does not allow this call: redeploy the spoke role from deploy/terraform (its "
     "policy grants every call the report makes), then run config-report check"
 )
+_AGGREGATOR_FIX = (
+    "the aggregator read role (CONFIG_REPORT_AGGREGATOR_ROLE_ARN) does not trust the hub role or does not "
+    "allow this call: redeploy it from deploy/terraform's aggregator-read-role, then run config-report check"
+)
 _FIXES: Mapping[CoverageStatus, str] = {
     CoverageStatus.ERROR: (
         "AWS answered with an error, not a denial: a throttle, timeout or outage usually clears by the next "
@@ -76,6 +80,10 @@ class GapGroup:
 def fix_for(status: CoverageStatus, cause: str) -> str:
     """What to do about a gap with `status` whose AWS message is `cause`."""
     if status is CoverageStatus.ACCESS_DENIED:
+        # Through the aggregator (CONFIG_REPORT_SOURCE=aggregator) every denied call or role names it:
+        # the Config *Aggregate* APIs, CONFIG_REPORT_AGGREGATOR_ROLE_ARN, "aggregator <name>".
+        if "aggregat" in cause.lower():
+            return _AGGREGATOR_FIX
         if "sts:TagSession" in cause:
             return _TAG_SESSION_FIX
         return _ASSUME_ROLE_FIX if "AssumeRole" in cause else _POLICY_FIX

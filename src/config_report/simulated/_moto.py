@@ -24,7 +24,11 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
    What PutConfigRule refuses to set but AWS reports (`ConfigRuleState` other than ACTIVE,
    `CreatedBy` of service-linked rules, `EvaluationModes`, which moto does not know) is set on the
    rule object (`set_rule_fields`); moto's `DescribeConfigRules` serializes every attribute it holds.
-6. moto checks an S3 request's signature (when IAM is enforced) over a decoded query string, so any
+6. Configuration aggregators are moto's own (`PutConfigurationAggregator`); what it lacks (the source
+   statuses and the aggregated compliance, `simulated/aggregator.py`) reads the sources' compliance
+   stores, rules, recorders and inventory, with the simulation's own state of each aggregator
+   (`Aggregation`: a failed source, a lagging one) kept on moto's aggregator object.
+7. moto checks an S3 request's signature (when IAM is enforced) over a decoded query string, so any
    listing under a prefix with a `/` failed with SignatureDoesNotMatch where AWS answers it; the
    query is encoded again, as the client signed it (`sign_s3_queries_as_sent`).
 """
@@ -49,9 +53,16 @@ from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
 
-from config_report.simulated.compliance import ComplianceApi, ComplianceStore, ConfigApiError, RuleInfo
+from config_report.simulated.aggregator import Aggregation, AggregatorApi, Source
+from config_report.simulated.compliance import (
+    ComplianceApi,
+    ComplianceStore,
+    ConfigApiError,
+    Evaluation,
+    RuleInfo,
+)
 from config_report.simulated.faults import RegionAccess
-from config_report.simulated.inventory import Inventory, InventoryApi
+from config_report.simulated.inventory import ConfigurationItem, Inventory, InventoryApi
 from config_report.simulated.packs import ConformancePackApi, ConformancePacks
 from config_report.simulated.recorders import (
     FAILURE,
@@ -68,6 +79,8 @@ _REGION_ACCESS_ATTRIBUTE = "_config_report_region_access"
 _INVENTORY_ATTRIBUTE = "_config_report_inventory"
 _PACKS_ATTRIBUTE = "_config_report_conformance_packs"
 _RECORDERS_ATTRIBUTE = "_config_report_service_linked_recorders"
+_AGGREGATION_ATTRIBUTE = "_config_report_aggregation"
+_DELETING = frozenset({"DELETING", "DELETING_RESULTS"})
 # moto writes a recorder's last status in capitals; AWS's enum is `Pending`, `Success`, `Failure`.
 _AWS_STATUS = {"PENDING": PENDING, "SUCCESS": SUCCESS, "FAILURE": FAILURE}
 _PARTITION = "aws"
@@ -87,6 +100,8 @@ def install_compliance_apis() -> None:
     # moto's own status call predates service-linked recorders; ours knows them (simulated/recorders.py).
     for action in RecorderApi.ACTIONS:
         setattr(ConfigResponse, action, _handler(action, recorder_api))
+    for action in AggregatorApi.ACTIONS:
+        setattr(ConfigResponse, action, _handler(action, aggregator_api))
     # moto's own SelectResourceConfig only replays canned answers, and its ListDiscoveredResources knows
     # only moto's own resources; ours read the inventory.
     for action in InventoryApi.ACTIONS:
@@ -307,3 +322,128 @@ def caller_identity(access_key_id: str, region: str) -> tuple[str, str]:
     account_id = get_account_id_from(access_key_id)
     _, arn, account_id = sts_backends[account_id][_PARTITION].get_caller_identity(access_key_id, region)
     return str(account_id), str(arn)
+
+
+# --- configuration aggregators (simulated/aggregator.py) ------------------------------------------
+
+
+def aggregator_api(account_id: str, region: str) -> AggregatorApi:
+    """The aggregator actions over the aggregators moto holds in one account and region."""
+    backend = config_backends[account_id][region]
+
+    def lookup(name: str) -> tuple[Aggregation, _AggregatedSources] | None:
+        aggregator = backend.config_aggregators.get(name)
+        if aggregator is None:
+            return None
+        state = _aggregation_of(aggregator)
+        return state, _AggregatedSources(account_id, aggregator, state)
+
+    return AggregatorApi(lookup)
+
+
+def attach_aggregation(account_id: str, region: str, name: str, state: Aggregation) -> Aggregation:
+    """Give the aggregator `name` (created with PutConfigurationAggregator) its simulated state."""
+    setattr(config_backends[account_id][region].config_aggregators[name], _AGGREGATION_ATTRIBUTE, state)
+    return state
+
+
+def aggregation(account_id: str, region: str, name: str) -> Aggregation:
+    """The simulated state of the aggregator `name` (KeyError when moto holds no such aggregator)."""
+    return _aggregation_of(config_backends[account_id][region].config_aggregators[name])
+
+
+def _aggregation_of(aggregator: Any) -> Aggregation:
+    # An aggregator a test created through the API alone gets a state on first use: replicated then.
+    with _lock:
+        state = aggregator.__dict__.get(_AGGREGATION_ATTRIBUTE)
+        if state is None:
+            created = datetime.fromtimestamp(aggregator.creation_time, UTC)
+            state = Aggregation(replicated_at=created)
+            setattr(aggregator, _AGGREGATION_ATTRIBUTE, state)
+    assert isinstance(state, Aggregation)
+    return state
+
+
+class _AggregatedSources:
+    """The sources of one moto aggregator, read from their accounts' simulated Config state."""
+
+    def __init__(self, account_id: str, aggregator: Any, state: Aggregation) -> None:
+        self._state = state
+        organization = aggregator.organization_aggregation_source
+        if organization is not None:
+            members, self.organization_id = _organization_members(account_id)
+            regions = organization.aws_regions or state.all_regions
+        else:
+            (accounts,) = aggregator.account_aggregation_sources
+            members, self.organization_id = list(accounts.account_ids), None
+            regions = accounts.aws_regions or state.all_regions
+        self._places = [(member, region) for member in sorted(members) for region in sorted(regions)]
+        self._known = frozenset(self._places)
+
+    def all(self, region: str | None = None) -> list[Source]:
+        """Every source (of one region), by account and region."""
+        return [self._source(a, r) for a, r in self._places if region in (None, r)]
+
+    def one(self, account_id: str, region: str) -> Source | None:
+        """The source of this account and region, None when the aggregator has none."""
+        return self._source(account_id, region) if (account_id, region) in self._known else None
+
+    def items(self, resource_ids: set[str]) -> Iterator[tuple[str, str, ConfigurationItem]]:
+        """(account, region, item) of every current item whose resource ID is one of `resource_ids`."""
+        for account_id, region in self._places:
+            for item in inventory(account_id, region).with_ids(resource_ids):
+                yield account_id, region, item
+
+    def _source(self, account_id: str, region: str) -> Source:
+        state = self._state
+        failure = state.failure(account_id, region)
+        copy = state.copy_of(account_id, region)
+        if failure is not None:
+            status, updated = "FAILED", failure.failed_at
+        elif region_access(account_id, region) is not None or not _records(account_id, region):
+            status, updated = "OUTDATED", state.replicated_at
+        else:
+            status, updated = "SUCCEEDED", copy.taken_at if copy is not None else state.replicated_at
+        return Source(
+            account_id=account_id,
+            region=region,
+            status=status,
+            updated_at=updated,
+            read_rules=(lambda: copy.rules)
+            if copy is not None
+            else (lambda: aggregated_rules(account_id, region)),
+            records_compliance=state.records_compliance(account_id, region),
+            error_code=failure.error_code if failure else "",
+            error_message=failure.error_message if failure else "",
+        )
+
+
+def aggregated_rules(account_id: str, region: str) -> dict[str, tuple[Evaluation, ...]]:
+    """One source's rules (those being deleted aside) and their evaluations, as an aggregator copies them."""
+    backend = config_backends[account_id][region]
+    store = compliance_store(account_id, region)
+    return {
+        str(rule.config_rule_name): store.for_rule(str(rule.config_rule_name))
+        for rule in list(backend.config_rules.values())
+        if rule.config_rule_state not in _DELETING
+    }
+
+
+def _records(account_id: str, region: str) -> bool:
+    """Whether Config records in the region: the account's own recorder, or a service-linked one."""
+    backend = config_backends[account_id][region]
+    for recorder in list(backend.recorders.values()):
+        last = _AWS_STATUS.get(recorder.status.last_status or "", recorder.status.last_status or "")
+        if recorder.status.recording and last != FAILURE:
+            return True
+    return any(r.recording for r in service_linked_recorders(account_id, region).all())
+
+
+def _organization_members(account_id: str) -> tuple[list[str], str | None]:
+    """The ACTIVE accounts of the organization `account_id` belongs to, and its ID."""
+    management = organizations_backends.master_accounts.get(account_id, (account_id, _PARTITION))[0]
+    backend = organizations_backends[management][_PARTITION]
+    if backend.org is None:
+        return [], None
+    members = [a.id for a in backend.accounts if a.state == "ACTIVE"]
+    return members, str(backend.org.id)

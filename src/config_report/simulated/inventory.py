@@ -125,13 +125,7 @@ class InventoryApi:
 
 def select_resource_config(inventory: Inventory, account_id: str, region: str, params: Params) -> Response:
     """Answer `SelectResourceConfig` over one account and region's inventory."""
-    expression = params.get("Expression")
-    if not isinstance(expression, str) or not expression:
-        raise _constraint("expression", expression, "Member must have length greater than or equal to 1")
-    if len(expression) > MAX_EXPRESSION:
-        raise _constraint(
-            "expression", "…", f"Member must have length less than or equal to {MAX_EXPRESSION}"
-        )
+    expression = checked_expression(params)
     limit = _limit(params.get("Limit"))
     fields, ids = _parse(expression)
     items = inventory.with_ids(ids)
@@ -192,6 +186,18 @@ def _identifier(resource_type: str, resource_id: str, deleted_at: datetime | Non
     if deleted_at is not None:
         identifier["resourceDeletionTime"] = deleted_at.timestamp()
     return identifier
+
+
+def checked_expression(params: Params) -> str:
+    """The request's `Expression`, 1 to 4,096 characters (`ValidationException` otherwise)."""
+    expression = params.get("Expression")
+    if not isinstance(expression, str) or not expression:
+        raise _constraint("expression", expression, "Member must have length greater than or equal to 1")
+    if len(expression) > MAX_EXPRESSION:
+        raise _constraint(
+            "expression", "…", f"Member must have length less than or equal to {MAX_EXPRESSION}"
+        )
+    return expression
 
 
 def _limit(value: object) -> int:

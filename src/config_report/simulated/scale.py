@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from config_report.domain.model import Account
 from config_report.simulated import _moto
+from config_report.simulated.aggregator import RULES_MAX_LIMIT, SOURCES_MAX_LIMIT
+from config_report.simulated.aggregator_seed import SeededAggregator, seed_aggregator
 from config_report.simulated.compliance import (
     COMPLIANT,
     DETAILS_MAX_LIMIT,
@@ -68,6 +70,7 @@ class ScaleOrganization:
     noncompliant_per_rule: int
     hub: HubInfo
     org_role_arn: str
+    aggregator: SeededAggregator
 
     @property
     def noncompliant_resources(self) -> int:
@@ -119,6 +122,50 @@ class ScaleOrganization:
             ),
         }
 
+    def calls_needed_through_aggregator(
+        self, owner_queries: Callable[[Iterable[str]], Iterator[str]], *, query: bool
+    ) -> dict[str, int]:
+        """The AWS calls a correct run with `CONFIG_REPORT_SOURCE=aggregator` needs (S3 aside).
+
+        Discovery and the accounts' owners as through the spokes, one AssumeRole for the aggregator's role
+        instead of one per account; then one aggregator description, the sources' status 100 a page (an
+        organization entry per region beside each account's), the rules' compliance 1,000 a page, and
+        the failing resources: every detail page of 100 per failing rule, or (`query`) the advanced
+        query's pages of 100 resources, with the detail call still for a rule past 100 (its count is
+        capped, so the query cannot prove it complete). Owners' tags: 100 resource IDs a query across
+        every source.
+        """
+        spokes = self.calls_needed(owner_queries)
+        places = len(self.accounts) * len(self.regions)
+        failing_rules = places * (self.rules if self.noncompliant_per_rule else 0)
+        capped = self.noncompliant_per_rule > 100
+        details = failing_rules * math.ceil(self.noncompliant_per_rule / DETAILS_MAX_LIMIT)
+        resources = [
+            i
+            for a in self.accounts
+            for r in self.regions
+            for i in _failing_ids(a.id, r, self.rules, self.noncompliant_per_rule)
+        ]
+        tag_queries = len(list(owner_queries(resources)))
+        # One compliance item per failing resource, account-level ones included (they have no tags); one
+        # query a region.
+        region_items = len(self.accounts) * len(_failing_types(self.rules)) * self.noncompliant_per_rule
+        query_pages = len(self.regions) * max(1, math.ceil(region_items / DETAILS_MAX_LIMIT))
+        needed = {
+            **{k: v for k, v in spokes.items() if k.startswith(("organizations:", "sts:GetCallerIdentity"))},
+            "sts:AssumeRole": 2,  # the org role and the aggregator's role
+            "config:DescribeConfigurationAggregators": 1,
+            "config:DescribeConfigurationAggregatorSourcesStatus": math.ceil(
+                (places + len(self.regions)) / SOURCES_MAX_LIMIT
+            ),
+            "config:DescribeAggregateComplianceByConfigRules": math.ceil(
+                places * self.rules / RULES_MAX_LIMIT
+            ),
+            "config:GetAggregateComplianceDetailsByConfigRule": details if not query or capped else 0,
+            "config:SelectAggregateResourceConfig": tag_queries + (query_pages if query else 0),
+        }
+        return {k: v for k, v in needed.items() if v}
+
     def client_env(self, endpoint_url: str, access_key: str) -> dict[str, str]:
         """The environment a `config-report run` needs to scan this organization on `endpoint_url`."""
         return {
@@ -132,6 +179,7 @@ class ScaleOrganization:
             "CONFIG_REPORT_ORG_ROLE_ARN": self.org_role_arn,
             "CONFIG_REPORT_S3_BUCKET": self.hub.report_bucket,
             "CONFIG_REPORT_REGIONS": ",".join(self.regions),
+            **self.aggregator.client_env(),
         }
 
 
@@ -146,8 +194,8 @@ def seed_scale_organization(
     seed: int = 11,
 ) -> ScaleOrganization:
     """Build the uniform organization on a running, empty simulator (faults are suspended meanwhile)."""
-    if accounts < 2 or rules < 1 or resources_per_rule < 1 or not 0.0 <= noncompliant_share <= 1.0:
-        raise ValueError("need accounts >= 2, rules >= 1, resources_per_rule >= 1, 0 <= share <= 1")
+    if accounts < 3 or rules < 1 or resources_per_rule < 1 or not 0.0 <= noncompliant_share <= 1.0:
+        raise ValueError("need accounts >= 3, rules >= 1, resources_per_rule >= 1, 0 <= share <= 1")
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     ids = _account_ids(rng, accounts)
     names = ["acme-org-management", "acme-sec-control"] + [f"acme-team{n:05d}" for n in range(2, accounts)]
@@ -175,6 +223,10 @@ def seed_scale_organization(
         _create_report_bucket(sim, hub)
         for planned in plan:
             _seed_config(planned.account.id, regions, rules, resources_per_rule, failing)
+        # An organization aggregator in the third account (neither the management account nor the hub).
+        aggregator = seed_aggregator(
+            sim, account_id=ids[2], region=regions[0], regions=regions, hub_role_arn=hub.role_arn
+        )
     return ScaleOrganization(
         accounts=tuple(p.account for p in plan),
         regions=regions,
@@ -183,6 +235,7 @@ def seed_scale_organization(
         noncompliant_per_rule=failing,
         hub=hub,
         org_role_arn=_role_arn(plan[_MANAGEMENT].account.id, ORG_ROLE_NAME),
+        aggregator=aggregator,
     )
 
 
@@ -190,9 +243,14 @@ def _resource_id(resource_type: str, account_id: str, region: str, n: int) -> st
     return f"{resource_type.split('::')[-1].lower()}-{account_id}-{region}-{n:06d}"
 
 
+def _failing_types(rules: int) -> set[str]:
+    """The resource types the first `rules` rules of the catalogue evaluate."""
+    return {_CATALOGUE[n % len(_CATALOGUE)].resource_type for n in range(rules)}
+
+
 def _failing_resources(account_id: str, region: str, rules: int, failing: int) -> set[tuple[str, str]]:
     # Rules of one resource type fail on the same resources; account-level rules name no resource.
-    types = {_CATALOGUE[n % len(_CATALOGUE)].resource_type for n in range(rules)} - {ACCOUNT_RESOURCE}
+    types = _failing_types(rules) - {ACCOUNT_RESOURCE}
     return {(t, _resource_id(t, account_id, region, n)) for t in types for n in range(failing)}
 
 

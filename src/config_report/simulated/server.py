@@ -26,6 +26,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from config_report.simulated import _moto
+from config_report.simulated.aggregator_seed import AGGREGATOR_ACCOUNT, SeededAggregator, seed_aggregator
 from config_report.simulated.faults import FaultLayer, FaultPlan
 from config_report.simulated.seed import SeededOrganization, seed_organization
 
@@ -76,6 +77,7 @@ class SimulatedOrganization:
         self._thread: threading.Thread | None = None
         self._faults: FaultLayer | None = None
         self._seeded: SeededOrganization | None = None
+        self._aggregator: SeededAggregator | None = None
         # One boto3 session for every client: it caches the service models that make a client costly.
         self._session = boto3.session.Session()
         self._session_lock = threading.Lock()
@@ -132,6 +134,7 @@ class SimulatedOrganization:
             self._thread.join()
         self._server = self._thread = None
         self._seeded = None
+        self._aggregator = None
         _one_per_process.release()
 
     @property
@@ -163,14 +166,30 @@ class SimulatedOrganization:
         if self._seeded is not None:
             raise RuntimeError("the simulated organization is already seeded; call reset() first")
         with self.faults.suspended():
-            self._seeded = seed_organization(self, **options)
-        return self._seeded
+            seeded = seed_organization(self, **options)
+            self._aggregator = seed_aggregator(
+                self,
+                account_id=seeded.account_named(AGGREGATOR_ACCOUNT).id,
+                region=seeded.hub.region,
+                regions=seeded.regions,
+                hub_role_arn=seeded.hub.role_arn,
+            )
+        self._seeded = seeded
+        return seeded
+
+    @property
+    def aggregator(self) -> SeededAggregator:
+        """The seeded organization's configuration aggregator (config_report.simulated.aggregator_seed)."""
+        if self._aggregator is None:
+            raise RuntimeError("the simulated organization has not been seeded; call seed() first")
+        return self._aggregator
 
     def reset(self) -> None:
         """Empty moto's state and the fault layer, as if just started (forget what was seeded)."""
         self._reset_moto()
         self.faults.reset()
         self._seeded = None
+        self._aggregator = None
 
     def _reset_moto(self) -> None:
         # trust_env=False: a proxy from the environment must never see loopback traffic.
@@ -217,4 +236,6 @@ class SimulatedOrganization:
             "CONFIG_REPORT_ORG_ROLE_ARN": seeded.org_role_arn,
             "CONFIG_REPORT_S3_BUCKET": seeded.hub.report_bucket,
             "CONFIG_REPORT_REGIONS": ",".join(seeded.regions),
+            # The aggregator is read only with CONFIG_REPORT_SOURCE=aggregator, and by `verify`.
+            **self.aggregator.client_env(),
         }

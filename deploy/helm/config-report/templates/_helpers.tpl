@@ -37,6 +37,13 @@ The merge CronJob's name (sharded runs): cut to 52 characters for the same reaso
 {{- end }}
 
 {{/*
+The verify CronJob's name (verify.enabled): cut to 52 characters for the same reason.
+*/}}
+{{- define "config-report.verifyCronJobName" -}}
+{{- printf "%s-verify" (include "config-report.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
 Prefix of manually created Jobs (NOTES.txt): "-$(date +%s)" adds 11 characters, so at most 52 here.
 */}}
 {{- define "config-report.manualJobPrefix" -}}
@@ -97,6 +104,9 @@ example. (The schema cannot say these: an empty string is valid until the deploy
 {{- end }}
 {{- if and .orgRoleRequired (not .config.orgRoleArn) }}
 {{- fail "config.orgRoleArn is required: the org-list role in the management account, e.g. --set config.orgRoleArn=arn:aws:iam::<management-account>:role/system-config-report-generator-list-org-role (or orgRoleRequired=false when the hub role itself may list the organization)" }}
+{{- end }}
+{{- if and (or (eq .config.source "aggregator") .verify.enabled) (not .config.aggregatorName) }}
+{{- fail "config.aggregatorName is required with config.source aggregator or verify.enabled: the AWS Config aggregator to read, e.g. --set config.aggregatorName=aws-controltower-GuardrailsComplianceAggregator" }}
 {{- end }}
 {{- $jobEnds := add .cronJob.activeDeadlineSeconds .cronJob.terminationGracePeriodSeconds }}
 {{- if and (gt (int .config.shardCount) 1) (lt (int .config.mergeDeadlineSeconds) (int $jobEnds)) }}
@@ -226,13 +236,17 @@ and the ExternalId from a Secret are only ever file paths (checkov CKV_K8S_35: s
 {{- end }}
 
 {{/*
-The Job spec shared by the report's CronJob and the merge CronJob (without the sharded run's
-completions, which only the report's Job has). Call with (dict "root" $ "args" (list ...)).
+The Job spec shared by the report's CronJob, the merge CronJob and the verify CronJob (without the
+sharded run's completions, which only the report's Job has). Call with (dict "root" $ "args" (list ...)),
+optionally with "backoffLimit" N and "failJobOnExitCodes" (list ...) in place of cronJob's (verify
+retries nothing: its exit 1, a difference, is the answer).
 */}}
 {{- define "config-report.jobSpec" -}}
 {{- $root := .root }}
+{{- $backoffLimit := hasKey . "backoffLimit" | ternary .backoffLimit $root.Values.cronJob.backoffLimit }}
+{{- $failJobOnExitCodes := .failJobOnExitCodes | default $root.Values.cronJob.failJobOnExitCodes }}
 {{- with $root.Values -}}
-backoffLimit: {{ .cronJob.backoffLimit }}
+backoffLimit: {{ $backoffLimit }}
 activeDeadlineSeconds: {{ .cronJob.activeDeadlineSeconds }}
 podFailurePolicy:
   rules:
@@ -242,7 +256,7 @@ podFailurePolicy:
         containerName: config-report
         operator: In
         values:
-          {{- toYaml .cronJob.failJobOnExitCodes | nindent 10 }}
+          {{- toYaml $failJobOnExitCodes | nindent 10 }}
       # Empty on purpose: the 1.27 and 1.28 API schemas mark onPodConditions required in every
       # rule (client-side validators such as kubeconform reject a rule without it), and the
       # API server accepts an empty list beside onExitCodes (it refuses only a non-empty one).

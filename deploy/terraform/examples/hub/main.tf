@@ -18,6 +18,7 @@ module "hub_role" {
   namespace                = var.namespace
   service_account          = var.service_account
   org_role_arn             = var.org_role_arn
+  aggregator_role_arn      = var.aggregator_role_arn
   spoke_account_ids        = var.spoke_account_ids
   report_bucket            = var.report_bucket
   report_prefix            = var.report_prefix

@@ -58,6 +58,12 @@ variable "org_role_arn" {
   type        = string
 }
 
+variable "aggregator_role_arn" {
+  description = "The aggregator-read-role (the aggregator example's output), for CONFIG_REPORT_SOURCE=aggregator and verify; null for none."
+  type        = string
+  default     = null
+}
+
 variable "spoke_account_ids" {
   description = "Only these accounts' spoke roles may be assumed; [] for every account (the role name still limits it)."
   type        = list(string)

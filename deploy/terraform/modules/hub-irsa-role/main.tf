@@ -15,7 +15,7 @@ locals {
 
   # What each statement of permissions.py may touch; a statement with nothing to touch is left out.
   resources = {
-    AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn])
+    AssumeScannerRoles = concat(local.spoke_role_arns, [var.org_role_arn], compact([var.aggregator_role_arn]))
     WriteReports       = ["arn:${local.partition}:s3:::${var.report_bucket}/${var.report_prefix}*"]
     EncryptReports     = var.kms_key_arn == null ? [] : [var.kms_key_arn]
     # What the hub reads: everything under the prefix (earlier runs' snapshots, the week-over-week

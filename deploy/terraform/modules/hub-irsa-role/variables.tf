@@ -108,6 +108,17 @@ variable "org_role_arn" {
   }
 }
 
+variable "aggregator_role_arn" {
+  description = "ARN of the aggregator-read-role in the aggregator's account (CONFIG_REPORT_AGGREGATOR_ROLE_ARN), for CONFIG_REPORT_SOURCE=aggregator and verify; null when the hub reads no aggregator, or reads it with its own credentials."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aggregator_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$", coalesce(var.aggregator_role_arn, "-")))
+    error_message = "aggregator_role_arn must be an IAM role ARN: arn:aws:iam::<account-id>:role/<name>."
+  }
+}
+
 variable "report_bucket" {
   description = "Name of the S3 bucket the reports are written to (CONFIG_REPORT_S3_BUCKET)."
   type        = string

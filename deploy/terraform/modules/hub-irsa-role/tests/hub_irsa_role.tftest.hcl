@@ -145,6 +145,27 @@ run "may_assume_only_the_spoke_role_in_any_account_and_the_org_role" {
   }
 }
 
+run "may_also_assume_the_aggregator_role_when_one_is_set" {
+  command = plan
+
+  variables {
+    aggregator_role_arn = "arn:aws:iam::002233445566:role/system-config-report-generator-read-aggregator-role"
+  }
+
+  assert {
+    condition     = { for s in jsondecode(aws_iam_role_policy.this[0].policy).Statement : s.Sid => s }["AssumeScannerRoles"].Resource == ["arn:aws:iam::*:role/system-config-report-generator-read-role", var.org_role_arn, var.aggregator_role_arn]
+    error_message = "with aggregator_role_arn, the aggregator role joins the assumable roles, its leading zeros kept"
+  }
+}
+
+run "rejects_an_aggregator_role_that_is_not_a_role_arn" {
+  command = plan
+  variables {
+    aggregator_role_arn = "system-config-report-generator-read-aggregator-role"
+  }
+  expect_failures = [var.aggregator_role_arn]
+}
+
 run "listed_spoke_accounts_narrow_the_assumable_roles" {
   command = plan
 
