@@ -624,40 +624,32 @@ def _insert_trend_chart(
 ) -> None:
     chart = book.add_chart({"type": "line"})
     weeks = [f"{e.started_at.isocalendar()[0]}-W{e.started_at.isocalendar()[1]:02d}" for e in entries]
-    chart.add_series(
-        {
-            "name": "Non-compliant resources",
-            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
-            "values": [SUMMARY, rows[0], 1, rows[1], 1],
-            "categories_data": weeks,
-            "values_data": [e.noncompliant_resources for e in entries],
-            "line": {"color": _NONCOMPLIANT_RED, "width": 2.25},
-            "marker": {"type": "circle"},
-        }
+    # One line per column of the trend table: its header, column, values, colour and marker.
+    lines: tuple[tuple[str, int, list[int | None] | list[float], str, str], ...] = (
+        (
+            "Non-compliant resources",
+            1,
+            [e.noncompliant_resources for e in entries],
+            _NONCOMPLIANT_RED,
+            "circle",
+        ),
+        ("Critical and high", 4, [e.critical_high_resources for e in entries], _CRITICAL_AMBER, "diamond"),
+        ("Coverage", 2, [e.coverage for e in entries], _COMPLIANT_GREEN, "square"),
     )
-    chart.add_series(
-        {
-            "name": "Critical and high",
-            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
-            "values": [SUMMARY, rows[0], 4, rows[1], 4],
-            "categories_data": weeks,
-            "values_data": [e.critical_high_resources for e in entries],
-            "line": {"color": _CRITICAL_AMBER, "width": 2.25},
-            "marker": {"type": "diamond"},
-        }
-    )
-    chart.add_series(
-        {
-            "name": "Coverage",
-            "categories": [SUMMARY, rows[0], 0, rows[1], 0],
-            "values": [SUMMARY, rows[0], 2, rows[1], 2],
-            "categories_data": weeks,
-            "values_data": [e.coverage for e in entries],
-            "line": {"color": _COMPLIANT_GREEN, "width": 2.25, "dash_type": "dash"},
-            "marker": {"type": "square"},
-            "y2_axis": True,
-        }
-    )
+    for name, column, values, colour, marker in lines:
+        coverage = name == "Coverage"  # a share, on its own axis, dashed
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [SUMMARY, rows[0], 0, rows[1], 0],
+                "values": [SUMMARY, rows[0], column, rows[1], column],
+                "categories_data": weeks,
+                "values_data": values,
+                "line": {"color": colour, "width": 2.25, **({"dash_type": "dash"} if coverage else {})},
+                "marker": {"type": marker},
+                "y2_axis": coverage,
+            }
+        )
     chart.set_title({"name": "Trend: non-compliant resources, critical and high, coverage; 12 weeks"})
     fonts = {"num_font": _CHART_TEXT, "name_font": _CHART_TEXT}
     chart.set_x_axis({"num_font": _CHART_TEXT})
