@@ -4,9 +4,9 @@ Forty accounts whose spoke role is missing give forty AWS messages that differ o
 IDs inside their ARNs. A triager needs one line for them: the status, AWS's message with the account
 IDs taken out, how many places it hit, which accounts (the first ten), and what to do.
 
-The words that say what each gap status means and how to fix it live here, in the jira layer, because
-the domain has none yet; the Coverage sheet is getting its own (issue 18, item 3): once they land in the
-domain, this mapping should read them instead.
+The fix for each gap status is worded here for a triager, apart from the Coverage sheet's per-status
+words (`domain.coverage_words`): a denial's fix depends on which call was denied, which only the grouped
+cause tells. ERROR's and INTERRUPTED's could be the sheet's; they are not yet.
 """
 
 from __future__ import annotations
