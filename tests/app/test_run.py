@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
 
-from config_report.app.run import run
+from config_report.app.run import Meanwhile, run
 from config_report.domain import figures as figures_module
+from config_report.domain.findings import shelf_of
 from config_report.domain.model import Figures, Report
 from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
+from config_report.store.bucket import UnreadableObject
+from config_report.store.spool import FindingSpool
 
 
 def test_the_runs_figures_are_computed_once_and_every_output_reads_them(
@@ -49,3 +53,41 @@ def test_the_runs_figures_are_computed_once_and_every_output_reads_them(
         == figures.noncompliant_resources
     )
     assert snapshot["figures"]["accounts"] == labelled["Accounts in scope"] == 3
+
+
+def test_a_runs_findings_and_last_weeks_are_kept_on_its_spool(
+    simulated_org: SimulatedOrganization, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, value in simulated_org.client_env().items():
+        monkeypatch.setenv(name, value)
+    accounts = ",".join(a.id for a in simulated_org.seeded.accounts[:3])
+    first = tmp_path / "last-week"
+    run(load_settings({"accounts": accounts, "output_dir": str(first), "log_format": "json"}), as_json=True)
+    baseline = str(next(first.glob("*.snapshot.json.gz")))
+
+    outcome = run(
+        load_settings({"accounts": accounts, "baseline": baseline, "log_format": "json"}), as_json=True
+    )
+
+    report = outcome.report
+    changes = report.changes
+    assert changes is not None
+    assert changes.baseline.usable
+    assert changes.persisting == sum(len(s.findings) for s in report.scans) > 0
+    spools = {id(shelf_of(s.findings)) for s in report.scans if s.findings}
+    spools |= {id(shelf_of(kept)) for kept in (changes.new, changes.resolved, report.carried)}
+    assert len(spools) == 1
+    assert all(isinstance(shelf_of(s.findings), FindingSpool) for s in report.scans)
+
+
+def test_work_done_meanwhile_runs_in_its_own_thread_and_returns_its_result() -> None:
+    with Meanwhile(lambda: threading.current_thread().name, name="baseline") as earlier:
+        assert earlier.result().startswith("baseline")
+
+
+def test_work_done_meanwhile_raises_what_it_raised_when_its_result_is_asked_for() -> None:
+    def fails() -> None:
+        raise UnreadableObject("s3://reports/x", action="s3:GetObject", reason="AccessDenied")
+
+    with Meanwhile(fails, name="baseline") as earlier, pytest.raises(UnreadableObject, match="AccessDenied"):
+        earlier.result()

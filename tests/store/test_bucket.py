@@ -8,6 +8,7 @@ a missing object reads as None, and the key layout is the one DESIGN.md gives.
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from config_report.store.bucket import (
     ObjectExists,
     ReportBucket,
     S3Bucket,
+    UnreadableObject,
     WriteFailed,
 )
 from config_report.store.publish import new_run_id, report_file_names
@@ -142,6 +144,28 @@ def test_a_put_replaces_and_a_missing_key_reads_as_none(bucket: ReportBucket) ->
 
     assert bucket.fetch(key) == b"2"
     assert bucket.exists(key)
+
+
+def test_a_download_copies_an_object_larger_than_its_chunks_into_a_file(bucket: ReportBucket) -> None:
+    key = bucket.prefix + "history/big.bin"
+    body = bytes(range(256)) * (5 * 1024 * 1024 // 256 + 3)  # past several megabyte-sized pieces
+    bucket.put(key, body, content_type="application/octet-stream")
+
+    for where in (key, bucket.uri(key)):
+        with tempfile.TemporaryFile() as local:
+            bucket.download(where, local)
+            local.seek(0)
+            assert local.read() == body
+
+
+def test_a_download_of_a_missing_key_or_a_bad_uri_says_what_could_not_be_read(bucket: ReportBucket) -> None:
+    missing = bucket.prefix + "history/missing.bin"
+    with tempfile.TemporaryFile() as local:
+        with pytest.raises(UnreadableObject, match="NoSuchKey") as refused:
+            bucket.download(missing, local)
+        assert refused.value.action == "s3:GetObject"
+        with pytest.raises(UnreadableObject, match="not an s3://bucket/key URI"):
+            bucket.download("s3://no-key", local)
 
 
 def test_snapshots_are_found_by_their_key_oldest_first_and_nothing_else_is(bucket: ReportBucket) -> None:

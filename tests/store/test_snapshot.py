@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config_report.domain.figures import finished
+from config_report.domain.findings import shelf_of
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -30,6 +31,7 @@ from config_report.domain.model import (
 )
 from config_report.errors import PublishError
 from config_report.store.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
+from config_report.store.spool import FindingSpool
 from factories import HOSTILE_STRINGS, PROD, finding, prod_scan, run_info, sample_report
 
 
@@ -278,3 +280,41 @@ def test_an_owner_written_before_deletions_were_read_from_config_reads_back_as_n
 
     records = {f.owner.record for f in back.findings() if f.owner is not None}
     assert records == {ResourceRecord.NOT_RECORDED}
+
+
+def test_a_snapshot_read_onto_a_spool_keeps_its_findings_there_and_reads_back_equal(tmp_path: Path) -> None:
+    report = finished(sample_report())
+    path = write_snapshot(report, tmp_path / "snapshot.json.gz")
+
+    with FindingSpool(tmp_path) as spool:
+        read = read_snapshot(path, spool)
+
+        assert all(shelf_of(scan.findings) is spool for scan in read.scans)
+        assert spool.chunks == sum(1 for scan in read.scans if scan.findings)
+        assert read == report
+
+
+def test_a_snapshot_another_tool_laid_out_differently_reads_back_equal(tmp_path: Path) -> None:
+    report = finished(sample_report())
+    document = json.loads(gzip.decompress(write_snapshot(report, tmp_path / "snapshot.json.gz").read_bytes()))
+
+    for layout in (json.dumps(document, indent=2), json.dumps(document)):
+        assert read_snapshot_bytes(gzip.compress(layout.encode())) == report
+
+
+def test_a_truncated_snapshot_is_refused_with_a_value_error(tmp_path: Path) -> None:
+    data = write_snapshot(sample_report(), tmp_path / "snapshot.json.gz").read_bytes()
+
+    with pytest.raises(ValueError, match="not a gzip JSON snapshot"):
+        read_snapshot_bytes(data[: len(data) // 2])
+
+
+def test_a_finding_of_an_account_not_listed_is_refused_when_read_line_by_line(tmp_path: Path) -> None:
+    text = gzip.decompress(write_snapshot(sample_report(), tmp_path / "snapshot.json.gz").read_bytes())
+    # The account, its rules and coverage gone; its findings kept (the rows that name a resource).
+    lines = [
+        line for line in text.decode().split("\n") if "012345678901" not in line or '"resource_id"' in line
+    ]
+
+    with pytest.raises(ValueError, match="findings row for account 012345678901"):
+        read_snapshot_bytes(gzip.compress("\n".join(lines).encode()))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from config_report.app.context import RunContext, open_run
 from config_report.app.sources import read_compliance
@@ -23,9 +24,11 @@ from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners
 from config_report.domain.acceptance import apply_exceptions
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
+from config_report.domain.findings import findings_of
 from config_report.domain.model import (
     Account,
     AccountScan,
+    Baseline,
     Changes,
     CoverageStatus,
     HistoryEntry,
@@ -63,6 +66,8 @@ from config_report.store.publish import (
 from config_report.store.snapshot import write_snapshot
 from config_report.store.tickets import TicketRecords
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
@@ -91,15 +96,17 @@ def run(
     log_start(context)
     log_default_region(context)
     preflight(context)
-    report = scan_report(context)
-    if context.stop.is_set():
-        log.warning(
-            "run.interrupted",
-            run_id=context.run_id,
-            reason="SIGTERM: no more account × region was started; what was read is published now",
-            interrupted=sum(1 for c in report.coverage() if c.status is CoverageStatus.INTERRUPTED),
-        )
-    return deliver(context, judged(context, report))
+    # Last week's snapshot is read and parsed while the scan waits on AWS: both are needed only after.
+    with Meanwhile(lambda: previous_run(context), name="baseline") as earlier:
+        report = scan_report(context)
+        if context.stop.is_set():
+            log.warning(
+                "run.interrupted",
+                run_id=context.run_id,
+                reason="SIGTERM: no more account × region was started; what was read is published now",
+                interrupted=sum(1 for c in report.coverage() if c.status is CoverageStatus.INTERRUPTED),
+            )
+        return deliver(context, judged(context, report), earlier=earlier.result())
 
 
 def log_start(context: RunContext) -> None:
@@ -166,7 +173,7 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     # the scan runs: Organizations and the accounts' Config APIs do not wait on each other.
     owners = _read_owners_meanwhile(context, organizations, accounts)
 
-    def account_done(scan: AccountScan, done: int, total: int) -> None:
+    def account_done(scan: AccountScan, done: int, total: int) -> AccountScan:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
         # A gap is logged at warning: the line an alert on "coverage lost in account X" matches.
         gaps = _gaps(scan)
@@ -180,6 +187,7 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
                 findings=len(scan.findings),
                 gaps=gaps,
             )
+        return replace(scan, findings=findings_of(scan.findings, context.findings))
 
     with owners, Progress(accounts=len(accounts), as_json=context.as_json) as progress:
         scans = read_compliance(
@@ -199,18 +207,19 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     return rated(report, severity_overrides(context))
 
 
-class _OwnersMeanwhile:
-    """The accounts' owners, read in the background: `result()` waits for them (and raises what the
-    reading raised); leaving the `with` block lets the reading end before the run goes on."""
+class Meanwhile(Generic[T]):
+    """`work` done in a background thread while the run goes on: `result()` waits for it (and raises
+    what it raised); leaving the `with` block lets it end before the run goes on."""
 
-    def __init__(self, pool: ThreadPoolExecutor, reading: Future[tuple[Account, ...]]) -> None:
-        self._pool = pool
-        self._reading = reading
+    def __init__(self, work: Callable[[], T], *, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._work: Future[T] = self._pool.submit(work)
 
-    def result(self) -> tuple[Account, ...]:
-        return self._reading.result()
+    def result(self) -> T:
+        """What the work returned, once it is done."""
+        return self._work.result()
 
-    def __enter__(self) -> _OwnersMeanwhile:
+    def __enter__(self) -> Meanwhile[T]:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -219,7 +228,7 @@ class _OwnersMeanwhile:
 
 def _read_owners_meanwhile(
     context: RunContext, organizations: Any, accounts: list[Account]
-) -> _OwnersMeanwhile:
+) -> Meanwhile[tuple[Account, ...]]:
     """Start reading the accounts' owner tags beside the scan. The first account's are read now: a
     missing permission (organizations:ListTagsForResource) still fails the run before any Config call."""
     keys = context.scan.owner_tag_keys
@@ -229,8 +238,7 @@ def _read_owners_meanwhile(
     def the_rest() -> tuple[Account, ...]:
         return (*first, *read_account_owners(organizations, accounts[1:], keys, readers=readers))
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="owners")
-    return _OwnersMeanwhile(pool, pool.submit(the_rest))
+    return Meanwhile(the_rest, name="owners")
 
 
 def severity_overrides(context: RunContext) -> tuple[tuple[str, Severity], ...]:
@@ -260,11 +268,11 @@ def judged(context: RunContext, report: Report) -> Report:
     return apply_exceptions(report, context.exceptions, today=context.started_at.date())
 
 
-def deliver(context: RunContext, report: Report) -> RunOutcome:
-    """Compare with earlier runs, publish the report, then the Jira ticket; the outcome says how the
-    process exits."""
+def deliver(context: RunContext, report: Report, *, earlier: Earlier | None = None) -> RunOutcome:
+    """Compare with earlier runs (`earlier`: the previous run, when already read), publish the report,
+    then the Jira ticket; the outcome says how the process exits."""
     log = get_logger()
-    report = finished(compare_with_previous_run(context, report))
+    report = finished(compare_with_previous_run(context, report, earlier))
     report, history = with_trend(context, report)
     staging = Path(tempfile.mkdtemp(prefix=f"config-report-{report.run.run_id}-"))
     published = publish(context, report, staging)
@@ -312,19 +320,30 @@ def workbook_locations(context: RunContext, published: PublishedRun) -> list[str
     return where
 
 
-def compare_with_previous_run(context: RunContext, report: Report) -> Report:
-    """`report` judged against the previous run's snapshot: statuses, first-seen dates and changes."""
+Earlier = tuple[Report | None, Baseline]
+"""The previous run's report (None when there is none to compare with) and where it came from."""
+
+
+def previous_run(context: RunContext) -> Earlier:
+    """The previous run's snapshot, its findings on the run's spool, rated by today's table and
+    overrides (a change of severity is not a change of findings); or why there is none."""
     log = get_logger()
     previous, baseline = find_baseline(
-        context.bucket, explicit=context.settings.baseline, run_id=report.run.run_id
+        context.bucket, explicit=context.settings.baseline, run_id=context.run_id, shelf=context.findings
     )
     if baseline.usable:
         log.info("baseline.found", source=baseline.source, baseline_run_id=baseline.run_id)
     else:
         log.warning("baseline.none", reason=baseline.problem)
-    # Both runs rated by today's table and overrides: a change of severity is not a change of findings.
-    severities = severity_overrides(context)
-    judged_report = compare(report, rated(previous, severities) if previous else None, baseline)
+    return (rated(previous, severity_overrides(context)) if previous else None), baseline
+
+
+def compare_with_previous_run(context: RunContext, report: Report, earlier: Earlier | None = None) -> Report:
+    """`report` judged against the previous run (`earlier`, else read now): statuses, first-seen dates
+    and changes."""
+    log = get_logger()
+    previous, baseline = earlier if earlier is not None else previous_run(context)
+    judged_report = compare(report, previous, baseline)
     changes = judged_report.changes
     if changes is not None and baseline.usable:
         log.info(
@@ -355,7 +374,8 @@ def with_trend(context: RunContext, report: Report) -> tuple[Report, _History | 
     since = f"{trend_start(until):%Y%m%dT%H%M%SZ}"
 
     def rebuilt() -> list[HistoryEntry]:
-        return [rebuilt_entry(r) for r in recent_reports(context.bucket, since_run_id=since)]
+        reports = recent_reports(context.bucket, since_run_id=since, shelf=context.findings)
+        return [rebuilt_entry(r) for r in reports]
 
     loaded = store.load(rebuilt)
     if not all(counted_once(e) for e in trend(loaded.entries, until=until)):
@@ -461,7 +481,7 @@ def changes_since_run(context: RunContext, report: Report, run_id: str) -> Chang
         found = [s for s in list_snapshots(context.bucket) if s.run_id == run_id]
         if not found:
             return None
-        earlier = read_snapshot_object(context.bucket, found[0])
+        earlier = read_snapshot_object(context.bucket, found[0], context.findings)
     except UnreadableSnapshot as exc:
         get_logger().warning("jira.ticket_run_unreadable", run_id=run_id, reason=str(exc))
         return None

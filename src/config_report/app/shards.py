@@ -29,16 +29,26 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from config_report.app.context import RunContext, open_run
-from config_report.app.run import RunOutcome, deliver, discover, judged, run_info, scan_report
+from config_report.app.run import (
+    Meanwhile,
+    RunOutcome,
+    deliver,
+    discover,
+    judged,
+    previous_run,
+    run_info,
+    scan_report,
+)
 from config_report.domain.figures import finished
 from config_report.domain.model import Account, Report
 from config_report.domain.shards import Shard, merged_report
 from config_report.errors import ConfigReportError, ExitCode, PublishError, SettingsError
 from config_report.logs import get_logger
 from config_report.settings import Settings
+from config_report.store.baseline import read_stored_snapshot
 from config_report.store.bucket import UnreadableObject
 from config_report.store.publish import PublishedRun, describe_files, new_run_id
-from config_report.store.snapshot import read_snapshot_bytes, write_snapshot
+from config_report.store.snapshot import write_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,14 +258,16 @@ def _claim(context: RunContext, key: str, body: bytes) -> bool:
 def _merge(
     context: RunContext, shared: SharedRun, accounts: Sequence[Account], done: Mapping[int, str]
 ) -> RunOutcome:
-    parts = {index: _read_part(context, key) for index, key in sorted(done.items())}
-    run = run_info(context, took=datetime.now(UTC) - shared.started_at)
-    count = shared.shard_count
-    report = merged_report(run, accounts, parts, count=count, regions=context.scan.regions)
-    # Accepted exceptions apply to the whole report, as in an unsharded run.
-    report = judged(context, report)
-    get_logger().info("merge.done", run_id=shared.run_id, shards=len(parts), accounts=len(report.scans))
-    return deliver(context, report)
+    # The previous run's snapshot is read beside the parts: neither needs the other.
+    with Meanwhile(lambda: previous_run(context), name="baseline") as earlier:
+        parts = {index: _read_part(context, key) for index, key in sorted(done.items())}
+        run = run_info(context, took=datetime.now(UTC) - shared.started_at)
+        count = shared.shard_count
+        report = merged_report(run, accounts, parts, count=count, regions=context.scan.regions)
+        # Accepted exceptions apply to the whole report, as in an unsharded run.
+        report = judged(context, report)
+        get_logger().info("merge.done", run_id=shared.run_id, shards=len(parts), accounts=len(report.scans))
+        return deliver(context, report, earlier=earlier.result())
 
 
 def publish_part(context: RunContext, shard: Shard, report: Report) -> PublishedRun:
@@ -284,7 +296,7 @@ def publish_part(context: RunContext, shard: Shard, report: Report) -> Published
 
 def _read_part(context: RunContext, key: str) -> Report:
     try:
-        return read_snapshot_bytes(context.bucket.fetch(key))
+        return read_stored_snapshot(context.bucket, key, context.findings)
     except (UnreadableObject, ValueError) as exc:
         raise ConfigReportError(f"cannot read the shard part {context.bucket.uri(key)}: {exc}") from exc
 

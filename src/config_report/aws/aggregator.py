@@ -648,10 +648,8 @@ def _assembled(
             coverage=tuple(_with_unread(read.coverage[p], read.rules.get(p, ())) for p in places),
             skipped=tuple(s for p in places for s in read.skipped.get(p, ())),
         )
-        scans.append(scan)
         _progress(on_unit_done, number, len(accounts), len(regions))
-        if on_account_done is not None:
-            on_account_done(scan, number, len(accounts))
+        scans.append(on_account_done(scan, number, len(accounts)) if on_account_done is not None else scan)
     return tuple(scans)
 
 
@@ -691,10 +689,8 @@ def _all_failed(
     scans = []
     for number, account in enumerate(accounts, 1):
         scan = AccountScan(account, coverage=tuple(Coverage(account.id, r, status, detail) for r in regions))
-        scans.append(scan)
         _progress(on_unit_done, number, len(accounts), len(regions))
-        if on_account_done is not None:
-            on_account_done(scan, number, len(accounts))
+        scans.append(on_account_done(scan, number, len(accounts)) if on_account_done is not None else scan)
     return tuple(scans)
 
 

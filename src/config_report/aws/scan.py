@@ -106,7 +106,9 @@ class ScanProgress:
     units_exact: bool  # the regions are configured, or every account has been opened
 
 
-AccountCallback = Callable[[AccountScan, int, int], None]
+AccountCallback = Callable[[AccountScan, int, int], AccountScan]
+"""Called with each account's scan as it finishes (and how many of how many are done); returns the scan
+to keep, e.g. with its findings moved to disk."""
 ProgressCallback = Callable[[ScanProgress], None]
 
 
@@ -291,7 +293,7 @@ class _Coordinator:
     def _record(self, index: int, scan: AccountScan) -> None:
         self._finished[index] = scan
         if self._on_account_done is not None:
-            self._on_account_done(scan, len(self._finished), len(self._accounts))
+            self._finished[index] = self._on_account_done(scan, len(self._finished), len(self._accounts))
 
     def _progress(self) -> None:
         if self._on_unit_done is None:

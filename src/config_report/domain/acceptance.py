@@ -22,7 +22,8 @@ line and the field to fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from config_report.domain.findings import findings_like
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -190,11 +192,9 @@ def apply_exceptions(report: Report, exceptions: Sequence[AcceptedException], *,
     one matches marked lapsed, and every entry's outcome."""
     live = [e for e in exceptions if e.live_on(today)]
     expired = [e for e in exceptions if not e.live_on(today)]
-    used: dict[str, int] = {}
-    scans = tuple(_accept_in(scan, live, expired, used) for scan in report.scans)
-    expired_hits = {
-        e.source: _count_matches(e, report.findings()) for e in exceptions if not e.live_on(today)
-    }
+    used: Counter[str] = Counter()
+    expired_hits: Counter[str] = Counter()
+    scans = tuple(_accept_in(scan, live, expired, used, expired_hits) for scan in report.scans)
     outcomes = tuple(_outcome(e, today, used, expired_hits) for e in exceptions)
     return replace(report, scans=scans, exceptions=outcomes)
 
@@ -203,28 +203,28 @@ def _accept_in(
     scan: AccountScan,
     live: Sequence[AcceptedException],
     expired: Sequence[AcceptedException],
-    used: dict[str, int],
+    used: Counter[str],
+    expired_hits: Counter[str],
 ) -> AccountScan:
+    """`scan` with its findings judged; counts each live entry's uses and each expired entry's matches
+    (what it would accept were it live) as it goes."""
     if not live and not expired:
         return scan
-    findings = []
-    for finding in scan.findings:
+
+    def judged(finding: Finding) -> Finding:
+        lapsing = [e for e in expired if e.matches(finding)]
+        expired_hits.update(e.source for e in lapsing)
         entry = next((e for e in live if e.matches(finding)), None)
         if entry is not None:
-            used[entry.source] = used.get(entry.source, 0) + 1
-            finding = replace(finding, accepted=entry.acceptance)
-        elif (lapsed := next((e for e in expired if e.matches(finding)), None)) is not None:
-            finding = replace(finding, lapsed=lapsed.acceptance)
-        findings.append(finding)
-    return replace(scan, findings=tuple(findings))
+            used[entry.source] += 1
+            return replace(finding, accepted=entry.acceptance)
+        return replace(finding, lapsed=lapsing[0].acceptance) if lapsing else finding
 
-
-def _count_matches(entry: AcceptedException, findings: Iterable[Finding]) -> int:
-    return sum(1 for f in findings if entry.matches(f))
+    return replace(scan, findings=findings_like(scan.findings, map(judged, scan.findings)))
 
 
 def _outcome(
-    entry: AcceptedException, today: date, used: dict[str, int], expired_hits: dict[str, int]
+    entry: AcceptedException, today: date, used: Counter[str], expired_hits: Counter[str]
 ) -> ExceptionUse:
     if not entry.live_on(today):
         status, count = ExceptionStatus.EXPIRED, expired_hits[entry.source]

@@ -21,7 +21,7 @@ their name (`INCOMING_SSH_DISABLED` → `restricted-ssh.html`).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -74,11 +74,15 @@ def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
     rules: dict[str, list[RuleResult]] = defaultdict(list)
     for rule in report.rules():
         rules[rule.normalized_name].append(rule)
-    failing: dict[str, set[Resource]] = defaultdict(set)
-    for finding in report.findings():
-        if finding.accepted is None:
-            failing[finding.normalized_name].add(finding.resource)
-    return tuple(_entry(name, rules[name], len(failing[name])) for name in sorted(rules))
+    failing: Counter[str] = Counter()
+    for scan in report.scans:
+        # Resources are each in one account: counted account by account, they add up.
+        in_account: dict[str, set[Resource]] = defaultdict(set)
+        for finding in scan.findings:
+            if finding.accepted is None:
+                in_account[finding.normalized_name].add(finding.resource)
+        failing.update({name: len(found) for name, found in in_account.items()})
+    return tuple(_entry(name, rules[name], failing[name]) for name in sorted(rules))
 
 
 def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> CatalogueEntry:

@@ -13,11 +13,23 @@ carried in this run's snapshot (`Report.carried`), so they survive until the pla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
+from itertools import chain
 
-from config_report.domain.figures import URGENT, URGENT_GROUP, group_changes, groups_of, share_changes
+from config_report.domain.figures import (
+    ACCOUNT,
+    URGENT,
+    URGENT_GROUP,
+    add_counts,
+    empty_counts,
+    group_changes,
+    groups_of,
+    share_changes,
+)
+from config_report.domain.findings import FindingsBuilder, Shelf, findings_like, shelf_of
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -28,7 +40,6 @@ from config_report.domain.model import (
     Finding,
     FindingStatus,
     Report,
-    Resource,
     RuleResult,
 )
 
@@ -52,6 +63,7 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
 
     `previous` is the baseline run's report, or None when there is no usable baseline (then every
     finding is first seen today and has no status). `baseline` describes where it came from.
+    The two runs are compared one account at a time, so memory holds one account's findings of each.
     """
     today = current.run.started_at.date()
     if previous is None:
@@ -60,64 +72,103 @@ def compare(current: Report, previous: Report | None, baseline: Baseline) -> Rep
             for scan in current.scans
         )
         return replace(current, scans=scans, changes=Changes(baseline=baseline), carried=())
-    earlier_day = previous.run.started_at.date()
-    comparable = _read_places(current) & _read_places(previous)
-    unread = _unread_rules(current) | _unread_rules(previous)
-
-    def compared(item: Finding | RuleResult) -> bool:
-        return (item.account_id, item.region) in comparable and _rule_place(item) not in unread
-
-    before = {finding_key(f): _dated(f, earlier_day) for f in (*previous.carried, *previous.findings())}
-
-    judged_scans = []
-    new: list[Finding] = []
-    persisting = not_comparable = 0
-    for scan in current.scans:
-        judged = []
-        for finding in scan.findings:
-            known = before.get(finding_key(finding))
-            first_seen = known.first_seen if known is not None else today
-            if not compared(finding):
-                status = None
-                not_comparable += 1
-            elif known is None:
-                status = FindingStatus.NEW
-            else:
-                status = FindingStatus.PERSISTING
-                persisting += 1
-            judged.append(replace(finding, first_seen=first_seen, status=status))
-            if status is FindingStatus.NEW:
-                new.append(judged[-1])
-        judged_scans.append(_with_findings(scan, judged))
-
-    now_keys = {finding_key(f) for f in current.findings()}
-    resolved = tuple(
-        replace(_dated(f, earlier_day), status=FindingStatus.RESOLVED)
-        for f in previous.findings()
-        if compared(f) and finding_key(f) not in now_keys
-    )
-    # The headline counts resources, not evaluations, and leaves accepted findings out: so does its change,
-    # and so do the changes of the Summary's rankings.
-    resources_now = _resources(f for f in current.findings() if compared(f))
-    resources_before = _resources(f for f in previous.findings() if compared(f))
-    ou_of = {a.id: a.ou for a in (*previous.accounts, *current.accounts)}
-    groups_now = groups_of((f for f in current.findings() if compared(f) and f.accepted is None), ou_of)
-    groups_before = groups_of((f for f in previous.findings() if compared(f) and f.accepted is None), ou_of)
+    comparison = _Comparison(current, previous)
+    scans = tuple(comparison.account(scan) for scan in current.scans)
     changes = Changes(
         baseline=baseline,
-        new=tuple(new),
-        resolved=resolved,
-        persisting=persisting,
-        not_comparable=not_comparable,
-        not_read_now=tuple(filter(_not_read_in(current), previous.findings())),
-        new_resources=len(resources_now - resources_before),
-        resolved_resources=len(resources_before - resources_now),
-        group_changes=group_changes(groups_now, groups_before),
-        share_changes=share_changes(filter(compared, current.rules()), filter(compared, previous.rules())),
+        new=comparison.new.done(),
+        resolved=comparison.resolved.done(),
+        persisting=comparison.persisting,
+        not_comparable=comparison.not_comparable,
+        not_read_now=comparison.not_read_now.done(),
+        new_resources=comparison.new_resources,
+        resolved_resources=comparison.resolved_resources,
+        group_changes=group_changes(comparison.groups_now, comparison.groups_before),
+        share_changes=share_changes(
+            filter(comparison.compared, current.rules()), filter(comparison.compared, previous.rules())
+        ),
         joined=_accounts_missing_from(current.accounts, previous.accounts),
         left=_accounts_missing_from(previous.accounts, current.accounts),
     )
-    return replace(current, scans=tuple(judged_scans), changes=changes, carried=_carry(current, before))
+    return replace(current, scans=scans, changes=changes, carried=comparison.carried.done())
+
+
+class _Comparison:
+    """The comparison of two runs, account by account: each account's findings judged, and the totals."""
+
+    def __init__(self, current: Report, previous: Report) -> None:
+        self.today = current.run.started_at.date()
+        self.earlier_day = previous.run.started_at.date()
+        self.comparable = _read_places(current) & _read_places(previous)
+        self.unread = _unread_rules(current) | _unread_rules(previous)
+        self.not_read = _not_read_in(current)
+        self.ou_of = {a.id: a.ou for a in (*previous.accounts, *current.accounts)}
+        self.before_scans = {s.account.id: s.findings for s in previous.scans}
+        self.carried_before: dict[str, list[Finding]] = defaultdict(list)
+        for finding in previous.carried:
+            self.carried_before[finding.account_id].append(finding)
+        shelf = _shelf(current)
+        self.new, self.resolved = FindingsBuilder(shelf), FindingsBuilder(shelf)
+        self.not_read_now, self.carried = FindingsBuilder(shelf), FindingsBuilder(shelf)
+        self.persisting = self.not_comparable = self.new_resources = self.resolved_resources = 0
+        self.groups_now, self.groups_before = empty_counts(), empty_counts()
+
+    def compared(self, item: Finding | RuleResult) -> bool:
+        """True where both runs read the item's place and rule in full."""
+        return (item.account_id, item.region) in self.comparable and _rule_place(item) not in self.unread
+
+    def account(self, scan: AccountScan) -> AccountScan:
+        """`scan` with its findings judged against the previous run's findings of the same account."""
+        earlier = self.before_scans.get(scan.account.id, ())
+        # The previous run's own findings win over what it carried, should both hold one key.
+        before = {
+            finding_key(f): _dated(f, self.earlier_day)
+            for f in chain(self.carried_before.pop(scan.account.id, ()), earlier)
+        }
+        judged = _with_findings(scan, (self._judged(f, before) for f in scan.findings))
+        now_keys = {finding_key(f) for f in judged.findings}
+        self.resolved.extend(
+            replace(_dated(f, self.earlier_day), status=FindingStatus.RESOLVED)
+            for f in earlier
+            if self.compared(f) and finding_key(f) not in now_keys
+        )
+        self.not_read_now.extend(filter(self.not_read, earlier))
+        self.carried.extend(replace(f, status=None) for f in before.values() if self.not_read(f))
+        # The headline counts resources, not evaluations, and leaves accepted findings out: so does its
+        # change, and so do the changes of the Summary's rankings.
+        groups_now = groups_of(self._counted(judged.findings), self.ou_of)
+        groups_before = groups_of(self._counted(earlier), self.ou_of)
+        add_counts(self.groups_now, groups_now)
+        add_counts(self.groups_before, groups_before)
+        resources_now = groups_now[ACCOUNT].get(scan.account.id, set())
+        resources_before = groups_before[ACCOUNT].get(scan.account.id, set())
+        self.new_resources += len(resources_now - resources_before)
+        self.resolved_resources += len(resources_before - resources_now)
+        return judged
+
+    def _judged(self, finding: Finding, before: dict[FindingKey, Finding]) -> Finding:
+        known = before.get(finding_key(finding))
+        first_seen = known.first_seen if known is not None else self.today
+        if not self.compared(finding):
+            status = None
+            self.not_comparable += 1
+        elif known is None:
+            status = FindingStatus.NEW
+        else:
+            status = FindingStatus.PERSISTING
+            self.persisting += 1
+        judged = replace(finding, first_seen=first_seen, status=status)
+        if status is FindingStatus.NEW:
+            self.new.add(judged)
+        return judged
+
+    def _counted(self, findings: Iterable[Finding]) -> Iterator[Finding]:
+        return (f for f in findings if self.compared(f) and f.accepted is None)
+
+
+def _shelf(report: Report) -> Shelf | None:
+    """Where `report` keeps its findings: what it derives from them is kept there too."""
+    return next((shelf for s in report.scans if (shelf := shelf_of(s.findings)) is not None), None)
 
 
 # The headline figures whose change is counted where both runs read, not as the difference of totals.
@@ -142,10 +193,6 @@ def figure_change(figures: Figures, changes: Changes | None, field: str) -> int 
     now: int = getattr(figures, field)
     before: int = getattr(previous, field)
     return now - before
-
-
-def _resources(findings: Iterable[Finding]) -> set[Resource]:
-    return {f.resource for f in findings if f.accepted is None}
 
 
 def _not_read_in(report: Report) -> Callable[[Finding], bool]:
@@ -175,15 +222,9 @@ def _dated(finding: Finding, default: date) -> Finding:
 
 
 def _with_findings(scan: AccountScan, findings: Iterable[Finding]) -> AccountScan:
-    return replace(scan, findings=tuple(findings))
+    return replace(scan, findings=findings_like(scan.findings, findings))
 
 
 def _accounts_missing_from(these: Iterable[Account], those: Iterable[Account]) -> tuple[Account, ...]:
     known = {a.id for a in those}
     return tuple(a for a in these if a.id not in known)
-
-
-def _carry(current: Report, before: dict[FindingKey, Finding]) -> tuple[Finding, ...]:
-    """Earlier findings of accounts still in scope, in places or rules that this run could not read."""
-    not_read = _not_read_in(current)
-    return tuple(replace(f, status=None) for f in before.values() if not_read(f))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from config_report.domain.model import (
     AccountScan,
@@ -75,40 +75,40 @@ def finished(report: Report) -> Report:
 
 
 def figures_of(report: Report) -> Figures:
-    """The headline figures of `report` (one pass over its rules, findings and coverage)."""
+    """The headline figures of `report`: one pass over its rules and coverage, and its findings read one
+    account at a time (a second pass counts the resources of the rules outside the worst ten)."""
     coverage = list(report.coverage())
     rules = list(report.rules())
-    findings = list(report.findings())
-    # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
-    failing = [f for f in findings if f.accepted is None]
-    resources = {f.resource for f in failing}
-    groups = groups_of(failing, {s.account.id: s.account.ou for s in report.scans})
-    by_account = groups[ACCOUNT]
+    tally = _tally(report)
+    groups = tally.groups
     change = _change_of(report.changes)
     names = report.account_names()
     statuses = Counter(c.status for c in coverage)
     skipped = Counter(s.reason.value for s in report.skipped_rules())
     exceptions = Counter(e.status for e in report.exceptions)
-    severity_of = _rule_severities(failing)
+    severity_of = tally.severity_of
     worst_rules, worst_rules_other = _ranked(
         groups[RULE],
         RULE,
         lambda name: name,
         change,
-        order=lambda name, found: (severity_of[name].rank, -len(found)),
+        order=lambda name, found: (severity_of[name].rank, -found),
+        # A resource failing two of the other rules counts once in their row, as in the headline.
+        others=lambda rest: _resources_failing_any(report, frozenset(rest)),
         severity=severity_of.get,
     )
     urgent_of = groups[URGENT_BY_ACCOUNT]
     worst_accounts, worst_accounts_other = _ranked(
-        by_account,
+        groups[ACCOUNT],
         ACCOUNT,
         lambda acct: f"{names.get(acct, '')} ({acct})",
         change,
-        order=lambda acct, found: (-len(urgent_of.get(acct, ())), -len(found)),
-        urgent=lambda acct: len(urgent_of.get(acct, ())),
+        order=lambda acct, found: (-urgent_of[acct], -found),
+        others=lambda rest: sum(groups[ACCOUNT][name] for name in rest),
+        urgent=lambda acct: urgent_of[acct],
     )
-    by_owner, by_owner_other = _by_owner(failing, change)
-    by_ou, by_ou_other = _by_ou(failing, report.scans, change)
+    by_owner, by_owner_other = _by_owner(groups[OWNER], tally.owner_accounts, change)
+    by_ou, by_ou_other = _by_ou(groups[OU], report.scans, change)
     return Figures(
         accounts=len(report.scans),
         accounts_fully_scanned=sum(1 for s in report.scans if s.status.complete),
@@ -121,9 +121,9 @@ def figures_of(report: Report) -> Figures:
         rules_other=sum(
             1 for r in rules if r.compliance not in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
         ),
-        noncompliant_resources=len(resources),
-        critical_high_resources=len(groups[URGENT].get(URGENT_GROUP, ())),
-        failing_evaluations=sum(r.noncompliant_resources for r in rules) - (len(findings) - len(failing)),
+        noncompliant_resources=tally.resources,
+        critical_high_resources=groups[URGENT][URGENT_GROUP],
+        failing_evaluations=sum(r.noncompliant_resources for r in rules) - tally.accepted_findings,
         worst_rules=worst_rules,
         worst_accounts=worst_accounts,
         regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
@@ -134,19 +134,65 @@ def figures_of(report: Report) -> Figures:
         rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
         rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
         rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
-        accepted_resources=len({f.resource for f in findings if f.accepted is not None} - resources),
+        accepted_resources=tally.accepted_resources,
         exceptions_applied=exceptions[ExceptionStatus.APPLIED],
         exceptions_expired=exceptions[ExceptionStatus.EXPIRED],
         exceptions_unused=exceptions[ExceptionStatus.UNUSED],
         by_owner=by_owner,
         by_ou=by_ou,
-        account_resources={account: len(found) for account, found in by_account.items()},
+        account_resources=dict(groups[ACCOUNT]),
         regions=region_use(coverage, names),
         worst_rules_other=worst_rules_other,
         worst_accounts_other=worst_accounts_other,
         by_owner_other=by_owner_other,
         by_ou_other=by_ou_other,
     )
+
+
+@dataclass
+class _Tally:
+    """What the figures count of the findings, added up account by account."""
+
+    groups: GroupCounts
+    resources: int = 0  # distinct, not accepted
+    accepted_resources: int = 0  # distinct, every failing evaluation of theirs accepted
+    accepted_findings: int = 0
+    severity_of: dict[str, Severity] = field(default_factory=dict)  # normalized rule name → severity
+    owner_accounts: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _tally(report: Report) -> _Tally:
+    """One pass over the findings, holding one account's resources at a time: a resource is in one
+    account, so counts of distinct resources taken account by account add up."""
+    ou_of = {s.account.id: s.account.ou for s in report.scans}
+    tally = _Tally(groups=empty_counts())
+    for scan in report.scans:
+        groups = empty_groups()
+        accepted: set[Resource] = set()
+        for finding in scan.findings:
+            # An accepted finding is a decided risk, not work to do: it leaves the headline and rankings.
+            if finding.accepted is not None:
+                accepted.add(finding.resource)
+                tally.accepted_findings += 1
+                continue
+            add_to_groups(groups, finding, ou_of)
+            known = tally.severity_of.get(finding.normalized_name)
+            if known is None or finding.severity.rank < known.rank:
+                tally.severity_of[finding.normalized_name] = finding.severity
+            tally.owner_accounts[owner_group(finding)].add(finding.account_id)
+        add_counts(tally.groups, groups)
+        failing = groups[ACCOUNT].get(scan.account.id, set())
+        tally.resources += len(failing)
+        tally.accepted_resources += len(accepted - failing)
+    return tally
+
+
+def _resources_failing_any(report: Report, rules: frozenset[str]) -> int:
+    """Distinct resources failing at least one of `rules` (normalized names), accepted findings aside."""
+    total = 0
+    for scan in report.scans:
+        total += len({f.resource for f in scan.findings if f.accepted is None and f.normalized_name in rules})
+    return total
 
 
 # --- the rankings and their groups --------------------------------------------------------------------
@@ -158,8 +204,11 @@ URGENT, URGENT_BY_ACCOUNT = "urgent", "urgent account"
 URGENT_GROUP = "critical or high"
 URGENT_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
-Groups = Mapping[str, Mapping[str, set[Resource]]]
+Groups = dict[str, dict[str, set[Resource]]]
+GroupCounts = dict[str, Counter[str]]
+"""Kind → group → how many distinct resources fail in it."""
 ChangeOf = Callable[[str, str], int | None]
+_KINDS = (RULE, ACCOUNT, OWNER, OU, URGENT, URGENT_BY_ACCOUNT)
 
 
 def owner_group(finding: Finding) -> str:
@@ -167,22 +216,42 @@ def owner_group(finding: Finding) -> str:
     return finding.owner.name if finding.owner and finding.owner.name else NO_OWNER
 
 
-def groups_of(findings: Iterable[Finding], ou_of: Mapping[str, str]) -> dict[str, dict[str, set[Resource]]]:
-    """Kind → group → the distinct resources failing in it (`ou_of`: account ID → its OU)."""
-    groups: dict[str, dict[str, set[Resource]]] = {
-        kind: defaultdict(set) for kind in (RULE, ACCOUNT, OWNER, OU, URGENT, URGENT_BY_ACCOUNT)
-    }
+def empty_groups() -> Groups:
+    """Kind → group → resources, empty: `add_to_groups` fills it with one account's findings."""
+    return {kind: defaultdict(set) for kind in _KINDS}
+
+
+def empty_counts() -> GroupCounts:
+    """Kind → group → resource count, all zero."""
+    return {kind: Counter() for kind in _KINDS}
+
+
+def add_to_groups(groups: Groups, finding: Finding, ou_of: Mapping[str, str]) -> None:
+    """Put `finding`'s resource in each group it fails in (`ou_of`: account ID → its OU)."""
+    resource = finding.resource
+    # One organization-wide control is one entry, whatever suffix each account's copy carries.
+    groups[RULE][finding.normalized_name].add(resource)
+    groups[ACCOUNT][finding.account_id].add(resource)
+    groups[OWNER][owner_group(finding)].add(resource)
+    groups[OU][ou_of.get(finding.account_id, "")].add(resource)
+    if finding.severity in URGENT_SEVERITIES:
+        groups[URGENT][URGENT_GROUP].add(resource)
+        groups[URGENT_BY_ACCOUNT][finding.account_id].add(resource)
+
+
+def groups_of(findings: Iterable[Finding], ou_of: Mapping[str, str]) -> Groups:
+    """Kind → group → the distinct resources failing in it, for findings few enough to hold (a week's
+    new ones); a report's are counted account by account (`add_counts`)."""
+    groups = empty_groups()
     for finding in findings:
-        resource = finding.resource
-        # One organization-wide control is one entry, whatever suffix each account's copy carries.
-        groups[RULE][finding.normalized_name].add(resource)
-        groups[ACCOUNT][finding.account_id].add(resource)
-        groups[OWNER][owner_group(finding)].add(resource)
-        groups[OU][ou_of.get(finding.account_id, "")].add(resource)
-        if finding.severity in URGENT_SEVERITIES:
-            groups[URGENT][URGENT_GROUP].add(resource)
-            groups[URGENT_BY_ACCOUNT][finding.account_id].add(resource)
+        add_to_groups(groups, finding, ou_of)
     return groups
+
+
+def add_counts(counts: GroupCounts, groups: Groups) -> None:
+    """Add one account's groups to `counts` (resources of different accounts never coincide)."""
+    for kind, named in groups.items():
+        counts[kind].update({name: len(found) for name, found in named.items()})
 
 
 def compliant_share(rules: Iterable[RuleResult]) -> float | None:
@@ -209,10 +278,10 @@ def _shares_by_account(rules: Iterable[RuleResult]) -> dict[str, float]:
     return {account: share for account, share in shares.items() if share is not None}
 
 
-def group_changes(now: Groups, before: Groups) -> dict[tuple[str, str], int]:
+def group_changes(now: GroupCounts, before: GroupCounts) -> dict[tuple[str, str], int]:
     """(kind, group) → resources now minus resources before, both counted over the same places."""
     return {
-        (kind, name): len(now[kind].get(name, set())) - len(before[kind].get(name, set()))
+        (kind, name): now[kind][name] - before[kind][name]
         for kind in now
         for name in now[kind].keys() | before[kind].keys()
     }
@@ -224,40 +293,30 @@ def _change_of(changes: Changes | None) -> ChangeOf:
     return lambda kind, name: changes.group_changes.get((kind, name), 0)
 
 
-def _rule_severities(failing: Iterable[Finding]) -> dict[str, Severity]:
-    """Normalized rule name → its severity (the most severe, should its copies differ)."""
-    severities: dict[str, Severity] = {}
-    for finding in failing:
-        known = severities.get(finding.normalized_name)
-        if known is None or finding.severity.rank < known.rank:
-            severities[finding.normalized_name] = finding.severity
-    return severities
-
-
 def _ranked(
-    groups: Mapping[str, set[Resource]],
+    counts: Mapping[str, int],
     kind: str,
     label: Callable[[str], str],
     change: ChangeOf,
     *,
-    order: Callable[[str, set[Resource]], tuple[int, ...]],
+    order: Callable[[str, int], tuple[int, ...]],
+    others: Callable[[list[str]], int],
     severity: Callable[[str], Severity | None] = lambda name: None,
     urgent: Callable[[str], int | None] = lambda name: None,
 ) -> tuple[tuple[RankedItem, ...], RankedItem | None]:
-    """The `TOP` groups in `order` (most urgent first; then by name), and one row for the rest."""
-    ordered = sorted(groups.items(), key=lambda item: (*order(*item), item[0]))
+    """The `TOP` groups in `order` (most urgent first; then by name), and one row for the rest (`others`
+    counts their resources)."""
+    ordered = sorted(counts.items(), key=lambda item: (*order(*item), item[0]))
     top = tuple(
-        RankedItem(label(name), len(found), change(kind, name), severity(name), urgent(name))
+        RankedItem(label(name), found, change(kind, name), severity(name), urgent(name))
         for name, found in ordered[:TOP]
     )
-    rest = ordered[TOP:]
+    rest = [name for name, _ in ordered[TOP:]]
     if not rest:
         return top, None
-    # A resource failing two of the other rules counts once in their row, as in the headline.
-    others = set().union(*(found for _, found in rest))
     # Rules overlap (one resource, several rules): their changes do not add up; the others' do.
-    total = None if kind == RULE else _sum_changes(change(kind, name) for name, _ in rest)
-    return top, RankedItem(f"other {len(rest):,} {_PLURAL[kind]}", len(others), total)
+    total = None if kind == RULE else _sum_changes(change(kind, name) for name in rest)
+    return top, RankedItem(f"other {len(rest):,} {_PLURAL[kind]}", others(rest), total)
 
 
 _PLURAL = {RULE: "rules", ACCOUNT: "accounts", OWNER: "owners", OU: "OUs"}
@@ -269,56 +328,35 @@ def _sum_changes(changes: Iterable[int | None]) -> int | None:
 
 
 def _by_owner(
-    failing: Sequence[Finding], change: ChangeOf
+    resources: Mapping[str, int], accounts: Mapping[str, set[str]], change: ChangeOf
 ) -> tuple[tuple[GroupFigures, ...], GroupFigures | None]:
     """Per owner: resources and the accounts they are in. No compliant share: only the failing
     resources' owners are known (Config is asked for their tags alone), so the resources an owner has
     that pass are not."""
-    findings: dict[str, list[Finding]] = defaultdict(list)
-    for finding in failing:
-        findings[owner_group(finding)].append(finding)
-    accounts = {name: {f.account_id for f in items} for name, items in findings.items()}
     rows = [
-        _group(name, items, (), len(accounts[name]), change(OWNER, name)) for name, items in findings.items()
+        GroupFigures(name, count, len(accounts[name]), 0, 0, change(OWNER, name))
+        for name, count in resources.items()
     ]
     return _top(rows, OWNER, accounts)
 
 
 def _by_ou(
-    failing: Sequence[Finding], scans: Sequence[AccountScan], change: ChangeOf
+    resources: Mapping[str, int], scans: Sequence[AccountScan], change: ChangeOf
 ) -> tuple[tuple[GroupFigures, ...], GroupFigures | None]:
     """Per OU: resources, accounts in scope, and the share of compliant rules over the OU's accounts,
     so production OUs can be told from sandboxes at a glance."""
     members: dict[str, list[AccountScan]] = defaultdict(list)
     for scan in scans:
         members[scan.account.ou].append(scan)
-    of_account: dict[str, list[Finding]] = defaultdict(list)
-    for finding in failing:
-        of_account[finding.account_id].append(finding)
-    rows = [
-        _group(
-            ou,
-            [f for s in accounts for f in of_account[s.account.id]],
-            accounts,
-            len(accounts),
-            change(OU, ou),
+    rows = []
+    for ou, accounts in members.items():
+        states = Counter(r.compliance for s in accounts for r in s.rules)
+        judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
+        count = resources.get(ou, 0)
+        rows.append(
+            GroupFigures(ou, count, len(accounts), states[Compliance.COMPLIANT], judged, change(OU, ou))
         )
-        for ou, accounts in members.items()
-    ]
     return _top(rows, OU, {ou: {s.account.id for s in accounts} for ou, accounts in members.items()})
-
-
-def _group(
-    name: str,
-    findings: Sequence[Finding],
-    scans: Sequence[AccountScan],
-    accounts: int,
-    change: int | None,
-) -> GroupFigures:
-    states = Counter(r.compliance for s in scans for r in s.rules)
-    judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
-    resources = len({f.resource for f in findings})
-    return GroupFigures(name, resources, accounts, states[Compliance.COMPLIANT], judged, change)
 
 
 def _top(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from config_report.domain.findings import findings_of, shelf_of
 from config_report.domain.severity import Severity
 
 
@@ -361,9 +362,13 @@ class AccountScan:
 
     account: Account
     rules: tuple[RuleResult, ...] = ()
-    findings: tuple[Finding, ...] = ()
+    # Always a `domain.findings.Findings` (a tuple or list given is wrapped): on disk for a large run.
+    findings: Sequence[Finding] = ()
     coverage: tuple[Coverage, ...] = ()
     skipped: tuple[SkippedRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "findings", findings_of(self.findings, shelf_of(self.findings)))
 
     @property
     def unread(self) -> bool:
@@ -576,13 +581,13 @@ class Changes:
     """
 
     baseline: Baseline
-    new: tuple[Finding, ...] = ()
-    resolved: tuple[Finding, ...] = ()
+    new: Sequence[Finding] = ()
+    resolved: Sequence[Finding] = ()
     persisting: int = 0
     # Findings of this run in account-regions that were not read in both runs: neither new nor persisting.
     not_comparable: int = 0
     # The baseline's findings in places this run could not read: not compared, never counted resolved.
-    not_read_now: tuple[Finding, ...] = ()
+    not_read_now: Sequence[Finding] = ()
     new_resources: int = 0
     resolved_resources: int = 0
     # The same change per ranking group, keyed (kind, group) as `domain.figures.groups_of` names them.
@@ -643,7 +648,7 @@ class Report:
     exception_request: str = ""  # how to request an exception (CONFIG_REPORT_EXCEPTION_REQUEST)
     changes: Changes | None = None
     trend: tuple[HistoryEntry, ...] = ()
-    carried: tuple[Finding, ...] = ()
+    carried: Sequence[Finding] = ()
     finished_figures: Figures | None = None  # set once, by `domain.figures.finished`
 
     @property

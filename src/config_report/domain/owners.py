@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from config_report.domain.findings import findings_like
 from config_report.domain.model import (
     GLOBAL_RESOURCE_TYPES,
     AccountScan,
@@ -103,7 +104,7 @@ def _fill(scan: AccountScan) -> AccountScan:
     owner = scan.account.owner
     if not owner:
         return scan
-    return replace(scan, findings=tuple(_fallback(f, owner) for f in scan.findings))
+    return replace(scan, findings=findings_like(scan.findings, (_fallback(f, owner) for f in scan.findings)))
 
 
 def _fallback(finding: Finding, account_owner: str) -> Finding:
@@ -125,10 +126,13 @@ def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
 
 def _aliased(scan: AccountScan, aliases: Mapping[str, str]) -> AccountScan:
     account = replace(scan.account, owner=aliases.get(scan.account.owner, scan.account.owner))
-    findings = tuple(
-        replace(f, owner=replace(f.owner, name=aliases[f.owner.name]))
-        if f.owner is not None and f.owner.name in aliases
-        else f
-        for f in scan.findings
+    findings = findings_like(
+        scan.findings,
+        (
+            replace(f, owner=replace(f.owner, name=aliases[f.owner.name]))
+            if f.owner is not None and f.owner.name in aliases
+            else f
+            for f in scan.findings
+        ),
     )
     return replace(scan, account=account, findings=findings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -34,9 +35,9 @@ def entry_for(report: Report) -> HistoryEntry:
 def rebuilt_entry(report: Report) -> HistoryEntry:
     """A history line recovered from a run's snapshot: its figures and, when stored, its NEW count."""
     entry = entry_for(report)
-    statuses = [f.status for f in report.findings()]
-    if any(s is not None for s in statuses):
-        return replace(entry, new_findings=statuses.count(FindingStatus.NEW))
+    statuses = Counter(f.status for f in report.findings())
+    if set(statuses) - {None}:
+        return replace(entry, new_findings=statuses[FindingStatus.NEW])
     return entry
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -173,10 +174,10 @@ def _urgent_blocks(changes: Changes | None, title: str, report: Report) -> tuple
     names = report.account_names()
     if changes is None or not changes.baseline.usable:
         problem = changes.baseline.problem if changes is not None else "not compared with an earlier run"
-        now = urgent((f for f in report.findings() if f.accepted is None), names)
+        now = sum(1 for f in report.findings() if f.accepted is None and f.severity in URGENT)
         return heading, _words(
             f"No baseline: {problem}. Nothing can be called new; this run has "
-            f"{_count(len(now), 'critical or high finding')} (Non-compliant resources sheet, Severity)."
+            f"{_count(now, 'critical or high finding')} (Non-compliant resources sheet, Severity)."
         )
     found = urgent(new_findings(changes), names)
     since = f"{title} ({_baseline_label(changes)})"
@@ -348,7 +349,7 @@ def _change_blocks(
     return heading, _bullets(*lines), *_worst_new_blocks(changes.new, names)
 
 
-def _places(findings: tuple[Finding, ...], names: dict[str, str]) -> str:
+def _places(findings: Sequence[Finding], names: dict[str, str]) -> str:
     accounts = sorted({f.account_id for f in findings})
     named = ", ".join(f"{names.get(a, '')} ({a})" for a in accounts[:MAX_ACCOUNTS_LISTED])
     more = len(accounts) - MAX_ACCOUNTS_LISTED
@@ -362,7 +363,7 @@ def _accounts(label: str, accounts: tuple[Account, ...]) -> str:
 
 
 def _worst_new_blocks(
-    new: tuple[Finding, ...], names: dict[str, str]
+    new: Sequence[Finding], names: dict[str, str]
 ) -> tuple[Heading, BulletList] | tuple[()]:
     """The rules with the most new findings, each with a few of its new resources."""
     if not new:

@@ -8,13 +8,15 @@ report then says why there is none and is published all the same, with the same 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from config_report.domain.findings import Shelf
 from config_report.domain.model import Baseline, Report
 from config_report.logs import get_logger
 from config_report.store.bucket import ReportBucket, SnapshotObject, UnreadableObject
-from config_report.store.snapshot import read_snapshot_bytes
+from config_report.store.snapshot import read_snapshot_stream
 
 
 class UnreadableSnapshot(Exception):
@@ -31,13 +33,29 @@ def list_snapshots(bucket: ReportBucket) -> list[SnapshotObject]:
         ) from exc
 
 
-def read_snapshot_object(bucket: ReportBucket, snapshot: SnapshotObject) -> Report:
-    """The report stored in one snapshot object; raises `UnreadableSnapshot` saying why it cannot be."""
+def read_snapshot_object(
+    bucket: ReportBucket, snapshot: SnapshotObject, shelf: Shelf | None = None
+) -> Report:
+    """The report stored in one snapshot object, its findings put on `shelf`; raises
+    `UnreadableSnapshot` saying why it cannot be read."""
     try:
-        data = bucket.fetch(snapshot.key)
+        return read_stored_snapshot(bucket, snapshot.key, shelf)
     except UnreadableObject as exc:
         raise UnreadableSnapshot(_unreadable(exc)) from exc
-    return _parse(data, snapshot.uri)
+    except ValueError as exc:
+        raise UnreadableSnapshot(f"{snapshot.uri} is not a usable snapshot: {exc}") from exc
+
+
+def read_stored_snapshot(bucket: ReportBucket, where: str, shelf: Shelf | None = None) -> Report:
+    """The snapshot at `where` (a key of the bucket or an `s3://` URI), downloaded to an unnamed
+    temporary file and read from there a line at a time, its findings put on `shelf`.
+
+    Raises `UnreadableObject` when S3 refuses, `ValueError` when it is not a v1 snapshot.
+    """
+    with tempfile.TemporaryFile(prefix="config-report-snapshot-") as local:
+        bucket.download(where, local)
+        local.seek(0)
+        return read_snapshot_stream(local, shelf)
 
 
 def _unreadable(exc: UnreadableObject) -> str:
@@ -47,20 +65,14 @@ def _unreadable(exc: UnreadableObject) -> str:
     )
 
 
-def _parse(data: bytes, where: str) -> Report:
-    try:
-        return read_snapshot_bytes(data)
-    except ValueError as exc:
-        raise UnreadableSnapshot(f"{where} is not a usable snapshot: {exc}") from exc
-
-
 def find_baseline(
-    bucket: ReportBucket, *, explicit: str | None, run_id: str
+    bucket: ReportBucket, *, explicit: str | None, run_id: str, shelf: Shelf | None = None
 ) -> tuple[Report | None, Baseline]:
-    """The previous run's report and its description, or None and why there is none."""
+    """The previous run's report (its findings on `shelf`) and its description, or None and why there
+    is none."""
     try:
         if explicit is not None:
-            chosen = _read_explicit(bucket, explicit)
+            chosen = _read_explicit(bucket, explicit, shelf)
             return chosen, describe_baseline(chosen, explicit)
         if not bucket.configured:
             return None, Baseline(problem="no report bucket to look for earlier runs in")
@@ -69,7 +81,7 @@ def find_baseline(
             where = bucket.uri(bucket.prefix)
             return None, Baseline(source=where, problem=f"first run: no earlier report under {where}")
         latest = earlier[-1]
-        previous = read_snapshot_object(bucket, latest)
+        previous = read_snapshot_object(bucket, latest, shelf)
         return previous, describe_baseline(previous, latest.uri)
     except UnreadableSnapshot as exc:
         return None, Baseline(source=explicit or "", problem=str(exc))
@@ -82,20 +94,23 @@ def describe_baseline(report: Report, source: str) -> Baseline:
     )
 
 
-def _read_explicit(bucket: ReportBucket, where: str) -> Report:
-    if where.startswith("s3://"):
-        try:
-            return _parse(bucket.fetch_uri(where), where)
-        except UnreadableObject as exc:
-            raise UnreadableSnapshot(_unreadable(exc)) from exc
+def _read_explicit(bucket: ReportBucket, where: str, shelf: Shelf | None) -> Report:
     try:
-        data = Path(where).read_bytes()
+        if where.startswith("s3://"):
+            return read_stored_snapshot(bucket, where, shelf)
+        with Path(where).open("rb") as local:
+            return read_snapshot_stream(local, shelf)
+    except UnreadableObject as exc:
+        raise UnreadableSnapshot(_unreadable(exc)) from exc
     except OSError as exc:
         raise UnreadableSnapshot(f"cannot read {where} ({exc.strerror})") from exc
-    return _parse(data, where)
+    except ValueError as exc:
+        raise UnreadableSnapshot(f"{where} is not a usable snapshot: {exc}") from exc
 
 
-def recent_reports(bucket: ReportBucket, *, since_run_id: str) -> Iterator[Report]:
+def recent_reports(
+    bucket: ReportBucket, *, since_run_id: str, shelf: Shelf | None = None
+) -> Iterator[Report]:
     """The readable snapshots from `since_run_id` on, oldest first; unreadable ones are skipped (logged)."""
     try:
         snapshots = list_snapshots(bucket)
@@ -105,6 +120,6 @@ def recent_reports(bucket: ReportBucket, *, since_run_id: str) -> Iterator[Repor
     for snapshot in snapshots:
         if snapshot.run_id >= since_run_id:
             try:
-                yield read_snapshot_object(bucket, snapshot)
+                yield read_snapshot_object(bucket, snapshot, shelf)
             except UnreadableSnapshot as exc:
                 get_logger().warning("snapshot.skipped", reason=str(exc))

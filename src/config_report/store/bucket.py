@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from config_report.aws.errors import (
     NETWORK_HINT,
@@ -278,10 +278,14 @@ class ReportBucket(ABC):
     def fetch_uri(self, uri: str) -> bytes:
         """The bytes of any `s3://bucket/key` the hub may read (an exceptions file, a backfill's
         baseline); raises `UnreadableObject`."""
-        match = _S3_URI.match(uri)
-        if not match:
-            raise UnreadableObject(uri, action="s3:GetObject", reason="not an s3://bucket/key URI")
-        return self._get(match["bucket"], match["key"]).body
+        return self._get(*_located(uri)).body
+
+    def download(self, where: str, into: IO[bytes]) -> None:
+        """Copy `where` (a key of this bucket, or any `s3://bucket/key` the hub may read) into `into` a
+        megabyte at a time, so that a snapshot of any size never has to fit in memory; raises
+        `UnreadableObject`."""
+        bucket, key = _located(where) if where.startswith("s3://") else (self.name, where)
+        self._copy(bucket, key, into)
 
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under `prefix`; raises `UnreadableObject` when listing is refused."""
@@ -311,6 +315,10 @@ class ReportBucket(ABC):
     @abstractmethod
     def _get(self, bucket: str, key: str) -> Stored:
         """One object of `bucket`; raises `UnreadableObject`."""
+
+    @abstractmethod
+    def _copy(self, bucket: str, key: str, into: IO[bytes]) -> None:
+        """One object of `bucket` written into `into` as it arrives; raises `UnreadableObject`."""
 
     @abstractmethod
     def _list(self, prefix: str) -> Iterator[str]:
@@ -439,9 +447,14 @@ class S3Bucket(ReportBucket):
             answer = self._s3.get_object(Bucket=bucket, Key=key)
             return Stored(answer["Body"].read(), str(answer["ETag"]))
         except AwsError as exc:
-            raise UnreadableObject(
-                f"s3://{bucket}/{key}", action="s3:GetObject", reason=describe_error(exc)
-            ) from exc
+            raise _unreadable(bucket, key, exc) from exc
+
+    def _copy(self, bucket: str, key: str, into: IO[bytes]) -> None:
+        try:
+            for chunk in self._s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(_COPY_CHUNK):
+                into.write(chunk)
+        except AwsError as exc:
+            raise _unreadable(bucket, key, exc) from exc
 
     def _list(self, prefix: str) -> Iterator[str]:
         try:
@@ -459,6 +472,21 @@ class S3Bucket(ReportBucket):
         except AwsError as exc:
             raise UnreadableObject(self.uri(key), action="s3:ListBucket", reason=describe_error(exc)) from exc
         return any(item["Key"] == key for item in listed.get("Contents", ()))
+
+
+_COPY_CHUNK = 1024 * 1024
+
+
+def _located(uri: str) -> tuple[str, str]:
+    """The bucket and key of an `s3://bucket/key` URI; raises `UnreadableObject` for anything else."""
+    match = _S3_URI.match(uri)
+    if not match:
+        raise UnreadableObject(uri, action="s3:GetObject", reason="not an s3://bucket/key URI")
+    return match["bucket"], match["key"]
+
+
+def _unreadable(bucket: str, key: str, exc: Exception) -> UnreadableObject:
+    return UnreadableObject(f"s3://{bucket}/{key}", action="s3:GetObject", reason=describe_error(exc))
 
 
 # --- the bucket in memory ------------------------------------------------------------------------------
@@ -507,6 +535,9 @@ class MemoryBucket(ReportBucket):
             reason = "GetObject: NoSuchKey: The specified key does not exist."
             raise UnreadableObject(f"s3://{bucket}/{key}", action="s3:GetObject", reason=reason)
         return found
+
+    def _copy(self, bucket: str, key: str, into: IO[bytes]) -> None:
+        into.write(self._get(bucket, key).body)
 
     def _list(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))

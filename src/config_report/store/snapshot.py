@@ -20,8 +20,11 @@ region, an organization pack's copy as `OrgConformsPack-<name>-<suffix>`; null w
 read), and `carried`: earlier findings in account-regions this run could not read, kept
 only for their first-seen dates (see `config_report.domain.changes`).
 
-Writing streams one row at a time through gzip; the output is byte-for-byte reproducible for the same
-report (no gzip timestamp or file name), so identical runs have identical checksums.
+Writing streams one row at a time through gzip, a row a line; the output is byte-for-byte reproducible
+for the same report (no gzip timestamp or file name), so identical runs have identical checksums.
+Reading streams too: in that layout a snapshot of millions of findings is parsed a line at a time, each
+account's findings handed to a shelf (`domain.findings`) as they come. The layout is not part of the
+contract: any JSON of the same document reads back, parsed whole.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from config_report.domain.figures import finished
+from config_report.domain.findings import FindingsBuilder, Shelf
 from config_report.domain.model import (
     Acceptance,
     Account,
@@ -84,27 +88,46 @@ def write_snapshot(report: Report, path: Path) -> Path:
     return path
 
 
-def read_snapshot(path: Path) -> Report:
+def read_snapshot(path: Path, shelf: Shelf | None = None) -> Report:
     """Read a snapshot written by `write_snapshot` back into the `Report` it was written from.
 
+    With a `shelf` the findings go onto it as they are read (see `read_snapshot_stream`).
     Raises `ValueError` when the file is not a readable v1 snapshot.
     """
-    return read_snapshot_bytes(path.read_bytes())
+    try:
+        with path.open("rb") as raw:
+            return read_snapshot_stream(raw, shelf)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def read_snapshot_bytes(data: bytes) -> Report:
+def read_snapshot_bytes(data: bytes, shelf: Shelf | None = None) -> Report:
     """Like `read_snapshot`, for a snapshot already in memory (e.g. last week's, fetched from S3)."""
+    return read_snapshot_stream(io.BytesIO(data), shelf)
+
+
+def read_snapshot_stream(stream: IO[bytes], shelf: Shelf | None = None) -> Report:
+    """Read a gzip JSON snapshot from `stream` one row at a time.
+
+    A snapshot as `write_snapshot` lays it out (a row a line) is parsed line by line, so memory holds
+    one row, plus the findings of one account until they go onto `shelf` (kept in memory without one).
+    Any other layout of the same JSON (a tool that rewrote it) is parsed whole.
+    Raises `ValueError` when it is not a readable v1 snapshot.
+    """
+    reader = _Reader(shelf)
     try:
-        document = json.loads(gzip.decompress(data))
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise ValueError(f"not a gzip JSON snapshot: {exc}") from exc
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
-        raise ValueError(f"unsupported snapshot schema {found!r}; this version reads {SCHEMA!r}")
-    try:
+        with (
+            gzip.GzipFile(fileobj=stream, mode="rb") as packed,
+            io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as text,
+        ):
+            _read_rows(text, reader)
         # Its figures are computed from what it holds: the snapshot's own `figures` are for other readers.
-        return finished(_decode_report(document))
-    except (KeyError, TypeError, ValueError) as exc:
+        return finished(reader.report())
+    except _SchemaError:
+        raise
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a gzip JSON snapshot: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed {SCHEMA} snapshot: {exc!r}") from exc
 
 
@@ -286,28 +309,126 @@ def _encode_coverage(row: Coverage) -> dict[str, object]:
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def _decode_report(document: dict[str, Any]) -> Report:
-    accounts = [_decode_account(item) for item in document["accounts"]]
-    rows: dict[str, dict[str, list[Any]]] = {a.id: {name: [] for name in _ROW_DECODERS} for a in accounts}
-    for name, decode in _ROW_DECODERS.items():
-        # A section added after v1 first shipped may be absent from older snapshots.
-        for item in document.get(name, []) if name in _ADDED_SECTIONS else document[name]:
-            row = decode(item)
-            if row.account_id not in rows:
-                raise ValueError(f"{name} row for account {row.account_id}, which is not in 'accounts'")
-            rows[row.account_id][name].append(row)
-    scans = tuple(
-        AccountScan(
-            account=account,
-            rules=tuple(rows[account.id]["rules"]),
-            findings=tuple(rows[account.id]["findings"]),
-            coverage=tuple(rows[account.id]["coverage"]),
-            skipped=tuple(rows[account.id]["skipped_rules"]),
+class _SchemaError(ValueError):
+    """A JSON document that is not a v1 snapshot."""
+
+
+def _check_schema(document: object) -> None:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+        raise _SchemaError(f"unsupported snapshot schema {found!r}; this version reads {SCHEMA!r}")
+
+
+def _read_rows(text: IO[str], reader: _Reader) -> None:
+    """Feed `reader` the snapshot's parts: line by line in `write_snapshot`'s layout, else whole."""
+    first = text.readline()
+    if not first.startswith('{"schema": ') or not first.rstrip().endswith(","):
+        document = json.loads(first + text.read())
+        _check_schema(document)
+        reader.document(document)
+        return
+    _check_schema(json.loads(first.rstrip().rstrip(",") + "}"))
+    section: str | None = None
+    for line in text:
+        item = line.strip()
+        if section is not None:
+            if item.startswith("]"):
+                reader.end(section)
+                section = None
+            else:
+                reader.row(section, json.loads(item.removesuffix(",")))
+        elif item.endswith("["):
+            section = json.loads(item.removesuffix("[").rstrip().removesuffix(":"))
+            reader.start(section)
+        elif item:
+            reader.value(json.loads("{" + item.removesuffix(",") + "}"))
+
+
+class _Reader:
+    """Builds a `Report` from a snapshot's values and rows, in the order the snapshot holds them."""
+
+    def __init__(self, shelf: Shelf | None) -> None:
+        self._shelf = shelf
+        self._values: dict[str, Any] = {}
+        self._accounts: list[Account] = []
+        self._rows: dict[str, dict[str, list[Any]]] = {}
+        self._findings: dict[str, FindingsBuilder] = {}
+        self._last: FindingsBuilder | None = None
+        self._carried = FindingsBuilder(shelf)
+        self._seen: set[str] = set()
+
+    def document(self, document: dict[str, Any]) -> None:
+        """A snapshot parsed whole: its values, then its sections' rows."""
+        self.value({k: v for k, v in document.items() if not isinstance(v, list)})
+        for name, rows in document.items():
+            if isinstance(rows, list):
+                self.start(name)
+                for row in rows:
+                    self.row(name, row)
+                self.end(name)
+
+    def value(self, values: dict[str, Any]) -> None:
+        """Top-level values (run, figures) as they come."""
+        self._values.update(values)
+
+    def start(self, section: str) -> None:
+        """A section begins; its rows follow."""
+        self._seen.add(section)
+
+    def row(self, section: str, item: dict[str, Any]) -> None:
+        """One row of `section`."""
+        if section == "accounts":
+            account = _decode_account(item)
+            self._accounts.append(account)
+            self._rows[account.id] = {name: [] for name in _ROW_DECODERS}
+            self._findings[account.id] = FindingsBuilder(self._shelf)
+        elif section == "carried":
+            self._carried.add(_decode_finding(item))
+        elif section == "findings":
+            self._finding(_decode_finding(item))
+        elif section in _ROW_DECODERS:
+            row = _ROW_DECODERS[section](item)
+            self._of(section, row.account_id)[section].append(row)
+
+    def end(self, section: str) -> None:
+        """A section ends."""
+        if section == "findings" and self._last is not None:
+            self._last.flush()
+
+    def _finding(self, finding: Finding) -> None:
+        builder = self._findings.get(finding.account_id)
+        if builder is None:
+            self._of("findings", finding.account_id)
+            return
+        if builder is not self._last and self._last is not None:
+            # Rows come account by account: the one before is complete, so it leaves memory now.
+            self._last.flush()
+        self._last = builder
+        builder.add(finding)
+
+    def _of(self, name: str, account_id: str) -> dict[str, list[Any]]:
+        rows = self._rows.get(account_id)
+        if rows is None:
+            raise ValueError(f"{name} row for account {account_id}, which is not in 'accounts'")
+        return rows
+
+    def report(self) -> Report:
+        """The report read, once every part has been given."""
+        # A section added after v1 first shipped may be absent from older snapshots; the others may not.
+        missing = {"accounts", "findings", *_ROW_DECODERS} - _ADDED_SECTIONS - self._seen
+        if missing:
+            raise KeyError(sorted(missing)[0])
+        scans = tuple(
+            AccountScan(
+                account=account,
+                rules=tuple(self._rows[account.id]["rules"]),
+                findings=self._findings[account.id].done(),
+                coverage=tuple(self._rows[account.id]["coverage"]),
+                skipped=tuple(self._rows[account.id]["skipped_rules"]),
+            )
+            for account in self._accounts
         )
-        for account in accounts
-    )
-    carried = tuple(_decode_finding(item) for item in document.get("carried", ()))
-    return Report(run=_decode_run(document["run"]), scans=scans, carried=carried)
+        return Report(run=_decode_run(self._values["run"]), scans=scans, carried=self._carried.done())
 
 
 def _decode_run(item: dict[str, Any]) -> RunInfo:
@@ -432,9 +553,8 @@ def _decode_coverage(item: dict[str, Any]) -> Coverage:
     )
 
 
-_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Finding | Coverage | SkippedRule]] = {
+_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Coverage | SkippedRule]] = {
     "rules": _decode_rule,
-    "findings": _decode_finding,
     "coverage": _decode_coverage,
     "skipped_rules": _decode_skipped,
 }
