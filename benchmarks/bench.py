@@ -416,6 +416,7 @@ def print_table(
         *_setup_rows(args, info, full),
         *_ratio_rows(args, needed, full, sequential, subset),
         *_cpu_rows(full, baseline),
+        *_baseline_wall_rows(args, full, baseline),
     ]
     width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
@@ -567,6 +568,25 @@ def _cpu_rows(full: Measured, baseline: Measured) -> list[tuple[str, str, str]]:
     same = "yes (S3 publishing aside)" if not differ else f"NO, they differ in {', '.join(differ)}"
     rows.append(("raw botocore made the same calls", same, "yes"))
     return rows
+
+
+def _baseline_wall_rows(
+    args: argparse.Namespace, full: Measured, baseline: Measured
+) -> list[tuple[str, str, str]]:
+    """How close raw botocore, making the same calls at the same concurrency, comes to the ideal: when it
+    cannot reach it either, the simulator (not the job) bounds the wall time, and the job's own cost is
+    its wall time beside raw botocore's."""
+    ideal = baseline.calls * args.latency / args.concurrency
+    simulator_per_call = baseline.simulator_cpu_s / (baseline.calls or 1) * 1000
+    return [
+        (
+            "raw botocore wall ÷ ideal",
+            f"{_ratio(baseline.wall_s, ideal)} ({baseline.wall_s:.1f} s; the simulator's CPU "
+            f"{simulator_per_call:.1f} ms per call)",
+            "",
+        ),
+        ("job wall ÷ raw botocore wall", _ratio(full.wall_s, baseline.wall_s), ""),
+    ]
 
 
 def _fmt(value: float | None) -> str:
