@@ -13,12 +13,12 @@ from python_calamine import CalamineWorkbook
 
 from config_report.app.run import Meanwhile, run
 from config_report.domain import figures as figures_module
-from config_report.domain.findings import shelf_of
 from config_report.domain.model import Figures, Report
+from config_report.domain.shelved import shelf_of
 from config_report.settings import load_settings
 from config_report.simulated import SimulatedOrganization
 from config_report.store.bucket import UnreadableObject
-from config_report.store.spool import FindingSpool
+from config_report.store.spool import Spool
 
 
 def test_the_runs_figures_are_computed_once_and_every_output_reads_them(
@@ -55,7 +55,7 @@ def test_the_runs_figures_are_computed_once_and_every_output_reads_them(
     assert snapshot["figures"]["accounts"] == labelled["Accounts in scope"] == 3
 
 
-def test_a_runs_findings_and_last_weeks_are_kept_on_its_spool(
+def test_a_runs_rules_and_findings_and_last_weeks_are_kept_on_its_spool(
     simulated_org: SimulatedOrganization, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for name, value in simulated_org.client_env().items():
@@ -77,7 +77,8 @@ def test_a_runs_findings_and_last_weeks_are_kept_on_its_spool(
     spools = {id(shelf_of(s.findings)) for s in report.scans if s.findings}
     spools |= {id(shelf_of(kept)) for kept in (changes.new, changes.resolved, report.carried)}
     assert len(spools) == 1
-    assert all(isinstance(shelf_of(s.findings), FindingSpool) for s in report.scans)
+    assert all(isinstance(shelf_of(s.findings), Spool) for s in report.scans)
+    assert all(shelf_of(s.rules) is shelf_of(s.findings) for s in report.scans)
 
 
 def test_work_done_meanwhile_runs_in_its_own_thread_and_returns_its_result() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from config_report.domain.figures import finished
-from config_report.domain.findings import shelf_of
 from config_report.domain.model import (
     Acceptance,
     AccountScan,
@@ -29,9 +28,10 @@ from config_report.domain.model import (
     SkippedRule,
     SkipReason,
 )
+from config_report.domain.shelved import shelf_of
 from config_report.errors import PublishError
 from config_report.store.snapshot import SCHEMA, read_snapshot, read_snapshot_bytes, write_snapshot
-from config_report.store.spool import FindingSpool
+from config_report.store.spool import Spool
 from factories import HOSTILE_STRINGS, PROD, finding, prod_scan, run_info, sample_report
 
 
@@ -282,15 +282,17 @@ def test_an_owner_written_before_deletions_were_read_from_config_reads_back_as_n
     assert records == {ResourceRecord.NOT_RECORDED}
 
 
-def test_a_snapshot_read_onto_a_spool_keeps_its_findings_there_and_reads_back_equal(tmp_path: Path) -> None:
+def test_a_snapshot_read_onto_a_spool_keeps_its_rules_and_findings_there_and_reads_back_equal(
+    tmp_path: Path,
+) -> None:
     report = finished(sample_report())
     path = write_snapshot(report, tmp_path / "snapshot.json.gz")
 
-    with FindingSpool(tmp_path) as spool:
+    with Spool(tmp_path) as spool:
         read = read_snapshot(path, spool)
 
-        assert all(shelf_of(scan.findings) is spool for scan in read.scans)
-        assert spool.chunks == sum(1 for scan in read.scans if scan.findings)
+        assert all(shelf_of(scan.findings) is shelf_of(scan.rules) is spool for scan in read.scans)
+        assert spool.chunks == sum(bool(scan.findings) + bool(scan.rules) for scan in read.scans)
         assert read == report
 
 

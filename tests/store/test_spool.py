@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from config_report.domain import findings as findings_module
+from config_report.domain import shelved as shelved_module
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
-from config_report.domain.findings import findings_of
 from config_report.domain.model import (
     Acceptance,
     Account,
@@ -33,8 +32,9 @@ from config_report.domain.model import (
     RunInfo,
 )
 from config_report.domain.severity import Severity
+from config_report.domain.shelved import shelved_of
 from config_report.store.snapshot import read_snapshot, write_snapshot
-from config_report.store.spool import FindingSpool
+from config_report.store.spool import Spool
 from factories import HOSTILE_STRINGS, PROD, STARTED, finding, run_info
 
 
@@ -47,13 +47,13 @@ def test_every_field_of_a_finding_reads_back_from_the_spool(tmp_path: Path) -> N
         status=FindingStatus.PERSISTING,
         severity=Severity.CRITICAL,
     )
-    with FindingSpool(tmp_path) as spool:
+    with Spool(tmp_path) as spool:
         key = spool.put((rich, finding(PROD, "restricted-ssh", "plain")))
         assert spool.get(key) == (rich, finding(PROD, "restricted-ssh", "plain"))
 
 
 def test_the_spool_leaves_no_file_behind_even_while_it_is_open(tmp_path: Path) -> None:
-    with FindingSpool(tmp_path) as spool:
+    with Spool(tmp_path) as spool:
         spool.put((finding(PROD, "restricted-ssh", "sg-1"),))
         assert os.listdir(tmp_path) == []
         assert spool.size > 0
@@ -64,21 +64,21 @@ def test_chunks_put_and_read_from_many_threads_each_read_back_their_own(tmp_path
         chunk = tuple(finding(PROD, f"rule-{n}", f"resource-{n}-{i}") for i in range(50))
         return spool.get(spool.put(chunk)) == chunk
 
-    with FindingSpool(tmp_path) as spool, ThreadPoolExecutor(max_workers=8) as pool:
+    with Spool(tmp_path) as spool, ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(round_trip, range(64)))
         assert spool.chunks == 64
 
 
 def test_findings_kept_on_the_spool_walk_like_the_list_they_came_from(tmp_path: Path) -> None:
     items = [finding(PROD, "s3-bucket-public-read-prohibited", f"bucket-{n}") for n in range(12_345)]
-    with FindingSpool(tmp_path) as spool:
-        kept = findings_of(items, spool)
+    with Spool(tmp_path) as spool:
+        kept = shelved_of(items, spool)
         assert list(kept) == items
         # Compressed, the spool is far smaller than the findings' text.
         assert spool.size < sum(len(f.resource_id) + len(f.rule_name) for f in items)
 
 
-def _organization(spool: FindingSpool | None, accounts: int, *, run: RunInfo, shift: int) -> Report:
+def _organization(spool: Spool | None, accounts: int, *, run: RunInfo, shift: int) -> Report:
     """`accounts` accounts failing one rule on `FINDINGS_PER_ACCOUNT` buckets each (`shift` renames some)."""
     scans = []
     for number in range(accounts):
@@ -95,7 +95,7 @@ def _organization(spool: FindingSpool | None, accounts: int, *, run: RunInfo, sh
             FINDINGS_PER_ACCOUNT,
         )
         coverage = Coverage(account.id, "eu-west-1", CoverageStatus.OK)
-        scans.append(AccountScan(account, (rule,), findings_of(findings, spool), (coverage,)))
+        scans.append(AccountScan(account, (rule,), shelved_of(findings, spool), (coverage,)))
     return Report(run=run, scans=tuple(scans))
 
 
@@ -105,7 +105,7 @@ FINDINGS_PER_ACCOUNT = 1_000
 def _peak_of_a_week(tmp_path: Path, accounts: int, *, spooled: bool) -> int:
     """Peak traced memory while a week is compared with the last, counted, written and read back."""
     last_week = replace(run_info(), run_id="20261116T090000Z-aaaaaa", started_at=STARTED - timedelta(days=7))
-    with FindingSpool(tmp_path) as spool:
+    with Spool(tmp_path) as spool:
         shelf = spool if spooled else None
         previous = finished(_organization(shelf, accounts, run=last_week, shift=0))
         current = _organization(shelf, accounts, run=run_info(), shift=FINDINGS_PER_ACCOUNT // 2)
@@ -123,7 +123,7 @@ def test_a_week_on_the_spool_holds_one_account_not_the_organization(
 ) -> None:
     # Chunks smaller than an account's findings, so that what a list holds until its chunk is full
     # (at most `CHUNK` findings each) is the same for both organizations.
-    monkeypatch.setattr(findings_module, "CHUNK", 200)
+    monkeypatch.setattr(shelved_module, "CHUNK", 200)
     few, many = _peak_of_a_week(tmp_path, 4, spooled=True), _peak_of_a_week(tmp_path, 16, spooled=True)
     # Four times the accounts, about the same memory: what grows is a few bytes of each account's own.
     assert many < 1.5 * few, (few, many)

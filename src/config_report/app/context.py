@@ -21,7 +21,7 @@ from config_report.logs import get_logger
 from config_report.settings import AggregatorConfig, JiraConfig, OutcomePolicy, ScanConfig, Settings
 from config_report.store.bucket import ReportBucket, S3Bucket
 from config_report.store.publish import DryRunPublisher, Publisher, new_run_id
-from config_report.store.spool import FindingSpool
+from config_report.store.spool import Spool
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +41,9 @@ class RunContext:
     started_at: datetime
     stop: threading.Event = field(default_factory=threading.Event)
     aggregator: AggregatorConfig | None = None  # the aggregator named, read with source aggregator
-    # Where the run's findings are kept once read (a temporary file), so memory holds one account's.
-    findings: FindingSpool = field(default_factory=FindingSpool)
+    # Where the run's rules and findings are kept once read (a temporary file), so memory holds one
+    # account's at a time.
+    spool: Spool = field(default_factory=Spool)
 
     @property
     def dry_run(self) -> bool:

@@ -24,7 +24,6 @@ from config_report.aws.tags import ACCOUNT_TAG_READERS, read_account_owners
 from config_report.domain.acceptance import apply_exceptions
 from config_report.domain.changes import compare
 from config_report.domain.figures import finished
-from config_report.domain.findings import findings_of
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -40,6 +39,7 @@ from config_report.domain.owners import with_account_owners, with_owner_aliases
 from config_report.domain.rating import rated
 from config_report.domain.scope import account_filter
 from config_report.domain.severity import Severity
+from config_report.domain.shelved import shelved_of
 from config_report.domain.trend import counted_once, entry_for, rebuilt_entry, recorded, trend, trend_start
 from config_report.errors import ConfigReportError, ExitCode, JiraError
 from config_report.jira import PublishedWorkbook, TicketOutcome, sync_weekly_ticket
@@ -187,7 +187,8 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
                 findings=len(scan.findings),
                 gaps=gaps,
             )
-        return replace(scan, findings=findings_of(scan.findings, context.findings))
+        spool = context.spool
+        return replace(scan, rules=shelved_of(scan.rules, spool), findings=shelved_of(scan.findings, spool))
 
     with owners, Progress(accounts=len(accounts), as_json=context.as_json) as progress:
         scans = read_compliance(
@@ -329,7 +330,7 @@ def previous_run(context: RunContext) -> Earlier:
     overrides (a change of severity is not a change of findings); or why there is none."""
     log = get_logger()
     previous, baseline = find_baseline(
-        context.bucket, explicit=context.settings.baseline, run_id=context.run_id, shelf=context.findings
+        context.bucket, explicit=context.settings.baseline, run_id=context.run_id, shelf=context.spool
     )
     if baseline.usable:
         log.info("baseline.found", source=baseline.source, baseline_run_id=baseline.run_id)
@@ -374,7 +375,7 @@ def with_trend(context: RunContext, report: Report) -> tuple[Report, _History | 
     since = f"{trend_start(until):%Y%m%dT%H%M%SZ}"
 
     def rebuilt() -> list[HistoryEntry]:
-        reports = recent_reports(context.bucket, since_run_id=since, shelf=context.findings)
+        reports = recent_reports(context.bucket, since_run_id=since, shelf=context.spool)
         return [rebuilt_entry(r) for r in reports]
 
     loaded = store.load(rebuilt)
@@ -481,7 +482,7 @@ def changes_since_run(context: RunContext, report: Report, run_id: str) -> Chang
         found = [s for s in list_snapshots(context.bucket) if s.run_id == run_id]
         if not found:
             return None
-        earlier = read_snapshot_object(context.bucket, found[0], context.findings)
+        earlier = read_snapshot_object(context.bucket, found[0], context.spool)
     except UnreadableSnapshot as exc:
         get_logger().warning("jira.ticket_run_unreadable", run_id=run_id, reason=str(exc))
         return None

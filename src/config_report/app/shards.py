@@ -296,7 +296,7 @@ def publish_part(context: RunContext, shard: Shard, report: Report) -> Published
 
 def _read_part(context: RunContext, key: str) -> Report:
     try:
-        return read_stored_snapshot(context.bucket, key, context.findings)
+        return read_stored_snapshot(context.bucket, key, context.spool)
     except (UnreadableObject, ValueError) as exc:
         raise ConfigReportError(f"cannot read the shard part {context.bucket.uri(key)}: {exc}") from exc
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config_report.domain.model import Compliance, Report, Resource, RuleInfo, RuleResult
 from config_report.domain.rules import CREATORS, managed_rule_name, organization_pack_name
@@ -70,40 +70,81 @@ class CatalogueEntry:
 
 
 def build_catalogue(report: Report) -> tuple[CatalogueEntry, ...]:
-    """One entry per normalized rule, in name order."""
-    rules: dict[str, list[RuleResult]] = defaultdict(list)
-    for rule in report.rules():
-        rules[rule.normalized_name].append(rule)
+    """One entry per normalized rule, in name order; the report is read one account at a time."""
+    deployed: dict[str, _Deployed] = {}
     failing: Counter[str] = Counter()
     for scan in report.scans:
+        _add_account(deployed, scan.rules)
         # Resources are each in one account: counted account by account, they add up.
         in_account: dict[str, set[Resource]] = defaultdict(set)
         for finding in scan.findings:
             if finding.accepted is None:
                 in_account[finding.normalized_name].add(finding.resource)
         failing.update({name: len(found) for name, found in in_account.items()})
-    return tuple(_entry(name, rules[name], failing[name]) for name in sorted(rules))
+    return tuple(deployed[name].entry(name, failing[name]) for name in sorted(deployed))
 
 
-def _entry(name: str, deployed: list[RuleResult], resources_failing: int) -> CatalogueEntry:
-    info = next((r.info for r in deployed if r.info is not None), RuleInfo())
-    packs = {_pack_label(p) for r in deployed for p in r.conformance_packs or ()}
-    return CatalogueEntry(
-        name=name,
-        source=_SOURCES.get(info.source_owner, info.source_owner),
-        identifier=info.source_identifier,
-        description=info.description,
-        created_by=", ".join(sorted({_creator(r.created_by) for r in deployed})),
-        docs_url=docs_url(info),
-        accounts_deployed=len({r.account_id for r in deployed}),
-        regions_deployed=len({(r.account_id, r.region) for r in deployed}),
-        accounts_failing=len({r.account_id for r in deployed if r.compliance is Compliance.NON_COMPLIANT}),
-        resources_failing=resources_failing,
-        conformance_packs=tuple(sorted(packs)),
-        packs_unread=len({(r.account_id, r.region) for r in deployed if r.conformance_packs is None}),
-        # Every copy of a control is rated alike (`domain.rating`): the most severe, should one differ.
-        severity=min((r.severity for r in deployed), key=lambda s: s.rank, default=Severity.UNRATED),
-    )
+@dataclass
+class _Deployed:
+    """What the catalogue says of one rule, added up account by account."""
+
+    info: RuleInfo | None = None
+    creators: set[str] = field(default_factory=set)
+    packs: set[str] = field(default_factory=set)
+    severity: Severity | None = None  # the most severe of its copies', should one differ
+    accounts: int = 0
+    regions: int = 0
+    accounts_failing: int = 0
+    packs_unread: int = 0
+
+    def add(self, rule: RuleResult) -> None:
+        """One copy of the rule, in one account and region."""
+        self.info = self.info or rule.info
+        self.creators.add(_creator(rule.created_by))
+        self.packs.update(_pack_label(p) for p in rule.conformance_packs or ())
+        if self.severity is None or rule.severity.rank < self.severity.rank:
+            self.severity = rule.severity
+
+    def entry(self, name: str, resources_failing: int) -> CatalogueEntry:
+        """The catalogue's row."""
+        info = self.info or RuleInfo()
+        return CatalogueEntry(
+            name=name,
+            source=_SOURCES.get(info.source_owner, info.source_owner),
+            identifier=info.source_identifier,
+            description=info.description,
+            created_by=", ".join(sorted(self.creators)),
+            docs_url=docs_url(info),
+            accounts_deployed=self.accounts,
+            regions_deployed=self.regions,
+            accounts_failing=self.accounts_failing,
+            resources_failing=resources_failing,
+            conformance_packs=tuple(sorted(self.packs)),
+            packs_unread=self.packs_unread,
+            # Every copy of a control is rated alike (`domain.rating`).
+            severity=self.severity or Severity.UNRATED,
+        )
+
+
+def _add_account(deployed: dict[str, _Deployed], rules: Iterable[RuleResult]) -> None:
+    """One account's rules added to `deployed`: its regions, whether it fails, where packs went unread."""
+    regions: dict[str, set[str]] = defaultdict(set)
+    unread: dict[str, set[str]] = defaultdict(set)
+    failing: set[str] = set()
+    for rule in rules:
+        name = rule.normalized_name
+        deployed.setdefault(name, _Deployed()).add(rule)
+        regions[name].add(rule.region)
+        if rule.compliance is Compliance.NON_COMPLIANT:
+            failing.add(name)
+        if rule.conformance_packs is None:
+            unread[name].add(rule.region)
+    for name, places in regions.items():
+        entry = deployed[name]
+        entry.accounts += 1
+        entry.regions += len(places)
+        entry.accounts_failing += name in failing
+        entry.packs_unread += len(unread.get(name, ()))
 
 
 def _pack_label(pack_name: str) -> str:

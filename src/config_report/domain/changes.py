@@ -29,7 +29,6 @@ from config_report.domain.figures import (
     groups_of,
     share_changes,
 )
-from config_report.domain.findings import FindingsBuilder, Shelf, findings_like, shelf_of
 from config_report.domain.model import (
     Account,
     AccountScan,
@@ -42,6 +41,7 @@ from config_report.domain.model import (
     Report,
     RuleResult,
 )
+from config_report.domain.shelved import Shelf, ShelvedBuilder, shelf_of, shelved_like
 
 FindingKey = tuple[str, str, str, str, str]
 Place = tuple[str, str]
@@ -108,8 +108,10 @@ class _Comparison:
         for finding in previous.carried:
             self.carried_before[finding.account_id].append(finding)
         shelf = _shelf(current)
-        self.new, self.resolved = FindingsBuilder(shelf), FindingsBuilder(shelf)
-        self.not_read_now, self.carried = FindingsBuilder(shelf), FindingsBuilder(shelf)
+        self.new: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
+        self.resolved: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
+        self.not_read_now: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
+        self.carried: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
         self.persisting = self.not_comparable = self.new_resources = self.resolved_resources = 0
         self.groups_now, self.groups_before = empty_counts(), empty_counts()
 
@@ -222,7 +224,7 @@ def _dated(finding: Finding, default: date) -> Finding:
 
 
 def _with_findings(scan: AccountScan, findings: Iterable[Finding]) -> AccountScan:
-    return replace(scan, findings=findings_like(scan.findings, findings))
+    return replace(scan, findings=shelved_like(scan.findings, findings))
 
 
 def _accounts_missing_from(these: Iterable[Account], those: Iterable[Account]) -> tuple[Account, ...]:

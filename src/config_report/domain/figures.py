@@ -78,7 +78,7 @@ def figures_of(report: Report) -> Figures:
     """The headline figures of `report`: one pass over its rules and coverage, and its findings read one
     account at a time (a second pass counts the resources of the rules outside the worst ten)."""
     coverage = list(report.coverage())
-    rules = list(report.rules())
+    rules = _rule_counts(report)
     tally = _tally(report)
     groups = tally.groups
     change = _change_of(report.changes)
@@ -116,23 +116,21 @@ def figures_of(report: Report) -> Figures:
         regions_total=len(coverage),
         regions_without_config=statuses[CoverageStatus.CONFIG_NOT_ENABLED],
         coverage_gaps=sum(1 for c in coverage if c.status.is_gap),
-        rules_compliant=sum(1 for r in rules if r.compliance is Compliance.COMPLIANT),
-        rules_noncompliant=sum(1 for r in rules if r.compliance is Compliance.NON_COMPLIANT),
-        rules_other=sum(
-            1 for r in rules if r.compliance not in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
-        ),
+        rules_compliant=rules[Compliance.COMPLIANT],
+        rules_noncompliant=rules[Compliance.NON_COMPLIANT],
+        rules_other=rules[_OTHER],
         noncompliant_resources=tally.resources,
         critical_high_resources=groups[URGENT][URGENT_GROUP],
-        failing_evaluations=sum(r.noncompliant_resources for r in rules) - tally.accepted_findings,
+        failing_evaluations=rules[_FAILING] - tally.accepted_findings,
         worst_rules=worst_rules,
         worst_accounts=worst_accounts,
         regions_not_recording=statuses[CoverageStatus.CONFIG_NOT_RECORDING],
         regions_recorder_failing=statuses[CoverageStatus.CONFIG_RECORDER_FAILING],
         regions_not_enabled=statuses[CoverageStatus.REGION_NOT_ENABLED],
         regions_denied_by_scp=statuses[CoverageStatus.DENIED_BY_SCP],
-        rules_unread=sum(1 for r in rules if r.unread),
-        rules_evaluation_failed=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.FAILED),
-        rules_stale=sum(1 for r in rules if r.evaluation_flag is EvaluationFlag.STALE),
+        rules_unread=rules[_UNREAD],
+        rules_evaluation_failed=rules[EvaluationFlag.FAILED],
+        rules_stale=rules[EvaluationFlag.STALE],
         rules_skipped=tuple(RankedItem(reason.value, skipped[reason.value]) for reason in SkipReason),
         accepted_resources=tally.accepted_resources,
         exceptions_applied=exceptions[ExceptionStatus.APPLIED],
@@ -147,6 +145,24 @@ def figures_of(report: Report) -> Figures:
         by_owner_other=by_owner_other,
         by_ou_other=by_ou_other,
     )
+
+
+# Keys of `_rule_counts` beside the compliance types and evaluation flags.
+_OTHER, _UNREAD, _FAILING = "other compliance", "unread", "failing evaluations"
+
+
+def _rule_counts(report: Report) -> Counter[str]:
+    """The rule results by compliance (COMPLIANT, NON_COMPLIANT, `_OTHER`), unread, by evaluation flag,
+    and their failing evaluations (`_FAILING`): one pass, nothing held."""
+    counts: Counter[str] = Counter()
+    for rule in report.rules():
+        known = rule.compliance in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT)
+        counts[rule.compliance if known else _OTHER] += 1
+        counts[_UNREAD] += rule.unread
+        if rule.evaluation_flag is not None:
+            counts[rule.evaluation_flag] += 1
+        counts[_FAILING] += rule.noncompliant_resources
+    return counts
 
 
 @dataclass
@@ -271,11 +287,13 @@ def share_changes(now: Iterable[RuleResult], before: Iterable[RuleResult]) -> di
 
 
 def _shares_by_account(rules: Iterable[RuleResult]) -> dict[str, float]:
-    by_account: dict[str, list[RuleResult]] = defaultdict(list)
+    compliant: Counter[str] = Counter()
+    judged: Counter[str] = Counter()
     for rule in rules:
-        by_account[rule.account_id].append(rule)
-    shares = {account: compliant_share(items) for account, items in by_account.items()}
-    return {account: share for account, share in shares.items() if share is not None}
+        if rule.compliance in (Compliance.COMPLIANT, Compliance.NON_COMPLIANT):
+            judged[rule.account_id] += 1
+            compliant[rule.account_id] += rule.compliance is Compliance.COMPLIANT
+    return {account: compliant[account] / count for account, count in judged.items()}
 
 
 def group_changes(now: GroupCounts, before: GroupCounts) -> dict[tuple[str, str], int]:

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from config_report.domain.findings import findings_of, shelf_of
 from config_report.domain.severity import Severity
+from config_report.domain.shelved import shelf_of, shelved_of
 
 
 class Compliance(StrEnum):
@@ -361,14 +361,16 @@ class AccountScan:
     """Everything read from one account, including what could not be read."""
 
     account: Account
-    rules: tuple[RuleResult, ...] = ()
-    # Always a `domain.findings.Findings` (a tuple or list given is wrapped): on disk for a large run.
+    # Rules and findings are always `domain.shelved.Shelved` (a tuple or list given is wrapped): on the
+    # run's spool for a large run, so the organization's never have to fit in memory at once.
+    rules: Sequence[RuleResult] = ()
     findings: Sequence[Finding] = ()
     coverage: tuple[Coverage, ...] = ()
     skipped: tuple[SkippedRule, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "findings", findings_of(self.findings, shelf_of(self.findings)))
+        object.__setattr__(self, "rules", shelved_of(self.rules, shelf_of(self.rules)))
+        object.__setattr__(self, "findings", shelved_of(self.findings, shelf_of(self.findings)))
 
     @property
     def unread(self) -> bool:

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from config_report.domain.findings import findings_like
 from config_report.domain.model import (
     GLOBAL_RESOURCE_TYPES,
     AccountScan,
@@ -25,6 +24,7 @@ from config_report.domain.model import (
     Resource,
     ResourceRecord,
 )
+from config_report.domain.shelved import shelved_like
 
 ACCOUNT_RESOURCE = "AWS::::Account"
 """The Config resource type of findings about the account itself: no recorded resource, no tags."""
@@ -104,7 +104,7 @@ def _fill(scan: AccountScan) -> AccountScan:
     owner = scan.account.owner
     if not owner:
         return scan
-    return replace(scan, findings=findings_like(scan.findings, (_fallback(f, owner) for f in scan.findings)))
+    return replace(scan, findings=shelved_like(scan.findings, (_fallback(f, owner) for f in scan.findings)))
 
 
 def _fallback(finding: Finding, account_owner: str) -> Finding:
@@ -126,7 +126,7 @@ def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
 
 def _aliased(scan: AccountScan, aliases: Mapping[str, str]) -> AccountScan:
     account = replace(scan.account, owner=aliases.get(scan.account.owner, scan.account.owner))
-    findings = findings_like(
+    findings = shelved_like(
         scan.findings,
         (
             replace(f, owner=replace(f.owner, name=aliases[f.owner.name]))

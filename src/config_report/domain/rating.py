@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from config_report.domain.findings import findings_like
 from config_report.domain.model import AccountScan, Finding, Report, RuleResult
 from config_report.domain.rules import managed_rule_name
 from config_report.domain.severity import MANAGED_RULE_SEVERITY, Severity, severity_of
+from config_report.domain.shelved import shelved_like
 
 Overrides = Sequence[tuple[str, Severity]]
 
@@ -30,18 +30,18 @@ def rated(report: Report, overrides: Overrides = ()) -> Report:
     """`report` with every rule, finding and carried finding rated."""
     by_control: dict[str, Severity] = {}
     scans = tuple(_rated_scan(scan, overrides, by_control) for scan in report.scans)
-    carried = findings_like(
+    carried = shelved_like(
         report.carried, (_rated_finding(f, {}, by_control, overrides) for f in report.carried)
     )
     return replace(report, scans=scans, carried=carried)
 
 
 def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, Severity]) -> AccountScan:
-    rules = tuple(_rated_rule(rule, overrides) for rule in scan.rules)
+    rules = shelved_like(scan.rules, (_rated_rule(rule, overrides) for rule in scan.rules))
     for rule in rules:
         by_control.setdefault(rule.normalized_name, rule.severity)
     by_rule = {(r.region, r.rule_name): r.severity for r in rules}
-    findings = findings_like(
+    findings = shelved_like(
         scan.findings, (_rated_finding(f, by_rule, by_control, overrides) for f in scan.findings)
     )
     return replace(scan, rules=rules, findings=findings)

@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from config_report.domain.findings import Shelf
 from config_report.domain.model import Baseline, Report
+from config_report.domain.shelved import Shelf
 from config_report.logs import get_logger
 from config_report.store.bucket import ReportBucket, SnapshotObject, UnreadableObject
 from config_report.store.snapshot import read_snapshot_stream

@@ -37,10 +37,9 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from config_report.domain.figures import finished
-from config_report.domain.findings import FindingsBuilder, Shelf
 from config_report.domain.model import (
     Acceptance,
     Account,
@@ -64,9 +63,11 @@ from config_report.domain.model import (
 )
 from config_report.domain.rules import normalize_rule_name
 from config_report.domain.severity import Severity
+from config_report.domain.shelved import Shelf, Shelved, ShelvedBuilder
 from config_report.errors import PublishError
 
 SCHEMA = "config-report/snapshot/v1"
+T = TypeVar("T")
 # Sections added to v1 after it first shipped: a snapshot written before them reads back without them.
 _ADDED_SECTIONS = frozenset({"skipped_rules"})
 
@@ -345,16 +346,16 @@ def _read_rows(text: IO[str], reader: _Reader) -> None:
 
 
 class _Reader:
-    """Builds a `Report` from a snapshot's values and rows, in the order the snapshot holds them."""
+    """Builds a `Report` from a snapshot's values and rows, in the order the snapshot holds them: rules
+    and findings onto the shelf account by account, the other rows (a few per account) in memory."""
 
     def __init__(self, shelf: Shelf | None) -> None:
-        self._shelf = shelf
         self._values: dict[str, Any] = {}
         self._accounts: list[Account] = []
         self._rows: dict[str, dict[str, list[Any]]] = {}
-        self._findings: dict[str, FindingsBuilder] = {}
-        self._last: FindingsBuilder | None = None
-        self._carried = FindingsBuilder(shelf)
+        self._rules: _ByAccount[RuleResult] = _ByAccount(shelf)
+        self._findings: _ByAccount[Finding] = _ByAccount(shelf)
+        self._carried: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
         self._seen: set[str] = set()
 
     def document(self, document: dict[str, Any]) -> None:
@@ -381,54 +382,85 @@ class _Reader:
             account = _decode_account(item)
             self._accounts.append(account)
             self._rows[account.id] = {name: [] for name in _ROW_DECODERS}
-            self._findings[account.id] = FindingsBuilder(self._shelf)
+            self._rules.open(account.id)
+            self._findings.open(account.id)
         elif section == "carried":
             self._carried.add(_decode_finding(item))
+        elif section == "rules":
+            rule = _decode_rule(item)
+            if not self._rules.add(rule.account_id, rule):
+                raise _not_listed(section, rule.account_id)
         elif section == "findings":
-            self._finding(_decode_finding(item))
+            finding = _decode_finding(item)
+            if not self._findings.add(finding.account_id, finding):
+                raise _not_listed(section, finding.account_id)
         elif section in _ROW_DECODERS:
             row = _ROW_DECODERS[section](item)
-            self._of(section, row.account_id)[section].append(row)
+            rows = self._rows.get(row.account_id)
+            if rows is None:
+                raise _not_listed(section, row.account_id)
+            rows[section].append(row)
 
     def end(self, section: str) -> None:
         """A section ends."""
-        if section == "findings" and self._last is not None:
-            self._last.flush()
-
-    def _finding(self, finding: Finding) -> None:
-        builder = self._findings.get(finding.account_id)
-        if builder is None:
-            self._of("findings", finding.account_id)
-            return
-        if builder is not self._last and self._last is not None:
-            # Rows come account by account: the one before is complete, so it leaves memory now.
-            self._last.flush()
-        self._last = builder
-        builder.add(finding)
-
-    def _of(self, name: str, account_id: str) -> dict[str, list[Any]]:
-        rows = self._rows.get(account_id)
-        if rows is None:
-            raise ValueError(f"{name} row for account {account_id}, which is not in 'accounts'")
-        return rows
+        self._rules.end()
+        self._findings.end()
 
     def report(self) -> Report:
         """The report read, once every part has been given."""
         # A section added after v1 first shipped may be absent from older snapshots; the others may not.
-        missing = {"accounts", "findings", *_ROW_DECODERS} - _ADDED_SECTIONS - self._seen
+        missing = {"accounts", "rules", "findings", *_ROW_DECODERS} - _ADDED_SECTIONS - self._seen
         if missing:
             raise KeyError(sorted(missing)[0])
         scans = tuple(
             AccountScan(
                 account=account,
-                rules=tuple(self._rows[account.id]["rules"]),
-                findings=self._findings[account.id].done(),
+                rules=self._rules.done(account.id),
+                findings=self._findings.done(account.id),
                 coverage=tuple(self._rows[account.id]["coverage"]),
                 skipped=tuple(self._rows[account.id]["skipped_rules"]),
             )
             for account in self._accounts
         )
         return Report(run=_decode_run(self._values["run"]), scans=scans, carried=self._carried.done())
+
+
+class _ByAccount(Generic[T]):
+    """One shelved list per account, from rows that come account by account."""
+
+    def __init__(self, shelf: Shelf | None) -> None:
+        self._shelf = shelf
+        self._builders: dict[str, ShelvedBuilder[T]] = {}
+        self._last: ShelvedBuilder[T] | None = None
+
+    def open(self, account_id: str) -> None:
+        """An account listed: its rows may follow."""
+        self._builders[account_id] = ShelvedBuilder(self._shelf)
+
+    def add(self, account_id: str, item: T) -> bool:
+        """Add `item` to its account's list; False when the account was not listed."""
+        builder = self._builders.get(account_id)
+        if builder is None:
+            return False
+        if builder is not self._last:
+            # Rows come account by account: the one before is complete, so it leaves memory now.
+            self.end()
+            self._last = builder
+        builder.add(item)
+        return True
+
+    def end(self) -> None:
+        """The rows of the account being read end here."""
+        if self._last is not None:
+            self._last.flush()
+
+    def done(self, account_id: str) -> Shelved[T]:
+        """The account's list."""
+        return self._builders[account_id].done()
+
+
+def _not_listed(section: str, account_id: str) -> ValueError:
+    return ValueError(f"{section} row for account {account_id}, which is not in 'accounts'")
 
 
 def _decode_run(item: dict[str, Any]) -> RunInfo:
@@ -553,8 +585,7 @@ def _decode_coverage(item: dict[str, Any]) -> Coverage:
     )
 
 
-_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], RuleResult | Coverage | SkippedRule]] = {
-    "rules": _decode_rule,
+_ROW_DECODERS: Mapping[str, Callable[[dict[str, Any]], Coverage | SkippedRule]] = {
     "coverage": _decode_coverage,
     "skipped_rules": _decode_skipped,
 }

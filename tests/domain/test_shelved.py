@@ -1,19 +1,19 @@
-"""Findings in chunks, in memory or on a shelf: a sequence like a tuple, whichever way they are kept."""
+"""Lists in chunks, in memory or on a shelf: a sequence like a tuple, whichever way they are kept."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import replace
 
-from config_report.domain.findings import (
-    CHUNK,
-    Findings,
-    FindingsBuilder,
-    findings_like,
-    findings_of,
-    shelf_of,
-)
 from config_report.domain.model import AccountScan, Finding
+from config_report.domain.shelved import (
+    CHUNK,
+    Shelved,
+    ShelvedBuilder,
+    shelf_of,
+    shelved_like,
+    shelved_of,
+)
 from factories import PROD, finding
 
 
@@ -41,7 +41,7 @@ def _many(count: int) -> list[Finding]:
 def test_findings_on_a_shelf_read_back_in_order_and_equal_the_tuple_they_came_from() -> None:
     items = _many(2 * CHUNK + 7)
     shelf = CountingShelf()
-    kept = findings_of(items, shelf)
+    kept = shelved_of(items, shelf)
     assert len(kept) == len(items)
     assert list(kept) == items
     assert kept == tuple(items)
@@ -51,7 +51,7 @@ def test_findings_on_a_shelf_read_back_in_order_and_equal_the_tuple_they_came_fr
 
 def test_only_full_chunks_leave_the_builder_until_it_is_done() -> None:
     shelf = CountingShelf()
-    builder = FindingsBuilder(shelf)
+    builder: ShelvedBuilder[Finding] = ShelvedBuilder(shelf)
     builder.extend(_many(CHUNK + 1))
     assert len(shelf.kept) == 1
     assert len(builder.done()) == CHUNK + 1
@@ -60,7 +60,7 @@ def test_only_full_chunks_leave_the_builder_until_it_is_done() -> None:
 
 def test_walking_shelved_findings_reads_each_chunk_once_when_it_is_needed() -> None:
     shelf = CountingShelf()
-    kept = findings_of(_many(3 * CHUNK), shelf)
+    kept = shelved_of(_many(3 * CHUNK), shelf)
     walk = iter(kept)
     next(walk)
     assert shelf.reads == 1
@@ -70,9 +70,9 @@ def test_walking_shelved_findings_reads_each_chunk_once_when_it_is_needed() -> N
 
 def test_a_stage_built_from_shelved_findings_keeps_its_result_on_the_same_shelf() -> None:
     shelf = CountingShelf()
-    scan = AccountScan(account=PROD, findings=findings_of(_many(10), shelf))
+    scan = AccountScan(account=PROD, findings=shelved_of(_many(10), shelf))
     marked = replace(
-        scan, findings=findings_like(scan.findings, (replace(f, annotation="x") for f in scan.findings))
+        scan, findings=shelved_like(scan.findings, (replace(f, annotation="x") for f in scan.findings))
     )
     assert shelf_of(marked.findings) is shelf
     assert {f.annotation for f in marked.findings} == {"x"}
@@ -81,7 +81,7 @@ def test_a_stage_built_from_shelved_findings_keeps_its_result_on_the_same_shelf(
 def test_a_scan_given_a_tuple_holds_findings_in_memory() -> None:
     items = _many(3)
     scan = AccountScan(account=PROD, findings=tuple(items))
-    assert isinstance(scan.findings, Findings)
+    assert isinstance(scan.findings, Shelved)
     assert shelf_of(scan.findings) is None
     assert scan.findings == tuple(items)
     assert scan == AccountScan(account=PROD, findings=items)
