@@ -21,10 +21,12 @@ is printed beside the figures: CPU time inflates on a shared, busy machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -61,6 +63,7 @@ class Merged:
     wall_s: float
     cpu_s: float
     peak_rss_mib: float
+    peak_tmp_mb: float  # the most the process had in its TMPDIR at once: named files and unlinked open ones
     workbook: Path | None
     stderr_tail: str
 
@@ -155,11 +158,16 @@ def merge(env: dict[str, str], *, pinned: bool) -> Merged:
     command = [sys.executable, "-m", "config_report", "merge"]
     if pinned:
         command = ["taskset", "-c", "1", *command]
-    with tempfile.TemporaryFile("w+") as log:
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        process = subprocess.Popen(
+            command, env=env | {"TMPDIR": scratch}, stdout=subprocess.DEVNULL, stderr=log, text=True
+        )
+        sampler = TmpSampler(process.pid, scratch)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
         tail = log.read()[-3000:]
@@ -170,9 +178,44 @@ def merge(env: dict[str, str], *, pinned: bool) -> Merged:
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
+        peak_tmp_mb=sampler.peak / 1_000_000,
         workbook=books[0] if books else None,
         stderr_tail=tail,
     )
+
+
+class TmpSampler(threading.Thread):
+    """The bytes a process keeps in its TMPDIR, sampled twice a second: the files there by name, and the
+    unlinked ones it still holds open (the findings spool has no name), each counted once."""
+
+    def __init__(self, pid: int, folder: str) -> None:
+        super().__init__(daemon=True)
+        self._pid, self._folder = pid, folder
+        self._done = threading.Event()
+        self.peak = 0
+
+    def run(self) -> None:
+        while not self._done.wait(0.5):
+            self.peak = max(self.peak, self._sample())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def _sample(self) -> int:
+        sizes: dict[int, int] = {}
+        for root, _, names in os.walk(self._folder):
+            for name in names:
+                with contextlib.suppress(OSError):
+                    found = os.stat(os.path.join(root, name))
+                    sizes[found.st_ino] = found.st_size
+        fds = Path(f"/proc/{self._pid}/fd")
+        for fd in fds.iterdir() if fds.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd).startswith(self._folder):
+                    found = os.stat(fd)
+                    sizes[found.st_ino] = found.st_size
+        return sum(sizes.values())
 
 
 def report_merge(week: int, merged: Merged, findings: int) -> None:
@@ -182,7 +225,7 @@ def report_merge(week: int, merged: Merged, findings: int) -> None:
     print(
         f"week {week}: merge exit {merged.exit_code}, wall {merged.wall_s:.1f} s, CPU {merged.cpu_s:.1f} s "
         f"({per_million:.1f} s per million findings), peak RSS {merged.peak_rss_mib:.0f} MiB "
-        f"(target ≤ {TARGET_RSS_MIB:.0f} MiB: {verdict})"
+        f"(target ≤ {TARGET_RSS_MIB:.0f} MiB: {verdict}); peak TMPDIR use {merged.peak_tmp_mb:,.0f} MB"
     )
     if merged.exit_code != 0 or merged.workbook is None:
         print(merged.stderr_tail, file=sys.stderr)
