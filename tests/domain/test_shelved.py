@@ -10,6 +10,7 @@ from config_report.domain.shelved import (
     CHUNK,
     Shelved,
     ShelvedBuilder,
+    mapped,
     shelf_of,
     shelved_like,
     shelved_of,
@@ -85,3 +86,19 @@ def test_a_scan_given_a_tuple_holds_findings_in_memory() -> None:
     assert shelf_of(scan.findings) is None
     assert scan.findings == tuple(items)
     assert scan == AccountScan(account=PROD, findings=items)
+
+
+def test_a_stage_that_changes_nothing_in_a_chunk_does_not_write_it_again() -> None:
+    shelf = CountingShelf()
+    kept = shelved_of(_many(2 * CHUNK), shelf)
+    first_of_second_chunk = kept[CHUNK]
+
+    def annotate_one(f: Finding) -> Finding:
+        return replace(f, annotation="changed") if f == first_of_second_chunk else f
+
+    changed = mapped(kept, annotate_one)
+
+    assert len(shelf.kept) == 3  # the two chunks, then the second one again, changed
+    assert [f.annotation for f in changed].count("changed") == 1
+    assert mapped(changed, lambda f: f) == changed
+    assert len(shelf.kept) == 3

@@ -40,7 +40,7 @@ from config_report.domain.model import (
     Report,
     first_named,
 )
-from config_report.domain.shelved import shelved_like
+from config_report.domain.shelved import mapped
 from config_report.errors import ConfigReportError, SettingsError
 
 SETTING = "CONFIG_REPORT_EXCEPTIONS_FILE"
@@ -220,7 +220,7 @@ def _accept_in(
             return replace(finding, accepted=entry.acceptance)
         return replace(finding, lapsed=lapsing[0].acceptance) if lapsing else finding
 
-    return replace(scan, findings=shelved_like(scan.findings, map(judged, scan.findings)))
+    return replace(scan, findings=mapped(scan.findings, judged))
 
 
 def _outcome(

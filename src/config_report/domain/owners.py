@@ -24,7 +24,7 @@ from config_report.domain.model import (
     Resource,
     ResourceRecord,
 )
-from config_report.domain.shelved import shelved_like
+from config_report.domain.shelved import mapped
 
 ACCOUNT_RESOURCE = "AWS::::Account"
 """The Config resource type of findings about the account itself: no recorded resource, no tags."""
@@ -104,7 +104,7 @@ def _fill(scan: AccountScan) -> AccountScan:
     owner = scan.account.owner
     if not owner:
         return scan
-    return replace(scan, findings=shelved_like(scan.findings, (_fallback(f, owner) for f in scan.findings)))
+    return replace(scan, findings=mapped(scan.findings, lambda f: _fallback(f, owner)))
 
 
 def _fallback(finding: Finding, account_owner: str) -> Finding:
@@ -126,13 +126,11 @@ def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
 
 def _aliased(scan: AccountScan, aliases: Mapping[str, str]) -> AccountScan:
     account = replace(scan.account, owner=aliases.get(scan.account.owner, scan.account.owner))
-    findings = shelved_like(
-        scan.findings,
-        (
-            replace(f, owner=replace(f.owner, name=aliases[f.owner.name]))
-            if f.owner is not None and f.owner.name in aliases
-            else f
-            for f in scan.findings
-        ),
-    )
-    return replace(scan, account=account, findings=findings)
+    return replace(scan, account=account, findings=mapped(scan.findings, lambda f: _alias(f, aliases)))
+
+
+def _alias(finding: Finding, aliases: Mapping[str, str]) -> Finding:
+    owner = finding.owner
+    if owner is None or owner.name not in aliases:
+        return finding
+    return replace(finding, owner=replace(owner, name=aliases[owner.name]))

@@ -19,7 +19,7 @@ from dataclasses import replace
 from config_report.domain.model import AccountScan, Finding, Report, RuleResult
 from config_report.domain.rules import managed_rule_name
 from config_report.domain.severity import MANAGED_RULE_SEVERITY, Severity, severity_of
-from config_report.domain.shelved import shelved_like
+from config_report.domain.shelved import mapped
 
 Overrides = Sequence[tuple[str, Severity]]
 
@@ -30,25 +30,23 @@ def rated(report: Report, overrides: Overrides = ()) -> Report:
     """`report` with every rule, finding and carried finding rated."""
     by_control: dict[str, Severity] = {}
     scans = tuple(_rated_scan(scan, overrides, by_control) for scan in report.scans)
-    carried = shelved_like(
-        report.carried, (_rated_finding(f, {}, by_control, overrides) for f in report.carried)
-    )
+    carried = mapped(report.carried, lambda f: _rated_finding(f, {}, by_control, overrides))
     return replace(report, scans=scans, carried=carried)
 
 
 def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, Severity]) -> AccountScan:
-    rules = shelved_like(scan.rules, (_rated_rule(rule, overrides) for rule in scan.rules))
+    rules = mapped(scan.rules, lambda rule: _rated_rule(rule, overrides))
     for rule in rules:
         by_control.setdefault(rule.normalized_name, rule.severity)
     by_rule = {(r.region, r.rule_name): r.severity for r in rules}
-    findings = shelved_like(
-        scan.findings, (_rated_finding(f, by_rule, by_control, overrides) for f in scan.findings)
-    )
+    findings = mapped(scan.findings, lambda f: _rated_finding(f, by_rule, by_control, overrides))
     return replace(scan, rules=rules, findings=findings)
 
 
 def _rated_rule(rule: RuleResult, overrides: Overrides) -> RuleResult:
-    return replace(rule, severity=severity_of(_identifier(rule), rule.normalized_name, overrides))
+    severity = severity_of(_identifier(rule), rule.normalized_name, overrides)
+    # Unchanged, the rule stays the same object: its chunk on the shelf is not written again.
+    return rule if severity is rule.severity else replace(rule, severity=severity)
 
 
 def _identifier(rule: RuleResult) -> str | None:
@@ -67,4 +65,4 @@ def _rated_finding(
     severity = by_rule.get((finding.region, finding.rule_name)) or by_control.get(finding.normalized_name)
     if severity is None:
         severity = severity_of(None, finding.normalized_name, overrides)
-    return replace(finding, severity=severity)
+    return finding if severity is finding.severity else replace(finding, severity=severity)

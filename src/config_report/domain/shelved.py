@@ -11,7 +11,7 @@ shelf their source is on: the app decides where a report's lists live, once, and
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 CHUNK = 5_000
@@ -47,8 +47,7 @@ class Shelved(Sequence[T], Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         for chunk in self._chunks:
-            # In memory a chunk is its own tuple; on a shelf, its key.
-            yield from chunk if self.shelf is None else self.shelf.get(chunk)  # type: ignore[misc]
+            yield from self._items(chunk)
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -71,6 +70,23 @@ class Shelved(Sequence[T], Generic[T]):
     def __repr__(self) -> str:
         where = "on a shelf" if self.shelf is not None else "in memory"
         return f"Shelved({self._count:,} {where})"
+
+    def mapped(self, change: Callable[[T], T]) -> Shelved[T]:
+        """Each item through `change`, on the same shelf. A chunk whose items `change` all returns as
+        they were is kept as it is, not written again: most stages change few items, or none."""
+        chunks = []
+        for chunk in self._chunks:
+            items = self._items(chunk)
+            changed = tuple(map(change, items))
+            if all(new is old for new, old in zip(changed, items, strict=True)):
+                chunks.append(chunk)
+            else:
+                chunks.append(self.shelf.put(changed) if self.shelf is not None else changed)
+        return Shelved(tuple(chunks), self._count, self.shelf)
+
+    def _items(self, chunk: Hashable) -> tuple[T, ...]:
+        # In memory a chunk is its own tuple; on a shelf, its key.
+        return chunk if self.shelf is None else self.shelf.get(chunk)  # type: ignore[return-value]
 
 
 class ShelvedBuilder(Generic[T]):
@@ -124,3 +140,8 @@ def shelf_of(items: Iterable[object]) -> Shelf | None:
 def shelved_like(source: Iterable[object], items: Iterable[T]) -> Shelved[T]:
     """`items` kept where `source` is kept: on its shelf, or in memory."""
     return shelved_of(items, shelf_of(source))
+
+
+def mapped(source: Iterable[T], change: Callable[[T], T]) -> Shelved[T]:
+    """Each item of `source` through `change`, kept where `source` is (`Shelved.mapped`)."""
+    return (source if isinstance(source, Shelved) else shelved_of(source)).mapped(change)
