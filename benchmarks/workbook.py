@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/workbook.py                 # 500,000 findings
     .venv/bin/python benchmarks/workbook.py --findings 50000 --accounts 20
+    .venv/bin/python benchmarks/workbook.py --findings 180000 --accounts 1000 --spool   # as a run keeps them
 
 Prints wall and CPU time and peak RSS (resource.getrusage, so the high-water mark of the whole process,
-building the report included) for `write_workbook`, then for `write_snapshot`, the workbook's figures
+building the report included) for the figures, `write_workbook`, then `write_snapshot`, the workbook's figures
 beside issue 12's targets, and the machine's load average (CPU time inflates on a shared, busy machine).
 """
 
@@ -16,6 +17,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
@@ -32,8 +34,10 @@ from config_report.domain.model import (
     RuleResult,
     RunInfo,
 )
+from config_report.domain.shelved import shelved_of
 from config_report.render.xlsx.workbook import write_workbook
 from config_report.store.snapshot import write_snapshot
+from config_report.store.spool import Spool
 
 REGIONS = ("eu-west-1", "eu-central-1", "us-east-1")
 RULES = (
@@ -62,8 +66,9 @@ TARGET_RSS_MIB = 300.0
 """...with the process's peak resident memory at most this."""
 
 
-def synthetic_report(findings: int, accounts: int) -> Report:
-    """`accounts` accounts × `REGIONS` × `RULES`, with `findings` non-compliant resources spread over them."""
+def synthetic_report(findings: int, accounts: int, shelf: Spool | None = None) -> Report:
+    """`accounts` accounts × `REGIONS` × `RULES`, with `findings` non-compliant resources spread over them
+    (each account's rules and findings on `shelf`, as a run keeps them, when one is given)."""
     members = [
         Account(id=f"{number:012d}", name=f"workload-{number:03d}", ou="Workloads/Prod")
         for number in range(accounts)
@@ -71,7 +76,11 @@ def synthetic_report(findings: int, accounts: int) -> Report:
     run = RunInfo(
         "benchmark", NOW, NOW + timedelta(minutes=30), "arn:aws:sts::000000000000:assumed-role/hub/x"
     )
-    return finished(Report(run=run, scans=synthetic_scans(members, findings)))
+    scans = tuple(
+        replace(s, rules=shelved_of(s.rules, shelf), findings=shelved_of(s.findings, shelf))
+        for s in synthetic_scans(members, findings)
+    )
+    return Report(run=run, scans=scans)
 
 
 def synthetic_scans(accounts: Sequence[Account], findings: int) -> tuple[AccountScan, ...]:
@@ -145,14 +154,26 @@ def main() -> None:
     parser.add_argument(
         "--accounts", type=int, default=50, help="accounts, each with 3 regions × 10 rules (50)"
     )
+    parser.add_argument(
+        "--spool", action="store_true", help="keep rules and findings on a spool, as a run does (in memory)"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    report = synthetic_report(args.findings, args.accounts)
+    spool = Spool() if args.spool else None
+    report = synthetic_report(args.findings, args.accounts, spool)
     built = time.perf_counter() - started
-    print(f"{args.findings:,} findings in {args.accounts} accounts")
+    where = "on a spool" if spool else "in memory"
+    print(f"{args.findings:,} findings in {args.accounts} accounts, {where}")
     print(f"{'build report':<15} {built:7.1f} s   peak RSS {peak_rss_mib():7.0f} MiB")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = finished(report)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(f"{'figures':<15} {seconds:7.1f} s (CPU {cpu:6.1f} s)   peak RSS {peak_rss_mib():7.0f} MiB")
+    if spool is not None:
+        per_finding = spool.size / max(args.findings, 1)
+        print(f"{'spool':<15} {spool.size / 1_000_000:7.1f} MB, {per_finding:.0f} bytes a finding")
     with tempfile.TemporaryDirectory() as folder:
         cpu = measure("write_workbook", write_workbook, report, Path(folder) / "report.xlsx")
         rss = peak_rss_mib()
