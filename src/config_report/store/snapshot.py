@@ -361,7 +361,8 @@ class _Reader:
     def document(self, document: dict[str, Any]) -> None:
         """A snapshot parsed whole: its values, then its sections' rows."""
         self.value({k: v for k, v in document.items() if not isinstance(v, list)})
-        for name, rows in document.items():
+        # The accounts first, whatever order a tool wrote the keys in: every other row names one.
+        for name, rows in sorted(document.items(), key=lambda item: item[0] != "accounts"):
             if isinstance(rows, list):
                 self.start(name)
                 for row in rows:
