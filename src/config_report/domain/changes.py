@@ -14,7 +14,7 @@ carried in this run's snapshot (`Report.carried`), so they survive until the pla
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from itertools import chain
@@ -23,10 +23,12 @@ from config_report.domain.figures import (
     ACCOUNT,
     URGENT,
     URGENT_GROUP,
+    Groups,
     add_counts,
+    add_to_groups,
     empty_counts,
+    empty_groups,
     group_changes,
-    groups_of,
     share_changes,
 )
 from config_report.domain.model import (
@@ -127,19 +129,19 @@ class _Comparison:
             finding_key(f): _dated(f, self.earlier_day)
             for f in chain(self.carried_before.pop(scan.account.id, ()), earlier)
         }
-        judged = _with_findings(scan, (self._judged(f, before) for f in scan.findings))
-        now_keys = {finding_key(f) for f in judged.findings}
-        self.resolved.extend(
-            replace(_dated(f, self.earlier_day), status=FindingStatus.RESOLVED)
-            for f in earlier
-            if self.compared(f) and finding_key(f) not in now_keys
-        )
-        self.not_read_now.extend(filter(self.not_read, earlier))
+        # Each week's findings are read once more, not once per figure: they come back from the spool.
+        now_keys: set[FindingKey] = set()
+        groups_now, groups_before = empty_groups(), empty_groups()
+        judged = _with_findings(scan, (self._judged(f, before, now_keys, groups_now) for f in scan.findings))
+        for finding in earlier:
+            if self.not_read(finding):
+                self.not_read_now.add(finding)
+            if not self.compared(finding):
+                continue
+            self._count(groups_before, finding)
+            if finding_key(finding) not in now_keys:
+                self.resolved.add(replace(_dated(finding, self.earlier_day), status=FindingStatus.RESOLVED))
         self.carried.extend(replace(f, status=None) for f in before.values() if self.not_read(f))
-        # The headline counts resources, not evaluations, and leaves accepted findings out: so does its
-        # change, and so do the changes of the Summary's rankings.
-        groups_now = groups_of(self._counted(judged.findings), self.ou_of)
-        groups_before = groups_of(self._counted(earlier), self.ou_of)
         add_counts(self.groups_now, groups_now)
         add_counts(self.groups_before, groups_before)
         resources_now = groups_now[ACCOUNT].get(scan.account.id, set())
@@ -148,8 +150,13 @@ class _Comparison:
         self.resolved_resources += len(resources_before - resources_now)
         return judged
 
-    def _judged(self, finding: Finding, before: dict[FindingKey, Finding]) -> Finding:
-        known = before.get(finding_key(finding))
+    def _judged(
+        self, finding: Finding, before: dict[FindingKey, Finding], now_keys: set[FindingKey], groups: Groups
+    ) -> Finding:
+        """`finding` with its status and first-seen date; its key and resource noted as it goes."""
+        key = finding_key(finding)
+        now_keys.add(key)
+        known = before.get(key)
         first_seen = known.first_seen if known is not None else self.today
         if not self.compared(finding):
             status = None
@@ -162,10 +169,15 @@ class _Comparison:
         judged = replace(finding, first_seen=first_seen, status=status)
         if status is FindingStatus.NEW:
             self.new.add(judged)
+        if status is not None:
+            self._count(groups, judged)
         return judged
 
-    def _counted(self, findings: Iterable[Finding]) -> Iterator[Finding]:
-        return (f for f in findings if self.compared(f) and f.accepted is None)
+    def _count(self, groups: Groups, finding: Finding) -> None:
+        # The headline counts resources, not evaluations, and leaves accepted findings out: so does its
+        # change, and so do the changes of the Summary's rankings.
+        if finding.accepted is None:
+            add_to_groups(groups, finding, self.ou_of)
 
 
 def _shelf(report: Report) -> Shelf | None:

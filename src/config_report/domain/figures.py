@@ -272,9 +272,14 @@ def add_counts(counts: GroupCounts, groups: Groups) -> None:
 
 def compliant_share(rules: Iterable[RuleResult]) -> float | None:
     """Compliant rules ÷ rules judged (compliant or not): an account's compliance; None when none was."""
+    compliant, judged = _judged(rules)
+    return compliant / judged if judged else None
+
+
+def _judged(rules: Iterable[RuleResult]) -> tuple[int, int]:
+    """How many of `rules` are compliant, and how many were judged compliant or not."""
     states = Counter(r.compliance for r in rules)
-    judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
-    return states[Compliance.COMPLIANT] / judged if judged else None
+    return states[Compliance.COMPLIANT], states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
 
 
 def share_changes(now: Iterable[RuleResult], before: Iterable[RuleResult]) -> dict[str, float]:
@@ -368,12 +373,9 @@ def _by_ou(
         members[scan.account.ou].append(scan)
     rows = []
     for ou, accounts in members.items():
-        states = Counter(r.compliance for s in accounts for r in s.rules)
-        judged = states[Compliance.COMPLIANT] + states[Compliance.NON_COMPLIANT]
+        compliant, judged = _judged(r for s in accounts for r in s.rules)
         count = resources.get(ou, 0)
-        rows.append(
-            GroupFigures(ou, count, len(accounts), states[Compliance.COMPLIANT], judged, change(OU, ou))
-        )
+        rows.append(GroupFigures(ou, count, len(accounts), compliant, judged, change(OU, ou)))
     return _top(rows, OU, {ou: {s.account.id for s in accounts} for ou, accounts in members.items()})
 
 

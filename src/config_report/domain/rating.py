@@ -35,10 +35,16 @@ def rated(report: Report, overrides: Overrides = ()) -> Report:
 
 
 def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, Severity]) -> AccountScan:
-    rules = mapped(scan.rules, lambda rule: _rated_rule(rule, overrides))
-    for rule in rules:
-        by_control.setdefault(rule.normalized_name, rule.severity)
-    by_rule = {(r.region, r.rule_name): r.severity for r in rules}
+    by_rule: dict[tuple[str, str], Severity] = {}
+
+    def rate(rule: RuleResult) -> RuleResult:
+        # Each rule's severity noted as it is rated: its findings read it next, without reading it back.
+        rated_rule = _rated_rule(rule, overrides)
+        by_control.setdefault(rated_rule.normalized_name, rated_rule.severity)
+        by_rule[rated_rule.region, rated_rule.rule_name] = rated_rule.severity
+        return rated_rule
+
+    rules = mapped(scan.rules, rate)
     findings = mapped(scan.findings, lambda f: _rated_finding(f, by_rule, by_control, overrides))
     return replace(scan, rules=rules, findings=findings)
 
