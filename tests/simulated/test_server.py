@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from config_report.simulated import SimulatedOrganization
-from simulated.aws_callers import Caller
+from simulated.aws_callers import Caller, scratch_account_id
 
 
 def test_the_default_credentials_are_the_hub(hub: Caller, simulated_org: SimulatedOrganization) -> None:
@@ -99,3 +99,22 @@ def test_stopping_frees_the_process_for_another_simulator(fresh_simulated_org: S
 
     assert len(seeded.accounts) == 6
     assert identity["Account"] == "123456789012"
+
+
+def test_a_deleted_access_key_no_longer_acts_in_its_account(
+    simulated_org: SimulatedOrganization, hub: Caller
+) -> None:
+    account_id = scratch_account_id()
+    iam = simulated_org.client("iam", account_id=account_id)
+    iam.create_user(UserName="short-lived")
+    key = iam.create_access_key(UserName="short-lived")["AccessKey"]
+    caller = Caller(
+        hub.endpoint_url, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    before = [caller.client("sts").get_caller_identity()["Account"] for _ in range(2)]
+
+    iam.delete_access_key(UserName="short-lived", AccessKeyId=key["AccessKeyId"])
+
+    # The simulator remembers which account a key belongs to; a deleted key must not keep it.
+    assert before == [account_id, account_id]
+    assert caller.client("sts").get_caller_identity()["Account"] == simulated_org.seeded.hub.account_id

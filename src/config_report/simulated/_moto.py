@@ -31,6 +31,8 @@ what moto has no API for lives here; when moto is upgraded, this is the one file
 7. moto checks an S3 request's signature (when IAM is enforced) over a decoded query string, so any
    listing under a prefix with a `/` failed with SignatureDoesNotMatch where AWS answers it; the
    query is encoded again, as the client signed it (`sign_s3_queries_as_sent`).
+8. moto finds the account of a request's access key by trying every account it knows, on every
+   request; the account found is remembered (`index_access_keys`).
 """
 
 from __future__ import annotations
@@ -46,12 +48,14 @@ from urllib.parse import parse_qsl, quote, urlencode
 from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
+from moto.iam import models as iam_models
 from moto.iam.access_control import S3IAMRequest
 from moto.iam.exceptions import NotFoundException as IamNotFound
-from moto.iam.models import get_account_id_from, iam_backends
+from moto.iam.models import iam_backends
 from moto.organizations import utils as organizations_utils
 from moto.organizations.models import organizations_backends
 from moto.sts.models import sts_backends
+from moto.utilities.utils import PARTITION_NAMES
 
 from config_report.simulated.aggregator import Aggregation, AggregatorApi, Source
 from config_report.simulated.compliance import (
@@ -85,6 +89,8 @@ _DELETING = frozenset({"DELETING", "DELETING_RESULTS"})
 _AWS_STATUS = {"PENDING": PENDING, "SUCCESS": SUCCESS, "FAILURE": FAILURE}
 _PARTITION = "aws"
 _lock = threading.Lock()
+_search_every_account = iam_models.get_account_id_from
+_account_of_key: dict[str, str] = {}
 
 
 def install_compliance_apis() -> None:
@@ -317,9 +323,39 @@ def role_trust(role_arn: str) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
+def index_access_keys() -> None:
+    """Make moto find an access key's account by index instead of by trying every account (idempotent).
+
+    moto's `get_account_id_from` looks in each account's IAM backend, in every partition, on every
+    request, and each request asks twice (moto, then the fault layer): at 1,000 accounts that search
+    was 45 % of the simulator's CPU, a cost AWS does not have and that slowed every benchmark as the
+    organization grew. A key never moves to another account, so the account found is remembered;
+    it is checked to still hold the key, so a deleted key or moto's reset falls back to the search.
+    """
+    iam_models.get_account_id_from = account_id_from
+
+
+def account_id_from(access_key_id: str) -> str:
+    """The account moto attributes an access key to (its default account for unknown keys)."""
+    known = _account_of_key.get(access_key_id)
+    if known is not None and _holds_key(known, access_key_id):
+        return known
+    found: str = _search_every_account(access_key_id)
+    if _holds_key(found, access_key_id):
+        _account_of_key[access_key_id] = found
+    else:
+        _account_of_key.pop(access_key_id, None)
+    return found
+
+
+def _holds_key(account_id: str, access_key_id: str) -> bool:
+    account = iam_backends[account_id]
+    return any(access_key_id in account[partition].access_keys for partition in PARTITION_NAMES)
+
+
 def caller_identity(access_key_id: str, region: str) -> tuple[str, str]:
     """The account ID and ARN moto attributes to an access key (the hub's for unknown keys)."""
-    account_id = get_account_id_from(access_key_id)
+    account_id = account_id_from(access_key_id)
     _, arn, account_id = sts_backends[account_id][_PARTITION].get_caller_identity(access_key_id, region)
     return str(account_id), str(arn)
 

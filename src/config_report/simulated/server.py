@@ -100,6 +100,7 @@ class SimulatedOrganization:
             )
         try:
             _moto.install_compliance_apis()
+            _moto.index_access_keys()
             _moto.sign_s3_queries_as_sent()
             self._faults = FaultLayer(
                 _Dispatcher(),
