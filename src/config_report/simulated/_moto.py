@@ -335,16 +335,16 @@ def index_access_keys() -> None:
     iam_models.get_account_id_from = account_id_from
 
 
-def account_id_from(access_key_id: str) -> str:
+def account_id_from(access_key: str) -> str:
     """The account moto attributes an access key to (its default account for unknown keys)."""
-    known = _account_of_key.get(access_key_id)
-    if known is not None and _holds_key(known, access_key_id):
+    known = _account_of_key.get(access_key)
+    if known is not None and _holds_key(known, access_key):
         return known
-    found: str = _search_every_account(access_key_id)
-    if _holds_key(found, access_key_id):
-        _account_of_key[access_key_id] = found
+    found: str = _search_every_account(access_key)
+    if _holds_key(found, access_key):
+        _account_of_key[access_key] = found
     else:
-        _account_of_key.pop(access_key_id, None)
+        _account_of_key.pop(access_key, None)
     return found
 
 
