@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from config_report.domain.model import Compliance, Report, RuleInfo, RuleResult
-from config_report.domain.rating import rated
+from config_report.domain.rating import rated, rated_scan
 from config_report.domain.severity import Severity
 from factories import PROD, finding, sample_report
 
@@ -98,3 +98,13 @@ def test_a_carried_finding_is_rated_by_its_controls_severity_where_its_rule_was_
     (carried,) = rated(replace(report, carried=(gone,))).carried
 
     assert carried.severity is Severity.CRITICAL
+
+
+def test_rating_each_account_as_it_is_scanned_rates_as_the_whole_report_does() -> None:
+    report = _with_identifiers(sample_report())
+    overrides = [("iam-root-*", Severity.LOW)]
+
+    one_by_one = replace(report, scans=tuple(rated_scan(s, overrides) for s in report.scans))
+
+    assert _severities(one_by_one) == _severities(rated(report, overrides))
+    assert _severities(one_by_one)[0]["iam-root-access-key-check"] is Severity.LOW

@@ -36,7 +36,7 @@ from config_report.domain.model import (
 )
 from config_report.domain.outcome import judge_outcome
 from config_report.domain.owners import with_account_owners, with_owner_aliases
-from config_report.domain.rating import rated
+from config_report.domain.rating import rated, rated_scan
 from config_report.domain.scope import account_filter
 from config_report.domain.severity import Severity
 from config_report.domain.shelved import shelved_of
@@ -172,6 +172,7 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
     # Each account's owner tag, once per run (a shard reads those of its own accounts), read while
     # the scan runs: Organizations and the accounts' Config APIs do not wait on each other.
     owners = _read_owners_meanwhile(context, organizations, accounts)
+    overrides = severity_overrides(context)
 
     def account_done(scan: AccountScan, done: int, total: int) -> AccountScan:
         # On a terminal the bar shows progress; only accounts with gaps get a line of their own.
@@ -187,6 +188,8 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
                 findings=len(scan.findings),
                 gaps=gaps,
             )
+        # Rated before it is shelved: the findings are written once, already carrying their severity.
+        scan = rated_scan(scan, overrides)
         spool = context.spool
         return replace(scan, rules=shelved_of(scan.rules, spool), findings=shelved_of(scan.findings, spool))
 
@@ -204,8 +207,7 @@ def scan_report(context: RunContext, *, accounts: list[Account] | None = None) -
         owned = {account.id: account for account in owners.result()}
     scans = tuple(replace(scan, account=owned[scan.account.id]) for scan in scans)
     report = Report(run=run_info(context, took=datetime.now(UTC) - clock_started), scans=scans)
-    report = with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
-    return rated(report, severity_overrides(context))
+    return with_owner_aliases(with_account_owners(report), context.settings.owner_alias_map())
 
 
 class Meanwhile(Generic[T]):

@@ -34,6 +34,15 @@ def rated(report: Report, overrides: Overrides = ()) -> Report:
     return replace(report, scans=scans, carried=carried)
 
 
+def rated_scan(scan: AccountScan, overrides: Overrides = ()) -> AccountScan:
+    """One account's rules and findings rated, as the scan hands it over.
+
+    A run rates each account before its findings are put on the shelf, so they are not read back and
+    written again to be rated: each finding's own rule, read in the same account, rates it.
+    """
+    return _rated_scan(scan, overrides, {})
+
+
 def _rated_scan(scan: AccountScan, overrides: Overrides, by_control: dict[str, Severity]) -> AccountScan:
     by_rule: dict[tuple[str, str], Severity] = {}
 
