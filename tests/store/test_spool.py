@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -50,6 +50,30 @@ def test_every_field_of_a_finding_reads_back_from_the_spool(tmp_path: Path) -> N
     with Spool(tmp_path) as spool:
         key = spool.put((rich, finding(PROD, "restricted-ssh", "plain")))
         assert spool.get(key) == (rich, finding(PROD, "restricted-ssh", "plain"))
+
+
+@dataclass(frozen=True)
+class _Note:
+    """A dataclass without slots, of one field: the spool keeps any frozen dataclass."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Noted:
+    name: str
+    note: _Note | None = None
+    notes: tuple[_Note, ...] = ()
+
+
+def test_dataclasses_with_or_without_slots_nested_or_not_read_back_from_the_spool(tmp_path: Path) -> None:
+    shared = _Note("shared")
+    chunk = (_Noted("a", shared, (shared, _Note("b"))), _Noted("c"), _Noted("d", _Note("")))
+    with Spool(tmp_path) as spool:
+        back = spool.get(spool.put(chunk))
+        assert back == chunk
+        assert back[0].note is back[0].notes[0]  # one object in, one object out
+        assert spool.get(spool.put((shared,))) == (shared,)
 
 
 def test_the_spool_leaves_no_file_behind_even_while_it_is_open(tmp_path: Path) -> None:
