@@ -28,6 +28,7 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
         "wall ÷ ideal",
         "speedup ÷ concurrency",
         "CPU per call ÷ raw botocore",
+        "... ÷ raw botocore, imports frozen too",
         "scan CPU per call ÷ raw",
         "client CPU ÷ scan wall",
         "machine load (1-min average)",
