@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import IO, Any
 
+_SIMULATOR_CORE, _JOB_CORE = 0, 1  # two Python processes sharing two cores thrash (see `_pin`)
 DEFAULT_REGIONS = ("eu-west-1", "us-east-1", "eu-central-1", "eu-north-1", "ap-southeast-2")
 HUB_ACCESS_KEY = "testing"
 
@@ -388,18 +389,23 @@ def job_env(sim: Simulator, **settings: str) -> dict[str, str]:
 
 def bench(args: argparse.Namespace) -> int:
     """Seed, run the job (full size, then a subset at concurrency 1), the baseline; print the table."""
-    sim = Simulator(args)
+    sim = Simulator(args, core=_SIMULATOR_CORE)
     try:
         accounts: list[str] = sim.info["accounts"]
         run = [sys.executable, "-m", "config_report", "run"]
-        full = measure(sim, run, job_env(sim, CONFIG_REPORT_CONCURRENCY=str(args.concurrency)))
+        full = measure(
+            sim, run, job_env(sim, CONFIG_REPORT_CONCURRENCY=str(args.concurrency)), core=_JOB_CORE
+        )
         subset = accounts[: args.subset]
         sequential = measure(
-            sim, run, job_env(sim, CONFIG_REPORT_CONCURRENCY="1", CONFIG_REPORT_ACCOUNTS=",".join(subset))
+            sim,
+            run,
+            job_env(sim, CONFIG_REPORT_CONCURRENCY="1", CONFIG_REPORT_ACCOUNTS=",".join(subset)),
+            core=_JOB_CORE,
         )
         raw_command = [sys.executable, __file__, "raw", f"--concurrency={args.concurrency}"]
-        baseline = measure(sim, raw_command, job_env(sim))
-        frozen = measure(sim, [*raw_command, "--freeze"], job_env(sim))
+        baseline = measure(sim, raw_command, job_env(sim), core=_JOB_CORE)
+        frozen = measure(sim, [*raw_command, "--freeze"], job_env(sim), core=_JOB_CORE)
     finally:
         sim.close()
     print_table(args, sim.info, full, sequential, len(subset), baseline, frozen)
@@ -440,6 +446,12 @@ def print_table(
         )
 
 
+def _cores() -> str:
+    if (os.cpu_count() or 1) > _JOB_CORE:
+        return f"simulator pinned to core {_SIMULATOR_CORE}, each measured process to core {_JOB_CORE}"
+    return "one core: simulator and job share it (not pinned)"
+
+
 def _setup_rows(args: argparse.Namespace, info: dict[str, Any], full: Measured) -> list[tuple[str, str, str]]:
     size = f"{args.accounts} accounts × {args.regions} regions × {args.rules} rules"
     return [
@@ -448,6 +460,7 @@ def _setup_rows(args: argparse.Namespace, info: dict[str, Any], full: Measured) 
         ("non-compliant resources", f"{info['findings']:,}", ""),
         ("latency per call", f"{args.latency * 1000:.0f} ms", ""),
         ("concurrency", f"{args.concurrency}", ""),
+        ("cores", _cores(), "simulator and job apart"),
         (
             "machine load (1-min average)",
             f"{full.load[0]:.2f} at the start, {full.load[1]:.2f} at the end",
@@ -623,7 +636,6 @@ SOURCES = {
     "aggregator, query": {"CONFIG_REPORT_SOURCE": "aggregator", "CONFIG_REPORT_AGGREGATOR_FINDINGS": "query"},
 }
 _NEEDED = {"spokes": None, "aggregator": "details", "aggregator, query": "query"}
-_SIMULATOR_CORE, _JOB_CORE = 0, 1
 
 
 def compare_sources(args: argparse.Namespace) -> int:

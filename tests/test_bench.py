@@ -31,6 +31,7 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
         "... ÷ raw botocore, imports frozen too",
         "scan CPU per call ÷ raw",
         "client CPU ÷ scan wall",
+        "cores",
         "machine load (1-min average)",
         "simulator CPU during run",
     ):
