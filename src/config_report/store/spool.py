@@ -25,6 +25,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import fields, is_dataclass
+from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
@@ -50,11 +51,11 @@ class Spool:
     def put(self, chunk: tuple[Any, ...]) -> Hashable:
         """Write `chunk` (frozen dataclasses of one type) at the end of the file; the key is where it lies."""
         kind = type(chunk[0])
-        values = _layout(kind).values
+        layout = _layout(kind)
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _reducers(kind)
-        pickler.dump((kind, [values(item) for item in chunk]))
+        pickler.dispatch_table = layout.reducers
+        pickler.dump((kind, [layout.values(item) for item in chunk]))
         data = zlib.compress(buffer.getbuffer(), _LEVEL)
         with self._lock:
             self._file.seek(self._end)
@@ -117,6 +118,13 @@ class _Layout:
         """Pickle's reduction of a nested item: restored from its fields' values."""
         return _restored, (self.kind, self.values(item))
 
+    @cached_property
+    def reducers(self) -> dict[type, Callable[[Any], Any]]:
+        """The pickler's reductions for every dataclass the fields can hold, by their annotations;
+        whatever else they hold is pickled as pickle does. Worked out when first needed: a dataclass
+        may hold its own kind."""
+        return {each: _layout(each).reduce for each in _dataclasses_within(self.kind, set())}
+
 
 def _object_setter(name: str) -> Callable[[Any, Any], None]:
     return lambda item, value: object.__setattr__(item, name, value)
@@ -129,23 +137,12 @@ def _restored(kind: type, values: tuple[Any, ...]) -> Any:
 
 # Filled as kinds are met; two threads meeting a new kind at once build the same entry twice, harmlessly.
 _layouts: dict[type, _Layout] = {}
-_reducer_tables: dict[type, dict[type, Callable[[Any], Any]]] = {}
 
 
 def _layout(kind: type) -> _Layout:
     found = _layouts.get(kind)
     if found is None:
         found = _layouts[kind] = _Layout(kind)
-    return found
-
-
-def _reducers(kind: type) -> dict[type, Callable[[Any], Any]]:
-    """The pickler's reductions for every dataclass the fields of `kind` can hold, by their annotations;
-    whatever else they hold is pickled as pickle does."""
-    found = _reducer_tables.get(kind)
-    if found is None:
-        nested = _dataclasses_within(kind, set())
-        found = _reducer_tables[kind] = {each: _layout(each).reduce for each in nested}
     return found
 
 
