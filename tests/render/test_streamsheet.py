@@ -7,9 +7,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from xlsxwriter import Workbook
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from config_report.render.xlsx.streamsheet import StreamedSheet
+from config_report.render.xlsx.streamsheet import CellValue, LinkCell, StreamedSheet
 from factories import HOSTILE_STRINGS
 
 AWKWARD_TEXT = (
@@ -86,3 +87,85 @@ def test_xlsxwriter_still_writes_cells_through_the_method_the_streamed_sheet_rep
 
     assert (0, 0) in written
     assert len(written) > len(AWKWARD_TEXT) * 4
+
+
+LINKS = (
+    LinkCell("https://console.aws.amazon.com/config/home?region=eu-west-1#/rules", "restricted-ssh"),
+    LinkCell("internal:'Rule catalogue'!A7", "s3-bucket-ssl-requests-only"),
+    LinkCell("https://example.com/a&b", "AT&T <script>"),
+    LinkCell("https://example.com/", " edge space"),
+)
+
+
+def _rows(bold: Format) -> list[list[tuple[int, CellValue, Format | None]]]:
+    """Table rows as the workbook writes them: each awkward value beside plain ones, a link in some."""
+    values: tuple[CellValue, ...] = (*AWKWARD_TEXT, *NUMBERS, *MOMENTS, *LINKS)
+    rows = []
+    for index, value in enumerate(values):
+        link = LINKS[index % len(LINKS)]
+        rows.append(
+            [
+                (0, f"arn:aws:s3:::bucket-{index}", None),
+                (1, value, bold if index % 3 else None),
+                (3, datetime(2026, 11, 23, 9, index % 60), None),
+                (4, index, None),
+                (5, link if index % 2 else "no link", bold),
+                (70, "far right", None) if index == 7 else (6, "", bold if index % 5 else None),
+            ]
+        )
+    return rows
+
+
+def _write_rows(path: Path, sheet_class: type[Worksheet], *, by_row: bool) -> dict[str, bytes]:
+    """`_rows` under a header, through `write_cells` or cell by cell with XlsxWriter's public methods."""
+    with Workbook(path, {"constant_memory": True, "strings_to_formulas": False}) as book:
+        bold = book.add_format({"bold": True})
+        sheet = book.add_worksheet("Findings", sheet_class)
+        sheet.set_column(6, 6, 20, bold)  # a column format styles the unstyled cells below it
+        # Styles are numbered in the order the cells using them are written: the header's comes first.
+        sheet.write_string(0, 0, "Header", book.add_format({"italic": True}))
+        for row, cells in enumerate(_rows(bold), start=1):
+            if row == 5:
+                sheet.set_row(row, None, bold)  # so does a row format
+            if by_row:
+                sheet.write_cells(row, cells)
+                continue
+            for col, value, style in cells:
+                if isinstance(value, LinkCell):
+                    sheet.write_url(row, col, value.target, style, value.text)
+                elif isinstance(value, str):
+                    sheet.write_string(row, col, value, style)  # `write` would leave "" blank
+                else:
+                    sheet.write(row, col, value, style)  # a number or a date, by its type
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if "worksheets" in name}
+
+
+def test_a_row_written_whole_is_the_same_bytes_as_xlsxwriter_writing_it_cell_by_cell(tmp_path: Path) -> None:
+    ours = _write_rows(tmp_path / "rows.xlsx", StreamedSheet, by_row=True)
+    theirs = _write_rows(tmp_path / "cells.xlsx", Worksheet, by_row=False)
+
+    sheet = ours["xl/worksheets/sheet1.xml"]
+    assert b"&lt;script&gt;" in sheet  # escaped, and the links really are in the file
+    assert b"<hyperlink " in sheet
+    assert b'Target="https://example.com/a&amp;b"' in ours["xl/worksheets/_rels/sheet1.xml.rels"]
+    assert ours == theirs
+
+
+def test_plain_rows_are_written_whole_and_awkward_ones_through_xlsxwriter(tmp_path: Path) -> None:
+    by_cell: list[int] = []
+
+    class CountingSheet(StreamedSheet):
+        def _write_cell(self, row: int, col: int, cell: object) -> None:
+            by_cell.append(row)
+            super()._write_cell(row, col, cell)
+
+    _write_rows(tmp_path / "counted.xlsx", CountingSheet, by_row=True)
+
+    plain_row = 1 + AWKWARD_TEXT.index("plain text")
+    control_character_row = 1 + AWKWARD_TEXT.index("bell\x07 and carriage return\r")
+    assert plain_row not in by_cell
+    assert control_character_row in by_cell
+    assert 5 in by_cell  # the row with a format of its own
+    assert 1 + 10 in by_cell  # an unstyled cell in a column with a format
+    assert 1 + 7 in by_cell  # a column past those the streamed sheet names
