@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench.py --accounts 200 --regions 3 --rules 20 --latency 0.1
     .venv/bin/python benchmarks/bench.py --sources --accounts 1000   # spokes and aggregator side by side
+    .venv/bin/python benchmarks/bench.py --rounds 3 --accounts 300   # CPU per call ÷ raw, as a median
 
 The simulator (moto + the Config compliance APIs + the fault layer) runs in its own process, the job
 in another, a raw-botocore baseline making the same calls in a third; nothing shares a GIL. Prints
@@ -18,6 +19,7 @@ import gc
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -659,6 +661,43 @@ def compare_sources(args: argparse.Namespace) -> int:
     return 0 if all(r.exit_code == 0 for r in runs.values()) else 1
 
 
+def cpu_rounds(args: argparse.Namespace) -> int:
+    """The CPU-per-call comparison alone, `args.rounds` times: each round a fresh organization (so every
+    job run is a first week, as in `bench`), the job and both baselines in an order that rotates, so a
+    machine growing busier or quieter during the rounds weighs on each the same. Prints every round and
+    the medians: one run of each differs by more than this shared machine's noise (docs/benchmarks.md)."""
+    raw_command = [sys.executable, __file__, "raw", f"--concurrency={args.concurrency}"]
+    commands = {
+        "job": [sys.executable, "-m", "config_report", "run"],
+        "raw": raw_command,
+        "raw, frozen": [*raw_command, "--freeze"],
+    }
+    per_call: dict[str, list[float]] = {label: [] for label in commands}
+    failed = False
+    for number in range(args.rounds):
+        order = list(commands)[number % 3 :] + list(commands)[: number % 3]
+        sim = Simulator(args, core=_SIMULATOR_CORE)
+        try:
+            env = job_env(sim, CONFIG_REPORT_CONCURRENCY=str(args.concurrency))
+            runs = {label: measure(sim, commands[label], env, core=_JOB_CORE) for label in order}
+        finally:
+            sim.close()
+        failed = failed or any(run.exit_code != 0 for run in runs.values())
+        for label, run in runs.items():
+            per_call[label].append(run.cpu_s / (run.calls or 1) * 1000)
+        figures = ", ".join(f"{label} {per_call[label][-1]:.2f} ms" for label in order)
+        print(f"round {number + 1}: {figures} (load {runs[order[0]].load[0]:.2f})", flush=True)
+    medians = {label: statistics.median(values) for label, values in per_call.items()}
+    for baseline in ("raw", "raw, frozen"):
+        ratios = [job / raw for job, raw in zip(per_call["job"], per_call[baseline], strict=True)]
+        print(
+            f"CPU per call ÷ {baseline}: median {statistics.median(ratios):.2f} of {len(ratios)} rounds "
+            f"(each {', '.join(f'{r:.2f}' for r in ratios)}); medians {medians['job']:.2f} ÷ "
+            f"{medians[baseline]:.2f} ms = {medians['job'] / medians[baseline]:.2f}   target ≤ 1.25"
+        )
+    return 1 if failed else 0
+
+
 def needed_by(info: dict[str, Any], label: str) -> dict[str, int]:
     """The calls a correct run of configuration `label` needs, by operation (S3 aside)."""
     mode = _NEEDED[label]
@@ -735,6 +774,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", type=int, default=10, help="accounts scanned at concurrency 1")
     parser.add_argument("--freeze", action="store_true", help="raw: freeze the imports, as the job does")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="only the CPU comparison: the job and both baselines this many times, then the medians",
+    )
+    parser.add_argument(
         "--sources",
         action="store_true",
         help="run the job through the spokes, the aggregator and its advanced queries, side by side",
@@ -743,7 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.regions <= len(DEFAULT_REGIONS):
         parser.error(f"--regions must be 1 to {len(DEFAULT_REGIONS)}")
     args.subset = max(1, min(args.subset, args.accounts))
-    roles = {"bench": compare_sources if args.sources else bench, "simulator": serve, "raw": raw}
+    benchmark = compare_sources if args.sources else cpu_rounds if args.rounds else bench
+    roles = {"bench": benchmark, "simulator": serve, "raw": raw}
     return roles[args.role](args)
 
 

@@ -5,6 +5,7 @@ No figure is asserted except the exact ones (calls made ÷ needed): timings depe
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,21 @@ def test_the_sources_benchmark_runs_both_sources_on_one_organization_making_exac
     assert int(made[0]) > int(made[1]) > int(made[2])
     # One AssumeRole for the aggregator's role (and the org role's) instead of one per account.
     assert rows["sts:AssumeRole"][1:] == ["7", "/", "7", "2", "/", "2", "2", "/", "2"]
+
+
+def test_the_rounds_benchmark_alternates_the_job_and_both_baselines_and_prints_their_medians() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--rounds=2", *TINY],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    # Each round its own organization, the order rotated: the job first in round 1, last in round 2.
+    assert re.match(r"round 1: job [\d.]+ ms, raw [\d.]+ ms, raw, frozen [\d.]+ ms", lines[0]), done.stdout
+    assert re.match(r"round 2: raw [\d.]+ ms, raw, frozen [\d.]+ ms, job [\d.]+ ms", lines[1]), done.stdout
+    assert lines[2].startswith("CPU per call ÷ raw: median "), done.stdout
+    assert lines[3].startswith("CPU per call ÷ raw, frozen: median "), done.stdout
+    assert "of 2 rounds" in lines[3], done.stdout
