@@ -14,11 +14,16 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
 TINY = ["--accounts=6", "--regions=2", "--rules=3", "--resources=3", "--latency=0", "--subset=2"]
 
 
-def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH), *TINY], capture_output=True, text=True, timeout=600, check=False
-    )
+def _bench(*options: str) -> subprocess.CompletedProcess[str]:
+    """`bench.py` at the tiny size with `options`; it must succeed."""
+    command = [sys.executable, str(BENCH), *options, *TINY]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() -> None:
+    done = _bench()
     rows = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines() if line.strip()}
     for figure in (
         "wall time",
@@ -52,14 +57,7 @@ def test_the_benchmark_runs_the_job_and_prints_every_figure_beside_its_target() 
 def test_the_sources_benchmark_runs_both_sources_on_one_organization_making_exactly_the_calls_needed() -> (
     None
 ):
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--sources", *TINY],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _bench("--sources")
     rows = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines() if line.strip()}
     # The same findings through each source (spokes, aggregator, aggregator with advanced queries).
     assert rows["non-compliant resources"][-3:] == ["12", "12", "12"]
@@ -71,14 +69,7 @@ def test_the_sources_benchmark_runs_both_sources_on_one_organization_making_exac
 
 
 def test_the_rounds_benchmark_alternates_the_job_and_both_baselines_and_prints_their_medians() -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--rounds=2", *TINY],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _bench("--rounds=2")
     lines = done.stdout.splitlines()
     # Each round its own organization, the order rotated: the job first in round 1, last in round 2.
     assert re.match(r"round 1: job [\d.]+ ms, raw [\d.]+ ms, raw, frozen [\d.]+ ms", lines[0]), done.stdout
