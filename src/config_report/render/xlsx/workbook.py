@@ -6,7 +6,7 @@ starts, so every sheet is written strictly top to bottom, and `Summary`, which c
 the report's figures alone (`summary.py`). Rows are produced lazily from the `Report`; nothing here holds
 a list of them. Every cell follows `cells.py`: text stays text, never a formula. The tables' sheets are
 `StreamedSheet`s, which write a row of plain cells as one piece of XML with the very bytes XlsxWriter
-writes (docs/benchmarks.md: 43 % less CPU for 500,000 findings cell by cell, a quarter less again
+writes (docs/benchmarks.md: 43 % less CPU for 500,000 findings cell by cell, 21–24 % less again
 row by row).
 """
 
