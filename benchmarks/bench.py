@@ -278,6 +278,11 @@ class Measured:
         return sum(self.operations.values())
 
     @property
+    def cpu_per_call_ms(self) -> float:
+        """Client CPU milliseconds per request the simulator saw (whole process: start-up included)."""
+        return self.cpu_s / (self.calls or 1) * 1000
+
+    @property
     def scan_s(self) -> float | None:
         """Wall seconds of the scan phase (discovery done to the last account done)."""
         return self.scan_end.at_s - self.scan_start.at_s if self.scan_start and self.scan_end else None
@@ -559,9 +564,8 @@ def _per_call_ms(run: Measured) -> str:
 
 
 def _cpu_rows(full: Measured, baseline: Measured, frozen: Measured) -> list[tuple[str, str, str]]:
-    job_per_call = full.cpu_s / (full.calls or 1) * 1000
-    raw_per_call = baseline.cpu_s / (baseline.calls or 1) * 1000
-    frozen_per_call = frozen.cpu_s / (frozen.calls or 1) * 1000
+    job_per_call, raw_per_call = full.cpu_per_call_ms, baseline.cpu_per_call_ms
+    frozen_per_call = frozen.cpu_per_call_ms
     rows = [
         ("client CPU per call", f"{job_per_call:.2f} ms (raw botocore {raw_per_call:.2f} ms)", ""),
         (
@@ -675,7 +679,8 @@ def cpu_rounds(args: argparse.Namespace) -> int:
     per_call: dict[str, list[float]] = {label: [] for label in commands}
     failed = False
     for number in range(args.rounds):
-        order = list(commands)[number % 3 :] + list(commands)[: number % 3]
+        turn = number % len(commands)
+        order = list(commands)[turn:] + list(commands)[:turn]
         sim = Simulator(args, core=_SIMULATOR_CORE)
         try:
             env = job_env(sim, CONFIG_REPORT_CONCURRENCY=str(args.concurrency))
@@ -684,7 +689,7 @@ def cpu_rounds(args: argparse.Namespace) -> int:
             sim.close()
         failed = failed or any(run.exit_code != 0 for run in runs.values())
         for label, run in runs.items():
-            per_call[label].append(run.cpu_s / (run.calls or 1) * 1000)
+            per_call[label].append(run.cpu_per_call_ms)
         figures = ", ".join(f"{label} {per_call[label][-1]:.2f} ms" for label in order)
         print(f"round {number + 1}: {figures} (load {runs[order[0]].load[0]:.2f})", flush=True)
     medians = {label: statistics.median(values) for label, values in per_call.items()}

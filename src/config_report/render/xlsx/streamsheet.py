@@ -49,8 +49,8 @@ _NEEDS_MORE_THAN_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a
 _COLUMN_NAMES = tuple(xl_col_to_name(col) for col in range(64))
 """A1-style column letters of the columns a report uses (XlsxWriter handles wider sheets itself)."""
 
-_EXCEL_MAX_LINKS = 65_530
-"""Hyperlinks XlsxWriter writes per sheet; it warns about and drops the cell of any past it."""
+EXCEL_MAX_LINKS = 65_530
+"""Hyperlinks Excel keeps per sheet; XlsxWriter warns about any past it and drops its cell."""
 
 
 class LinkCell(NamedTuple):
@@ -119,7 +119,7 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
             xml.append(piece)
             if type(value) is LinkCell:
                 links.append((col, value))
-        if self.hlink_count + len(links) > _EXCEL_MAX_LINKS:
+        if self.hlink_count + len(links) > EXCEL_MAX_LINKS:
             return None
         return xml, links
 
@@ -134,23 +134,18 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
         """One cell's XML as XlsxWriter writes it, or None when only XlsxWriter's own code may write it."""
         if col >= len(_COLUMN_NAMES):
             return None
-        kind = type(value)
-        if kind is LinkCell:
-            value = value.text  # type: ignore[union-attr]  # a link's cell is its text
-            kind = str
-            style = style or self.default_url_format
-        elif isinstance(value, date):
-            value = self._convert_date_time(value)
-            kind = float
-            style = style or self.default_date_format
+        if isinstance(value, LinkCell):  # its cell is its text, in the default link style if none given
+            value, style = value.text, style or self.default_url_format
+        elif isinstance(value, date):  # a serial number, as XlsxWriter converts it
+            value, style = self._convert_date_time(value), style or self.default_date_format
         attribute = f' s="{style._get_xf_index()}"' if style else self._column_style(col)
         if attribute is None:
             return None
         ref = f"{_COLUMN_NAMES[col]}{row + 1}"
-        if kind is str:
-            return _text_xml(ref, attribute, value) if len(value) <= self.xls_strmax else None  # type: ignore[arg-type]
-        if (kind is int or kind is float) and math.isfinite(value):  # type: ignore[arg-type]
-            return _number_xml(ref, attribute, value)  # type: ignore[arg-type]
+        if isinstance(value, str):
+            return _text_xml(ref, attribute, value) if len(value) <= self.xls_strmax else None
+        if isinstance(value, int | float) and math.isfinite(value):
+            return _number_xml(ref, attribute, value)
         return None
 
     def _column_style(self, col: int) -> str | None:

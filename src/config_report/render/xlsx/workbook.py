@@ -40,7 +40,7 @@ from config_report.domain.severity import Severity
 from config_report.errors import PublishError
 from config_report.render.xlsx.cells import Formats, excel_time, excel_time_or_none, fit_cell_text
 from config_report.render.xlsx.layout import BODY_POINTS, print_setup
-from config_report.render.xlsx.streamsheet import CellValue, LinkCell, StreamedSheet
+from config_report.render.xlsx.streamsheet import EXCEL_MAX_LINKS, CellValue, LinkCell, StreamedSheet
 from config_report.render.xlsx.summary import write_summary
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -51,9 +51,8 @@ EXCEL_MAX_SHEET_NAME = 31
 NOT_READ = "not read"
 """A count the report cannot give because the place was not read: never 0, which would read as clean."""
 
-EXCEL_MAX_LINKS = 65_530
-"""Hyperlinks Excel keeps per sheet; past it a link's text is written alone (a URL as plain text, a rule's
-normalized name as the key to look it up), so no row loses a cell."""
+# Past EXCEL_MAX_LINKS (streamsheet.py) a link's text is written alone (a URL as plain text, a rule's
+# normalized name as the key to look it up), so no row loses a cell.
 
 EXCEL_MAX_URL = 2_079
 """Characters Excel keeps of a URL, and of its part after `#` (XlsxWriter drops a longer link's cell)."""
