@@ -25,6 +25,8 @@ AWKWARD_TEXT = (
     "no-break\u00a0space at the end\u00a0",
     "bell\x07 and carriage return\r",
     "a literal _x0041_ escape",
+    "snake_xylophone_x12_: _x but no escape",
+    "upper _X0041_ and not hex _x004G_",
     "<r><t>not rich</t></r>",
     "AT&T <script>",
     "https://console.aws.amazon.com/config/home?region=eu-west-1#/resources/timeline?resourceId=a%2Fb&resourceType=AWS%3A%3AS3%3A%3ABucket",
@@ -169,3 +171,31 @@ def test_plain_rows_are_written_whole_and_awkward_ones_through_xlsxwriter(tmp_pa
     assert 5 in by_cell  # the row with a format of its own
     assert 1 + 10 in by_cell  # an unstyled cell in a column with a format
     assert 1 + 7 in by_cell  # a column past those the streamed sheet names
+
+
+def test_links_repeated_on_many_rows_and_more_links_than_it_keeps_parsed_are_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    # A rule's documentation link on every row beside a console link of each row's own: more distinct
+    # links than the sheet keeps parsed, so reused and re-parsed links are both written.
+    docs = LinkCell("https://docs.aws.amazon.com/config/latest/developerguide/rule.html", "docs")
+    console = "https://console.aws.amazon.com/config/home?region=eu-west-1#/timeline?resourceId=res-{}&a=b"
+    rows = [[(0, docs, None), (1, LinkCell(console.format(n), "go"), None)] for n in range(1, 1_200)]
+
+    def write(path: Path, sheet_class: type[Worksheet], *, by_row: bool) -> dict[str, bytes]:
+        with Workbook(path, {"constant_memory": True}) as book:
+            sheet = book.add_worksheet("Links", sheet_class)
+            for row, cells in enumerate(rows, start=1):
+                if by_row:
+                    sheet.write_cells(row, cells)
+                else:
+                    for col, link, _ in cells:
+                        sheet.write_url(row, col, link.target, None, link.text)
+        with zipfile.ZipFile(path) as archive:
+            return {name: archive.read(name) for name in archive.namelist() if "worksheets" in name}
+
+    ours = write(tmp_path / "rows.xlsx", StreamedSheet, by_row=True)
+    theirs = write(tmp_path / "cells.xlsx", Worksheet, by_row=False)
+
+    assert ours["xl/worksheets/_rels/sheet1.xml.rels"].count(b"rule.html") == len(rows)
+    assert ours == theirs

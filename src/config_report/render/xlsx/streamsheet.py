@@ -3,12 +3,12 @@
 In `constant_memory` mode XlsxWriter turns each finished row into XML cell by cell. For every text cell
 it runs five regular expressions (`_xHHHH_` escapes, control characters, XML escapes, leading and
 trailing white space) and escapes each attribute through another; at 500,000 findings that is 4.6
-million cells and most of the workbook's CPU. Almost every cell needs none of those changes: one
-expression that matches whatever any of them would change tells which ones, and those are written
-directly; text whose only such characters are `&`, `<` and `>` (a console URL's `&`) is escaped here as
-XlsxWriter escapes it. Every other cell (control characters, edge white space, `<r>…</r>`, formulas,
-links' cells, cells styled by their row or column) goes through XlsxWriter's own code, so the file is
-byte for byte what XlsxWriter alone writes (tests/render/test_streamsheet.py compares the two).
+million cells and most of the workbook's CPU. Almost every cell needs none of those changes: a few
+checks, cheapest first, tell which ones, and those are written directly; text whose only such
+characters are `&`, `<` and `>` (a console URL's `&`) is escaped here as XlsxWriter escapes it. Every
+other cell (control characters, edge white space, `<r>…</r>`, formulas, links' cells, cells styled by
+their row or column) goes through XlsxWriter's own code, so the file is byte for byte what XlsxWriter
+alone writes (tests/render/test_streamsheet.py compares the two).
 
 A table's row goes one step further (`write_cells`): when none of its cells needs XlsxWriter's own code,
 the whole row's XML is written at once, without XlsxWriter's table of pending cells. That is what
@@ -36,18 +36,19 @@ from xlsxwriter.url import Url
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-_NEEDS_XLSXWRITER = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-"""Text that XlsxWriter would change or mark when writing it: escapes, control characters, edge spaces.
+_ESCAPED = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
+"""Characters XlsxWriter escapes in text: XML's three, and control characters (as `_xHHHH_`)."""
 
-The union of what `_escape_control_characters`, `_escape_data`, `_preserve_whitespace` and the rich
-string test (`<r>…</r>`) look for; text without a match is written as it is.
-"""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
-_NEEDS_MORE_THAN_ESCAPES = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-"""What `_NEEDS_XLSXWRITER` matches but XML's three escapes: text without it needs only `_escape_data`."""
+_LOOKS_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
+"""Text XlsxWriter would take for an escape of its own, and escape again."""
 
 _COLUMN_NAMES = tuple(xl_col_to_name(col) for col in range(64))
 """A1-style column letters of the columns a report uses (XlsxWriter handles wider sheets itself)."""
+
+_RECENT_LINKS = 1_024
+"""Parsed links a sheet keeps for reuse: more than a report has rules, far fewer than its findings."""
 
 EXCEL_MAX_LINKS = 65_530
 """Hyperlinks Excel keeps per sheet; XlsxWriter warns about any past it and drops its cell."""
@@ -72,6 +73,10 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
     write_string = Worksheet._write_string
     write_number = Worksheet._write_number
     write_datetime = Worksheet._write_datetime
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._urls: dict[LinkCell, Url] = {}  # recent links, parsed: see `_record_link`
 
     def write_cells(self, row: int, cells: Sequence[tuple[int, CellValue, Format | None]]) -> None:
         """Write one row's `(column, value, format)` cells, in column order, into a row not yet started.
@@ -124,9 +129,17 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
         return xml, links
 
     def _record_link(self, row: int, col: int, link: LinkCell) -> None:
-        """Keep `link` where XlsxWriter keeps a cell's link, to be written at the end of the sheet."""
-        url = Url(link.target)
-        url._text = link.text
+        """Keep `link` where XlsxWriter keeps a cell's link, to be written at the end of the sheet.
+
+        A link repeated on many rows (a rule's documentation) is parsed once: XlsxWriter only reads
+        its `Url` when it writes the sheet's links, so the cells can share one.
+        """
+        url = self._urls.get(link)
+        if url is None:
+            if len(self._urls) == _RECENT_LINKS:  # a console link is seldom seen twice: keep few
+                self._urls.clear()
+            url = self._urls[link] = Url(link.target)
+            url._text = link.text
         self.hlink_count += 1
         self.hyperlinks[row][col] = url
 
@@ -193,9 +206,16 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no typ
 
 
 def _text_xml(ref: str, attribute: str, text: str) -> str | None:
-    """An inline text cell as XlsxWriter writes it, or None when XlsxWriter must change more than `&<>`."""
-    if _NEEDS_XLSXWRITER.search(text):
-        if not _escapes_alone(text):
+    """An inline text cell as XlsxWriter writes it, or None when XlsxWriter must change more than `&<>`.
+
+    XlsxWriter changes text with control characters or what looks like its `_xHHHH_` escapes, marks
+    text with white space at either end, and writes `<r>…</r>` raw as a rich string. The checks are
+    in the order of their cost: this runs for every text cell of every finding.
+    """
+    if text[:1].isspace() or text[-1:].isspace() or ("_x" in text and _LOOKS_ESCAPED.search(text)):
+        return None
+    if _ESCAPED.search(text):
+        if _CONTROL.search(text) or (text.startswith("<r>") and text.endswith("</r>")):
             return None
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f'<c r="{ref}"{attribute} t="inlineStr"><is><t>{text}</t></is></c>'
@@ -204,10 +224,3 @@ def _text_xml(ref: str, attribute: str, text: str) -> str | None:
 def _number_xml(ref: str, attribute: str, number: float) -> str:
     """A number's (or a date's serial number's) cell as XlsxWriter writes it."""
     return f'<c r="{ref}"{attribute}><v>{number:.16G}</v></c>'
-
-
-def _escapes_alone(text: str) -> bool:
-    """True when XlsxWriter would only escape `&`, `<` and `>` in `text`: nothing else to change, and not
-    the `<r>…</r>` it would write raw as a rich string."""
-    rich = text.startswith("<r>") and text.endswith("</r>")
-    return not rich and not _NEEDS_MORE_THAN_ESCAPES.search(text)
