@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from config_report.domain.figures import NO_OWNER, figures_of
 from config_report.domain.model import (
@@ -18,11 +19,14 @@ from config_report.domain.model import (
     RuleResult,
 )
 from config_report.domain.owners import (
+    ResourceRecords,
     owner_from,
     with_account_owners,
     with_global_owners,
     with_owner_aliases,
+    with_resource_owners,
 )
+from config_report.store.spool import Spool
 from factories import PROD, SANDBOX, prod_scan, run_info, sandbox_scan
 
 KEYS = ("Owner", "owner", "Team", "team")
@@ -64,6 +68,34 @@ def test_a_finding_without_a_resource_owner_gets_the_accounts_and_says_why_its_r
         "account tag (not recorded: AWS Config holds no configuration item for it)",
     ]
     assert owners[3] is None  # the sandbox has no account owner, and its finding was never looked up
+
+
+def test_findings_that_name_the_same_owner_share_one_owner_on_the_spool_and_back(tmp_path: Path) -> None:
+    # Thousands of findings name a few teams: one Owner each is held, and pickled once per chunk.
+    findings = [
+        Finding(PROD.id, "eu-west-1", "s3-bucket-ssl-requests-only", "AWS::S3::Bucket", name)
+        for name in ("logs", "web", "gone", "untagged")
+    ]
+    records = ResourceRecords(
+        tags={
+            ("AWS::S3::Bucket", "logs"): {"Owner": "web-team"},
+            ("AWS::S3::Bucket", "web"): {"team": "web-team"},
+            ("AWS::S3::Bucket", "untagged"): {},
+        },
+        deleted={("AWS::S3::Bucket", "gone"): DELETED_AT},
+    )
+    owned = with_resource_owners(findings, records, KEYS)
+    scan = replace(prod_scan(), account=replace(PROD, owner="payments-leads"), findings=owned)
+    filled = list(with_account_owners(Report(run=run_info(), scans=(scan,))).findings())
+
+    assert owned[0].owner is owned[1].owner
+    assert owned[0].owner == Owner("web-team", OwnerSource.RESOURCE_TAG, RECORDED)
+    assert filled[2].owner == Owner("payments-leads", OwnerSource.ACCOUNT_TAG, DELETED, deleted_at=DELETED_AT)
+    assert filled[3].owner == Owner("payments-leads", OwnerSource.ACCOUNT_TAG, RECORDED)
+    with Spool(tmp_path) as spool:
+        back = spool.get(spool.put((*owned, *filled)))
+    assert back == (*owned, *filled)
+    assert back[0].owner is back[1].owner is back[4].owner
 
 
 def _iam_user(region: str, owner: Owner | None) -> Finding:

