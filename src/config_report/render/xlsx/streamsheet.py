@@ -40,6 +40,7 @@ _ESCAPED = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
 """Characters XlsxWriter escapes in text: XML's three, and control characters (as `_xHHHH_`)."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+"""Control characters: XlsxWriter writes each as an `_xHHHH_` escape of its own."""
 
 _LOOKS_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 """Text XlsxWriter would take for an escape of its own, and escape again."""
