@@ -62,7 +62,7 @@ def with_resource_owners(
 
 def _resource_owner(finding: Finding, records: ResourceRecords, keys: Sequence[str]) -> Owner:
     if finding.resource_type == ACCOUNT_RESOURCE:
-        return shared_owner("", OwnerSource.NONE, None)
+        return shared_owner("", OwnerSource.NONE)
     key = (finding.resource_type, finding.resource_id)
     found = records.tags.get(key)
     if found is not None:
@@ -70,19 +70,33 @@ def _resource_owner(finding: Finding, records: ResourceRecords, keys: Sequence[s
         source = OwnerSource.RESOURCE_TAG if name else OwnerSource.NONE
         return shared_owner(name, source, ResourceRecord.RECORDED)
     if key in records.deleted:
-        return Owner("", OwnerSource.NONE, ResourceRecord.DELETED, deleted_at=records.deleted[key])
+        return shared_owner("", OwnerSource.NONE, ResourceRecord.DELETED, deleted_at=records.deleted[key])
     unknown = ResourceRecord.UNCHECKED if key in records.unchecked else ResourceRecord.NOT_RECORDED
     return shared_owner("", OwnerSource.NONE, unknown)
 
 
-@lru_cache(maxsize=4096)
-def shared_owner(name: str, source: OwnerSource, record: ResourceRecord | None) -> Owner:
-    """The one `Owner` of these values, shared by every finding it names.
+def shared_owner(
+    name: str,
+    source: OwnerSource,
+    record: ResourceRecord | None = None,
+    *,
+    deleted_at: datetime | None = None,
+    detail: str = "",
+) -> Owner:
+    """An `Owner` of these values, one object shared by every finding it names; an owner holding a
+    deletion date or a reason is its resource's own.
 
     An organization has far fewer owners than findings. Shared, an owner is held once in memory, and
     written once per chunk on the spool and read back once, not once per finding (pickle keeps one
     copy of an object met twice): a finding goes to disk and back in two thirds of the time.
     """
+    if deleted_at is None and not detail:
+        return _shared(name, source, record)
+    return Owner(name, source, record, deleted_at, detail)
+
+
+@lru_cache(maxsize=4096)
+def _shared(name: str, source: OwnerSource, record: ResourceRecord | None) -> Owner:
     return Owner(name, source, record)
 
 
@@ -125,8 +139,8 @@ def _fallback(finding: Finding, account_owner: str) -> Finding:
     if current is not None and current.source in (OwnerSource.RESOURCE_TAG, OwnerSource.UNREAD):
         return finding  # an unread owner stays visible as such: the report is incomplete there
     if current is None:
-        return replace(finding, owner=shared_owner(account_owner, OwnerSource.ACCOUNT_TAG, None))
-    return replace(finding, owner=_named(current, account_owner, OwnerSource.ACCOUNT_TAG))
+        return replace(finding, owner=shared_owner(account_owner, OwnerSource.ACCOUNT_TAG))
+    return replace(finding, owner=_renamed(current, account_owner, OwnerSource.ACCOUNT_TAG))
 
 
 def with_owner_aliases(report: Report, aliases: Mapping[str, str]) -> Report:
@@ -146,11 +160,9 @@ def _alias(finding: Finding, aliases: Mapping[str, str]) -> Finding:
     owner = finding.owner
     if owner is None or owner.name not in aliases:
         return finding
-    return replace(finding, owner=_named(owner, aliases[owner.name], owner.source))
+    return replace(finding, owner=_renamed(owner, aliases[owner.name], owner.source))
 
 
-def _named(owner: Owner, name: str, source: OwnerSource) -> Owner:
-    """`owner` naming `name`, from `source`: shared, unless it holds a deletion date or a reason."""
-    if owner.deleted_at is None and not owner.detail:
-        return shared_owner(name, source, owner.record)
-    return replace(owner, name=name, source=source)
+def _renamed(owner: Owner, name: str, source: OwnerSource) -> Owner:
+    """`owner` naming `name`, from `source`, with what it says of its resource."""
+    return shared_owner(name, source, owner.record, deleted_at=owner.deleted_at, detail=owner.detail)

@@ -555,10 +555,13 @@ def _decode_owner(item: dict[str, Any] | None) -> Owner | None:
     # Snapshots written before owners existed have no "owner" key.
     if item is None:
         return None
-    deleted_at, detail = _datetime_or_none(item.get("deleted_at")), item.get("detail", "")
-    if deleted_at is None and not detail:
-        return shared_owner(item["name"], OwnerSource[item["source"]], _decode_record(item))
-    return Owner(item["name"], OwnerSource[item["source"]], _decode_record(item), deleted_at, detail)
+    return shared_owner(
+        item["name"],
+        OwnerSource[item["source"]],
+        _decode_record(item),
+        deleted_at=_datetime_or_none(item.get("deleted_at")),
+        detail=item.get("detail", ""),
+    )
 
 
 def _decode_record(item: dict[str, Any]) -> ResourceRecord | None:

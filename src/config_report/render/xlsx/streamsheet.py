@@ -36,11 +36,13 @@ from xlsxwriter.url import Url
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-_ESCAPED = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
-"""Characters XlsxWriter escapes in text: XML's three, and control characters (as `_xHHHH_`)."""
+_CONTROL_CHARACTERS = r"\x00-\x08\x0b-\x1f\ufffe\uffff"
+"""The characters XlsxWriter writes as `_xHHHH_` escapes of its own (a character class's ranges)."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-"""Control characters: XlsxWriter writes each as an `_xHHHH_` escape of its own."""
+_CONTROL = re.compile(f"[{_CONTROL_CHARACTERS}]")
+
+_ESCAPED = re.compile(f"[&<>{_CONTROL_CHARACTERS}]")
+"""Characters XlsxWriter escapes in text: XML's three, and the control characters."""
 
 _LOOKS_ESCAPED = re.compile(r"_x[0-9a-fA-F]{4}_")
 """Text XlsxWriter would take for an escape of its own, and escape again."""
