@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import UTC, timedelta
 from typing import Any
 
 from botocore.credentials import RefreshableCredentials
@@ -170,3 +171,28 @@ def test_progress_counts_accounts_whose_total_never_moves_when_regions_are_learn
 def test_no_accounts_scan_to_nothing(simulated_org: SimulatedOrganization) -> None:
     no_accounts: tuple[Account, ...] = ()
     assert scan_organization(no_accounts, _plan(simulated_org, ServiceModels(), concurrency=4)) == ()
+
+
+def test_dates_read_from_aws_are_the_instants_aws_recorded_held_in_utc(
+    simulated_org: SimulatedOrganization, monkeypatch: Any
+) -> None:
+    _endpoint(simulated_org, monkeypatch)
+    simulated_org.faults.reset()
+    seeded = simulated_org.seeded
+    recorded = {
+        (f.account_id, f.region, f.rule_name, f.resource_id): f.last_evaluated for f in seeded.findings
+    }
+
+    scans = scan_organization(seeded.accounts[:3], _plan(simulated_org, ServiceModels(), concurrency=4))
+
+    found = [f for s in scans for f in s.findings]
+    assert found
+    for finding in found:
+        when = recorded[(finding.account_id, finding.region, finding.rule_name, finding.resource_id)]
+        assert finding.last_evaluated is not None
+        assert when is not None
+        assert finding.last_evaluated.tzinfo is UTC
+        assert abs(finding.last_evaluated - when) < timedelta(milliseconds=1)
+    evaluated = [r.last_successful_evaluation for s in scans for r in s.rules]
+    assert any(evaluated)
+    assert all(moment.tzinfo is UTC for moment in evaluated if moment is not None)

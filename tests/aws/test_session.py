@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.utils import parse_timestamp
 
 from config_report.aws.errors import describe_error, failure_status, is_access_denied
 from config_report.aws.session import (
@@ -23,6 +24,7 @@ from config_report.aws.session import (
     connect_hub,
     in_partition,
     role_arn,
+    utc_timestamp,
 )
 from config_report.domain.model import CoverageStatus
 from config_report.settings import load_settings
@@ -90,6 +92,23 @@ def test_spoke_credentials_refresh_by_assuming_the_role_again(simulated_org: Sim
     assert second.access_key != first.access_key
     identity = session.client("sts", endpoint_url=simulated_org.endpoint_url).get_caller_identity()
     assert identity["Account"] == account
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1764000000,
+        1764000000.123456,
+        "2026-11-23T10:00:00+01:00",
+        "2026-11-23T09:00:00.5Z",
+        "Mon, 23 Nov 2026 09:00:00 GMT",
+    ],
+)
+def test_a_timestamp_from_aws_is_the_instant_botocore_reads_held_in_utc(value: str | float) -> None:
+    moment = utc_timestamp(value)
+
+    assert moment.tzinfo is UTC
+    assert moment == parse_timestamp(value)
 
 
 def test_regions_of_other_partitions_are_never_scanned() -> None:
